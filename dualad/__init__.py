@@ -1,0 +1,44 @@
+"""dualad: automatic differentiation of ordinary NumPy code.
+
+>>> import numpy as np, dualad
+>>> def f(x1, x2):
+...     return np.log(x1) + x1 * x2 - np.sin(x2)
+>>> y, y_dot = dualad.jvp(f, (2.0, 5.0), (1.0, 0.0))
+>>> round(float(y), 3), float(y_dot)
+(11.652, 5.5)
+"""
+
+from . import primitives  # noqa: F401  - registers the built-in primitives
+from .errors import (
+    ConversionError,
+    DualadError,
+    NonScalarOutputError,
+    PerturbationConfusionError,
+    RegistrationError,
+    ShapeMismatchError,
+    UnsupportedPrimitiveError,
+)
+from .forward import Dual, primal
+from .registry import NONDIFF, REGISTRY, Example, Interval, defprimitive
+from .transforms import jacfwd, jvp
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConversionError",
+    "Dual",
+    "DualadError",
+    "Example",
+    "Interval",
+    "NONDIFF",
+    "NonScalarOutputError",
+    "PerturbationConfusionError",
+    "REGISTRY",
+    "RegistrationError",
+    "ShapeMismatchError",
+    "UnsupportedPrimitiveError",
+    "defprimitive",
+    "jacfwd",
+    "jvp",
+    "primal",
+]

@@ -1,0 +1,85 @@
+"""Helpers for rules whose tangents carry a leading axis of directions.
+
+A tangent of ``x`` has shape ``(k,) + x.shape``: axis ``a`` of ``x`` is axis ``a + 1`` of its
+tangent. Every rule that takes an ``axis`` goes through :func:`batch_axis`, so that a
+negative or ``None`` axis never lands on the direction axis.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def normalize_axis(axis: int, ndim: int) -> int:
+    """``axis`` as a non-negative int, with NumPy's error when it is out of range.
+
+    >>> normalize_axis(-1, 3)
+    2
+    """
+    if not -ndim <= axis < ndim:
+        raise np.exceptions.AxisError(axis, ndim)
+    return axis % ndim
+
+
+def batch_axis(axis: Any, ndim: int) -> Any:
+    """The tangent's axis (or tuple of axes) for the primal's ``axis``; ``None`` -> all.
+
+    >>> batch_axis(None, 2), batch_axis(-1, 2), batch_axis((0, -1), 3)
+    ((1, 2), 2, (1, 3))
+    """
+    if axis is None:
+        return tuple(range(1, ndim + 1))
+    if isinstance(axis, (tuple, list)):
+        return tuple(normalize_axis(a, ndim) + 1 for a in axis)
+    return normalize_axis(int(axis), ndim) + 1
+
+
+def reduced_axes(axis: Any, ndim: int) -> tuple[int, ...]:
+    """The primal axes a reduction over ``axis`` removes, sorted and non-negative."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (tuple, list)):
+        return tuple(sorted(normalize_axis(a, ndim) for a in axis))
+    return (normalize_axis(int(axis), ndim),)
+
+
+def expand_reduced(y: Any, axis: Any, ndim: int, keepdims: bool, batched: bool = True) -> Any:
+    """Reinsert the axes a reduction removed (size 1), so ``y`` broadcasts against its input.
+
+    ``ndim`` is the primal input's rank; with ``batched`` the leading direction axis of ``y``
+    is kept in front.
+    """
+    if keepdims:
+        return y
+    offset = 1 if batched else 0
+    shape = list(np.shape(y))
+    for a in reduced_axes(axis, ndim):
+        shape.insert(a + offset, 1)
+    return np.reshape(y, tuple(shape))
+
+
+def pad_tangent(dx: Any, ndim: int) -> Any:
+    """Give ``dx`` (shape ``(k,) + s``) rank ``ndim + 1`` by inserting size-1 axes after k.
+
+    This keeps broadcasting from aligning the direction axis with a primal axis when an
+    operand of lower rank meets a larger one (``x (3, 4) + b (4,)``).
+
+    >>> pad_tangent(np.zeros((5, 4)), 2).shape
+    (5, 1, 4)
+    """
+    missing = ndim + 1 - np.ndim(dx)
+    if missing <= 0:
+        return dx
+    shape = np.shape(dx)
+    return np.reshape(dx, shape[:1] + (1,) * missing + shape[1:])
+
+
+def zeros_tangent(x: Any, k: int, dtype: Any = None) -> np.ndarray:
+    """A zero tangent for the constant ``x`` with ``k`` directions."""
+    if dtype is None:
+        dtype = np.result_type(getattr(x, "dtype", np.float64), np.float32)
+        if dtype.kind not in "fc":
+            dtype = np.float64
+    return np.zeros((k,) + np.shape(x), dtype=dtype)

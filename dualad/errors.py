@@ -1,0 +1,35 @@
+"""Exception hierarchy: every dualad error is a ``DualadError`` and the matching built-in.
+
+Catching ``TypeError`` or ``ValueError`` keeps working for code written against NumPy, and
+``except dualad.DualadError`` catches everything dualad raises on purpose.
+"""
+
+from __future__ import annotations
+
+
+class DualadError(Exception):
+    """Base class of every error dualad raises on purpose."""
+
+
+class UnsupportedPrimitiveError(DualadError, NotImplementedError):
+    """A NumPy function, ufunc method or argument that dualad cannot differentiate."""
+
+
+class ConversionError(DualadError, TypeError):
+    """A conversion that would drop the derivative (``float(d)``, ``np.asarray(d)``, ...)."""
+
+
+class RegistrationError(DualadError, ValueError):
+    """A primitive declared without its rules, twice, or with the wrong arity."""
+
+
+class NonScalarOutputError(DualadError, TypeError):
+    """``grad`` of a function whose output is not a scalar."""
+
+
+class PerturbationConfusionError(DualadError, ValueError):
+    """A dual value used outside the transform that created it."""
+
+
+class ShapeMismatchError(DualadError, ValueError):
+    """Tangents, cotangents or arguments whose shape or dtype does not fit."""

@@ -1,0 +1,11 @@
+"""The built-in primitives, one module per family. Importing this package registers them."""
+
+from . import (  # noqa: F401
+    differences,
+    elementwise,
+    indexing,
+    linalg,
+    products,
+    reductions,
+    shape,
+)

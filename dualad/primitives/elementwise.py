@@ -1,0 +1,275 @@
+"""Elementwise primitives: NumPy's ufuncs with float loops, one declaration each.
+
+Rules see tangents already broadcast-safe (``elementwise=True`` pads a lower-rank operand's
+tangent to the output's rank), so ``dx * y`` is right for any broadcast pair. Conventions at
+kinks follow JAX: ``abs'(0) = 1``, ``maximum``/``minimum`` ties split 0.5/0.5,
+``d/dx x**y = 0`` where ``y == 0``, ``d/dy x**y = 0`` where ``x == 0``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..registry import (
+    POSITIVE,
+    REALS,
+    UNIT,
+    Example,
+    Interval,
+    Primitive,
+    defnondiff,
+    defprimitive,
+)
+
+_UNARY_SHAPES = ((), (3,), (2, 3))
+_BINARY_SHAPES = (((), ()), ((3,), (3,)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((), (2, 3)))
+
+
+def _examples(ufunc: Any, nin: int) -> tuple[Example, ...]:
+    name = ufunc.__name__
+
+    def call(np_: Any, *xs: Any) -> Any:
+        return getattr(np_, name)(*xs)
+
+    shapes = _UNARY_SHAPES if nin == 1 else _BINARY_SHAPES
+    return tuple(Example(call, s if nin > 1 else (s,)) for s in shapes)
+
+
+def _ufunc(ufunc: Any, jvp: Any, doc: str, domain: Interval = REALS, **kw: Any) -> Primitive:
+    """Declare a ufunc primitive: impl and NumPy entry point are the ufunc itself."""
+    nin = ufunc.nin
+    return defprimitive(
+        ufunc.__name__, impl=ufunc, numpy=ufunc, jvp=jvp, elementwise=True, domain=domain,
+        examples=kw.pop("examples", None) or _examples(ufunc, nin), doc=doc, **kw,
+    )
+
+
+def _safe_divide(num: Any, den: Any) -> Any:
+    """num / den, with 0 where den == 0 (no warning, no nan)."""
+    zero = den == 0
+    return np.where(zero, 0.0, num / np.where(zero, 1.0, den))
+
+
+def _balanced_eq(x: Any, out: Any, other: Any) -> Any:
+    """1 where x alone attains out, 0.5 at a tie with other, 0 elsewhere (JAX's rule)."""
+    return np.where(x == out, np.where(other == out, 0.5, 1.0), 0.0)
+
+
+# --------------------------------------------------------------------------- arithmetic
+
+add = _ufunc(np.add, (lambda dx, x, y, *, out: dx, lambda dy, x, y, *, out: dy),
+             "x + y; d/dx = 1, d/dy = 1")
+subtract = _ufunc(np.subtract, (lambda dx, x, y, *, out: dx, lambda dy, x, y, *, out: -dy),
+                  "x - y; d/dx = 1, d/dy = -1")
+multiply = _ufunc(np.multiply,
+                  (lambda dx, x, y, *, out: dx * y, lambda dy, x, y, *, out: x * dy),
+                  "x * y; d/dx = y, d/dy = x")
+true_divide = _ufunc(
+    np.true_divide,
+    (lambda dx, x, y, *, out: dx / y, lambda dy, x, y, *, out: -dy * out / y),
+    "x / y; d/dx = 1/y, d/dy = -x/y**2", domain=POSITIVE,
+)
+negative = _ufunc(np.negative, lambda dx, x, *, out: -dx, "-x; d/dx = -1")
+positive = _ufunc(np.positive, lambda dx, x, *, out: dx, "+x; d/dx = 1")
+reciprocal = _ufunc(np.reciprocal, lambda dx, x, *, out: -dx * out * out,
+                    "1/x; d/dx = -1/x**2", domain=POSITIVE)
+square = _ufunc(np.square, lambda dx, x, *, out: 2 * x * dx, "x**2; d/dx = 2x")
+sqrt = _ufunc(np.sqrt, lambda dx, x, *, out: dx * 0.5 / out,
+              "sqrt(x); d/dx = 1/(2 sqrt(x)), inf at 0 as in JAX", domain=POSITIVE)
+cbrt = _ufunc(np.cbrt, lambda dx, x, *, out: dx / (3 * out * out),
+              "cbrt(x); d/dx = 1/(3 cbrt(x)**2)", domain=Interval(-2, 2, avoid=(0.0,), margin=0.2))
+absolute = _ufunc(np.absolute, lambda dx, x, *, out: np.where(x >= 0, dx, -dx),
+                  "|x|; d/dx = sign(x), 1 at 0 as in JAX",
+                  domain=Interval(-2, 2, avoid=(0.0,)))
+fabs = _ufunc(np.fabs, lambda dx, x, *, out: np.where(x >= 0, dx, -dx),
+              "|x|; d/dx = sign(x), 1 at 0 as in JAX", domain=Interval(-2, 2, avoid=(0.0,)))
+
+
+def _power_dx(dx: Any, x: Any, y: Any, *, out: Any) -> Any:
+    # y * x**(y-1), and 0 where y == 0 so that d/dx x**0 is 0 even at x == 0 (JAX's choice).
+    y_safe = np.where(y == 0, 1.0, y)
+    return dx * np.where(y == 0, 0.0, y_safe * np.power(x, y_safe - 1))
+
+
+def _power_dy(dy: Any, x: Any, y: Any, *, out: Any) -> Any:
+    # log(x) * x**y, and 0 where x == 0 (the limit along x**y with y > 0, JAX's choice).
+    return dy * np.log(np.where(x == 0, 1.0, x)) * out
+
+
+power = _ufunc(np.power, (_power_dx, _power_dy), "x**y; d/dx = y x**(y-1), d/dy = log(x) x**y",
+               domain=POSITIVE)
+float_power = _ufunc(np.float_power, (_power_dx, _power_dy),
+                     "x**y in float64; d/dx = y x**(y-1), d/dy = log(x) x**y", domain=POSITIVE)
+
+
+remainder = _ufunc(
+    np.remainder,
+    (lambda dx, x, y, *, out: dx, lambda dy, x, y, *, out: -dy * np.floor_divide(x, y)),
+    "x mod y (sign of y); d/dx = 1, d/dy = -floor(x/y)",
+    domain=Interval(0.3, 2.5, avoid=(1.0, 2.0)),
+    examples=(Example(lambda np_, x, y: np_.remainder(x, y), make=lambda rng: (
+        rng.uniform(0.2, 5, (2, 3)) * rng.choice([-1, 1], (2, 3)),
+        rng.uniform(0.7, 0.9, (3,)) * rng.choice([-1, 1], (3,)))),),
+)
+fmod = _ufunc(
+    np.fmod,
+    (lambda dx, x, y, *, out: dx, lambda dy, x, y, *, out: -dy * np.trunc(x / y)),
+    "C fmod (sign of x); d/dx = 1, d/dy = -trunc(x/y)",
+    examples=(Example(lambda np_, x, y: np_.fmod(x, y), make=lambda rng: (
+        rng.uniform(0.2, 5, (2, 3)) * rng.choice([-1, 1], (2, 3)),
+        rng.uniform(0.7, 0.9, (3,)) * rng.choice([-1, 1], (3,)))),),
+)
+
+# --------------------------------------------------------------------------- exp and log
+
+exp = _ufunc(np.exp, lambda dx, x, *, out: dx * out, "e**x; d/dx = e**x")
+exp2 = _ufunc(np.exp2, lambda dx, x, *, out: dx * out * np.log(2.0), "2**x; d/dx = ln2 2**x")
+expm1 = _ufunc(np.expm1, lambda dx, x, *, out: dx * (out + 1), "e**x - 1; d/dx = e**x")
+log = _ufunc(np.log, lambda dx, x, *, out: dx / x, "ln x; d/dx = 1/x", domain=POSITIVE)
+log2 = _ufunc(np.log2, lambda dx, x, *, out: dx / (x * np.log(2.0)),
+              "log2 x; d/dx = 1/(x ln2)", domain=POSITIVE)
+log10 = _ufunc(np.log10, lambda dx, x, *, out: dx / (x * np.log(10.0)),
+               "log10 x; d/dx = 1/(x ln10)", domain=POSITIVE)
+log1p = _ufunc(np.log1p, lambda dx, x, *, out: dx / (1 + x), "ln(1+x); d/dx = 1/(1+x)",
+               domain=Interval(-0.5, 2))
+logaddexp = _ufunc(
+    np.logaddexp,
+    (lambda dx, x, y, *, out: dx * np.exp(x - out), lambda dy, x, y, *, out: dy * np.exp(y - out)),
+    "ln(e**x + e**y); d/dx = e**(x-out), d/dy = e**(y-out)",
+)
+logaddexp2 = _ufunc(
+    np.logaddexp2,
+    (lambda dx, x, y, *, out: dx * np.exp2(x - out),
+     lambda dy, x, y, *, out: dy * np.exp2(y - out)),
+    "log2(2**x + 2**y); d/dx = 2**(x-out), d/dy = 2**(y-out)",
+)
+
+# --------------------------------------------------------------------------- trigonometric
+
+sin = _ufunc(np.sin, lambda dx, x, *, out: dx * np.cos(x), "sin x; d/dx = cos x")
+cos = _ufunc(np.cos, lambda dx, x, *, out: -dx * np.sin(x), "cos x; d/dx = -sin x")
+tan = _ufunc(np.tan, lambda dx, x, *, out: dx * (1 + out * out), "tan x; d/dx = 1 + tan**2 x",
+             domain=Interval(-1.2, 1.2))
+arcsin = _ufunc(np.arcsin, lambda dx, x, *, out: dx / np.sqrt(1 - x * x),
+                "arcsin x; d/dx = 1/sqrt(1-x**2)", domain=UNIT)
+arccos = _ufunc(np.arccos, lambda dx, x, *, out: -dx / np.sqrt(1 - x * x),
+                "arccos x; d/dx = -1/sqrt(1-x**2)", domain=UNIT)
+arctan = _ufunc(np.arctan, lambda dx, x, *, out: dx / (1 + x * x),
+                "arctan x; d/dx = 1/(1+x**2)")
+arctan2 = _ufunc(
+    np.arctan2,
+    (lambda dx, y, x, *, out: dx * x / (x * x + y * y),
+     lambda dy, y, x, *, out: -dy * y / (x * x + y * y)),
+    "arctan2(y, x); d/dy = x/(x**2+y**2), d/dx = -y/(x**2+y**2)",
+    domain=Interval(-2, 2, avoid=(0.0,), margin=0.2),
+)
+hypot = _ufunc(
+    np.hypot,
+    (lambda dx, x, y, *, out: dx * _safe_divide(x, out),
+     lambda dy, x, y, *, out: dy * _safe_divide(y, out)),
+    "sqrt(x**2+y**2); d/dx = x/out, d/dy = y/out", domain=Interval(-2, 2, avoid=(0.0,)),
+)
+sinh = _ufunc(np.sinh, lambda dx, x, *, out: dx * np.cosh(x), "sinh x; d/dx = cosh x")
+cosh = _ufunc(np.cosh, lambda dx, x, *, out: dx * np.sinh(x), "cosh x; d/dx = sinh x")
+tanh = _ufunc(np.tanh, lambda dx, x, *, out: dx * (1 - out * out),
+              "tanh x; d/dx = 1 - tanh**2 x")
+arcsinh = _ufunc(np.arcsinh, lambda dx, x, *, out: dx / np.sqrt(x * x + 1),
+                 "arcsinh x; d/dx = 1/sqrt(x**2+1)")
+arccosh = _ufunc(np.arccosh, lambda dx, x, *, out: dx / np.sqrt(x * x - 1),
+                 "arccosh x; d/dx = 1/sqrt(x**2-1)", domain=Interval(1.2, 3))
+arctanh = _ufunc(np.arctanh, lambda dx, x, *, out: dx / (1 - x * x),
+                 "arctanh x; d/dx = 1/(1-x**2)", domain=UNIT)
+deg2rad = _ufunc(np.deg2rad, lambda dx, x, *, out: np.deg2rad(dx), "x pi/180; d/dx = pi/180")
+rad2deg = _ufunc(np.rad2deg, lambda dx, x, *, out: np.rad2deg(dx), "x 180/pi; d/dx = 180/pi")
+radians = _ufunc(np.radians, lambda dx, x, *, out: np.radians(dx), "x pi/180; d/dx = pi/180")
+degrees = _ufunc(np.degrees, lambda dx, x, *, out: np.degrees(dx), "x 180/pi; d/dx = 180/pi")
+
+# --------------------------------------------------------------------------- comparisons of values
+
+maximum = _ufunc(
+    np.maximum,
+    (lambda dx, x, y, *, out: dx * _balanced_eq(x, out, y),
+     lambda dy, x, y, *, out: dy * _balanced_eq(y, out, x)),
+    "max(x, y); derivative of the larger, split 0.5/0.5 at ties (JAX)",
+)
+minimum = _ufunc(
+    np.minimum,
+    (lambda dx, x, y, *, out: dx * _balanced_eq(x, out, y),
+     lambda dy, x, y, *, out: dy * _balanced_eq(y, out, x)),
+    "min(x, y); derivative of the smaller, split 0.5/0.5 at ties (JAX)",
+)
+fmax = _ufunc(
+    np.fmax,
+    (lambda dx, x, y, *, out: dx * _balanced_eq(x, out, y),
+     lambda dy, x, y, *, out: dy * _balanced_eq(y, out, x)),
+    "max(x, y) ignoring nan; derivative of the larger, 0.5/0.5 at ties",
+)
+fmin = _ufunc(
+    np.fmin,
+    (lambda dx, x, y, *, out: dx * _balanced_eq(x, out, y),
+     lambda dy, x, y, *, out: dy * _balanced_eq(y, out, x)),
+    "min(x, y) ignoring nan; derivative of the smaller, 0.5/0.5 at ties",
+)
+copysign = _ufunc(
+    np.copysign,
+    (lambda dx, x, y, *, out: dx * np.where(np.signbit(x) == np.signbit(y), 1.0, -1.0), None),
+    "|x| with the sign of y; d/dx = +-1, not differentiable in y (piecewise constant)",
+    domain=Interval(-2, 2, avoid=(0.0,)),
+    examples=(Example(lambda np_, x: np_.copysign(x, np_.array([1.0, -1.0, -2.0])), ((3,),)),),
+)
+ldexp = _ufunc(
+    np.ldexp, (lambda dx, x, n, *, out: np.ldexp(dx, n), None),
+    "x * 2**n for integer n; d/dx = 2**n",
+    examples=(Example(lambda np_, x: np_.ldexp(x, np_.array([1, -2, 3])), ((2, 3),)),),
+)
+
+# --------------------------------------------------------------------------- multiple outputs
+
+
+def _modf_jvp(dx: Any, x: Any, *, out: Any) -> Any:
+    return dx, None
+
+
+modf = defprimitive(
+    "modf", impl=np.modf, numpy=np.modf, jvp=_modf_jvp, elementwise=True, multiple_results=True,
+    domain=Interval(-3, 3, avoid=(-2.0, -1.0, 0.0, 1.0, 2.0)),
+    examples=(Example(lambda np_, x: np_.modf(x)[0], ((2, 3),)),),
+    doc="fractional and integral parts; d frac/dx = 1, d int/dx = 0",
+)
+
+
+def _frexp_jvp(dx: Any, x: Any, *, out: Any) -> Any:
+    return np.ldexp(dx, -out[1]), None
+
+
+frexp = defprimitive(
+    "frexp", impl=np.frexp, numpy=np.frexp, jvp=_frexp_jvp, elementwise=True,
+    multiple_results=True, domain=Interval(0.3, 6, avoid=(0.5, 1.0, 2.0, 4.0)),
+    examples=(Example(lambda np_, x: np_.frexp(x)[0], ((2, 3),)),),
+    doc="mantissa and exponent; d mantissa/dx = 2**-exponent",
+)
+
+# --------------------------------------------------------------------------- casts
+
+astype = defprimitive(
+    "astype", impl=lambda x, *, dtype: x.astype(dtype),
+    jvp=lambda dx, x, *, out, dtype: dx.astype(dtype), elementwise=True,
+    examples=(Example(lambda np_, x: (x * 1.0).astype(np_.float32).astype(np_.float64) * 2,
+                      ((2, 3),), rtol=1e-5, atol=1e-6),),
+    doc="cast to another float dtype; d/dx = 1",
+)
+conjugate = _ufunc(np.conjugate, lambda dx, x, *, out: dx, "conj(x) = x for reals; d/dx = 1")
+
+# --------------------------------------------------------------------------- not differentiable
+
+defnondiff(
+    np.sign, np.floor, np.ceil, np.trunc, np.rint, np.floor_divide, np.signbit, np.heaviside,
+    np.spacing, np.nextafter, np.isnan, np.isfinite, np.isinf, np.isnat,
+    np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal,
+    np.logical_and, np.logical_or, np.logical_xor, np.logical_not,
+    np.round, np.around, np.fix, np.isclose, np.allclose, np.array_equal, np.isreal,
+    np.iscomplex, np.isrealobj, np.iscomplexobj, np.isscalar,
+    why="piecewise constant: derivative 0 where it exists (JAX's convention)",
+)

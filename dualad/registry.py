@@ -1,0 +1,383 @@
+"""The primitive registry: one declaration per differentiable NumPy operation.
+
+A *primitive* is a NumPy operation together with its derivative rules, declared in one call
+of :func:`defprimitive`. A *composite* is a NumPy function written in terms of primitives
+(``np.std`` is a mean of squares); it needs no rules of its own. Everything that can take a
+traced value (a forward-mode ``Dual`` or, later, a reverse-mode value) is looked up here, so a
+function that is neither a primitive, a composite nor a known non-differentiable function
+raises instead of running on the primal.
+
+This module imports no mode: the engines register their traced types with
+:func:`register_traced_type`, and :func:`apply` hands each primitive application to the
+traced input with the highest tag (the innermost transform), the others being its constants.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .errors import RegistrationError, UnsupportedPrimitiveError
+
+Rule = Callable[..., Any]
+
+
+# --------------------------------------------------------------------------- test domains
+
+
+@dataclass(frozen=True)
+class Interval:
+    """Where a primitive's inputs are drawn from in the registry-driven tests.
+
+    ``avoid`` lists points (kinks, poles) that samples keep ``margin`` away from.
+
+    >>> Interval(0.5, 2.0).sample(np.random.default_rng(0), (2,)).shape
+    (2,)
+    """
+
+    lo: float
+    hi: float
+    avoid: tuple[float, ...] = ()
+    margin: float = 0.05
+
+    def sample(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+        x = rng.uniform(self.lo, self.hi, size=shape)
+        for point in self.avoid:
+            near = np.abs(x - point) < self.margin
+            x = np.where(near, point + np.copysign(2 * self.margin, x - point + 1e-300), x)
+        return x
+
+
+REALS = Interval(-2.0, 2.0)
+POSITIVE = Interval(0.3, 2.5)
+UNIT = Interval(-0.9, 0.9)
+
+
+@dataclass(frozen=True)
+class Example:
+    """One call of a primitive for the registry-driven cross-check with JAX.
+
+    ``call(np_, *arrays)`` is written once for both namespaces: the test calls it with
+    ``numpy`` on dual arrays and with ``jax.numpy`` for the reference. ``make(rng)`` returns
+    the arrays when they need structure (a symmetric positive definite matrix, integer
+    indices); otherwise they are drawn from ``domain`` with the given ``shapes``.
+    ``reference`` replaces ``call`` for JAX when the two namespaces differ; when JAX has no
+    twin at all, ``reference=None`` together with ``finite_differences=True`` checks against
+    central differences instead.
+    """
+
+    call: Callable[..., Any]
+    shapes: tuple[tuple[int, ...], ...] = ()
+    domain: Interval | None = None
+    make: Callable[[np.random.Generator], tuple] | None = None
+    reference: Callable[..., Any] | None = None
+    finite_differences: bool = False
+    second_order: bool = True
+    rtol: float = 1e-7
+    atol: float = 1e-9
+
+    def arrays(self, rng: np.random.Generator, default: Interval) -> tuple:
+        """The example's inputs, drawn reproducibly from ``rng``."""
+        if self.make is not None:
+            return tuple(self.make(rng))
+        domain = self.domain or default
+        return tuple(domain.sample(rng, shape) for shape in self.shapes)
+
+
+# --------------------------------------------------------------------------- declarations
+
+
+@dataclass(frozen=True, eq=False)
+class Primitive:
+    """A NumPy operation with its derivative rules. Call it like the operation itself.
+
+    ``impl(*xs, **params)`` computes the primal; ``xs`` are the arguments that may carry a
+    derivative, ``params`` the static ones. ``jvp`` holds one rule per argument,
+    ``rule(dx, *xs, out=out, **params)``, whose contributions are added (zero tangents are
+    skipped); ``jvp_all(dxs, *xs, out=out, **params)`` instead receives every tangent at
+    once (zeros filled in), which suits variadic operations such as ``concatenate``.
+    Tangents carry a leading axis of directions: ``dx.shape == (k,) + x.shape``.
+    """
+
+    name: str
+    impl: Rule
+    jvp: tuple[Rule, ...] | None
+    jvp_all: Rule | None
+    vjp: tuple[Rule, ...] | Rule | None
+    numpy: tuple[Any, ...]
+    bind: Rule | None
+    elementwise: bool
+    multiple_results: bool
+    nin: int | None
+    domain: Interval
+    examples: tuple[Example, ...]
+    doc: str
+
+    def __call__(self, *xs: Any, **params: Any) -> Any:
+        return apply(self, xs, params)
+
+    def __repr__(self) -> str:
+        return f"<dualad primitive {self.name}>"
+
+
+@dataclass(frozen=True, eq=False)
+class Composite:
+    """A NumPy function written with primitives; differentiated through them."""
+
+    name: str
+    impl: Rule
+    numpy: tuple[Any, ...]
+    domain: Interval
+    examples: tuple[Example, ...]
+    doc: str
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.impl(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<dualad composite {self.name}>"
+
+
+REGISTRY: dict[str, Primitive | Composite] = {}
+"""Every primitive and composite by name."""
+
+NUMPY_TABLE: dict[Any, Primitive | Composite] = {}
+"""NumPy callable (ufunc or function) -> the declaration that differentiates it."""
+
+NONDIFF: dict[Any, str] = {}
+"""NumPy callables whose result does not depend smoothly on the values (comparisons,
+``floor``, ``argmax``, ``zeros_like``, ...) -> why. They run on the primal values and return
+plain arrays."""
+
+
+def _as_rules(rule: Rule | Sequence[Rule] | None) -> tuple[Rule, ...] | None:
+    if rule is None:
+        return None
+    if callable(rule):
+        return (rule,)
+    return tuple(rule)
+
+
+def _claim(name: str, numpy: tuple[Any, ...]) -> None:
+    if name in REGISTRY:
+        raise RegistrationError(f"a primitive named {name!r} is already registered")
+    for fn in numpy:
+        if fn in NUMPY_TABLE:
+            raise RegistrationError(
+                f"{_numpy_name(fn)} is already differentiated by {NUMPY_TABLE[fn].name!r}"
+            )
+        if fn in NONDIFF:
+            raise RegistrationError(f"{_numpy_name(fn)} is registered as non-differentiable")
+
+
+def defprimitive(
+    name: str,
+    impl: Rule,
+    *,
+    jvp: Rule | Sequence[Rule] | None = None,
+    jvp_all: Rule | None = None,
+    vjp: Rule | Sequence[Rule] | None = None,
+    numpy: Any = (),
+    bind: Rule | None = None,
+    nin: int | None = None,
+    elementwise: bool = False,
+    multiple_results: bool = False,
+    domain: Interval = REALS,
+    examples: Sequence[Example] = (),
+    doc: str = "",
+) -> Primitive:
+    """Declare a differentiable operation with its forward rule, in one place.
+
+    The returned :class:`Primitive` is callable like ``impl``; called on dual arrays it
+    carries their tangents. Passing ``numpy=`` makes NumPy's own function (or ufunc)
+    dispatch to it, with ``bind(*args, **kwargs) -> (xs, params)`` splitting NumPy's
+    arguments into differentiable arrays and static parameters.
+
+    Parameters
+    ----------
+    name : str
+        Unique name, NumPy's where there is one.
+    impl : callable
+        ``impl(*xs, **params)``, the primal computation.
+    jvp : callable or sequence of callables
+        One rule per differentiable argument, ``rule(dx, *xs, out=out, **params)``,
+        returning that argument's contribution to the output tangent. Tangents have a
+        leading axis of directions. Give exactly one of ``jvp`` and ``jvp_all``.
+    jvp_all : callable
+        ``jvp_all(dxs, *xs, out=out, **params)`` returning the output tangent from all
+        tangents at once (zero tangents filled in).
+    vjp : callable or sequence of callables, optional
+        Reverse-mode rules, kept next to the forward ones.
+    numpy, bind, nin, elementwise, multiple_results, domain, examples, doc
+        Dispatch and test metadata; ``elementwise=True`` broadcasts tangents of
+        lower-rank operands against the output before the rules see them.
+
+    Returns
+    -------
+    Primitive
+
+    Raises
+    ------
+    RegistrationError
+        When the name or NumPy callable is taken, or the forward rule is missing or has
+        the wrong arity.
+
+    Examples
+    --------
+    >>> import numpy as np, dualad
+    >>> softplus = dualad.defprimitive(
+    ...     "softplus_doc", impl=lambda x: np.logaddexp(0.0, x),
+    ...     jvp=lambda dx, x, *, out: dx / (1 + np.exp(-x)))
+    >>> y, dy = dualad.jvp(softplus, (0.0,), (1.0,))
+    >>> float(dy)
+    0.5
+    """
+    numpy = tuple(numpy) if isinstance(numpy, (tuple, list)) else ((numpy,) if numpy else ())
+    rules = _as_rules(jvp)
+    if (rules is None) == (jvp_all is None):
+        raise RegistrationError(f"primitive {name!r} needs exactly one of jvp= and jvp_all=")
+    if nin is None and rules is not None:
+        nin = len(rules)
+    if rules is not None and nin != len(rules):
+        raise RegistrationError(
+            f"primitive {name!r} takes {nin} differentiable arguments but has "
+            f"{len(rules)} jvp rules"
+        )
+    _claim(name, numpy)
+    prim = Primitive(
+        name=name, impl=impl, jvp=rules, jvp_all=jvp_all, vjp=vjp, numpy=numpy, bind=bind,
+        elementwise=elementwise, multiple_results=multiple_results, nin=nin, domain=domain,
+        examples=tuple(examples), doc=doc,
+    )
+    REGISTRY[name] = prim
+    for fn in numpy:
+        NUMPY_TABLE[fn] = prim
+    return prim
+
+
+def defcomposite(
+    name: str,
+    impl: Rule,
+    *,
+    numpy: Any,
+    domain: Interval = REALS,
+    examples: Sequence[Example] = (),
+    doc: str = "",
+) -> Composite:
+    """Differentiate a NumPy function through ``impl``, which is written with primitives.
+
+    >>> import numpy as np, dualad
+    >>> dualad.REGISTRY["std"].name
+    'std'
+    """
+    numpy = tuple(numpy) if isinstance(numpy, (tuple, list)) else (numpy,)
+    _claim(name, numpy)
+    comp = Composite(name, impl, numpy, domain, tuple(examples), doc)
+    REGISTRY[name] = comp
+    for fn in numpy:
+        NUMPY_TABLE[fn] = comp
+    return comp
+
+
+def defnondiff(*functions: Any, why: str) -> None:
+    """Mark NumPy callables whose results are piecewise constant or value-independent."""
+    for fn in functions:
+        if fn in NUMPY_TABLE:
+            raise RegistrationError(f"{_numpy_name(fn)} already has derivative rules")
+        NONDIFF[fn] = why
+
+
+# --------------------------------------------------------------------------- dispatch
+
+_traced_types: tuple[type, ...] = ()
+_tags = itertools.count(1)
+
+
+def register_traced_type(cls: type) -> None:
+    """Let values of ``cls`` (with ``.tag``, ``.primal`` and ``_dualad_apply``) be traced."""
+    global _traced_types
+    if cls not in _traced_types:
+        _traced_types = (*_traced_types, cls)
+
+
+def traced_types() -> tuple[type, ...]:
+    """The classes of traced values the engines registered."""
+    return _traced_types
+
+
+def new_tag() -> int:
+    """A fresh tag, higher than every tag handed out before: one per transform call."""
+    return next(_tags)
+
+
+def is_traced(x: Any) -> bool:
+    """True when ``x`` carries a derivative of some transform."""
+    return isinstance(x, _traced_types)
+
+
+def apply(prim: Primitive, xs: Sequence[Any], params: dict[str, Any]) -> Any:
+    """Apply ``prim`` to ``xs``: the traced input with the highest tag does the work."""
+    top = None
+    for x in xs:
+        if isinstance(x, _traced_types) and (top is None or x.tag > top.tag):
+            top = x
+    if top is None:
+        return prim.impl(*xs, **params)
+    return top._dualad_apply(prim, xs, params, top.tag)
+
+
+def strip(x: Any) -> Any:
+    """The innermost primal of ``x`` (through every level), for non-differentiable use."""
+    while isinstance(x, _traced_types):
+        x = x.primal
+    if isinstance(x, (list, tuple)) and any(map(_contains_traced, x)):
+        return type(x)(strip(item) for item in x)
+    return x
+
+
+def _contains_traced(x: Any) -> bool:
+    if isinstance(x, _traced_types):
+        return True
+    if isinstance(x, (list, tuple)):
+        return any(map(_contains_traced, x))
+    return False
+
+
+def _numpy_name(fn: Any) -> str:
+    module = getattr(fn, "__module__", None) or "numpy"
+    name = getattr(fn, "__name__", repr(fn))
+    if module.startswith("numpy.linalg"):
+        return f"np.linalg.{name}"
+    if module.startswith("numpy.fft"):
+        return f"np.fft.{name}"
+    return f"np.{name}"
+
+
+def numpy_name(fn: Any) -> str:
+    """How a user writes ``fn``: ``np.sum``, ``np.linalg.inv``, ..."""
+    return _numpy_name(fn)
+
+
+def unsupported(fn: Any, detail: str = "") -> UnsupportedPrimitiveError:
+    """The error for a NumPy callable dualad cannot differentiate."""
+    name = _numpy_name(fn)
+    msg = (
+        f"{name} is not supported by dualad: it has no derivative rule, and running it on "
+        f"the primal values would silently drop the derivative."
+    )
+    if detail:
+        msg += " " + detail
+    msg += (
+        " Rewrite it with supported NumPy functions, or register a rule with "
+        "dualad.defprimitive (see the README, 'Your own primitives')."
+    )
+    return UnsupportedPrimitiveError(msg)
+
+
+def lookup(fn: Any) -> Primitive | Composite | None:
+    """The declaration differentiating the NumPy callable ``fn``, if any."""
+    return NUMPY_TABLE.get(fn)

@@ -1,0 +1,46 @@
+"""Independent references for derivative tests: JAX in float64, and central differences."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+jax.config.update("jax_enable_x64", True)
+
+
+def jax_jacobians(call: Callable[..., Any], arrays: tuple, mode: str = "fwd") -> Any:
+    """``jax.jacfwd``/``jax.jacrev`` of ``call(jnp, *arrays)`` w.r.t. every array."""
+    transform = jax.jacfwd if mode == "fwd" else jax.jacrev
+    argnums = tuple(range(len(arrays)))
+    jac = transform(lambda *xs: call(jnp, *xs), argnums=argnums)(*map(jnp.asarray, arrays))
+    return jax.tree_util.tree_map(np.asarray, jac)
+
+
+def jax_hessians(call: Callable[..., Any], arrays: tuple) -> Any:
+    """Second derivatives, forward over forward, of ``call(jnp, *arrays)``."""
+    argnums = tuple(range(len(arrays)))
+    f = lambda *xs: call(jnp, *xs)  # noqa: E731
+    jac = jax.jacfwd(jax.jacfwd(f, argnums=argnums), argnums=argnums)(*map(jnp.asarray, arrays))
+    return jax.tree_util.tree_map(np.asarray, jac)
+
+
+def central_differences(f: Callable[..., Any], arrays: tuple, eps: float = 1e-6) -> tuple:
+    """Jacobians of ``f(*arrays)`` by central differences, shape ``out.shape + in.shape``."""
+    arrays = tuple(np.asarray(a, dtype=np.float64) for a in arrays)
+    out_shape = np.shape(f(*arrays))
+    jacs = []
+    for i, a in enumerate(arrays):
+        jac = np.zeros(out_shape + a.shape)
+        for idx in np.ndindex(a.shape):
+            plus = [x.copy() for x in arrays]
+            minus = [x.copy() for x in arrays]
+            plus[i][idx] += eps
+            minus[i][idx] -= eps
+            diff = (np.asarray(f(*plus)) - np.asarray(f(*minus))) / (2 * eps)
+            jac[(...,) + idx] = diff
+        jacs.append(jac)
+    return tuple(jacs)
