@@ -69,11 +69,11 @@ def pad_tangent(dx: Any, ndim: int) -> Any:
     >>> pad_tangent(np.zeros((5, 4)), 2).shape
     (5, 1, 4)
     """
-    missing = ndim + 1 - np.ndim(dx)
+    missing = ndim + 1 - dx.ndim
     if missing <= 0:
         return dx
-    shape = np.shape(dx)
-    return np.reshape(dx, shape[:1] + (1,) * missing + shape[1:])
+    shape = dx.shape
+    return dx.reshape(shape[:1] + (1,) * missing + shape[1:])
 
 
 def zeros_tangent(x: Any, k: int, dtype: Any = None) -> np.ndarray:

@@ -84,18 +84,12 @@ class Dual:
     @staticmethod
     def _dualad_apply(prim: Primitive, xs: Any, params: dict[str, Any], tag: int) -> Any:
         """Apply ``prim`` at level ``tag``: values of other levels are constants here."""
-        primals = []
-        tangents = []
-        k = 0
-        for x in xs:
-            if isinstance(x, Dual) and x.tag == tag:
-                primals.append(x.primal)
-                tangents.append(x.tangent)
-                k = x.tangent.shape[0]
-            else:
-                primals.append(x)
-                tangents.append(None)
+        primals = [x.primal if type(x) is Dual and x.tag == tag else x for x in xs]
         out = prim.impl(*primals, **params)
+        if prim.jvp is not None and not prim.multiple_results:
+            return _apply_rules(prim, xs, primals, out, params, tag)
+        tangents = [x.tangent if type(x) is Dual and x.tag == tag else None for x in xs]
+        k = next(t.shape[0] for t in tangents if t is not None)
         if prim.jvp_all is not None:
             dxs = tuple(
                 zeros_tangent(p, k) if t is None else t for p, t in zip(primals, tangents)
@@ -103,35 +97,43 @@ class Dual:
             tangent = prim.jvp_all(dxs, *primals, out=out, **params)
         else:
             tangent = _sum_rules(prim, primals, tangents, out, params)
-        if prim.multiple_results:
-            results = [_wrap(o, t, tag, k) for o, t in zip(out, tangent)]
-            if hasattr(out, "_fields"):  # keep NumPy's named results (eigh, slogdet, svd)
-                return type(out)(*results)
-            return tuple(results) if isinstance(out, tuple) else results
-        return _wrap(out, tangent, tag, k)
+        if not prim.multiple_results:
+            return _wrap(out, tangent, tag, k)
+        results = [_wrap(o, t, tag, k) for o, t in zip(out, tangent)]
+        if hasattr(out, "_fields"):  # keep NumPy's named results (eigh, slogdet, svd)
+            return type(out)(*results)
+        return tuple(results) if isinstance(out, tuple) else results
 
     # -- NumPy protocols ----------------------------------------------------------------
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        if not all(map(_known, inputs)):
-            return NotImplemented
-        inputs = tuple(map(_collect_objects, inputs))
-        out = kwargs.pop("out", None)
-        if out is not None:
-            raise _out_error(ufunc)
+        collect = False
+        for x in inputs:
+            kind = type(x)
+            if kind is np.ndarray:
+                collect = collect or x.dtype.hasobject
+            elif kind not in _FAST_TYPES and not _known(x):
+                return NotImplemented
+        if collect:
+            inputs = tuple(map(_collect_objects, inputs))
+        if kwargs:
+            if kwargs.pop("out", None) is not None:
+                raise _out_error(ufunc)
         if method != "__call__":
             return _ufunc_method(ufunc, method, inputs, kwargs)
         return _call_ufunc(ufunc, inputs, kwargs)
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        if not all(issubclass(t, (np.ndarray, *registry.traced_types())) for t in types):
-            return NotImplemented
+        for kind in types:
+            if kind is not Dual and not issubclass(kind, (np.ndarray, *registry.traced_types())):
+                return NotImplemented
         return call_function(func, args, kwargs)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         # A scalar dual may sit in an object array (np.array([[d00, d01], [d10, d11]]), as
         # seed 004 writes); dualad turns such arrays back into dual arrays when they meet a
         # NumPy function. Anything numeric would drop the tangent, so it raises.
-        if self.ndim == 0 and (dtype is None or np.dtype(dtype) == object):
+        # np.array(d) asks for a copy (copy=True); list elements and np.asarray do not.
+        if self.ndim == 0 and copy is not True and (dtype is None or np.dtype(dtype) == object):
             holder = np.empty((), dtype=object)
             holder[()] = self
             return holder
@@ -380,57 +382,90 @@ Dual.__divmod__ = _divmod  # type: ignore[attr-defined]
 Dual.__rdivmod__ = _rdivmod  # type: ignore[attr-defined]
 
 registry.register_traced_type(Dual)
+_FAST_TYPES = frozenset((Dual, float, int, np.float64, np.float32))
 
 
 # --------------------------------------------------------------------------- engine helpers
 
 
-def _sum_rules(prim: Primitive, primals: list, tangents: list, out: Any, params: dict) -> Any:
-    """Add up the per-argument JVP contributions of the non-zero tangents."""
+def _apply_rules(prim: Primitive, xs: Any, primals: list, out: Any, params: dict,
+                 tag: int) -> Any:
+    """The hot path: per-argument rules, one result. Contributions of nonzero tangents add."""
+    out_ndim = getattr(out, "ndim", 0) if prim.elementwise else -1
+    rules = prim.jvp
     total = None
-    out_ndim = None
-    if prim.elementwise:
-        out_ndim = np.ndim(out[0] if prim.multiple_results else out)
-    for i, (rule, dx) in enumerate(zip(prim.jvp, tangents)):
-        if dx is None:
+    k = 0
+    for i, x in enumerate(xs):
+        if type(x) is not Dual or x.tag != tag:
             continue
+        dx = x.tangent
+        k = dx.shape[0]
+        rule = rules[i]
         if rule is None:
-            raise UnsupportedPrimitiveError(
-                f"{prim.name} is not differentiable in its argument {i + 1}: pass a "
-                f"constant there (dualad.primal(x) if the derivative is meant to be zero)."
-            )
-        if out_ndim is not None and dx.ndim <= out_ndim:
+            raise _not_differentiable(prim, i)
+        if dx.ndim <= out_ndim:
             dx = pad_tangent(dx, out_ndim)
         part = rule(dx, *primals, out=out, **params)
         total = part if total is None else total + part
+    return _wrap(out, total, tag, k)
+
+
+def _sum_rules(prim: Primitive, primals: list, tangents: list, out: Any, params: dict) -> Any:
+    """Add up the per-argument JVP contributions (tuples of them for several results)."""
+    total = None
+    out_ndim = getattr(out[0], "ndim", 0) if prim.elementwise else -1
+    for i, rule in enumerate(prim.jvp):
+        dx = tangents[i]
+        if dx is None:
+            continue
+        if rule is None:
+            raise _not_differentiable(prim, i)
+        if dx.ndim <= out_ndim:
+            dx = pad_tangent(dx, out_ndim)
+        part = rule(dx, *primals, out=out, **params)
+        total = part if total is None else tuple(
+            a if b is None else b if a is None else a + b for a, b in zip(total, part)
+        )
     return total
+
+
+def _not_differentiable(prim: Primitive, i: int) -> UnsupportedPrimitiveError:
+    return UnsupportedPrimitiveError(
+        f"{prim.name} is not differentiable in its argument {i + 1}: pass a constant there "
+        f"(dualad.primal(x) if the derivative is meant to be zero)."
+    )
 
 
 def _wrap(out: Any, tangent: Any, tag: int, k: int) -> Any:
     """Package a primitive's output as a Dual, or return it plain when it has no tangent."""
     if tangent is None:
         return out
-    if not hasattr(out, "ndim"):
+    shape = getattr(out, "shape", None)
+    if shape is None:  # a Python number from a user's impl
         out = np.asarray(out)
-    if out.dtype.kind not in "fc" and not registry.is_traced(out):
-        return out
-    full = (k,) + out.shape
-    if tangent.shape != full:
-        tangent = np.broadcast_to(tangent, full)
-    if tangent.dtype != out.dtype and not registry.is_traced(tangent):
-        tangent = tangent.astype(out.dtype, copy=False)
+        shape = out.shape
+    if tangent.shape != (k, *shape):
+        tangent = np.broadcast_to(tangent, (k, *shape))
+    if tangent.dtype is not out.dtype and tangent.dtype != out.dtype:
+        if out.dtype.kind not in "fc":
+            return out  # integer or boolean results carry no derivative
+        if not registry.is_traced(tangent):
+            tangent = tangent.astype(out.dtype, copy=False)
     return Dual._make(out, tangent, tag)
 
 
+_PLAIN_TYPES = frozenset((np.ndarray, float, int, bool, np.float64, np.float32, np.int64))
+
+
 def _known(x: Any) -> bool:
-    return isinstance(
+    return type(x) in _PLAIN_TYPES or isinstance(
         x, (np.ndarray, np.generic, numbers.Number, list, tuple, *registry.traced_types())
     ) or x is None
 
 
 def _collect_objects(x: Any) -> Any:
     """An object array holding scalar duals (``np.array([d0, d1])``) as one dual array."""
-    if type(x) is np.ndarray and x.dtype == object:
+    if type(x) is np.ndarray and x.dtype.hasobject:
         return stack_objects(x)
     return x
 
@@ -470,13 +505,15 @@ def _ufunc_method(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
     )
 
 
-_UFUNC_KWARGS = {"dtype", "casting", "order", "subok", "signature", "where"}
+_NO_PARAMS: dict[str, Any] = {}
 
 
 def _call_ufunc(ufunc: Any, inputs: tuple, kwargs: dict) -> Any:
     prim = NUMPY_TABLE.get(ufunc)
     if kwargs:
         _check_ufunc_kwargs(ufunc, kwargs)
+    if prim.__class__ is Primitive:
+        return apply(prim, inputs, _NO_PARAMS)
     if prim is None:
         if ufunc in NONDIFF:
             return ufunc(*map(strip, inputs), **kwargs)
@@ -507,7 +544,8 @@ def call_function(func: Any, args: Any, kwargs: dict) -> Any:
         if func in NONDIFF:
             return func(*strip(tuple(args)), **{k: strip(v) for k, v in kwargs.items()})
         raise unsupported(func)
-    args = tuple(map(_collect_objects, args))
+    if any(type(x) is np.ndarray and x.dtype.hasobject for x in args):
+        args = tuple(map(_collect_objects, args))
     if isinstance(entry, Composite):
         return entry.impl(*args, **kwargs)
     try:

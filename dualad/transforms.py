@@ -70,10 +70,10 @@ def _as_input(x: Any, where: str) -> Any:
 
 def _as_tangent(t: Any, x: Any, where: str) -> Any:
     if registry.is_traced(t):
-        if np.shape(t) != np.shape(x):
+        if np.shape(t) != x.shape:
             raise ShapeMismatchError(
                 f"the tangent for {where} has shape {np.shape(t)}, but the primal has "
-                f"shape {np.shape(x)}"
+                f"shape {x.shape}"
             )
         return t
     t = np.asarray(t)
@@ -82,10 +82,10 @@ def _as_tangent(t: Any, x: Any, where: str) -> Any:
             f"the tangent for {where} has dtype {t.dtype}; tangents must be floating point "
             f"(write np.asarray(v, dtype=float))"
         )
-    if t.shape != np.shape(x):
+    if t.shape != x.shape:
         raise ShapeMismatchError(
             f"the tangent for {where} has shape {t.shape}, but the primal has shape "
-            f"{np.shape(x)}: they must be equal"
+            f"{x.shape}: they must be equal"
         )
     dtype = x.dtype if isinstance(x, (np.ndarray, Dual)) else t.dtype
     return t.astype(dtype, copy=False)
@@ -245,14 +245,14 @@ def _seed(leaves: list[Any], start: int, stop: int, tag: int) -> list[Dual]:
     seeded = []
     offset = 0
     for x in leaves:
-        size = int(np.size(x))
+        size = int(x.size)
         dtype = x.dtype if x.dtype.kind == "f" else np.float64
         tangent = np.zeros((k, size), dtype=dtype)
         lo, hi = max(start, offset), min(stop, offset + size)
         if lo < hi:
             rows = np.arange(lo, hi)
             tangent[rows - start, rows - offset] = 1
-        seeded.append(Dual._make(x, tangent.reshape((k,) + np.shape(x)), tag))
+        seeded.append(Dual._make(x, tangent.reshape((k,) + x.shape), tag))
         offset += size
     return seeded
 
@@ -262,8 +262,8 @@ def _assemble(tangents: Any, out_shape: tuple, in_leaves: list, in_tree: Any) ->
     jac = np.moveaxis(tangents, 0, -1)
     blocks, offset = [], 0
     for x in in_leaves:
-        size = int(np.size(x))
-        block = np.reshape(jac[..., offset:offset + size], out_shape + np.shape(x))
+        size = int(x.size)
+        block = np.reshape(jac[..., offset:offset + size], out_shape + x.shape)
         blocks.append(_finish(block))
         offset += size
     return unflatten(in_tree, blocks)
@@ -315,7 +315,7 @@ def jacfwd(
         leaves, tree = flatten(dyn)
         paths = _arg_paths(chosen, numbers)
         leaves = [_as_input(x, where) for x, where in zip(leaves, paths)]
-        n = sum(int(np.size(x)) for x in leaves)
+        n = sum(int(x.size) for x in leaves)
         itemsize = max((np.dtype(x.dtype).itemsize for x in leaves), default=8)
         collected: list[list[Any]] = []
         aux = out_tree = out_primals = None

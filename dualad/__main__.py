@@ -1,0 +1,7 @@
+"""``python -m dualad`` runs the ``dualad`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
