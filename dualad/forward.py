@@ -240,6 +240,11 @@ class Dual:
 
     # -- indexing and methods -----------------------------------------------------------
     def __getitem__(self, key: Any) -> Dual:
+        # Basic keys (ints and slices) index the tangent behind its direction axis directly;
+        # everything else goes through the getitem primitive.
+        kind = type(key)
+        if kind is int or kind is slice:
+            return Dual._make(self.primal[key], self.tangent[:, key], self.tag)
         return _getitem(self, key=key)
 
     def reshape(self, *shape: Any, order: str = "C") -> Dual:
@@ -303,6 +308,10 @@ class Dual:
     def take(self, indices: Any, axis: Any = None) -> Dual:
         """Like ``ndarray.take``."""
         return np.take(self, indices, axis=axis)
+
+    def compress(self, condition: Any, axis: Any = None) -> Dual:
+        """Like ``ndarray.compress``."""
+        return np.compress(condition, self, axis=axis)
 
     def round(self, decimals: int = 0) -> np.ndarray:
         """Rounded primal values (derivative 0): a plain array."""
@@ -410,6 +419,44 @@ def _apply_rules(prim: Primitive, xs: Any, primals: list, out: Any, params: dict
     return _wrap(out, total, tag, k)
 
 
+def _elementwise(prim: Primitive, xs: tuple) -> Any:
+    """The hot path of ufuncs and operators: ``registry.apply`` and ``_apply_rules`` fused.
+
+    Falls back to ``registry.apply`` when a traced value of another kind (reverse mode)
+    takes part, so that the highest level still does the work.
+    """
+    tag = -1
+    for x in xs:
+        if type(x) is Dual:
+            if x.tag > tag:
+                tag = x.tag
+        elif type(x) not in _FAST_TYPES and registry.is_traced(x):
+            return apply(prim, xs, _NO_PARAMS)
+    if tag < 0:
+        return prim.impl(*xs)
+    primals = [x.primal if type(x) is Dual and x.tag == tag else x for x in xs]
+    out = prim.impl(*primals)
+    out_ndim = out.ndim
+    rules = prim.jvp
+    total = None
+    k = 0
+    for i, x in enumerate(xs):
+        if type(x) is not Dual or x.tag != tag:
+            continue
+        dx = x.tangent
+        k = dx.shape[0]
+        rule = rules[i]
+        if rule is None:
+            raise _not_differentiable(prim, i)
+        if dx.ndim <= out_ndim:
+            dx = pad_tangent(dx, out_ndim)
+        part = rule(dx, *primals, out=out)
+        total = part if total is None else total + part
+    if total.shape[1:] != out.shape or total.dtype is not out.dtype:
+        return _wrap(out, total, tag, k)
+    return Dual._make(out, total, tag)
+
+
 def _sum_rules(prim: Primitive, primals: list, tangents: list, out: Any, params: dict) -> Any:
     """Add up the per-argument JVP contributions (tuples of them for several results)."""
     total = None
@@ -513,6 +560,8 @@ def _call_ufunc(ufunc: Any, inputs: tuple, kwargs: dict) -> Any:
     if kwargs:
         _check_ufunc_kwargs(ufunc, kwargs)
     if prim.__class__ is Primitive:
+        if prim.elementwise and not prim.multiple_results:
+            return _elementwise(prim, inputs)
         return apply(prim, inputs, _NO_PARAMS)
     if prim is None:
         if ufunc in NONDIFF:

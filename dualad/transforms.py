@@ -198,6 +198,9 @@ def jvp(
             "jvp(fun, primals, tangents): primals and tangents must be tuples or lists of "
             "arguments, e.g. jvp(f, (x,), (v,))"
         )
+    fast = _jvp_flat(fun, primals, tangents, has_aux)
+    if fast is not None:
+        return fast
     p_leaves, p_tree = flatten(tuple(primals))
     t_leaves, t_tree = flatten(tuple(tangents))
     if p_tree != t_tree:
@@ -217,13 +220,42 @@ def jvp(
     aux = None
     if has_aux:
         out, aux = _split_aux(out)
-    out_leaves, out_tree = flatten(out)
-    pairs = [_read(leaf, tag, 1, f"output {i}") for i, leaf in enumerate(out_leaves)]
-    primals_out = unflatten(out_tree, [_finish(p) for p, _ in pairs])
-    tangents_out = unflatten(out_tree, [_finish(t[0]) for _, t in pairs])
+    primals_out, tangents_out = _jvp_outputs(out, tag)
     if has_aux:
         return primals_out, tangents_out, _strip_level(aux, tag)
     return primals_out, tangents_out
+
+
+_FLAT_LEAVES = frozenset((np.ndarray, float, int, np.float64, np.float32))
+
+
+def _jvp_flat(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
+              has_aux: bool) -> tuple[Any, ...] | None:
+    """``jvp`` without pytree bookkeeping, for the common call on flat arrays and numbers
+    returning one dual array; None when the general path is needed."""
+    if has_aux or len(primals) != len(tangents):
+        return None
+    for p, t in zip(primals, tangents):
+        if type(p) not in _FLAT_LEAVES or type(t) not in _FLAT_LEAVES:
+            return None
+    tag = registry.new_tag()
+    inputs = []
+    for i, (p, t) in enumerate(zip(primals, tangents)):
+        where = f"argument {i + 1}"
+        p = _as_input(p, where)
+        inputs.append(Dual._make(p, _as_tangent(t, p, where)[None], tag))
+    out = fun(*inputs)
+    if type(out) is Dual and out.tag == tag:
+        return _finish(out.primal), _finish(out.tangent[0])
+    return _jvp_outputs(out, tag)
+
+
+def _jvp_outputs(out: Any, tag: int) -> tuple[Any, Any]:
+    """Primal and tangent pytrees of ``fun``'s result at level ``tag`` (one direction)."""
+    out_leaves, out_tree = flatten(out)
+    pairs = [_read(leaf, tag, 1, f"output {i}") for i, leaf in enumerate(out_leaves)]
+    return (unflatten(out_tree, [_finish(p) for p, _ in pairs]),
+            unflatten(out_tree, [_finish(t[0]) for _, t in pairs]))
 
 
 # --------------------------------------------------------------------------- jacfwd

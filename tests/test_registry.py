@@ -63,10 +63,10 @@ def test_registry_holds_only_declarations():
 def test_primal_matches_numpy(entry, i):
     example, arrays = _inputs(entry, i)
     expected = example.call(np, *arrays)
-    n = len(arrays)
-    value = dualad.jvp(lambda *xs: example.call(np, *xs), arrays, tuple(np.ones_like(a) for a in arrays))[0] if n else expected
-    np.testing.assert_allclose(np.asarray(value, dtype=float), np.asarray(expected, dtype=float),
-                               rtol=1e-12, atol=1e-12)
+    ones = tuple(np.ones_like(a) for a in arrays)
+    value = dualad.jvp(lambda *xs: example.call(np, *xs), arrays, ones)[0]
+    _assert_tree_close(value, expected, example.__class__(example.call, rtol=1e-12, atol=1e-12),
+                       f"{entry.name} primal")
 
 
 @pytest.mark.parametrize("entry, i", CASES)

@@ -12,8 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from .._batch import batch_axis
 from ..errors import UnsupportedPrimitiveError
-from ..registry import Example, defprimitive, is_traced
+from ..registry import Example, defcomposite, defnondiff, defprimitive, is_traced, strip
 
 _BASIC = (int, np.integer, slice, type(None), type(Ellipsis))
 
@@ -81,6 +82,232 @@ getitem = defprimitive(
         Example(lambda np_, x: x[x > 0.1], (), make=lambda rng: (rng.normal(size=(3, 4)),)),
         Example(lambda np_, x: x[1, None, ..., ::2], ((3, 4, 5),)),
         Example(lambda np_, x: x[np_.argsort(x)], ((5,),)),
+        Example(lambda np_, x: x[np_.array([0, 1]), None, np_.array([1, 2])], ((3, 4, 5),)),
+        Example(lambda np_, x: x[np_.array([2, 0]), ::-1, np_.array([[1], [3]])], ((3, 4, 5),)),
+        Example(lambda np_, x: x[np_.array([True, False, True]), ..., np_.array([1, 1])],
+                ((3, 4, 5),)),
+        Example(lambda np_, x: x[None, ..., np_.array([0, 1])], ((3, 4),)),
+        Example(lambda np_, x: x[..., 3:0:-1, None, 2], ((2, 4, 3),)),
     ),
     doc="x[key]; the tangent is indexed the same way",
+)
+
+
+def _plain_indices(indices: Any, fn: str) -> Any:
+    if is_traced(indices):
+        raise TypeError(f"the indices of np.{fn} cannot be a dual array: indices have no "
+                        f"derivative (pass dualad.primal(indices))")
+    return indices
+
+
+# --------------------------------------------------------------------------- gathers
+
+
+def _take_bind(a: Any, indices: Any, axis: Any = None, out: Any = None,
+               mode: str = "raise") -> tuple:
+    return (a,), {"indices": _plain_indices(indices, "take"), "axis": axis, "mode": mode}
+
+
+def _take_jvp(dx: Any, x: Any, *, out: Any, indices: Any, axis: Any, mode: str) -> Any:
+    if axis is None:
+        return np.take(np.reshape(dx, (np.shape(dx)[0], -1)), indices, axis=1, mode=mode)
+    return np.take(dx, indices, axis=batch_axis(axis, np.ndim(x)), mode=mode)
+
+
+take = defprimitive(
+    "take", impl=lambda x, *, indices, axis, mode: np.take(x, indices, axis=axis, mode=mode),
+    numpy=np.take, bind=_take_bind, jvp=_take_jvp,
+    examples=(
+        Example(lambda np_, x: np_.take(x, np_.array([0, 2, 2])), ((2, 3),)),
+        Example(lambda np_, x: np_.take(x, np_.array([[1, 0], [-1, 1]]), axis=1), ((2, 3),)),
+        Example(lambda np_, x: np_.take(x, 1, axis=-1), ((2, 3, 4),)),
+        Example(lambda np_, x: x.take([3, 0]), ((4,),),
+                reference=lambda np_, x: x.take(np_.array([3, 0]))),
+        Example(lambda np_, x: np_.take(x, np_.array([0, 5, -4]), axis=0, mode="clip"),
+                ((3, 2),)),
+        Example(lambda np_, x: np_.take(x, np_.array([4, -1, 7]), mode="wrap"), ((3,),)),
+    ),
+    doc="np.take; linear (a gather)",
+)
+
+
+def _take_along_axis_bind(arr: Any, indices: Any, axis: Any = -1) -> tuple:
+    return (arr,), {"indices": _plain_indices(indices, "take_along_axis"), "axis": axis}
+
+
+def _take_along_axis_jvp(dx: Any, x: Any, *, out: Any, indices: Any, axis: Any) -> Any:
+    # The indices have no direction axis: a leading size-1 axis broadcasts them over it.
+    if axis is None:
+        return np.take_along_axis(np.reshape(dx, (np.shape(dx)[0], -1)), indices[None], axis=1)
+    return np.take_along_axis(dx, indices[None], axis=batch_axis(axis, np.ndim(x)))
+
+
+take_along_axis = defprimitive(
+    "take_along_axis",
+    impl=lambda x, *, indices, axis: np.take_along_axis(x, indices, axis=axis),
+    numpy=np.take_along_axis, bind=_take_along_axis_bind, jvp=_take_along_axis_jvp,
+    examples=(
+        Example(lambda np_, x: np_.take_along_axis(x, np_.array([[2, 0, 1, 3], [3, 1, 1, 0],
+                                                                 [0, 1, 2, 3]]), axis=1),
+                ((3, 4),)),
+        Example(lambda np_, x: np_.take_along_axis(x, np_.array([[0, 2, 1]]), axis=0),
+                ((3, 3),)),
+        Example(lambda np_, x: np_.take_along_axis(x, np_.array([[[1], [0]]]), axis=-1),
+                ((2, 2, 3),)),
+        Example(lambda np_, x: np_.take_along_axis(x, np_.array([5, 0, 1]), axis=None),
+                ((2, 3),)),
+    ),
+    doc="np.take_along_axis; linear (a gather)",
+)
+
+# --------------------------------------------------------------------------- selection
+
+
+def _where_bind(condition: Any, *xy: Any) -> tuple:
+    if len(xy) not in (0, 2):
+        raise TypeError("either both or neither of x and y should be given")
+    # np.where(cond) has no differentiable arguments: apply() then runs impl on the primal.
+    return tuple(xy), {"cond": strip(condition)}
+
+
+where = defprimitive(
+    "where", impl=lambda *xy, cond: np.where(cond, *xy), numpy=np.where, bind=_where_bind,
+    jvp=(lambda dx, x, y, *, out, cond: np.where(cond, dx, 0.0),
+         lambda dy, x, y, *, out, cond: np.where(cond, 0.0, dy)),
+    elementwise=True,
+    examples=(
+        Example(lambda np_, x, y: np_.where(x > 0, x, y), ((2, 3), (2, 3))),
+        Example(lambda np_, x, y: np_.where(np_.array([True, False, True]), x, y),
+                ((2, 3), (2, 1))),
+        Example(lambda np_, x: np_.where(x < 0.5, 0.0, x), ((4,),)),
+        Example(lambda np_, y: np_.where(np_.array([[True], [False]]), 1.0, y), ((3,),)),
+        Example(lambda np_, x, y: np_.where(x > y, x, y), ((), ())),
+        Example(lambda np_, x: x[np_.where(x > 0)], ((3, 4),)),
+    ),
+    doc="np.where(cond, x, y): d = where(cond, dx, dy); np.where(cond) gives indices",
+)
+
+
+def _select(condlist: Any, choicelist: Any, default: Any = 0) -> Any:
+    if len(condlist) != len(choicelist):
+        raise ValueError("list of cases must be same length as list of conditions")
+    out = default
+    pairs = zip(reversed(condlist), reversed(choicelist), strict=True)
+    for cond, choice in pairs:  # the first match is applied last, so it wins
+        out = np.where(strip(cond), choice, out)
+    return np.broadcast_to(out, np.broadcast_shapes(
+        np.shape(default), *map(np.shape, condlist), *map(np.shape, choicelist)))
+
+
+select = defcomposite(
+    "select", _select, numpy=np.select,
+    examples=(
+        Example(lambda np_, x, y: np_.select([x < 0, x > 1], [x, y]), ((2, 3), (2, 3))),
+        Example(lambda np_, x, y: np_.select([x < 0, x < 1], [x * 2, y], default=x),
+                ((4,), ())),
+        # NumPy's dispatcher ignores `default`: a dual default needs a dual choice too.
+        Example(lambda np_, x, y: np_.select([np_.array([True, False]),
+                                              np_.array([False, True])], [1.0, y], default=x),
+                ((3, 2), (2,))),
+    ),
+    doc="np.select: nested where; linear in the choices",
+)
+
+
+def _choose(a: Any, choices: Any, out: Any = None, mode: str = "raise") -> Any:
+    a = np.asarray(_plain_indices(a, "choose"))
+    if isinstance(choices, (list, tuple)):
+        shape = np.broadcast_shapes(np.shape(a), *map(np.shape, choices))
+        choices = np.stack([np.broadcast_to(c, shape) for c in choices])
+    n = np.shape(choices)[0]
+    if mode == "wrap":
+        a = a % n
+    elif mode == "clip":
+        a = np.clip(a, 0, n - 1)
+    elif np.any((a < 0) | (a >= n)):
+        raise ValueError("invalid entry in choice array")
+    shape = np.broadcast_shapes(np.shape(a), np.shape(choices)[1:])
+    choices = np.broadcast_to(choices, (n,) + shape)
+    return np.take_along_axis(choices, np.broadcast_to(a, shape)[None], axis=0)[0]
+
+
+choose = defcomposite(
+    "choose", _choose, numpy=np.choose,
+    examples=(
+        Example(lambda np_, x, y: np_.choose(np_.array([0, 1, 1]), [x, y]), ((3,), (2, 3))),
+        Example(lambda np_, x: np_.choose(np_.array([[2], [0]]), x), ((3, 2, 2),)),
+        Example(lambda np_, x, y: np_.choose(np_.array([0, 3, -1]), [x, y, 1.0], mode="wrap"),
+                ((3,), ())),
+        Example(lambda np_, x, y: np_.choose(np_.array([0, 4, -1]), (x, y), mode="clip"),
+                ((3,), (3,))),
+    ),
+    doc="np.choose: a gather from the stacked choices; linear in the choices",
+)
+
+
+def _compress(condition: Any, a: Any, axis: Any = None, out: Any = None) -> Any:
+    return np.take(a, np.flatnonzero(strip(condition)), axis=axis)
+
+
+compress = defcomposite(
+    "compress", _compress, numpy=np.compress,
+    examples=(
+        Example(lambda np_, x: np_.compress(np_.array([True, False, True]), x, axis=1),
+                ((2, 3),)),
+        Example(lambda np_, x: np_.compress([False, True], x, axis=0), ((3, 2),),
+                reference=lambda np_, x: np_.compress(np_.array([False, True]), x, axis=0)),
+        Example(lambda np_, x: np_.compress(np_.array([True, False, True, True]), x),
+                ((2, 3),)),
+    ),
+    doc="np.compress: a gather; linear",
+)
+
+
+def _extract(condition: Any, arr: Any) -> Any:
+    return np.take(np.ravel(arr), np.flatnonzero(strip(condition)))
+
+
+extract = defcomposite(
+    "extract", _extract, numpy=np.extract,
+    examples=(
+        Example(lambda np_, x: np_.extract(x > 0, x), (),
+                make=lambda rng: (rng.normal(size=(3, 4)),)),
+        Example(lambda np_, x: np_.extract(np_.array([[1, 0, 1]]), x), ((1, 3),)),
+    ),
+    doc="np.extract: a gather; linear",
+)
+
+# --------------------------------------------------------------------------- replacing values
+
+
+def _nan_to_num_bind(x: Any, copy: bool = True, nan: Any = 0.0, posinf: Any = None,
+                     neginf: Any = None) -> tuple:
+    if any(map(is_traced, (nan, posinf, neginf))):
+        raise TypeError("nan, posinf and neginf must be plain numbers, not dual arrays (use "
+                        "np.where(np.isnan(x), value, x) for a differentiable replacement)")
+    return (x,), {"nan": nan, "posinf": posinf, "neginf": neginf}
+
+
+nan_to_num = defprimitive(
+    "nan_to_num",
+    impl=lambda x, *, nan, posinf, neginf: np.nan_to_num(x, nan=nan, posinf=posinf,
+                                                         neginf=neginf),
+    numpy=np.nan_to_num, bind=_nan_to_num_bind,
+    jvp=lambda dx, x, *, out, nan, posinf, neginf: np.where(np.isfinite(x), dx, 0.0),
+    examples=(
+        Example(lambda np_, x: np_.nan_to_num(x), ((2, 3),)),
+        Example(lambda np_, x: np_.nan_to_num(x * 1.0), (),
+                make=lambda rng: (np.array([1.5, np.nan, -np.inf, np.inf, -0.3]),)),
+        Example(lambda np_, x: np_.nan_to_num(x, nan=-1.0, posinf=9.0, neginf=-9.0) * x[0],
+                (), make=lambda rng: (np.array([0.7, np.nan, np.inf, -np.inf]),)),
+    ),
+    doc="np.nan_to_num; d/dx = 1 where x is finite, 0 where it is replaced",
+)
+
+# --------------------------------------------------------------------------- no derivative
+
+defnondiff(
+    np.nonzero, np.argwhere, np.flatnonzero, np.diag_indices_from, np.tril_indices_from,
+    np.triu_indices_from,
+    why="integer indices: they depend on the values only through comparisons",
 )

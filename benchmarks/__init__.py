@@ -1,0 +1,1 @@
+"""Benchmarks for dualad; run ``python -m benchmarks.forward`` from the repository root."""

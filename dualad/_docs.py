@@ -1,0 +1,67 @@
+"""The README's list of supported NumPy functions, generated from the registry.
+
+``python -m dualad._docs`` prints it; a test checks that the README holds exactly this text,
+so the documentation cannot fall behind the registry.
+"""
+
+from __future__ import annotations
+
+from .registry import NONDIFF, REGISTRY, numpy_name
+
+_FAMILIES = {
+    "elementwise": "Elementwise (ufuncs)",
+    "reductions": "Reductions and sorting",
+    "differences": "Differences and products of vectors",
+    "shape": "Shape, joining and splitting",
+    "indexing": "Indexing and selection",
+    "products": "Products",
+    "linalg": "Linear algebra",
+}
+
+
+def _family(impl_module: str) -> str:
+    return impl_module.rsplit(".", 1)[-1]
+
+
+def _names(entry: object) -> list[str]:
+    numpy = getattr(entry, "numpy", ())
+    return [f"`{numpy_name(fn)}`" for fn in numpy] or [f"`{entry.name}`"]  # type: ignore[attr-defined]
+
+
+def supported_markdown() -> str:
+    """Markdown: per family, the NumPy callables with derivative rules; then NONDIFF.
+
+    >>> "`np.sin`" in supported_markdown()
+    True
+    """
+    by_family: dict[str, list[str]] = {}
+    for entry in REGISTRY.values():
+        module = getattr(entry, "_module", None) or _declaring_module(entry)
+        if module is None:
+            continue
+        by_family.setdefault(_family(module), []).extend(_names(entry))
+    lines = []
+    for family, title in _FAMILIES.items():
+        names = sorted(set(by_family.get(family, [])))
+        if names:
+            lines.append(f"- **{title}**: " + ", ".join(names))
+    nondiff = sorted({f"`{numpy_name(fn)}`" for fn in NONDIFF})
+    lines.append("- **Not differentiable** (derivative 0; they return plain arrays): "
+                 + ", ".join(nondiff))
+    return "\n".join(lines)
+
+
+def _declaring_module(entry: object) -> str | None:
+    module = getattr(getattr(entry, "impl", None), "__module__", "") or ""
+    if module.startswith("dualad.primitives."):
+        return module
+    rules = getattr(entry, "jvp", None) or ()
+    for rule in (*rules, getattr(entry, "jvp_all", None)):
+        module = getattr(rule, "__module__", "") or ""
+        if module.startswith("dualad.primitives."):
+            return module
+    return None
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(supported_markdown())
