@@ -12,6 +12,8 @@ from . import primitives  # noqa: F401  - registers the built-in primitives
 from .errors import (
     ConversionError,
     DualadError,
+    InvalidArgumentError,
+    InvalidInputError,
     NonScalarOutputError,
     PerturbationConfusionError,
     RegistrationError,
@@ -30,6 +32,8 @@ __all__ = [
     "DualadError",
     "Example",
     "Interval",
+    "InvalidArgumentError",
+    "InvalidInputError",
     "NONDIFF",
     "NonScalarOutputError",
     "PerturbationConfusionError",

@@ -33,3 +33,11 @@ class PerturbationConfusionError(DualadError, ValueError):
 
 class ShapeMismatchError(DualadError, ValueError):
     """Tangents, cotangents or arguments whose shape or dtype does not fit."""
+
+
+class InvalidArgumentError(DualadError, ValueError):
+    """An argument to a transform that is out of range (``argnums``, ``chunk_size``, ...)."""
+
+
+class InvalidInputError(DualadError, TypeError):
+    """A function or argument of the wrong kind: not an array, not a pair with has_aux, ..."""

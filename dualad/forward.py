@@ -15,7 +15,7 @@ import numpy as np
 
 from . import registry
 from ._batch import pad_tangent, zeros_tangent
-from .errors import ConversionError, UnsupportedPrimitiveError
+from .errors import ConversionError, ShapeMismatchError, UnsupportedPrimitiveError
 from .registry import NONDIFF, NUMPY_TABLE, Composite, Primitive, apply, strip, unsupported
 
 # ufunc methods other than __call__ that have a meaning for dual arrays, as NumPy functions
@@ -55,15 +55,15 @@ class Dual:
     (array([1.683, 1.819]), array([[1.081, 0.   ]]))
     """
 
-    __slots__ = ("primal", "tangent", "tag")
+    __slots__ = ("primal", "tangent", "tag", "_view")
     __array_priority__ = 1000
     __hash__ = None  # type: ignore[assignment]  # like ndarray: mutable-looking, unhashable
 
     def __init__(self, primal: Any, tangent: Any, tag: int | None = None) -> None:
         primal = primal if registry.is_traced(primal) else np.asarray(primal)
         tangent = tangent if registry.is_traced(tangent) else np.asarray(tangent)
-        if np.shape(tangent)[1:] != np.shape(primal):
-            raise ValueError(
+        if np.ndim(tangent) != np.ndim(primal) + 1 or np.shape(tangent)[1:] != np.shape(primal):
+            raise ShapeMismatchError(
                 f"a Dual's tangent must have shape (k,) + primal.shape = (k,) + "
                 f"{np.shape(primal)}, got {np.shape(tangent)}"
             )
@@ -244,8 +244,16 @@ class Dual:
         # everything else goes through the getitem primitive.
         kind = type(key)
         if kind is int or kind is slice:
-            return Dual._make(self.primal[key], self.tangent[:, key], self.tag)
-        return _getitem(self, key=key)
+            part = Dual._make(self.primal[key], self.tangent[:, key], self.tag)
+            basic = True
+        else:
+            key = as_key(key)
+            part = _getitem(self, key=key)
+            basic = is_basic(key)
+        if basic and type(part) is Dual and part.ndim:
+            # NumPy would return a view: in-place operators on it would not reach self
+            part._view = True
+        return part
 
     def reshape(self, *shape: Any, order: str = "C") -> Dual:
         """Like ``ndarray.reshape``."""
@@ -377,6 +385,32 @@ for _dunder, _ufunc in {
     setattr(Dual, f"__{_dunder}__", _binary(_ufunc))
 for _dunder, _ufunc in {"neg": np.negative, "pos": np.positive, "abs": np.absolute}.items():
     setattr(Dual, f"__{_dunder}__", _unary(_ufunc))
+
+
+def _inplace(ufunc: Any) -> Any:
+    def op(self: Dual, other: Any) -> Any:
+        # NumPy updates the array every name refers to (y = x; y += 1 changes x). A dual
+        # array's buffers may be shared with its inputs, so instead the Dual object takes the
+        # result's contents: every alias sees the update, no buffer is overwritten.
+        if getattr(self, "_view", False):
+            raise UnsupportedPrimitiveError(
+                f"in-place {ufunc.__name__} on a slice of a dual array (v = d[i]; v += ...) "
+                f"would not update d as NumPy does. Write v = v + ... for a new array, or "
+                f"rebuild d with np.where / np.concatenate."
+            )
+        result = _call_ufunc(ufunc, (self, _collect_objects(other)), {})
+        if type(result) is not Dual:
+            return result
+        self.primal, self.tangent, self.tag = result.primal, result.tangent, result.tag
+        return self
+    return op
+
+
+for _dunder, _ufunc in {
+    "add": np.add, "sub": np.subtract, "mul": np.multiply, "truediv": np.true_divide,
+    "floordiv": np.floor_divide, "mod": np.remainder, "pow": np.power, "matmul": np.matmul,
+}.items():
+    setattr(Dual, f"__i{_dunder}__", _inplace(_ufunc))
 
 
 def _divmod(self: Dual, other: Any) -> tuple[Any, Any]:
@@ -637,6 +671,7 @@ def primal(x: Any) -> Any:
 # The primitives behind indexing and astype live with their families; imported last
 # because the families only need the registry.
 from .primitives.elementwise import astype as _astype  # noqa: E402
+from .primitives.indexing import is_basic, as_key  # noqa: E402
 from .primitives.indexing import getitem as _getitem  # noqa: E402
 
 __all__ = ["Dual", "primal", "call_function", "stack_objects"]

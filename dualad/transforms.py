@@ -14,6 +14,8 @@ import numpy as np
 
 from . import registry
 from .errors import (
+    InvalidArgumentError,
+    InvalidInputError,
     PerturbationConfusionError,
     ShapeMismatchError,
     UnsupportedPrimitiveError,
@@ -55,7 +57,7 @@ def _as_input(x: Any, where: str) -> Any:
     try:
         a = np.asarray(x)
     except Exception as exc:  # an input NumPy cannot read at all
-        raise TypeError(f"{where} is not an array of numbers: {exc}") from None
+        raise InvalidInputError(f"{where} is not an array of numbers: {exc}") from None
     if a.dtype.kind in "biu":
         return a.astype(np.float64)
     if a.dtype.kind == "f":
@@ -65,7 +67,9 @@ def _as_input(x: Any, where: str) -> Any:
             f"{where} is complex: dualad differentiates real functions only. Pass the real "
             f"and imaginary parts as separate real arguments."
         )
-    raise TypeError(f"{where} has dtype {a.dtype}, not numbers: it cannot be differentiated")
+    raise InvalidInputError(
+        f"{where} has dtype {a.dtype}, not numbers: it cannot be differentiated"
+    )
 
 
 def _as_tangent(t: Any, x: Any, where: str) -> Any:
@@ -95,7 +99,7 @@ def _argnums(argnums: int | Sequence[int], nargs: int) -> tuple[int, ...]:
     numbers = (argnums,) if isinstance(argnums, (int, np.integer)) else tuple(argnums)
     for i in numbers:
         if not isinstance(i, (int, np.integer)) or not -nargs <= i < nargs:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"argnums={argnums!r} is out of range: the function was called with "
                 f"{nargs} positional argument(s)"
             )
@@ -124,7 +128,7 @@ def _read(leaf: Any, tag: int, k: int, where: str) -> tuple[Any, Any]:
     except Exception:  # noqa: BLE001 - report any unreadable output the same way
         a = np.asarray(None)
     if a.dtype.kind not in "biuf":
-        raise TypeError(
+        raise InvalidInputError(
             f"{where} of the function is a {type(leaf).__name__}, not an array or number: "
             f"only arrays can be differentiated"
         )
@@ -149,7 +153,9 @@ def _strip_level(tree: Any, tag: int) -> Any:
 
 def _split_aux(out: Any) -> tuple[Any, Any]:
     if not (isinstance(out, (tuple, list)) and len(out) == 2):
-        raise TypeError("with has_aux=True the function must return a pair (output, aux)")
+        raise InvalidInputError(
+            "with has_aux=True the function must return a pair (output, aux)"
+        )
     return out[0], out[1]
 
 
@@ -194,7 +200,7 @@ def jvp(
     array([0.    , 1.3818])
     """
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
-        raise TypeError(
+        raise InvalidInputError(
             "jvp(fun, primals, tangents): primals and tangents must be tuples or lists of "
             "arguments, e.g. jvp(f, (x,), (v,))"
         )
@@ -265,7 +271,9 @@ def _chunks(n: int, chunk_size: int | None, itemsize: int) -> list[tuple[int, in
     if chunk_size is None:
         chunk_size = max(1, DEFAULT_CHUNK_BYTES // max(1, itemsize * n))
     elif not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
-        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+        raise InvalidArgumentError(
+            f"chunk_size must be a positive integer, got {chunk_size!r}"
+        )
     if n == 0:
         return [(0, 0)]
     return [(start, min(n, start + chunk_size)) for start in range(0, n, chunk_size)]

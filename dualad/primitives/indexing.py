@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .._batch import batch_axis
-from ..errors import UnsupportedPrimitiveError
+from ..errors import ConversionError
 from ..registry import Example, defcomposite, defnondiff, defprimitive, is_traced, strip
 
 _BASIC = (int, np.integer, slice, type(None), type(Ellipsis))
@@ -24,14 +24,14 @@ def as_key(key: Any) -> tuple:
     key = key if isinstance(key, tuple) else (key,)
     for item in key:
         if is_traced(item):
-            raise UnsupportedPrimitiveError(
+            raise ConversionError(
                 "a dual array cannot be used as an index: indices are integers and have no "
                 "derivative. Index with dualad.primal(i) (or an integer array) instead."
             )
     return key
 
 
-def _is_basic(key: tuple) -> bool:
+def is_basic(key: tuple) -> bool:
     return all(isinstance(item, _BASIC) and not isinstance(item, bool) for item in key)
 
 
@@ -51,7 +51,7 @@ def _expand_ellipsis(key: tuple, ndim: int) -> tuple:
 
 def index_tangent(dx: Any, key: tuple, ndim: int) -> Any:
     """Apply the primal's index ``key`` to a tangent with a leading direction axis."""
-    if _is_basic(key):
+    if is_basic(key):
         return dx[(slice(None),) + key]
     moved = np.moveaxis(dx, 0, -1)
     return np.moveaxis(moved[_expand_ellipsis(key, ndim)], -1, 0)

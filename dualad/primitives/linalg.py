@@ -1,0 +1,708 @@
+"""Linear algebra: np.linalg's solvers, determinants, factorisations and norms.
+
+Every rule works on stacks of matrices (``(..., n, n)``): the tangent's direction axis leads,
+``(k, ..., n, n)``, and np.matmul and np.linalg.solve broadcast it as one more batch axis.
+Rules are written with np.matmul, np.linalg.solve and einsum on their arguments, so they are
+differentiable themselves (second order).
+
+Conventions, as in JAX: cholesky and eigh read one triangle of their input, but their
+derivatives are taken with respect to the symmetrised input ``(a + a.T) / 2``; svd and qr are
+differentiated in their reduced forms; eigenvectors and singular vectors are defined up to
+sign, so test functions of them that do not depend on the sign. ``norm`` at 0 has the finite
+subgradient 0 (JAX gives nan there).
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+import numpy as np
+
+from .._batch import batch_axis, expand_reduced, normalize_axis, pad_tangent
+from ..errors import UnsupportedPrimitiveError
+from ..registry import Example, defcomposite, defnondiff, defprimitive, is_traced
+
+_NUMPY2 = hasattr(np.linalg, "svdvals")  # and vector_norm, matrix_norm, the array-API names
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _ndim(x: Any) -> int:
+    return x.ndim if hasattr(x, "ndim") else np.ndim(x)
+
+
+def _shape(x: Any) -> tuple[int, ...]:
+    return tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
+
+
+def _mT(x: Any) -> Any:
+    """Swap the last two axes (with np.transpose, so that it dispatches on dual arrays)."""
+    nd = _ndim(x)
+    return np.transpose(x, tuple(range(nd - 2)) + (nd - 1, nd - 2))
+
+
+def _sym(x: Any) -> Any:
+    return (x + _mT(x)) * 0.5
+
+
+def _diag(x: Any) -> Any:
+    return np.einsum("...ii->...i", x)
+
+
+def _trace(x: Any) -> Any:
+    return np.einsum("...ii->...", x)
+
+
+def _square(a: Any) -> None:
+    shape = _shape(a)
+    if len(shape) < 2 or shape[-1] != shape[-2]:
+        raise np.linalg.LinAlgError("Last 2 dimensions of the array must be square")
+
+
+# Example inputs: well-conditioned, symmetric positive definite, well-separated spectra.
+
+
+def _wellcond(rng: np.random.Generator, *shape: int) -> np.ndarray:
+    return np.eye(shape[-1]) + 0.3 * rng.normal(size=shape)
+
+
+def _spd(rng: np.random.Generator, *shape: int) -> np.ndarray:
+    b = rng.normal(size=shape)
+    return b @ np.swapaxes(b, -1, -2) / shape[-1] + np.eye(shape[-1])
+
+
+def _orthogonal(rng: np.random.Generator, *shape: int) -> np.ndarray:
+    q, r = np.linalg.qr(rng.normal(size=shape))
+    return q * np.sign(np.diagonal(r, axis1=-2, axis2=-1))[..., None, :]
+
+
+def _spectrum(rng: np.random.Generator, *shape: int) -> np.ndarray:
+    """A symmetric matrix (stack) with eigenvalues -1.5, -0.5, 0.5, ... (well separated)."""
+    n = shape[-1]
+    q = _orthogonal(rng, *shape)
+    w = np.arange(n) - n / 2 + 0.5 + 0.1 * rng.uniform(size=shape[:-1])
+    return (q * w[..., None, :]) @ np.swapaxes(q, -1, -2)
+
+
+def _singular(rng: np.random.Generator, *shape: int) -> np.ndarray:
+    """A matrix (stack) with singular values 1, 1.6, 2.2, ... (well separated)."""
+    m, n = shape[-2:]
+    k = min(m, n)
+    u = _orthogonal(rng, *shape[:-2], m, k)
+    v = _orthogonal(rng, *shape[:-2], n, k)
+    s = 1.0 + 0.6 * np.arange(k) + 0.1 * rng.uniform(size=shape[:-2] + (k,))
+    return (u * s[..., None, :]) @ np.swapaxes(v, -1, -2)
+
+
+# --------------------------------------------------------------------------- inverse, solve
+
+
+inv = defprimitive(
+    "inv", impl=np.linalg.inv, numpy=np.linalg.inv, bind=lambda a: ((a,), {}),
+    jvp=lambda dx, x, *, out: -np.matmul(out, np.matmul(dx, out)),
+    examples=(
+        Example(lambda np_, x: np_.linalg.inv(x), make=lambda rng: (_wellcond(rng, 3, 3),)),
+        Example(lambda np_, x: np_.linalg.inv(x), make=lambda rng: (_wellcond(rng, 2, 3, 3),)),
+        Example(lambda np_, x: np_.linalg.inv(x), make=lambda rng: (_wellcond(rng, 1, 1),)),
+    ),
+    doc="np.linalg.inv; d = -inv(a) @ da @ inv(a)",
+)
+
+
+def _as_matrix(x: Any, b: Any) -> Any:
+    """``x`` as a stack of matrices: a vector right-hand side (``b`` exactly 1-D) gets a column."""
+    return x if _ndim(b) >= 2 else x[..., None]
+
+
+def _as_given(x: Any, b: Any) -> Any:
+    return x if _ndim(b) >= 2 else x[..., 0]
+
+
+def _solve_da(da: Any, a: Any, b: Any, *, out: Any) -> Any:
+    x = _as_matrix(out, b)
+    return _as_given(-np.linalg.solve(a, np.matmul(pad_tangent(da, _ndim(x)), x)), b)
+
+
+def _solve_db(db: Any, a: Any, b: Any, *, out: Any) -> Any:
+    rhs = pad_tangent(_as_matrix(db, b), _ndim(_as_matrix(out, b)))
+    return _as_given(np.linalg.solve(a, rhs), b)
+
+
+solve = defprimitive(
+    "solve", impl=np.linalg.solve, numpy=np.linalg.solve, bind=lambda a, b: ((a, b), {}),
+    jvp=(_solve_da, _solve_db),
+    examples=tuple(
+        Example(lambda np_, a, b: np_.linalg.solve(a, b),
+                make=lambda rng, sa=sa, sb=sb: (_wellcond(rng, *sa), rng.normal(size=sb)))
+        for sa, sb in (
+            ((3, 3), (3,)), ((3, 3), (3, 2)), ((2, 3, 3), (3,)), ((2, 3, 3), (2, 3, 2)),
+            ((3, 3), (2, 3, 4)), ((2, 1, 3, 3), (4, 3, 1)), ((2, 3, 3), (3, 1)),
+        )
+    ),
+    doc="np.linalg.solve (b is a vector only when exactly 1-D); dx = solve(a, db - da @ x)",
+)
+
+
+# --------------------------------------------------------------------------- determinants
+
+
+det = defprimitive(
+    "det", impl=np.linalg.det, numpy=np.linalg.det, bind=lambda a: ((a,), {}),
+    jvp=lambda dx, x, *, out: out * _trace(np.linalg.solve(x, dx)),
+    examples=(
+        Example(lambda np_, x: np_.linalg.det(x), make=lambda rng: (_wellcond(rng, 3, 3),)),
+        Example(lambda np_, x: np_.linalg.det(x), make=lambda rng: (_wellcond(rng, 2, 3, 3),)),
+        Example(lambda np_, x: np_.linalg.det(x), make=lambda rng: (_wellcond(rng, 1, 1),)),
+    ),
+    doc="np.linalg.det; d = det(a) trace(solve(a, da))",
+)
+
+
+def _slogdet_jvp(dx: Any, x: Any, *, out: Any) -> Any:
+    return None, _trace(np.linalg.solve(x, dx))
+
+
+def _negative_det(rng: np.random.Generator, *shape: int) -> np.ndarray:
+    a = _wellcond(rng, *shape)
+    return a[..., ::-1, :]  # reversing 3 rows is an odd permutation
+
+
+slogdet = defprimitive(
+    "slogdet", impl=np.linalg.slogdet, numpy=np.linalg.slogdet, bind=lambda a: ((a,), {}),
+    jvp=_slogdet_jvp, multiple_results=True,
+    examples=(
+        Example(lambda np_, x: np_.linalg.slogdet(x), make=lambda rng: (_wellcond(rng, 3, 3),)),
+        Example(lambda np_, x: np_.linalg.slogdet(x),
+                make=lambda rng: (_negative_det(rng, 2, 3, 3),)),
+        Example(lambda np_, x: np_.linalg.slogdet(x)[1] * 2.0,
+                make=lambda rng: (_wellcond(rng, 4, 4),)),
+    ),
+    doc="np.linalg.slogdet -> (sign, logabsdet); d logabsdet = trace(solve(a, da)), the "
+        "sign has no derivative",
+)
+
+
+# --------------------------------------------------------------------------- cholesky
+
+
+def _cholesky_jvp(dx: Any, x: Any, *, out: Any, upper: bool) -> Any:
+    low = _mT(out) if upper else out
+    n = _shape(x)[-1]
+    # L^-1 S L^-T for the symmetrised tangent S, then L times its lower part, diagonal halved
+    inner = np.linalg.solve(low, _mT(np.linalg.solve(low, _sym(dx))))
+    dlow = np.matmul(low, inner * (np.tril(np.ones((n, n))) - 0.5 * np.eye(n)))
+    return _mT(dlow) if upper else dlow
+
+
+def _cholesky_bind(a: Any, /, *, upper: bool = False) -> tuple:
+    return (a,), {"upper": bool(upper)}
+
+
+def _cholesky_impl(x: Any, *, upper: bool) -> Any:
+    low = np.linalg.cholesky(x)
+    return _mT(low) if upper else low
+
+
+cholesky = defprimitive(
+    "cholesky", impl=_cholesky_impl,
+    numpy=np.linalg.cholesky, bind=_cholesky_bind, jvp=_cholesky_jvp,
+    examples=(
+        Example(lambda np_, x: np_.linalg.cholesky(x), make=lambda rng: (_spd(rng, 3, 3),)),
+        Example(lambda np_, x: np_.linalg.cholesky(x), make=lambda rng: (_spd(rng, 2, 3, 3),)),
+        Example(lambda np_, x: np_.linalg.cholesky(x @ x.T + np_.eye(3)), ((3, 3),)),
+    ) + ((Example(lambda np_, x: np_.linalg.cholesky(x, upper=True),
+                  make=lambda rng: (_spd(rng, 3, 3),)),) if _NUMPY2 else ()),
+    doc="np.linalg.cholesky (w.r.t. the symmetrised input, as JAX); "
+        "dL = L tril_half(L^-1 dA L^-T)",
+)
+
+
+# --------------------------------------------------------------------------- eigh
+
+
+def _eigh_jvp(dx: Any, x: Any, *, out: Any, UPLO: str) -> Any:  # noqa: N803 - NumPy's name
+    w, v = out
+    n = _shape(w)[-1]
+    vt_dx_v = np.matmul(_mT(v), np.matmul(_sym(dx), v))
+    eye = np.eye(n)
+    gaps = (1.0 - eye) / (w[..., None, :] - w[..., :, None] + eye)  # 1/(w_j - w_i), 0 on diag
+    return _diag(vt_dx_v), np.matmul(v, gaps * vt_dx_v)
+
+
+def _eigh_bind(a: Any, UPLO: str = "L") -> tuple:  # noqa: N803 - NumPy's name
+    return (a,), {"UPLO": UPLO}
+
+
+_EIGH_CALLS = (
+    lambda np_, x: np_.linalg.eigh(x).eigenvalues,
+    lambda np_, x: np_.linalg.eigh(x)[1] ** 2,
+    lambda np_, x: np_.abs(np_.linalg.eigh(x)[1]),
+    lambda np_, x: np_.einsum("...ij,...j,...kj->...ik", np_.linalg.eigh(x)[1],
+                              np_.exp(np_.linalg.eigh(x)[0]), np_.linalg.eigh(x)[1]),
+)
+
+eigh = defprimitive(
+    "eigh", impl=lambda x, *, UPLO: np.linalg.eigh(x, UPLO=UPLO), numpy=np.linalg.eigh,
+    bind=_eigh_bind, jvp=_eigh_jvp, multiple_results=True,
+    examples=tuple(
+        Example(call, make=lambda rng, s=s: (_spectrum(rng, *s),))
+        for call in _EIGH_CALLS for s in ((3, 3), (2, 4, 4))
+    ) + (
+        Example(lambda np_, x: np_.linalg.eigh(x, UPLO="U")[0],
+                make=lambda rng: (_spectrum(rng, 3, 3),)),
+        Example(lambda np_, x: np_.linalg.eigh(x + x.T)[0], ((3, 3),)),
+    ),
+    doc="np.linalg.eigh (w.r.t. the symmetrised input, as JAX); dw = diag(V^T dA V), "
+        "dV = V (F * V^T dA V) with F_ij = 1/(w_j - w_i)",
+)
+
+
+def _eigvalsh(a: Any, UPLO: str = "L") -> Any:  # noqa: N803 - NumPy's name
+    return np.linalg.eigh(a, UPLO=UPLO).eigenvalues
+
+
+eigvalsh = defcomposite(
+    "eigvalsh", _eigvalsh, numpy=np.linalg.eigvalsh,
+    examples=(
+        Example(lambda np_, x: np_.linalg.eigvalsh(x), make=lambda rng: (_spectrum(rng, 3, 3),)),
+        Example(lambda np_, x: np_.linalg.eigvalsh(x), make=lambda rng: (
+            _spectrum(rng, 2, 4, 4),)),
+    ),
+    doc="np.linalg.eigvalsh: the eigenvalues of eigh",
+)
+
+
+# --------------------------------------------------------------------------- svd
+
+
+def _svd_jvp(dx: Any, x: Any, *, out: Any, hermitian: bool) -> Any:
+    u, s, vh = out
+    m, n = _shape(x)[-2:]
+    v = _mT(vh)
+    ds_mat = np.matmul(_mT(u), np.matmul(dx, v))
+    eye = np.eye(_shape(s)[-1])
+    sj, si = s[..., None, :], s[..., :, None]
+    gaps = (1.0 - eye) / ((sj + si) * (sj - si) + eye)  # 1/(s_j^2 - s_i^2), 0 on the diagonal
+    dss = ds_mat * sj
+    sds = si * ds_mat
+    du = np.matmul(u, gaps * (dss + _mT(dss)))
+    dv = np.matmul(v, gaps * (sds + _mT(sds)))
+    if m > n:  # the part of dA's range outside span(U)
+        dx_v = np.matmul(dx, v)
+        du = du + (dx_v - np.matmul(u, np.matmul(_mT(u), dx_v))) / sj
+    if n > m:
+        dxt_u = np.matmul(_mT(dx), u)
+        dv = dv + (dxt_u - np.matmul(v, np.matmul(vh, dxt_u))) / sj
+    return du, _diag(ds_mat), _mT(dv)
+
+
+_SVD_CALLS = (
+    lambda np_, x: np_.linalg.svd(x, full_matrices=False)[1],
+    lambda np_, x: np_.linalg.svd(x, full_matrices=False).U ** 2,
+    lambda np_, x: np_.abs(np_.linalg.svd(x, full_matrices=False).Vh),
+    lambda np_, x: np_.matmul(*np_.linalg.svd(x, full_matrices=False)[::2]),  # U @ Vh
+)
+
+svd_factors = defprimitive(
+    "svd_factors",
+    impl=lambda x, *, hermitian: np.linalg.svd(x, full_matrices=False, hermitian=hermitian),
+    jvp=_svd_jvp, multiple_results=True,
+    examples=tuple(
+        Example(call, make=lambda rng, s=s: (_singular(rng, *s),))
+        for call in _SVD_CALLS for s in ((3, 3), (4, 2), (2, 4), (2, 3, 2))
+    ),
+    doc="np.linalg.svd(a, full_matrices=False) -> (U, S, Vh); dS = diag(U^T dA V), dU and "
+        "dV as in JAX (distinct singular values)",
+)
+
+
+def _svdvals_jvp(dx: Any, x: Any, *, out: Any, hermitian: bool) -> Any:
+    u, _, vh = np.linalg.svd(x, full_matrices=False, hermitian=hermitian)
+    return _diag(np.matmul(_mT(u), np.matmul(dx, _mT(vh))))
+
+
+svdvals = defprimitive(
+    "svdvals",
+    impl=lambda x, *, hermitian: np.linalg.svd(x, compute_uv=False, hermitian=hermitian),
+    numpy=getattr(np.linalg, "svdvals", ()), bind=lambda x, /: ((x,), {"hermitian": False}),
+    jvp=_svdvals_jvp,
+    examples=(
+        Example(lambda np_, x: np_.linalg.svd(x, compute_uv=False),
+                make=lambda rng: (_singular(rng, 3, 2),)),
+        Example(lambda np_, x: np_.linalg.svd(x, compute_uv=False),
+                make=lambda rng: (_singular(rng, 2, 2, 4),)),
+    ) + ((Example(lambda np_, x: np_.linalg.svdvals(x), make=lambda rng: (
+        _singular(rng, 3, 3),)),) if _NUMPY2 else ()),
+    doc="singular values; dS = diag(U^T dA V)",
+)
+
+
+def _svd(a: Any, full_matrices: bool = True, compute_uv: bool = True,
+         hermitian: bool = False) -> Any:
+    if not compute_uv:
+        return svdvals(a, hermitian=bool(hermitian))
+    m, n = _shape(a)[-2:]
+    if full_matrices and m != n:
+        raise UnsupportedPrimitiveError(
+            "np.linalg.svd(a, full_matrices=True) of a non-square matrix: the extra columns "
+            "of U or V are not unique, so they have no derivative. Pass full_matrices=False."
+        )
+    return svd_factors(a, hermitian=bool(hermitian))
+
+
+svd = defcomposite(
+    "svd", _svd, numpy=np.linalg.svd,
+    examples=(
+        Example(lambda np_, x: np_.linalg.svd(x)[1], make=lambda rng: (_singular(rng, 3, 3),),
+                reference=lambda np_, x: np_.linalg.svd(x, full_matrices=False)[1]),
+        Example(lambda np_, x: np_.linalg.svd(x, compute_uv=False),
+                make=lambda rng: (_singular(rng, 2, 4, 3),)),
+        Example(lambda np_, x: np_.linalg.svd(x, full_matrices=False)[0] ** 2,
+                make=lambda rng: (_singular(rng, 4, 3),)),
+    ),
+    doc="np.linalg.svd: svd_factors, or svdvals when compute_uv=False",
+)
+
+
+# --------------------------------------------------------------------------- pinv, qr
+
+_UNSET = object()
+
+
+def _pinv_jvp(dx: Any, x: Any, *, out: Any, rcond: Any, hermitian: bool, rtol: Any) -> Any:
+    m, n = _shape(x)[-2:]
+    p, dxt = out, _mT(dx)
+    dp = -np.matmul(p, np.matmul(dx, p))
+    dp = dp + np.matmul(np.matmul(p, _mT(p)), np.matmul(dxt, np.eye(m) - np.matmul(x, p)))
+    return dp + np.matmul(np.eye(n) - np.matmul(p, x), np.matmul(dxt, np.matmul(_mT(p), p)))
+
+
+def _pinv_impl(x: Any, *, rcond: Any, hermitian: bool, rtol: Any) -> Any:
+    extra = {} if rtol is _UNSET else {"rtol": rtol}
+    return np.linalg.pinv(x, rcond, hermitian, **extra)
+
+
+def _pinv_bind(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = _UNSET) -> tuple:
+    rtol = _UNSET if rtol is np._NoValue else rtol
+    return (a,), {"rcond": rcond, "hermitian": bool(hermitian), "rtol": rtol}
+
+
+pinv = defprimitive(
+    "pinv", impl=_pinv_impl, numpy=np.linalg.pinv, bind=_pinv_bind, jvp=_pinv_jvp,
+    examples=tuple(
+        Example(lambda np_, x: np_.linalg.pinv(x), make=lambda rng, s=s: (_singular(rng, *s),))
+        for s in ((3, 3), (4, 2), (2, 3), (2, 3, 2))
+    ),
+    doc="np.linalg.pinv of a full-rank matrix; dP = -P dA P + P P^T dA^T (I - A P) "
+        "+ (I - P A) dA^T P^T P",
+)
+
+
+def _qr_jvp(dx: Any, x: Any, *, out: Any) -> Any:
+    q, r = out
+    n = _shape(x)[-1]
+    dx_rinv = _mT(np.linalg.solve(_mT(r), _mT(dx)))  # dA R^-1
+    qt_dx_rinv = np.matmul(_mT(q), dx_rinv)
+    lower = qt_dx_rinv * np.tril(np.ones((n, n)), -1)
+    skew = lower - _mT(lower)
+    dq = np.matmul(q, skew - qt_dx_rinv) + dx_rinv
+    dr = np.matmul(qt_dx_rinv - skew, r)
+    return dq, dr
+
+
+def _qr_bind(a: Any, mode: str = "reduced") -> tuple:
+    m, n = _shape(a)[-2:]
+    if mode not in ("reduced", "complete") or m < n or (mode == "complete" and m != n):
+        raise TypeError(
+            f"only mode='reduced' of matrices with at least as many rows as columns is "
+            f"differentiable (got mode={mode!r} and shape {_shape(a)}); for R alone write "
+            f"np.linalg.qr(a)[1]"
+        )
+    return (a,), {}
+
+
+qr = defprimitive(
+    "qr", impl=np.linalg.qr, numpy=np.linalg.qr, bind=_qr_bind, jvp=_qr_jvp,
+    multiple_results=True,
+    examples=tuple(  # Q and R apart: the primal check cannot stack arrays of two shapes
+        Example(lambda np_, x, i=i: np_.linalg.qr(x)[i], make=lambda rng, s=s: (
+            _singular(rng, *s),))
+        for s in ((4, 2), (2, 3, 2)) for i in (0, 1)
+    ) + (
+        Example(lambda np_, x: np_.linalg.qr(x), make=lambda rng: (_singular(rng, 3, 3),)),
+        Example(lambda np_, x: np_.linalg.qr(x, mode="complete")[1],
+                make=lambda rng: (_singular(rng, 3, 3),)),
+    ),
+    doc="np.linalg.qr (reduced, rows >= columns); dR = (Q^T dA R^-1 - X) R, "
+        "dQ = Q (X - Q^T dA R^-1) + dA R^-1, X the skew part of tril(Q^T dA R^-1, -1)",
+)
+
+
+# --------------------------------------------------------------------------- norms
+
+
+def _norm2_jvp(dx: Any, x: Any, *, out: Any, axis: Any, keepdims: bool) -> Any:
+    norm = expand_reduced(out, axis, _ndim(x), keepdims, batched=False)
+    zero = norm == 0  # x is 0 wherever its norm is: use the subgradient 0, not 0/0
+    return np.sum(x / (norm + zero) * dx, axis=batch_axis(axis, _ndim(x)), keepdims=keepdims)
+
+
+def _norm2_impl(x: Any, *, axis: Any, keepdims: bool) -> Any:
+    if is_traced(x):  # an outer derivative: through norm2 again, for its subgradient at 0
+        return norm2(x, axis=axis, keepdims=keepdims)
+    return np.sqrt(np.sum(np.square(x), axis=axis, keepdims=keepdims))
+
+
+norm2 = defprimitive(
+    "norm2", impl=_norm2_impl, jvp=_norm2_jvp,
+    examples=(
+        Example(lambda np_, x: np_.linalg.norm(x), ((3,),)),
+        Example(lambda np_, x: np_.linalg.norm(x, axis=-1, keepdims=True), ((2, 3),)),
+        Example(lambda np_, x: np_.linalg.norm(x, axis=(0, 2)), ((2, 3, 4),)),
+        # at 0 JAX gives nan; dualad the subgradient 0, which central differences also give
+        Example(lambda np_, x: np_.linalg.norm(x, axis=1),
+                make=lambda rng: (np.array([[0.0, 0.0, 0.0], [1.0, -2.0, 0.5]]),),
+                reference=None, finite_differences=True, second_order=False),
+    ),
+    doc="Euclidean (Frobenius) norm over axis; d = sum(x dx) / norm, 0 where the norm is 0",
+)
+
+
+def _vector_norm(x: Any, ord: Any, axis: Any, keepdims: bool) -> Any:  # noqa: A002
+    if ord is None or (not isinstance(ord, str) and ord == 2):
+        return norm2(x, axis=axis, keepdims=keepdims)
+    if isinstance(ord, str):
+        raise ValueError(f"Invalid norm order '{ord}' for vectors")
+    if ord == np.inf:
+        return np.max(np.abs(x), axis=axis, keepdims=keepdims)
+    if ord == -np.inf:
+        return np.min(np.abs(x), axis=axis, keepdims=keepdims)
+    if ord == 0:  # the number of non-zeros: piecewise constant
+        return np.sum(x != 0, axis=axis, keepdims=keepdims).astype(x.dtype)
+    if ord == 1:
+        return np.sum(np.abs(x), axis=axis, keepdims=keepdims)
+    return np.sum(np.abs(x) ** ord, axis=axis, keepdims=keepdims) ** (1.0 / ord)
+
+
+def _matrix_norm(x: Any, ord: Any, axis: Any, keepdims: bool) -> Any:  # noqa: A002
+    nd = _ndim(x)
+    row, col = (normalize_axis(operator.index(a), nd) for a in axis)
+    if row == col:
+        raise ValueError("Duplicate axes given.")
+    if ord is None or ord in ("fro", "f"):
+        return norm2(x, axis=(row, col), keepdims=keepdims)
+    if ord in (2, -2, "nuc"):
+        rest = tuple(a for a in range(nd) if a not in (row, col))
+        s = svdvals(np.transpose(x, rest + (row, col)), hermitian=False)
+        ret = s[..., 0] if ord == 2 else (s[..., -1] if ord == -2 else np.sum(s, axis=-1))
+    elif ord in (1, -1, np.inf, -np.inf):
+        inner, outer = (row, col) if ord in (1, -1) else (col, row)
+        sums = np.sum(np.abs(x), axis=inner)
+        reduce = np.max if ord > 0 else np.min
+        ret = reduce(sums, axis=outer - (outer > inner))
+    else:
+        raise ValueError("Invalid norm order for matrices.")
+    if keepdims:
+        shape = list(_shape(x))
+        shape[row] = shape[col] = 1
+        ret = np.reshape(ret, tuple(shape))
+    return ret
+
+
+def _norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A002
+    nd = _ndim(x)
+    if axis is None:
+        if ord is None or (ord in ("f", "fro") and nd == 2) or (ord == 2 and nd == 1):
+            return norm2(x, axis=None, keepdims=bool(keepdims))
+        axis = tuple(range(nd))
+    elif not isinstance(axis, tuple):
+        axis = (operator.index(axis),)
+    if len(axis) == 1:
+        return _vector_norm(x, ord, axis, bool(keepdims))
+    if len(axis) == 2:
+        return _matrix_norm(x, ord, axis, bool(keepdims))
+    raise ValueError("Improper number of dimensions to norm.")
+
+
+norm = defcomposite(
+    "norm", _norm, numpy=np.linalg.norm,
+    examples=(
+        Example(lambda np_, x: np_.linalg.norm(x), ((2, 3, 2),)),
+        Example(lambda np_, x: np_.linalg.norm(x, keepdims=True), ((2, 3),)),
+        Example(lambda np_, x: np_.linalg.norm(x, 2), ((3,),)),
+        Example(lambda np_, x: np_.linalg.norm(x, "fro"), ((2, 3),)),
+        Example(lambda np_, x: np_.linalg.norm(x, axis=0), ((2, 3),)),
+        Example(lambda np_, x: np_.linalg.norm(x, 1, axis=-1), ((2, 3),)),
+        Example(lambda np_, x: np_.linalg.norm(x, np_.inf), ((4,),)),
+        Example(lambda np_, x: np_.linalg.norm(x, -np_.inf, axis=1, keepdims=True), ((2, 3),)),
+        Example(lambda np_, x: np_.linalg.norm(x, 3), ((4,),)),
+        Example(lambda np_, x: np_.linalg.norm(x, 0.5, axis=0), ((3, 2),)),
+        Example(lambda np_, x: np_.linalg.norm(x, 0), ((4,),)),
+        Example(lambda np_, x: np_.linalg.norm(x, "fro", axis=(2, 0), keepdims=True),
+                ((2, 3, 4),)),
+        Example(lambda np_, x: np_.linalg.norm(x, "nuc"), make=lambda rng: (
+            _singular(rng, 3, 2),)),
+        Example(lambda np_, x: np_.linalg.norm(x, 2, axis=(0, 2)), make=lambda rng: (
+            np.moveaxis(_singular(rng, 3, 2, 4), 0, 1),)),
+        Example(lambda np_, x: np_.linalg.norm(x, -2), make=lambda rng: (
+            _singular(rng, 3, 3),)),
+        Example(lambda np_, x: np_.linalg.norm(x, 1), ((3, 4),)),
+        Example(lambda np_, x: np_.linalg.norm(x, -1, axis=(1, 0)), ((3, 4),)),
+        Example(lambda np_, x: np_.linalg.norm(x, np_.inf, axis=(-1, 0), keepdims=True),
+                ((3, 2, 4),)),
+        Example(lambda np_, x: np_.linalg.norm(x, -np_.inf), ((3, 4),)),
+    ),
+    doc="np.linalg.norm: norm2 for the Euclidean and Frobenius norms (subgradient 0 at 0), "
+        "abs/max/min/sum/power for the other vector and induced norms, svdvals for 2/-2/'nuc'",
+)
+
+
+def _cond(x: Any, p: Any = None) -> Any:
+    if p is None or p in (2, -2):
+        s = svdvals(x, hermitian=False)
+        return s[..., -1] / s[..., 0] if p == -2 else s[..., 0] / s[..., -1]
+    return _matrix_norm(x, p, (-2, -1), False) * _matrix_norm(np.linalg.inv(x), p, (-2, -1),
+                                                               False)
+
+
+cond = defcomposite(
+    "cond", _cond, numpy=np.linalg.cond,
+    examples=(
+        Example(lambda np_, x: np_.linalg.cond(x), make=lambda rng: (_singular(rng, 3, 3),)),
+        Example(lambda np_, x: np_.linalg.cond(x, -2), make=lambda rng: (
+            _singular(rng, 2, 3, 2),)),
+        Example(lambda np_, x: np_.linalg.cond(x, "fro"), make=lambda rng: (
+            _wellcond(rng, 3, 3),)),
+        Example(lambda np_, x: np_.linalg.cond(x, 1), make=lambda rng: (_wellcond(rng, 3, 3),)),
+    ),
+    doc="np.linalg.cond: ratio of singular values, or norm(a) norm(inv(a))",
+)
+
+
+# --------------------------------------------------------------------------- tensor solvers
+
+
+def _tensorinv(a: Any, ind: int = 2) -> Any:
+    shape = _shape(a)
+    if ind <= 0:
+        raise ValueError("Invalid ind argument.")
+    rows = int(np.prod(shape[:ind]))
+    inverse = np.linalg.inv(np.reshape(a, (rows, -1)))
+    return np.reshape(inverse, shape[ind:] + shape[:ind])
+
+
+tensorinv = defcomposite(
+    "tensorinv", _tensorinv, numpy=np.linalg.tensorinv,
+    examples=(
+        Example(lambda np_, x: np_.linalg.tensorinv(x), make=lambda rng: (
+            _wellcond(rng, 6, 6).reshape(2, 3, 6),)),
+        Example(lambda np_, x: np_.linalg.tensorinv(x, ind=1), make=lambda rng: (
+            _wellcond(rng, 4, 4).reshape(4, 2, 2),)),
+    ),
+    doc="np.linalg.tensorinv: inv of the reshaped matrix",
+)
+
+
+def _tensorsolve(a: Any, b: Any, axes: Any = None) -> Any:
+    nd = _ndim(a)
+    if axes is not None:
+        axes = [normalize_axis(ax, nd) for ax in axes]
+        a = np.transpose(a, [ax for ax in range(nd) if ax not in axes] + axes)
+    shape = _shape(a)[_ndim(b):]
+    rows = int(np.prod(_shape(b)))
+    x = np.linalg.solve(np.reshape(a, (rows, -1)), np.reshape(b, (rows,)))
+    return np.reshape(x, shape)
+
+
+tensorsolve = defcomposite(
+    "tensorsolve", _tensorsolve, numpy=np.linalg.tensorsolve,
+    examples=(
+        Example(lambda np_, a, b: np_.linalg.tensorsolve(a, b), make=lambda rng: (
+            _wellcond(rng, 6, 6).reshape(2, 3, 6), rng.normal(size=(2, 3)))),
+        Example(lambda np_, a, b: np_.linalg.tensorsolve(a, b, axes=(0,)), make=lambda rng: (
+            np.transpose(_wellcond(rng, 4, 4).reshape(4, 2, 2), (2, 0, 1)),
+            rng.normal(size=(4,)))),
+    ),
+    doc="np.linalg.tensorsolve: solve with the reshaped matrix",
+)
+
+
+# --------------------------------------------------------------------------- NumPy 2 only
+
+
+def _vector_norm_fn(x: Any, /, *, axis: Any = None, keepdims: bool = False,
+                    ord: Any = 2) -> Any:  # noqa: A002 - NumPy's name
+    if isinstance(axis, list):
+        axis = tuple(axis)
+    return _vector_norm(x, ord, axis, bool(keepdims))
+
+
+def _matrix_norm_fn(x: Any, /, *, keepdims: bool = False,
+                    ord: Any = "fro") -> Any:  # noqa: A002 - NumPy's name
+    return _matrix_norm(x, ord, (-2, -1), bool(keepdims))
+
+
+def _matrix_transpose(x: Any, /) -> Any:
+    if _ndim(x) < 2:
+        raise ValueError("Input array must be at least 2-dimensional")
+    return _mT(x)
+
+
+def _linalg_diagonal(x: Any, /, *, offset: int = 0) -> Any:
+    rows, cols = _shape(x)[-2:]
+    length = max(0, min(rows + min(offset, 0), cols - max(offset, 0)))
+    i = np.arange(length)
+    return x[..., i - min(offset, 0), i + max(offset, 0)]
+
+
+def _linalg_trace(x: Any, /, *, offset: int = 0, dtype: Any = None) -> Any:
+    if dtype is not None:
+        raise TypeError("dtype= is not supported")
+    return np.sum(_linalg_diagonal(x, offset=offset), axis=-1)
+
+
+if _NUMPY2:
+    vector_norm = defcomposite(
+        "vector_norm", _vector_norm_fn, numpy=np.linalg.vector_norm,
+        examples=(
+            Example(lambda np_, x: np_.linalg.vector_norm(x), ((2, 3),)),
+            Example(lambda np_, x: np_.linalg.vector_norm(x, axis=(0, 2), ord=1), ((2, 3, 2),)),
+            Example(lambda np_, x: np_.linalg.vector_norm(x, ord=np_.inf, keepdims=True),
+                    ((2, 3),)),
+            Example(lambda np_, x: np_.linalg.vector_norm(x, axis=-1, ord=4), ((2, 3),)),
+        ),
+        doc="np.linalg.vector_norm (axis None flattens, tuples allowed)",
+    )
+    matrix_norm = defcomposite(
+        "matrix_norm", _matrix_norm_fn, numpy=np.linalg.matrix_norm,
+        examples=(
+            Example(lambda np_, x: np_.linalg.matrix_norm(x), ((2, 3, 2),)),
+            Example(lambda np_, x: np_.linalg.matrix_norm(x, ord=1, keepdims=True),
+                    ((2, 3, 2),)),
+            Example(lambda np_, x: np_.linalg.matrix_norm(x, ord="nuc"), make=lambda rng: (
+                _singular(rng, 2, 3, 2),)),
+        ),
+        doc="np.linalg.matrix_norm: norm over the last two axes",
+    )
+    matrix_transpose = defcomposite(
+        "linalg.matrix_transpose", _matrix_transpose, numpy=np.linalg.matrix_transpose,
+        examples=(Example(lambda np_, x: np_.linalg.matrix_transpose(x), ((2, 3, 4),)),),
+        doc="np.linalg.matrix_transpose: swap the last two axes",
+    )
+    linalg_diagonal = defcomposite(
+        "linalg.diagonal", _linalg_diagonal, numpy=np.linalg.diagonal,
+        examples=(Example(lambda np_, x: np_.linalg.diagonal(x), ((2, 3, 4),)),
+                  Example(lambda np_, x: np_.linalg.diagonal(x, offset=1), ((3, 4),)),
+                  Example(lambda np_, x: np_.linalg.diagonal(x, offset=-2), ((2, 4, 3),))),
+        doc="np.linalg.diagonal: the diagonal of the last two axes",
+    )
+    linalg_trace = defcomposite(
+        "linalg.trace", _linalg_trace, numpy=np.linalg.trace,
+        examples=(Example(lambda np_, x: np_.linalg.trace(x), ((2, 3, 3),)),
+                  Example(lambda np_, x: np_.linalg.trace(x, offset=1), ((3, 4),))),
+        doc="np.linalg.trace: sum of the diagonal of the last two axes",
+    )
+
+
+defnondiff(np.linalg.matrix_rank, why="an integer: the number of non-negligible singular values")

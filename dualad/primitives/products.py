@@ -1,18 +1,24 @@
-"""Products: matmul (with 1-D operands on either side and stacked operands), and NumPy 2's
-vecdot, matvec and vecmat written with it.
+"""Products: matmul, dot, inner, outer, vdot, tensordot, einsum, multi_dot, matrix_power.
 
-The trap: a 1-D operand is a row on the left and a column on the right, and the tangent's
-direction axis must be a batch axis of the product, never a matrix axis. The rules promote
-1-D operands to matrices, pad the batch dimensions so that the direction axis leads, and
-remove the promoted axes afterwards.
+The trap: the tangent's direction axis must be a batch axis of the product, never a
+contracted or matrix axis. matmul's rules promote 1-D operands to matrices and pad the batch
+dimensions so that the direction axis leads. Every other contraction (dot, inner, tensordot,
+einsum) is differentiated with einsum itself: the tangent of operand ``i`` gets a fresh label
+``Z`` in front of its subscripts, and so does the output (``Zij,jk->Zik``). np.dot's N-D rule
+contracts the last axis of ``a`` with the second-to-last of ``b``, unlike matmul, which
+broadcasts batch axes; the subscripts spell out each case.
 """
 
 from __future__ import annotations
 
+import functools
+import operator
+import string
 from typing import Any
 
 import numpy as np
 
+from .._batch import normalize_axis
 from ..registry import Example, defcomposite, defprimitive
 
 
@@ -103,3 +109,364 @@ if hasattr(np, "matvec"):
                   Example(lambda np_, v, a: np_.vecmat(v, a), ((4, 2), (4, 2, 3)))),
         doc="stacked vector-matrix product",
     )
+
+
+# --------------------------------------------------------------------------- einsum
+
+_LABELS = string.ascii_letters
+
+
+def _ndim(x: Any) -> int:
+    return x.ndim if hasattr(x, "ndim") else np.ndim(x)
+
+
+def _shape(x: Any) -> tuple[int, ...]:
+    return tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
+
+
+def _einsum_optimize(xs: Any) -> Any:
+    """Let NumPy use BLAS (a contraction path) unless the operands are small."""
+    big = sum(getattr(x, "size", 1) for x in xs) > 4096
+    return "greedy" if len(xs) > 2 or big else False
+
+
+def _tangent_einsum(terms: list[str], output: str, xs: Any, i: int, dx: Any) -> Any:
+    """einsum with operand ``i`` replaced by its tangent, whose leading axis is a new label."""
+    z = next(c for c in _LABELS if c not in "".join(terms) + output)
+    terms = list(terms)
+    terms[i] = z + terms[i]
+    operands = list(xs)
+    operands[i] = dx
+    return np.einsum(f"{','.join(terms)}->{z}{output}", *operands,
+                     optimize=_einsum_optimize(operands))
+
+
+def _sublist(sub: Any) -> str:
+    return "".join("..." if s is Ellipsis else _LABELS[s] for s in sub)
+
+
+def _explicit(subscripts: str) -> str:
+    """NumPy's implicit output: ellipsis first, then the labels used once, sorted."""
+    subscripts = subscripts.replace(" ", "")
+    if "->" in subscripts:
+        return subscripts
+    labels = subscripts.replace("...", "").replace(",", "")
+    once = "".join(sorted(c for c in set(labels) if labels.count(c) == 1))
+    return subscripts + "->" + ("..." if "..." in subscripts else "") + once
+
+
+def _einsum_bind(*operands: Any, out: Any = None, optimize: Any = False, dtype: Any = None,
+                 order: str = "K", casting: str = "safe") -> tuple:
+    if dtype is not None:
+        raise TypeError("dtype= is not supported")
+    if isinstance(operands[0], str):
+        return tuple(operands[1:]), {"subscripts": _explicit(operands[0])}
+    n = len(operands) // 2  # interleaved: op0, sublist0, op1, sublist1, ..., [output sublist]
+    subscripts = ",".join(_sublist(s) for s in operands[1:2 * n:2])
+    if len(operands) % 2:
+        subscripts += "->" + _sublist(operands[-1])
+    return tuple(operands[0:2 * n:2]), {"subscripts": _explicit(subscripts)}
+
+
+def _is_zero(dx: Any) -> bool:
+    """A plain all-zero tangent: jvp_all fills constants' tangents with zeros; skip them."""
+    return isinstance(dx, np.ndarray) and not dx.any()
+
+
+def _einsum_jvp(dxs: Any, *xs: Any, out: Any, subscripts: str) -> Any:
+    inputs, output = subscripts.split("->")
+    terms = inputs.split(",")
+    parts = [_tangent_einsum(terms, output, xs, i, dx)
+             for i, dx in enumerate(dxs) if not _is_zero(dx)]
+    if not parts:  # every tangent is zero: one einsum gives the zero of the right shape
+        return _tangent_einsum(terms, output, xs, 0, dxs[0])
+    return functools.reduce(np.add, parts)
+
+
+def _einsum_impl(*xs: Any, subscripts: str) -> Any:
+    return np.einsum(subscripts, *xs, optimize=_einsum_optimize(xs))
+
+
+einsum = defprimitive(
+    "einsum", impl=_einsum_impl, numpy=np.einsum, bind=_einsum_bind, jvp_all=_einsum_jvp,
+    examples=(
+        Example(lambda np_, x, y: np_.einsum("ij,jk->ik", x, y), ((2, 3), (3, 4))),
+        Example(lambda np_, x, y: np_.einsum("ij,jk", x, y), ((2, 3), (3, 4))),
+        Example(lambda np_, x, y: np_.einsum("ij,ik", x, y), ((3, 2), (3, 4))),
+        Example(lambda np_, x, y: np_.einsum("...ij,...jk->...ik", x, y), ((5, 2, 3), (3, 4))),
+        Example(lambda np_, x, y: np_.einsum("...ij,...jk", x, y), ((2, 3), (4, 3, 2))),
+        Example(lambda np_, x: np_.einsum("ii->", x), ((3, 3),)),
+        Example(lambda np_, x: np_.einsum("ii", x), ((3, 3),)),
+        Example(lambda np_, x: np_.einsum("ii->i", x), ((3, 3),)),
+        Example(lambda np_, x: np_.einsum("ji", x), ((2, 3),)),
+        Example(lambda np_, x: np_.einsum("bii->b", x), ((2, 3, 3),)),
+        Example(lambda np_, x: np_.einsum("ij,ij->", x, x), ((2, 3),)),
+        Example(lambda np_, x: np_.einsum("i,i,i", x, x, x), ((4,),)),
+        Example(lambda np_, x, y, z: np_.einsum("ij,jk,kl->il", x, y, z, optimize=True),
+                ((2, 3), (3, 4), (4, 2))),
+        Example(lambda np_, x, y: np_.einsum("i,j->ij", x, y), ((3,), (2,))),
+        Example(lambda np_, x, y: np_.einsum(",ij->ij", x, y), ((), (2, 3))),
+        Example(lambda np_, x, y: np_.einsum("aZ,Zb->ab", x, y), ((2, 3), (3, 2))),
+        Example(lambda np_, x, y: np_.einsum(x, [0, 1], y, [1, 2], [0, 2]), ((2, 3), (3, 4))),
+        Example(lambda np_, x, y: np_.einsum(x, [Ellipsis, 1], y, [1]), ((4, 2, 3), (3,))),
+        Example(lambda np_, x: np_.einsum("ij,jk->ik", x, np_.arange(6.0).reshape(3, 2)),
+                ((2, 3),)),
+    ),
+    doc="np.einsum; multilinear: d = sum over operands of the einsum with that operand's "
+        "tangent (its direction axis a new label)",
+)
+
+
+# --------------------------------------------------------------------------- dot, inner, ...
+
+
+def _contraction_subscripts(na: int, nb: int, a_axes: Any, b_axes: Any) -> tuple:
+    """einsum terms and output contracting ``a_axes`` of ``a`` with ``b_axes`` of ``b``."""
+    a_axes = [normalize_axis(int(p), na) for p in a_axes]
+    b_axes = [normalize_axis(int(q), nb) for q in b_axes]
+    if len(a_axes) != len(b_axes):
+        raise ValueError("shape-mismatch for sum")
+    la = _LABELS[:na]
+    lb = list(_LABELS[na:na + nb])
+    for p, q in zip(a_axes, b_axes, strict=True):
+        lb[q] = la[p]
+    free_a = [c for p, c in enumerate(la) if p not in a_axes]
+    free_b = [c for q, c in enumerate(lb) if q not in b_axes]
+    return [la, "".join(lb)], "".join(free_a + free_b)
+
+
+def _contraction(name: str, numpy: Any, bind: Any, axes: Any, examples: Any, doc: str) -> Any:
+    """A bilinear contraction whose rules are einsums; ``axes(na, nb, **params)`` says how."""
+
+    def rule(i: int) -> Any:
+        def jvp(dx: Any, a: Any, b: Any, *, out: Any, **params: Any) -> Any:
+            na, nb = _ndim(a), _ndim(b)
+            terms, output = _contraction_subscripts(na, nb, *axes(na, nb, **params))
+            return _tangent_einsum(terms, output, (a, b), i, dx)
+        return jvp
+
+    return defprimitive(
+        name, impl=lambda a, b, **params: numpy(a, b, **params), numpy=numpy, bind=bind,
+        jvp=(rule(0), rule(1)), examples=examples, doc=doc,
+    )
+
+
+def _dot_axes(na: int, nb: int) -> tuple:
+    if na == 0 or nb == 0:
+        return (), ()
+    return (na - 1,), (max(nb - 2, 0),)
+
+
+def _dot_bind(a: Any, b: Any, out: Any = None) -> tuple:
+    return (a, b), {}
+
+
+_DOT_SHAPES = (
+    ((), ()), ((), (2, 3)), ((2, 3), ()), ((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)),
+    ((2, 3), (3, 4)), ((2, 4, 3), (3,)), ((3,), (2, 3, 4)), ((2, 4, 3), (5, 3, 2)),
+    ((2, 3), (4, 3, 2)),
+)
+
+dot = _contraction(
+    "dot", np.dot, _dot_bind, _dot_axes,
+    tuple(Example(lambda np_, x, y: np_.dot(x, y), shapes) for shapes in _DOT_SHAPES) + (
+        Example(lambda np_, x, y: x.dot(y), ((2, 3), (3,))),
+        Example(lambda np_, x: np_.dot(x, x), ((3, 3),)),
+    ),
+    "np.dot (sum over a's last and b's second-to-last axis); bilinear",
+)
+
+
+def _inner_axes(na: int, nb: int) -> tuple:
+    return ((), ()) if na == 0 or nb == 0 else ((na - 1,), (nb - 1,))
+
+
+inner = _contraction(
+    "inner", np.inner, lambda a, b: ((a, b), {}), _inner_axes,
+    tuple(Example(lambda np_, x, y: np_.inner(x, y), shapes) for shapes in (
+        ((), ()), ((), (2, 3)), ((3,), (3,)), ((2, 3), (3,)), ((2, 3), (4, 3)),
+        ((2, 4, 3), (5, 3)), ((3,), (2, 2, 3)),
+    )),
+    "np.inner (sum over the last axes); bilinear",
+)
+
+
+def _tensordot_axes(na: int, nb: int, *, axes: Any) -> tuple:
+    if isinstance(axes, (int, np.integer)):
+        return tuple(range(na - int(axes), na)), tuple(range(int(axes)))
+    a_axes, b_axes = axes
+    a_axes = (a_axes,) if isinstance(a_axes, (int, np.integer)) else tuple(a_axes)
+    b_axes = (b_axes,) if isinstance(b_axes, (int, np.integer)) else tuple(b_axes)
+    return a_axes, b_axes
+
+
+def _tensordot_bind(a: Any, b: Any, axes: Any = 2) -> tuple:
+    if not isinstance(axes, (int, np.integer)):
+        axes = tuple(tuple(ax) if isinstance(ax, (list, tuple)) else ax for ax in axes)
+    return (a, b), {"axes": axes}
+
+
+tensordot = _contraction(
+    "tensordot", np.tensordot, _tensordot_bind, _tensordot_axes,
+    (
+        Example(lambda np_, x, y: np_.tensordot(x, y), ((2, 3, 4), (3, 4, 2))),
+        Example(lambda np_, x, y: np_.tensordot(x, y, axes=1), ((2, 3), (3, 4))),
+        Example(lambda np_, x, y: np_.tensordot(x, y, axes=0), ((2,), (3, 2))),
+        Example(lambda np_, x, y: np_.tensordot(x, y, axes=([0, 2], [2, 0])),
+                ((2, 3, 4), (4, 5, 2))),
+        Example(lambda np_, x, y: np_.tensordot(x, y, axes=(1, -1)), ((2, 3), (4, 3))),
+        Example(lambda np_, x, y: np_.tensordot(x, y, axes=([-1], [0])), ((2, 3), (3,))),
+        Example(lambda np_, x, y: np_.tensordot(x, y, axes=0), ((), (2,))),
+    ),
+    "np.tensordot; bilinear",
+)
+
+
+def _vdot(a: Any, b: Any, /) -> Any:
+    return np.dot(np.reshape(a, -1), np.reshape(b, -1))
+
+
+vdot = defcomposite(
+    "vdot", _vdot, numpy=np.vdot,
+    examples=(Example(lambda np_, x, y: np_.vdot(x, y), ((3,), (3,))),
+              Example(lambda np_, x, y: np_.vdot(x, y), ((2, 3), (3, 2)))),
+    doc="np.vdot: dot of the flattened arrays (real: no conjugation)",
+)
+
+
+def _outer(a: Any, b: Any, out: Any = None) -> Any:
+    return np.reshape(a, (-1, 1)) * np.reshape(b, (1, -1))
+
+
+outer = defcomposite(
+    "outer", _outer, numpy=np.outer,
+    examples=(Example(lambda np_, x, y: np_.outer(x, y), ((3,), (2,))),
+              Example(lambda np_, x, y: np_.outer(x, y), ((2, 2), ())),
+              Example(lambda np_, x, y: np_.outer(x, y), ((2, 2), (3,)))),
+    doc="np.outer: the flattened operands' outer product",
+)
+
+
+# --------------------------------------------------------------------------- np.linalg aliases
+
+
+def _linalg_outer(x1: Any, x2: Any, /) -> Any:
+    if _ndim(x1) != 1 or _ndim(x2) != 1:
+        raise ValueError("Input arrays must be one-dimensional")
+    return _outer(x1, x2)
+
+
+if hasattr(np.linalg, "outer"):  # NumPy 2's array-API names
+    linalg_outer = defcomposite(
+        "linalg.outer", _linalg_outer, numpy=np.linalg.outer,
+        examples=(Example(lambda np_, x, y: np_.linalg.outer(x, y), ((3,), (2,))),),
+        doc="np.linalg.outer: outer product of two vectors",
+    )
+    linalg_matmul = defcomposite(
+        "linalg.matmul", lambda x1, x2, /: np.matmul(x1, x2), numpy=np.linalg.matmul,
+        examples=(Example(lambda np_, x, y: np_.linalg.matmul(x, y), ((4, 2, 3), (3,))),),
+        doc="np.linalg.matmul: np.matmul",
+    )
+    linalg_tensordot = defcomposite(
+        "linalg.tensordot", lambda x1, x2, /, *, axes=2: np.tensordot(x1, x2, axes),
+        numpy=np.linalg.tensordot,
+        examples=(Example(lambda np_, x, y: np_.linalg.tensordot(x, y, axes=1), ((2, 3), (3,))),),
+        doc="np.linalg.tensordot: np.tensordot",
+    )
+    linalg_vecdot = defcomposite(
+        "linalg.vecdot", _vecdot, numpy=np.linalg.vecdot,
+        examples=(Example(lambda np_, x, y: np_.linalg.vecdot(x, y, axis=0), ((3, 2), (3, 1))),),
+        doc="np.linalg.vecdot: sum(x1 * x2, axis)",
+    )
+
+
+# --------------------------------------------------------------------------- chains of products
+
+
+def _chain_order(shapes: list) -> list:
+    """Cheapest parenthesisation of a matrix chain (dynamic programming, as NumPy does)."""
+    dims = [s[0] for s in shapes] + [shapes[-1][1]]
+    n = len(shapes)
+    cost = [[0] * n for _ in range(n)]
+    split = [[0] * n for _ in range(n)]
+    for length in range(1, n):
+        for i in range(n - length):
+            j = i + length
+            cost[i][j], split[i][j] = min(
+                (cost[i][m] + cost[m + 1][j] + dims[i] * dims[m + 1] * dims[j + 1], m)
+                for m in range(i, j)
+            )
+    return split
+
+
+def _chain(arrays: list, split: list, i: int, j: int) -> Any:
+    if i == j:
+        return arrays[i]
+    m = split[i][j]
+    return np.dot(_chain(arrays, split, i, m), _chain(arrays, split, m + 1, j))
+
+
+def _multi_dot(arrays: Any, *, out: Any = None) -> Any:
+    arrays = list(arrays)
+    if len(arrays) < 2:
+        raise ValueError("Expecting at least two arrays.")
+    row, col = _ndim(arrays[0]) == 1, _ndim(arrays[-1]) == 1
+    if row:
+        arrays[0] = np.reshape(arrays[0], (1, -1))
+    if col:
+        arrays[-1] = np.reshape(arrays[-1], (-1, 1))
+    if any(_ndim(a) != 2 for a in arrays):
+        raise ValueError("multi_dot: the inner arrays must be two-dimensional")
+    result = _chain(arrays, _chain_order([_shape(a) for a in arrays]), 0, len(arrays) - 1)
+    if row and col:
+        return result[0, 0]
+    return result[0] if row else (result[:, 0] if col else result)
+
+
+multi_dot = defcomposite(
+    "multi_dot", _multi_dot, numpy=np.linalg.multi_dot,
+    examples=(
+        Example(lambda np_, x, y: np_.linalg.multi_dot([x, y]), ((2, 3), (3, 4))),
+        Example(lambda np_, x, y, z: np_.linalg.multi_dot([x, y, z]), ((5, 2), (2, 4), (4, 1))),
+        Example(lambda np_, x, y, z: np_.linalg.multi_dot((x, y, z)), ((3,), (3, 4), (4,))),
+        Example(lambda np_, x, y, z, w: np_.linalg.multi_dot([x, y, z, w]),
+                ((3,), (3, 2), (2, 4), (4, 2))),
+    ),
+    doc="np.linalg.multi_dot: np.dot along the cheapest parenthesisation",
+)
+
+
+def _matrix_power(a: Any, n: Any) -> Any:
+    n = operator.index(n)
+    shape = _shape(a)
+    if len(shape) < 2 or shape[-1] != shape[-2]:
+        raise np.linalg.LinAlgError("Last 2 dimensions of the array must be square")
+    if n == 0:  # the identity: a constant
+        return np.broadcast_to(np.eye(shape[-1], dtype=a.dtype), shape).copy()
+    if n < 0:
+        a, n = np.linalg.inv(a), -n
+    result = None
+    while n:  # binary powering, as NumPy does: O(log n) products
+        if n & 1:
+            result = a if result is None else np.matmul(result, a)
+        n >>= 1
+        if n:
+            a = np.matmul(a, a)
+    return result
+
+
+def _spd(rng: np.random.Generator, *shape: int) -> np.ndarray:
+    """A well-conditioned matrix (or stack): identity plus a small random perturbation."""
+    return np.eye(shape[-1]) + 0.3 * rng.normal(size=shape)
+
+
+matrix_power = defcomposite(
+    "matrix_power", _matrix_power, numpy=np.linalg.matrix_power,
+    examples=tuple(
+        Example(lambda np_, x, n=n: np_.linalg.matrix_power(x, n), make=lambda rng: (
+            _spd(rng, 3, 3),))
+        for n in (0, 1, 2, 3, 5, -1, -2)
+    ) + (Example(lambda np_, x: np_.linalg.matrix_power(x, 3), make=lambda rng: (
+        _spd(rng, 2, 3, 3),)),),
+    doc="np.linalg.matrix_power: repeated squaring with matmul (inv first for n < 0)",
+)
