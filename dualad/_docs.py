@@ -36,9 +36,9 @@ def supported_markdown() -> str:
     """
     by_family: dict[str, list[str]] = {}
     for entry in REGISTRY.values():
-        module = getattr(entry, "_module", None) or _declaring_module(entry)
-        if module is None:
+        if not entry.builtin:
             continue
+        module = entry.module
         by_family.setdefault(_family(module), []).extend(_names(entry))
     lines = []
     for family, title in _FAMILIES.items():
@@ -49,18 +49,6 @@ def supported_markdown() -> str:
     lines.append("- **Not differentiable** (derivative 0; they return plain arrays): "
                  + ", ".join(nondiff))
     return "\n".join(lines)
-
-
-def _declaring_module(entry: object) -> str | None:
-    module = getattr(getattr(entry, "impl", None), "__module__", "") or ""
-    if module.startswith("dualad.primitives."):
-        return module
-    rules = getattr(entry, "jvp", None) or ()
-    for rule in (*rules, getattr(entry, "jvp_all", None)):
-        module = getattr(rule, "__module__", "") or ""
-        if module.startswith("dualad.primitives."):
-            return module
-    return None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -671,7 +671,7 @@ def primal(x: Any) -> Any:
 # The primitives behind indexing and astype live with their families; imported last
 # because the families only need the registry.
 from .primitives.elementwise import astype as _astype  # noqa: E402
-from .primitives.indexing import is_basic, as_key  # noqa: E402
+from .primitives.indexing import as_key, is_basic  # noqa: E402
 from .primitives.indexing import getitem as _getitem  # noqa: E402
 
 __all__ = ["Dual", "primal", "call_function", "stack_objects"]

@@ -15,6 +15,7 @@ traced input with the highest tag (the innermost transform), the others being it
 from __future__ import annotations
 
 import itertools
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -116,6 +117,12 @@ class Primitive:
     domain: Interval
     examples: tuple[Example, ...]
     doc: str
+    module: str = ""
+
+    @property
+    def builtin(self) -> bool:
+        """Declared by dualad itself (not by a user)."""
+        return self.module.startswith("dualad.primitives")
 
     def __call__(self, *xs: Any, **params: Any) -> Any:
         return apply(self, xs, params)
@@ -134,6 +141,12 @@ class Composite:
     domain: Interval
     examples: tuple[Example, ...]
     doc: str
+    module: str = ""
+
+    @property
+    def builtin(self) -> bool:
+        """Declared by dualad itself (not by a user)."""
+        return self.module.startswith("dualad.primitives")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.impl(*args, **kwargs)
@@ -251,7 +264,7 @@ def defprimitive(
     prim = Primitive(
         name=name, impl=impl, jvp=rules, jvp_all=jvp_all, vjp=vjp, numpy=numpy, bind=bind,
         elementwise=elementwise, multiple_results=multiple_results, nin=nin, domain=domain,
-        examples=tuple(examples), doc=doc,
+        examples=tuple(examples), doc=doc, module=_caller_module(),
     )
     REGISTRY[name] = prim
     for fn in numpy:
@@ -276,11 +289,19 @@ def defcomposite(
     """
     numpy = tuple(numpy) if isinstance(numpy, (tuple, list)) else (numpy,)
     _claim(name, numpy)
-    comp = Composite(name, impl, numpy, domain, tuple(examples), doc)
+    comp = Composite(name, impl, numpy, domain, tuple(examples), doc, _caller_module())
     REGISTRY[name] = comp
     for fn in numpy:
         NUMPY_TABLE[fn] = comp
     return comp
+
+
+def _caller_module() -> str:
+    """The module that called defprimitive/defcomposite (skipping dualad's own helpers)."""
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_globals.get("__name__") == __name__:
+        frame = frame.f_back
+    return frame.f_globals.get("__name__", "") if frame is not None else ""
 
 
 def defnondiff(*functions: Any, why: str) -> None:
