@@ -83,3 +83,13 @@ def zeros_tangent(x: Any, k: int, dtype: Any = None) -> np.ndarray:
         if dtype.kind not in "fc":
             dtype = np.float64
     return np.zeros((k,) + np.shape(x), dtype=dtype)
+
+
+def fill_zeros(dxs: Any, xs: Any) -> tuple:
+    """``dxs`` with each ``None`` (the tangent of a constant) replaced by zeros.
+
+    >>> [t.shape for t in fill_zeros((None, np.ones((2, 3))), (np.ones(4), np.ones(3)))]
+    [(2, 4), (2, 3)]
+    """
+    k = next(dx.shape[0] for dx in dxs if dx is not None)
+    return tuple(zeros_tangent(x, k) if dx is None else dx for x, dx in zip(xs, dxs))

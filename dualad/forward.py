@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import registry
-from ._batch import pad_tangent, zeros_tangent
+from ._batch import pad_tangent
 from .errors import ConversionError, ShapeMismatchError, UnsupportedPrimitiveError
 from .registry import NONDIFF, NUMPY_TABLE, Composite, Primitive, apply, strip, unsupported
 
@@ -91,10 +91,7 @@ class Dual:
         tangents = [x.tangent if type(x) is Dual and x.tag == tag else None for x in xs]
         k = next(t.shape[0] for t in tangents if t is not None)
         if prim.jvp_all is not None:
-            dxs = tuple(
-                zeros_tangent(p, k) if t is None else t for p, t in zip(primals, tangents)
-            )
-            tangent = prim.jvp_all(dxs, *primals, out=out, **params)
+            tangent = prim.jvp_all(tuple(tangents), *primals, out=out, **params)
         else:
             tangent = _sum_rules(prim, primals, tangents, out, params)
         if not prim.multiple_results:

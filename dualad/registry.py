@@ -100,7 +100,8 @@ class Primitive:
     derivative, ``params`` the static ones. ``jvp`` holds one rule per argument,
     ``rule(dx, *xs, out=out, **params)``, whose contributions are added (zero tangents are
     skipped); ``jvp_all(dxs, *xs, out=out, **params)`` instead receives every tangent at
-    once (zeros filled in), which suits variadic operations such as ``concatenate``.
+    once (``None`` for the tangent of a constant; ``_batch.fill_zeros`` makes them zeros),
+    which suits variadic operations such as ``concatenate``.
     Tangents carry a leading axis of directions: ``dx.shape == (k,) + x.shape``.
     """
 
@@ -222,7 +223,7 @@ def defprimitive(
         leading axis of directions. Give exactly one of ``jvp`` and ``jvp_all``.
     jvp_all : callable
         ``jvp_all(dxs, *xs, out=out, **params)`` returning the output tangent from all
-        tangents at once (zero tangents filled in).
+        tangents at once (``None`` for constants).
     vjp : callable or sequence of callables, optional
         Reverse-mode rules, kept next to the forward ones.
     numpy, bind, nin, elementwise, multiple_results, domain, examples, doc

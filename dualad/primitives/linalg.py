@@ -54,12 +54,6 @@ def _trace(x: Any) -> Any:
     return np.einsum("...ii->...", x)
 
 
-def _square(a: Any) -> None:
-    shape = _shape(a)
-    if len(shape) < 2 or shape[-1] != shape[-2]:
-        raise np.linalg.LinAlgError("Last 2 dimensions of the array must be square")
-
-
 # Example inputs: well-conditioned, symmetric positive definite, well-separated spectra.
 
 
@@ -662,6 +656,12 @@ def _linalg_trace(x: Any, /, *, offset: int = 0, dtype: Any = None) -> Any:
     return np.sum(_linalg_diagonal(x, offset=offset), axis=-1)
 
 
+def _linalg_cross(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
+    if _shape(x1)[axis] != 3 or _shape(x2)[axis] != 3:
+        raise ValueError("Both input arrays must be (arrays of) 3-dimensional vectors")
+    return np.cross(x1, x2, axis=axis)
+
+
 if _NUMPY2:
     vector_norm = defcomposite(
         "vector_norm", _vector_norm_fn, numpy=np.linalg.vector_norm,
@@ -702,6 +702,12 @@ if _NUMPY2:
         examples=(Example(lambda np_, x: np_.linalg.trace(x), ((2, 3, 3),)),
                   Example(lambda np_, x: np_.linalg.trace(x, offset=1), ((3, 4),))),
         doc="np.linalg.trace: sum of the diagonal of the last two axes",
+    )
+    linalg_cross = defcomposite(
+        "linalg.cross", _linalg_cross, numpy=np.linalg.cross,
+        examples=(Example(lambda np_, x, y: np_.linalg.cross(x, y), ((2, 3), (3,))),
+                  Example(lambda np_, x, y: np_.linalg.cross(x, y, axis=0), ((3, 2), (3, 2)))),
+        doc="np.linalg.cross: np.cross of 3-vectors",
     )
 
 

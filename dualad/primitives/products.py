@@ -46,6 +46,9 @@ def _unpromote(r: Any, x: Any, y: Any) -> Any:
 
 
 def _matmul_dx(dx: Any, x: Any, y: Any, *, out: Any) -> Any:
+    if np.ndim(y) <= 2:  # a constant right factor: one large product instead of k small ones
+        flat = np.matmul(np.reshape(dx, (-1, np.shape(x)[-1])), y)
+        return np.reshape(flat, np.shape(dx)[:1] + np.shape(out))
     rank = _batch_rank(x, y)
     ym = y[:, None] if np.ndim(y) == 1 else y
     return _unpromote(np.matmul(_as_batched_matrix(dx, np.ndim(x), True, rank), ym), x, y)
@@ -168,18 +171,11 @@ def _einsum_bind(*operands: Any, out: Any = None, optimize: Any = False, dtype: 
     return tuple(operands[0:2 * n:2]), {"subscripts": _explicit(subscripts)}
 
 
-def _is_zero(dx: Any) -> bool:
-    """A plain all-zero tangent: jvp_all fills constants' tangents with zeros; skip them."""
-    return isinstance(dx, np.ndarray) and not dx.any()
-
-
 def _einsum_jvp(dxs: Any, *xs: Any, out: Any, subscripts: str) -> Any:
     inputs, output = subscripts.split("->")
     terms = inputs.split(",")
     parts = [_tangent_einsum(terms, output, xs, i, dx)
-             for i, dx in enumerate(dxs) if not _is_zero(dx)]
-    if not parts:  # every tangent is zero: one einsum gives the zero of the right shape
-        return _tangent_einsum(terms, output, xs, 0, dxs[0])
+             for i, dx in enumerate(dxs) if dx is not None]  # None: a constant operand
     return functools.reduce(np.add, parts)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .._batch import batch_axis, normalize_axis
+from .._batch import batch_axis, fill_zeros, normalize_axis
 from ..errors import UnsupportedPrimitiveError
 from ..registry import Example, defcomposite, defnondiff, defprimitive, is_traced, strip
 
@@ -105,6 +105,7 @@ def _concatenate_impl(*xs: Any, axis: Any) -> Any:
 
 
 def _concatenate_jvp(dxs: Any, *xs: Any, out: Any, axis: Any) -> Any:
+    dxs = fill_zeros(dxs, xs)
     if axis is None:
         return np.concatenate([np.reshape(dx, (_k(dx), -1)) for dx in dxs], axis=1)
     return np.concatenate(dxs, axis=batch_axis(axis, np.ndim(out)))
@@ -131,6 +132,7 @@ def _stack_bind(arrays: Any, axis: int = 0, out: Any = None, *, dtype: Any = Non
 
 
 def _stack_jvp(dxs: Any, *xs: Any, out: Any, axis: int) -> Any:
+    dxs = fill_zeros(dxs, xs)
     return np.stack(dxs, axis=normalize_axis(axis, np.ndim(out)) + 1)
 
 
