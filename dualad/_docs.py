@@ -23,9 +23,17 @@ def _family(impl_module: str) -> str:
     return impl_module.rsplit(".", 1)[-1]
 
 
+# Primitives without a NumPy function of their own: user-facing spelling, or None when they
+# only serve other declarations (norm2 behind np.linalg.norm, ...).
+_SPELLED = {"getitem": "`d[key]`", "astype": "`d.astype`"}
+
+
 def _names(entry: object) -> list[str]:
     numpy = getattr(entry, "numpy", ())
-    return [f"`{numpy_name(fn)}`" for fn in numpy] or [f"`{entry.name}`"]  # type: ignore[attr-defined]
+    if numpy:
+        return [f"`{numpy_name(fn)}`" for fn in numpy]
+    spelled = _SPELLED.get(entry.name)  # type: ignore[attr-defined]
+    return [spelled] if spelled else []
 
 
 def supported_markdown() -> str:

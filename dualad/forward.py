@@ -49,10 +49,10 @@ class Dual:
     Examples
     --------
     >>> import numpy as np, dualad
-    >>> d = dualad.Dual(np.array([1.0, 2.0]), np.array([[1.0, 0.0]]))
+    >>> d = dualad.Dual(np.array([1.0, 2.0]), np.array([[1.0, 1.0]]))
     >>> y = np.sin(d) * 2
     >>> y.primal.round(3), y.tangent.round(3)
-    (array([1.683, 1.819]), array([[1.081, 0.   ]]))
+    (array([1.683, 1.819]), array([[ 1.081, -0.832]]))
     """
 
     __slots__ = ("primal", "tangent", "tag", "_view")
