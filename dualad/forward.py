@@ -465,17 +465,20 @@ def _elementwise(prim: Primitive, xs: tuple) -> Any:
             return apply(prim, xs, _NO_PARAMS)
     if tag < 0:
         return prim.impl(*xs)
-    primals = [x.primal if type(x) is Dual and x.tag == tag else x for x in xs]
+    active = []
+    primals = []
+    for i, x in enumerate(xs):
+        if type(x) is Dual and x.tag == tag:
+            active.append(i)
+            primals.append(x.primal)
+        else:
+            primals.append(x)
     out = prim.impl(*primals)
     out_ndim = out.ndim
     rules = prim.jvp
     total = None
-    k = 0
-    for i, x in enumerate(xs):
-        if type(x) is not Dual or x.tag != tag:
-            continue
-        dx = x.tangent
-        k = dx.shape[0]
+    for i in active:
+        dx = xs[i].tangent
         rule = rules[i]
         if rule is None:
             raise _not_differentiable(prim, i)
@@ -484,7 +487,7 @@ def _elementwise(prim: Primitive, xs: tuple) -> Any:
         part = rule(dx, *primals, out=out)
         total = part if total is None else total + part
     if total.shape[1:] != out.shape or total.dtype is not out.dtype:
-        return _wrap(out, total, tag, k)
+        return _wrap(out, total, tag, xs[active[0]].tangent.shape[0])
     return Dual._make(out, total, tag)
 
 

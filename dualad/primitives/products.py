@@ -55,6 +55,12 @@ def _matmul_dx(dx: Any, x: Any, y: Any, *, out: Any) -> Any:
 
 
 def _matmul_dy(dy: Any, x: Any, y: Any, *, out: Any) -> Any:
+    if np.ndim(x) == 2 and np.ndim(y) == 1:  # W @ v: the k directions as one product
+        return np.matmul(dy, np.swapaxes(x, -1, -2))
+    if np.ndim(x) == 2 and np.ndim(y) == 2:  # the k directions side by side as columns
+        k, (n, m) = np.shape(dy)[0], np.shape(y)
+        columns = np.reshape(np.moveaxis(dy, 0, 1), (n, k * m))
+        return np.moveaxis(np.reshape(np.matmul(x, columns), (np.shape(x)[0], k, m)), 1, 0)
     rank = _batch_rank(x, y)
     xm = x[None, :] if np.ndim(x) == 1 else x
     return _unpromote(np.matmul(xm, _as_batched_matrix(dy, np.ndim(y), False, rank)), x, y)
