@@ -353,12 +353,14 @@ for _fn in (np.sum, np.mean, np.prod, np.std, np.var, np.max, np.min, np.cumsum,
 
 
 def _binary(ufunc: Any, reflected: bool = False) -> Any:
-    if reflected:
-        def op(self: Dual, other: Any) -> Any:
-            return _call_ufunc(ufunc, (_collect_objects(other), self), {})
-    else:
-        def op(self: Dual, other: Any) -> Any:
-            return _call_ufunc(ufunc, (self, _collect_objects(other)), {})
+    def op(self: Dual, other: Any) -> Any:
+        if type(other) is np.ndarray and other.dtype.hasobject:
+            other = stack_objects(other)
+        inputs = (other, self) if reflected else (self, other)
+        prim = NUMPY_TABLE.get(ufunc)
+        if prim.__class__ is Primitive and prim.elementwise:  # operators' hot path
+            return _elementwise(prim, inputs)
+        return _call_ufunc(ufunc, inputs, _NO_PARAMS)
     return op
 
 
