@@ -60,3 +60,18 @@ def central_differences(f: Callable[..., Any], arrays: tuple, eps: float = 1e-6)
             jac[(...,) + idx] = diff
         jacs.append(jac)
     return tuple(jacs)
+
+
+def assert_tree_close(actual: Any, expected: Any, rtol: float = 1e-10, atol: float = 1e-12,
+                      what: str = "") -> None:
+    """Leaves of two (tuple/list) trees are close; no dual array may escape a transform."""
+    from dualad import Dual
+
+    if isinstance(expected, (tuple, list)):
+        assert isinstance(actual, (tuple, list)) and len(actual) == len(expected), what
+        for a, e in zip(actual, expected, strict=True):
+            assert_tree_close(a, e, rtol, atol, what)
+        return
+    assert not isinstance(actual, Dual), f"{what}: a Dual escaped the transform"
+    np.testing.assert_allclose(np.asarray(actual, dtype=float), np.asarray(expected, dtype=float),
+                               rtol=rtol, atol=atol, err_msg=what)

@@ -14,19 +14,13 @@ import pytest
 import dualad
 from dualad import Dual
 
+from .reference import assert_tree_close
+
 RNG = np.random.default_rng(7)
 A = RNG.normal(size=(3, 4))
 
 
-def _assert_close(actual, expected, rtol=1e-10, atol=1e-12, what=""):
-    if isinstance(expected, (tuple, list)):
-        assert isinstance(actual, (tuple, list)) and len(actual) == len(expected), what
-        for a, e in zip(actual, expected, strict=True):
-            _assert_close(a, e, rtol, atol, what)
-        return
-    assert not isinstance(actual, Dual), f"{what}: a Dual escaped the transform"
-    np.testing.assert_allclose(np.asarray(actual, dtype=float), np.asarray(expected, dtype=float),
-                               rtol=rtol, atol=atol, err_msg=what)
+_assert_close = assert_tree_close
 
 
 def check(call, *arrays, chunk_sizes=(None, 2), rtol=1e-10, atol=1e-12):

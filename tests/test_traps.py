@@ -17,18 +17,12 @@ import pytest
 import dualad
 from dualad import ConversionError, UnsupportedPrimitiveError
 
+from .reference import assert_tree_close
+
 RNG = np.random.default_rng(20240601)
 
 
-def _assert_close(actual, expected, rtol=1e-10, atol=1e-12, what=""):
-    if isinstance(expected, (tuple, list)):
-        assert isinstance(actual, (tuple, list)) and len(actual) == len(expected), what
-        for a, e in zip(actual, expected, strict=True):
-            _assert_close(a, e, rtol, atol, what)
-        return
-    assert not isinstance(actual, dualad.Dual), f"{what}: a Dual escaped the transform"
-    np.testing.assert_allclose(np.asarray(actual, dtype=float), np.asarray(expected, dtype=float),
-                               rtol=rtol, atol=atol, err_msg=what)
+_assert_close = assert_tree_close
 
 
 def _jax_jac(call, arrays, argnums, jit=True):

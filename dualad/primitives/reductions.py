@@ -105,14 +105,21 @@ def _take_along(a: Any, idx: np.ndarray, axis: int) -> Any:
 # --------------------------------------------------------------------------- sum
 
 
-def _sum_bind(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
-              keepdims: Any = _NV, initial: Any = _NV, where: Any = _NV) -> tuple:
-    if where is not _NV and where is not True:
-        raise TypeError("where= is not supported (mask the input with np.where instead)")
-    _check_float_dtype(dtype)
-    _check_static("sum", initial=initial)
-    return (a,), {"axis": axis, "dtype": dtype, "keepdims": _flag(keepdims),
-                  "initial": initial if _given(initial) else None}
+def _summing_bind(name: str) -> Any:
+    """The bind of np.sum and np.prod (the same signature): axis, float dtype, keepdims,
+    a constant ``initial``; ``where=`` and ``out=`` are refused."""
+    def bind(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
+             keepdims: Any = _NV, initial: Any = _NV, where: Any = _NV) -> tuple:
+        if where is not _NV and where is not True:
+            raise TypeError("where= is not supported (mask the input with np.where instead)")
+        _check_float_dtype(dtype)
+        _check_static(name, initial=initial)
+        return (a,), {"axis": axis, "dtype": dtype, "keepdims": _flag(keepdims),
+                      "initial": initial if _given(initial) else None}
+    return bind
+
+
+_sum_bind = _summing_bind("sum")
 
 
 def _sum_impl(x: Any, *, axis: Any, dtype: Any, keepdims: bool, initial: Any) -> Any:
@@ -236,14 +243,7 @@ def _others_product(y: Any) -> Any:
     return left * right
 
 
-def _prod_bind(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
-               keepdims: Any = _NV, initial: Any = _NV, where: Any = _NV) -> tuple:
-    if where is not _NV and where is not True:
-        raise TypeError("where= is not supported (mask the input with np.where instead)")
-    _check_float_dtype(dtype)
-    _check_static("prod", initial=initial)
-    return (a,), {"axis": axis, "dtype": dtype, "keepdims": _flag(keepdims),
-                  "initial": initial if _given(initial) else None}
+_prod_bind = _summing_bind("prod")
 
 
 def _prod_impl(x: Any, *, axis: Any, dtype: Any, keepdims: bool, initial: Any) -> Any:
