@@ -467,6 +467,15 @@ def _elementwise(prim: Primitive, xs: tuple) -> Any:
             return apply(prim, xs, _NO_PARAMS)
     if tag < 0:
         return prim.impl(*xs)
+    if len(xs) == 1:  # unary ufuncs: no bookkeeping at all
+        x = xs[0]
+        primal = x.primal
+        out = prim.impl(primal)
+        rule = prim.jvp[0]
+        tangent = rule(x.tangent, primal, out=out)
+        if tangent.shape[1:] != out.shape or tangent.dtype is not out.dtype:
+            return _wrap(out, tangent, tag, x.tangent.shape[0])
+        return Dual._make(out, tangent, tag)
     active = []
     primals = []
     for i, x in enumerate(xs):
