@@ -476,6 +476,8 @@ def _elementwise(prim: Primitive, xs: tuple) -> Any:
         if tangent.shape[1:] != out.shape or tangent.dtype is not out.dtype:
             return _wrap(out, tangent, tag, x.tangent.shape[0])
         return Dual._make(out, tangent, tag)
+    if len(xs) == 2:  # binary ufuncs and operators
+        return _binary_rules(prim, xs[0], xs[1], tag)
     active = []
     primals = []
     for i, x in enumerate(xs):
@@ -499,6 +501,34 @@ def _elementwise(prim: Primitive, xs: tuple) -> Any:
         total = part if total is None else total + part
     if total.shape[1:] != out.shape or total.dtype is not out.dtype:
         return _wrap(out, total, tag, xs[active[0]].tangent.shape[0])
+    return Dual._make(out, total, tag)
+
+
+def _binary_rules(prim: Primitive, a: Any, b: Any, tag: int) -> Any:
+    """``_elementwise`` for two arguments, without lists: the common ``x * y``, ``x + 1``."""
+    a_active = type(a) is Dual and a.tag == tag
+    b_active = type(b) is Dual and b.tag == tag
+    pa = a.primal if a_active else a
+    pb = b.primal if b_active else b
+    out = prim.impl(pa, pb)
+    out_ndim = out.ndim
+    rule_a, rule_b = prim.jvp
+    total = None
+    if a_active:
+        if rule_a is None:
+            raise _not_differentiable(prim, 0)
+        da = a.tangent
+        k = da.shape[0]
+        total = rule_a(pad_tangent(da, out_ndim) if da.ndim <= out_ndim else da, pa, pb, out=out)
+    if b_active:
+        if rule_b is None:
+            raise _not_differentiable(prim, 1)
+        db = b.tangent
+        k = db.shape[0]
+        part = rule_b(pad_tangent(db, out_ndim) if db.ndim <= out_ndim else db, pa, pb, out=out)
+        total = part if total is None else total + part
+    if total.shape[1:] != out.shape or total.dtype is not out.dtype:
+        return _wrap(out, total, tag, k)
     return Dual._make(out, total, tag)
 
 
