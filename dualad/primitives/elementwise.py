@@ -38,10 +38,16 @@ def _examples(ufunc: Any, nin: int) -> tuple[Example, ...]:
 
 
 def _ufunc(ufunc: Any, jvp: Any, doc: str, domain: Interval = REALS, **kw: Any) -> Primitive:
-    """Declare a ufunc primitive: impl and NumPy entry point are the ufunc itself."""
+    """Declare a ufunc primitive: impl and NumPy entry point are the ufunc itself.
+
+    An elementwise operation has a diagonal Jacobian, which is its own transpose: each rule
+    ``dx -> dx * d out/dx`` serves as the VJP rule ``g -> g * d out/dx`` too (the engine sums
+    the cotangent of a broadcast operand back to its shape).
+    """
     nin = ufunc.nin
     return defprimitive(
-        ufunc.__name__, impl=ufunc, numpy=ufunc, jvp=jvp, elementwise=True, domain=domain,
+        ufunc.__name__, impl=ufunc, numpy=ufunc, jvp=jvp, vjp=jvp, elementwise=True,
+        domain=domain,
         examples=kw.pop("examples", None) or _examples(ufunc, nin), doc=doc, **kw,
     )
 
@@ -246,8 +252,14 @@ def _modf_jvp(dx: Any, x: Any, *, out: Any) -> Any:
     return dx, None
 
 
+def _modf_vjp(g: Any, x: Any, *, out: Any) -> Any:
+    # x_bar = frac_bar (the integral part is piecewise constant)
+    return g[0]
+
+
 modf = defprimitive(
-    "modf", impl=np.modf, numpy=np.modf, jvp=_modf_jvp, elementwise=True, multiple_results=True,
+    "modf", impl=np.modf, numpy=np.modf, jvp=_modf_jvp, vjp=_modf_vjp, elementwise=True,
+    multiple_results=True,
     domain=Interval(-3, 3, avoid=(-2.0, -1.0, 0.0, 1.0, 2.0)),
     examples=(Example(lambda np_, x: np_.modf(x)[0], ((2, 3),)),),
     doc="fractional and integral parts; d frac/dx = 1, d int/dx = 0",
@@ -258,8 +270,13 @@ def _frexp_jvp(dx: Any, x: Any, *, out: Any) -> Any:
     return np.ldexp(dx, -out[1]), None
 
 
+def _frexp_vjp(g: Any, x: Any, *, out: Any) -> Any:
+    # x_bar = mantissa_bar * 2**-exponent
+    return np.ldexp(g[0], -out[1])
+
+
 frexp = defprimitive(
-    "frexp", impl=np.frexp, numpy=np.frexp, jvp=_frexp_jvp, elementwise=True,
+    "frexp", impl=np.frexp, numpy=np.frexp, jvp=_frexp_jvp, vjp=_frexp_vjp, elementwise=True,
     multiple_results=True, domain=Interval(0.3, 6, avoid=(0.5, 1.0, 2.0, 4.0)),
     examples=(Example(lambda np_, x: np_.frexp(x)[0], ((2, 3),)),),
     doc="mantissa and exponent; d mantissa/dx = 2**-exponent",
@@ -269,7 +286,8 @@ frexp = defprimitive(
 
 astype = defprimitive(
     "astype", impl=lambda x, *, dtype: x.astype(dtype),
-    jvp=lambda dx, x, *, out, dtype: dx.astype(dtype), elementwise=True,
+    jvp=lambda dx, x, *, out, dtype: dx.astype(dtype),
+    vjp=lambda g, x, *, out, dtype: g.astype(x.dtype), elementwise=True,
     examples=(Example(lambda np_, x: (x * 1.0).astype(np_.float32).astype(np_.float64) * 2,
                       ((2, 3),), rtol=1e-5, atol=1e-6),),
     doc="cast to another float dtype; d/dx = 1",

@@ -8,6 +8,7 @@ with the direction axis moved last, where NumPy leaves it in place.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -65,8 +66,38 @@ def _getitem_jvp(dx: Any, x: Any, *, out: Any, key: Any) -> Any:
     return index_tangent(dx, as_key(key), np.ndim(x))
 
 
+# --------------------------------------------------------------------------- transposes of gathers
+
+
+def _scatter_add(g: Any, positions: Any, size: int) -> Any:
+    """``(k, size)`` sums of ``g`` (shape ``(k,) + positions.shape``) at the flat
+    ``positions``, repeats accumulating: one np.bincount for all k rows (row j's bins are
+    offset by j * size), so the result is differentiable again (bincount's rules)."""
+    k = g.shape[0]
+    bins = np.reshape(np.reshape(positions, (1, -1)) + size * np.arange(k)[:, None], (-1,))
+    flat = np.bincount(bins, np.reshape(g, (-1,)), minlength=k * size)
+    dtype = getattr(g, "dtype", None)
+    if dtype is not None and dtype.kind == "f" and flat.dtype != dtype:
+        flat = flat.astype(dtype)
+    return np.reshape(flat, (k, size))
+
+
+def _gather_vjp(g: Any, x: Any, gather: Any) -> Any:
+    """x_bar for ``out = gather(x)``: g scatter-added to the elements of x that gather reads
+    (found by gathering from an array of flat positions)."""
+    shape = tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
+    size = math.prod(shape)
+    positions = gather(np.arange(size).reshape(shape))
+    return np.reshape(_scatter_add(g, positions, size), g.shape[:1] + shape)
+
+
+def _getitem_vjp(g: Any, x: Any, *, out: Any, key: Any) -> Any:
+    """x_bar = zeros with g added at x[key] (repeated indices accumulate)."""
+    return _gather_vjp(g, x, lambda positions: positions[key])
+
+
 getitem = defprimitive(
-    "getitem", impl=_getitem_impl, jvp=_getitem_jvp,
+    "getitem", impl=_getitem_impl, jvp=_getitem_jvp, vjp=_getitem_vjp,
     examples=(
         Example(lambda np_, x: x[1], ((3, 4),)),
         Example(lambda np_, x: x[::-1, 1:3], ((3, 4),)),
@@ -114,9 +145,14 @@ def _take_jvp(dx: Any, x: Any, *, out: Any, indices: Any, axis: Any, mode: str) 
     return np.take(dx, indices, axis=batch_axis(axis, np.ndim(x)), mode=mode)
 
 
+def _take_vjp(g: Any, x: Any, *, out: Any, indices: Any, axis: Any, mode: str) -> Any:
+    """x_bar = zeros with g added at the taken elements (repeats accumulate)."""
+    return _gather_vjp(g, x, lambda p: np.take(p, indices, axis=axis, mode=mode))
+
+
 take = defprimitive(
     "take", impl=lambda x, *, indices, axis, mode: np.take(x, indices, axis=axis, mode=mode),
-    numpy=np.take, bind=_take_bind, jvp=_take_jvp,
+    numpy=np.take, bind=_take_bind, jvp=_take_jvp, vjp=_take_vjp,
     examples=(
         Example(lambda np_, x: np_.take(x, np_.array([0, 2, 2])), ((2, 3),)),
         Example(lambda np_, x: np_.take(x, np_.array([[1, 0], [-1, 1]]), axis=1), ((2, 3),)),
@@ -142,10 +178,16 @@ def _take_along_axis_jvp(dx: Any, x: Any, *, out: Any, indices: Any, axis: Any) 
     return np.take_along_axis(dx, indices[None], axis=batch_axis(axis, np.ndim(x)))
 
 
+def _take_along_axis_vjp(g: Any, x: Any, *, out: Any, indices: Any, axis: Any) -> Any:
+    """x_bar = zeros with g added at the taken elements (repeats accumulate)."""
+    return _gather_vjp(g, x, lambda p: np.take_along_axis(p, indices, axis=axis))
+
+
 take_along_axis = defprimitive(
     "take_along_axis",
     impl=lambda x, *, indices, axis: np.take_along_axis(x, indices, axis=axis),
     numpy=np.take_along_axis, bind=_take_along_axis_bind, jvp=_take_along_axis_jvp,
+    vjp=_take_along_axis_vjp,
     examples=(
         Example(lambda np_, x: np_.take_along_axis(x, np_.array([[2, 0, 1, 3], [3, 1, 1, 0],
                                                                  [0, 1, 2, 3]]), axis=1),
@@ -170,10 +212,21 @@ def _where_bind(condition: Any, *xy: Any) -> tuple:
     return tuple(xy), {"cond": strip(condition)}
 
 
+def _where_vjp_x(g: Any, x: Any, y: Any, *, out: Any, cond: Any) -> Any:
+    """x_bar = where(cond, g, 0) (the engine sums it back to x's shape)."""
+    return np.where(cond, g, 0.0)
+
+
+def _where_vjp_y(g: Any, x: Any, y: Any, *, out: Any, cond: Any) -> Any:
+    """y_bar = where(cond, 0, g) (the engine sums it back to y's shape)."""
+    return np.where(cond, 0.0, g)
+
+
 where = defprimitive(
     "where", impl=lambda *xy, cond: np.where(cond, *xy), numpy=np.where, bind=_where_bind,
     jvp=(lambda dx, x, y, *, out, cond: np.where(cond, dx, 0.0),
          lambda dy, x, y, *, out, cond: np.where(cond, 0.0, dy)),
+    vjp=(_where_vjp_x, _where_vjp_y),
     elementwise=True,
     examples=(
         Example(lambda np_, x, y: np_.where(x > 0, x, y), ((2, 3), (2, 3))),
@@ -288,12 +341,18 @@ def _nan_to_num_bind(x: Any, copy: bool = True, nan: Any = 0.0, posinf: Any = No
     return (x,), {"nan": nan, "posinf": posinf, "neginf": neginf}
 
 
+def _nan_to_num_vjp(g: Any, x: Any, *, out: Any, nan: Any, posinf: Any, neginf: Any) -> Any:
+    """x_bar = g where x is finite, 0 where it was replaced."""
+    return np.where(np.isfinite(x), g, 0.0)
+
+
 nan_to_num = defprimitive(
     "nan_to_num",
     impl=lambda x, *, nan, posinf, neginf: np.nan_to_num(x, nan=nan, posinf=posinf,
                                                          neginf=neginf),
     numpy=np.nan_to_num, bind=_nan_to_num_bind,
     jvp=lambda dx, x, *, out, nan, posinf, neginf: np.where(np.isfinite(x), dx, 0.0),
+    vjp=_nan_to_num_vjp,
     examples=(
         Example(lambda np_, x: np_.nan_to_num(x), ((2, 3),)),
         Example(lambda np_, x: np_.nan_to_num(x * 1.0), (),

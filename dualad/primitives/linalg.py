@@ -54,6 +54,21 @@ def _trace(x: Any) -> Any:
     return np.einsum("...ii->...", x)
 
 
+def _diag_embed(d: Any) -> Any:
+    """The stack of diagonal matrices with diagonals ``d`` (``(..., n) -> (..., n, n)``)."""
+    return d[..., :, None] * np.eye(_shape(d)[-1])
+
+
+def _sum_to(y: Any, shape: tuple[int, ...]) -> Any:
+    """Sum the cotangent ``y`` (``(k,) + s``, s broadcast from ``shape``) to ``(k,) + shape``."""
+    lead = _ndim(y) - 1 - len(shape)
+    if lead > 0:
+        y = np.sum(y, axis=tuple(range(1, 1 + lead)))
+    ys = _shape(y)
+    axes = tuple(i + 1 for i, d in enumerate(shape) if d == 1 and ys[i + 1] != 1)
+    return np.sum(y, axis=axes, keepdims=True) if axes else y
+
+
 # Example inputs: well-conditioned, symmetric positive definite, well-separated spectra.
 
 
@@ -92,9 +107,15 @@ def _singular(rng: np.random.Generator, *shape: int) -> np.ndarray:
 # --------------------------------------------------------------------------- inverse, solve
 
 
+def _inv_vjp(g: Any, x: Any, *, out: Any) -> Any:
+    """a_bar = -inv(a)^T g inv(a)^T."""
+    out_t = _mT(out)
+    return -np.matmul(out_t, np.matmul(g, out_t))
+
+
 inv = defprimitive(
     "inv", impl=np.linalg.inv, numpy=np.linalg.inv, bind=lambda a: ((a,), {}),
-    jvp=lambda dx, x, *, out: -np.matmul(out, np.matmul(dx, out)),
+    jvp=lambda dx, x, *, out: -np.matmul(out, np.matmul(dx, out)), vjp=_inv_vjp,
     examples=(
         Example(lambda np_, x: np_.linalg.inv(x), make=lambda rng: (_wellcond(rng, 3, 3),)),
         Example(lambda np_, x: np_.linalg.inv(x), make=lambda rng: (_wellcond(rng, 2, 3, 3),)),
@@ -123,9 +144,21 @@ def _solve_db(db: Any, a: Any, b: Any, *, out: Any) -> Any:
     return _as_given(np.linalg.solve(a, rhs), b)
 
 
+def _solve_vjp_db(g: Any, a: Any, b: Any, *, out: Any) -> Any:
+    """b_bar = solve(a^T, g), summed over the batch axes b was broadcast along."""
+    bbar = _as_given(np.linalg.solve(_mT(a), _as_matrix(g, b)), b)
+    return _sum_to(bbar, _shape(b))
+
+
+def _solve_vjp_da(g: Any, a: Any, b: Any, *, out: Any) -> Any:
+    """a_bar = -solve(a^T, g) @ x^T, summed over the batch axes a was broadcast along."""
+    bbar = np.linalg.solve(_mT(a), _as_matrix(g, b))
+    return _sum_to(-np.matmul(bbar, _mT(_as_matrix(out, b))), _shape(a))
+
+
 solve = defprimitive(
     "solve", impl=np.linalg.solve, numpy=np.linalg.solve, bind=lambda a, b: ((a, b), {}),
-    jvp=(_solve_da, _solve_db),
+    jvp=(_solve_da, _solve_db), vjp=(_solve_vjp_da, _solve_vjp_db),
     examples=tuple(
         Example(lambda np_, a, b: np_.linalg.solve(a, b),
                 make=lambda rng, sa=sa, sb=sb: (_wellcond(rng, *sa), rng.normal(size=sb)))
@@ -141,9 +174,14 @@ solve = defprimitive(
 # --------------------------------------------------------------------------- determinants
 
 
+def _det_vjp(g: Any, x: Any, *, out: Any) -> Any:
+    """a_bar = g det(a) inv(a)^T."""
+    return (g * out)[..., None, None] * _mT(np.linalg.inv(x))
+
+
 det = defprimitive(
     "det", impl=np.linalg.det, numpy=np.linalg.det, bind=lambda a: ((a,), {}),
-    jvp=lambda dx, x, *, out: out * _trace(np.linalg.solve(x, dx)),
+    jvp=lambda dx, x, *, out: out * _trace(np.linalg.solve(x, dx)), vjp=_det_vjp,
     examples=(
         Example(lambda np_, x: np_.linalg.det(x), make=lambda rng: (_wellcond(rng, 3, 3),)),
         Example(lambda np_, x: np_.linalg.det(x), make=lambda rng: (_wellcond(rng, 2, 3, 3),)),
@@ -157,6 +195,11 @@ def _slogdet_jvp(dx: Any, x: Any, *, out: Any) -> Any:
     return None, _trace(np.linalg.solve(x, dx))
 
 
+def _slogdet_vjp(g: Any, x: Any, *, out: Any) -> Any:
+    """a_bar = logabsdet_bar inv(a)^T (the sign has no derivative)."""
+    return g[1][..., None, None] * _mT(np.linalg.inv(x))
+
+
 def _negative_det(rng: np.random.Generator, *shape: int) -> np.ndarray:
     a = _wellcond(rng, *shape)
     return a[..., ::-1, :]  # reversing 3 rows is an odd permutation
@@ -164,7 +207,7 @@ def _negative_det(rng: np.random.Generator, *shape: int) -> np.ndarray:
 
 slogdet = defprimitive(
     "slogdet", impl=np.linalg.slogdet, numpy=np.linalg.slogdet, bind=lambda a: ((a,), {}),
-    jvp=_slogdet_jvp, multiple_results=True,
+    jvp=_slogdet_jvp, vjp=_slogdet_vjp, multiple_results=True,
     examples=(
         Example(lambda np_, x: np_.linalg.slogdet(x), make=lambda rng: (_wellcond(rng, 3, 3),)),
         Example(lambda np_, x: np_.linalg.slogdet(x),
@@ -189,6 +232,15 @@ def _cholesky_jvp(dx: Any, x: Any, *, out: Any, upper: bool) -> Any:
     return _mT(dlow) if upper else dlow
 
 
+def _cholesky_vjp(g: Any, x: Any, *, out: Any, upper: bool) -> Any:
+    """a_bar = sym(L^-T P L^-1), P = tril_half(L^T L_bar) (L_bar = U_bar^T when upper)."""
+    low, gl = (_mT(out), _mT(g)) if upper else (out, g)
+    n = _shape(x)[-1]
+    p = np.matmul(_mT(low), gl) * (np.tril(np.ones((n, n))) - 0.5 * np.eye(n))
+    low_t = _mT(low)
+    return _sym(_mT(np.linalg.solve(low_t, _mT(np.linalg.solve(low_t, p)))))
+
+
 def _cholesky_bind(a: Any, /, *, upper: bool = False) -> tuple:
     return (a,), {"upper": bool(upper)}
 
@@ -200,7 +252,7 @@ def _cholesky_impl(x: Any, *, upper: bool) -> Any:
 
 cholesky = defprimitive(
     "cholesky", impl=_cholesky_impl,
-    numpy=np.linalg.cholesky, bind=_cholesky_bind, jvp=_cholesky_jvp,
+    numpy=np.linalg.cholesky, bind=_cholesky_bind, jvp=_cholesky_jvp, vjp=_cholesky_vjp,
     examples=(
         Example(lambda np_, x: np_.linalg.cholesky(x), make=lambda rng: (_spd(rng, 3, 3),)),
         Example(lambda np_, x: np_.linalg.cholesky(x), make=lambda rng: (_spd(rng, 2, 3, 3),)),
@@ -224,6 +276,17 @@ def _eigh_jvp(dx: Any, x: Any, *, out: Any, UPLO: str) -> Any:  # noqa: N803 - N
     return _diag(vt_dx_v), np.matmul(v, gaps * vt_dx_v)
 
 
+def _eigh_vjp(g: Any, x: Any, *, out: Any, UPLO: str) -> Any:  # noqa: N803 - NumPy's name
+    """a_bar = sym(V (diag(w_bar) + F * V^T V_bar) V^T), F_ij = 1/(w_j - w_i), 0 on diag."""
+    w, v = out
+    gw, gv = g
+    n = _shape(w)[-1]
+    eye = np.eye(n)
+    gaps = (1.0 - eye) / (w[..., None, :] - w[..., :, None] + eye)
+    inner = _diag_embed(gw) + gaps * np.matmul(_mT(v), gv)
+    return _sym(np.matmul(v, np.matmul(inner, _mT(v))))
+
+
 def _eigh_bind(a: Any, UPLO: str = "L") -> tuple:  # noqa: N803 - NumPy's name
     return (a,), {"UPLO": UPLO}
 
@@ -238,7 +301,7 @@ _EIGH_CALLS = (
 
 eigh = defprimitive(
     "eigh", impl=lambda x, *, UPLO: np.linalg.eigh(x, UPLO=UPLO), numpy=np.linalg.eigh,
-    bind=_eigh_bind, jvp=_eigh_jvp, multiple_results=True,
+    bind=_eigh_bind, jvp=_eigh_jvp, vjp=_eigh_vjp, multiple_results=True,
     examples=tuple(
         Example(call, make=lambda rng, s=s: (_spectrum(rng, *s),))
         for call in _EIGH_CALLS for s in ((3, 3), (2, 4, 4))
@@ -291,6 +354,28 @@ def _svd_jvp(dx: Any, x: Any, *, out: Any, hermitian: bool) -> Any:
     return du, _diag(ds_mat), _mT(dv)
 
 
+def _svd_vjp(g: Any, x: Any, *, out: Any, hermitian: bool) -> Any:
+    """a_bar = U P_bar V^T (+ the parts outside span(U) / span(V)), the transpose of _svd_jvp:
+    P_bar = diag(S_bar) + (A_u + A_u^T) s_j + s_i (A_v + A_v^T), A_u = F * U^T U_bar,
+    A_v = F * V^T V_bar, F_ij = 1/(s_j^2 - s_i^2)."""
+    u, s, vh = out
+    gu, gs, gvh = g
+    m, n = _shape(x)[-2:]
+    v, gv = _mT(vh), _mT(gvh)
+    eye = np.eye(_shape(s)[-1])
+    sj, si = s[..., None, :], s[..., :, None]
+    gaps = (1.0 - eye) / ((sj + si) * (sj - si) + eye)
+    a_u = gaps * np.matmul(_mT(u), gu)
+    a_v = gaps * np.matmul(vh, gv)
+    p_bar = _diag_embed(gs) + (a_u + _mT(a_u)) * sj + si * (a_v + _mT(a_v))
+    abar = np.matmul(u, np.matmul(p_bar, vh))
+    if m > n:
+        abar = abar + np.matmul((gu - np.matmul(u, np.matmul(_mT(u), gu))) / sj, vh)
+    if n > m:
+        abar = abar + np.matmul(u, _mT((gv - np.matmul(v, np.matmul(vh, gv))) / sj))
+    return abar
+
+
 _SVD_CALLS = (
     lambda np_, x: np_.linalg.svd(x, full_matrices=False)[1],
     lambda np_, x: np_.linalg.svd(x, full_matrices=False).U ** 2,
@@ -301,7 +386,7 @@ _SVD_CALLS = (
 svd_factors = defprimitive(
     "svd_factors",
     impl=lambda x, *, hermitian: np.linalg.svd(x, full_matrices=False, hermitian=hermitian),
-    jvp=_svd_jvp, multiple_results=True,
+    jvp=_svd_jvp, vjp=_svd_vjp, multiple_results=True,
     examples=tuple(
         Example(call, make=lambda rng, s=s: (_singular(rng, *s),))
         for call in _SVD_CALLS for s in ((3, 3), (4, 2), (2, 4), (2, 3, 2))
@@ -316,11 +401,17 @@ def _svdvals_jvp(dx: Any, x: Any, *, out: Any, hermitian: bool) -> Any:
     return _diag(np.matmul(_mT(u), np.matmul(dx, _mT(vh))))
 
 
+def _svdvals_vjp(g: Any, x: Any, *, out: Any, hermitian: bool) -> Any:
+    """a_bar = U diag(s_bar) V^T."""
+    u, _, vh = np.linalg.svd(x, full_matrices=False, hermitian=hermitian)
+    return np.matmul(u * g[..., None, :], vh)
+
+
 svdvals = defprimitive(
     "svdvals",
     impl=lambda x, *, hermitian: np.linalg.svd(x, compute_uv=False, hermitian=hermitian),
     numpy=getattr(np.linalg, "svdvals", ()), bind=lambda x, /: ((x,), {"hermitian": False}),
-    jvp=_svdvals_jvp,
+    jvp=_svdvals_jvp, vjp=_svdvals_vjp,
     examples=(
         Example(lambda np_, x: np_.linalg.svd(x, compute_uv=False),
                 make=lambda rng: (_singular(rng, 3, 2),)),
@@ -372,6 +463,15 @@ def _pinv_jvp(dx: Any, x: Any, *, out: Any, rcond: Any, hermitian: bool, rtol: A
     return dp + np.matmul(np.eye(n) - np.matmul(p, x), np.matmul(dxt, np.matmul(_mT(p), p)))
 
 
+def _pinv_vjp(g: Any, x: Any, *, out: Any, rcond: Any, hermitian: bool, rtol: Any) -> Any:
+    """a_bar = -P^T g P^T + (I - A P) g^T P P^T + P^T P g^T (I - P A), P = pinv(A)."""
+    m, n = _shape(x)[-2:]
+    p, pt, gt = out, _mT(out), _mT(g)
+    abar = -np.matmul(pt, np.matmul(g, pt))
+    abar = abar + np.matmul(np.eye(m) - np.matmul(x, p), np.matmul(gt, np.matmul(p, pt)))
+    return abar + np.matmul(np.matmul(pt, p), np.matmul(gt, np.eye(n) - np.matmul(p, x)))
+
+
 def _pinv_impl(x: Any, *, rcond: Any, hermitian: bool, rtol: Any) -> Any:
     extra = {} if rtol is _UNSET else {"rtol": rtol}
     return np.linalg.pinv(x, rcond, hermitian, **extra)
@@ -384,6 +484,7 @@ def _pinv_bind(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any 
 
 pinv = defprimitive(
     "pinv", impl=_pinv_impl, numpy=np.linalg.pinv, bind=_pinv_bind, jvp=_pinv_jvp,
+    vjp=_pinv_vjp,
     examples=tuple(
         Example(lambda np_, x: np_.linalg.pinv(x), make=lambda rng, s=s: (_singular(rng, *s),))
         for s in ((3, 3), (4, 2), (2, 3), (2, 3, 2))
@@ -405,6 +506,17 @@ def _qr_jvp(dx: Any, x: Any, *, out: Any) -> Any:
     return dq, dr
 
 
+def _qr_vjp(g: Any, x: Any, *, out: Any) -> Any:
+    """a_bar = B_bar R^-T, B_bar = Q_bar + Q (tril(M - M^T, -1) - M), M = Q^T Q_bar - R_bar R^T."""
+    q, r = out
+    gq, gr = g
+    n = _shape(x)[-1]
+    mm = np.matmul(_mT(q), gq) - np.matmul(gr, _mT(r))
+    c_bar = (mm - _mT(mm)) * np.tril(np.ones((n, n)), -1) - mm
+    b_bar = gq + np.matmul(q, c_bar)
+    return _mT(np.linalg.solve(r, _mT(b_bar)))
+
+
 def _qr_bind(a: Any, mode: str = "reduced") -> tuple:
     m, n = _shape(a)[-2:]
     if mode not in ("reduced", "complete") or m < n or (mode == "complete" and m != n):
@@ -417,7 +529,7 @@ def _qr_bind(a: Any, mode: str = "reduced") -> tuple:
 
 
 qr = defprimitive(
-    "qr", impl=np.linalg.qr, numpy=np.linalg.qr, bind=_qr_bind, jvp=_qr_jvp,
+    "qr", impl=np.linalg.qr, numpy=np.linalg.qr, bind=_qr_bind, jvp=_qr_jvp, vjp=_qr_vjp,
     multiple_results=True,
     examples=tuple(  # Q and R apart: the primal check cannot stack arrays of two shapes
         Example(lambda np_, x, i=i: np_.linalg.qr(x)[i], make=lambda rng, s=s: (
@@ -442,6 +554,13 @@ def _norm2_jvp(dx: Any, x: Any, *, out: Any, axis: Any, keepdims: bool) -> Any:
     return np.sum(x / (norm + zero) * dx, axis=batch_axis(axis, _ndim(x)), keepdims=keepdims)
 
 
+def _norm2_vjp(g: Any, x: Any, *, out: Any, axis: Any, keepdims: bool) -> Any:
+    """x_bar = g x / norm (0 where the norm is 0)."""
+    norm = expand_reduced(out, axis, _ndim(x), keepdims, batched=False)
+    zero = norm == 0
+    return expand_reduced(g, axis, _ndim(x), keepdims) * (x / (norm + zero))
+
+
 def _norm2_impl(x: Any, *, axis: Any, keepdims: bool) -> Any:
     if is_traced(x):  # an outer derivative: through norm2 again, for its subgradient at 0
         return norm2(x, axis=axis, keepdims=keepdims)
@@ -449,7 +568,7 @@ def _norm2_impl(x: Any, *, axis: Any, keepdims: bool) -> Any:
 
 
 norm2 = defprimitive(
-    "norm2", impl=_norm2_impl, jvp=_norm2_jvp,
+    "norm2", impl=_norm2_impl, jvp=_norm2_jvp, vjp=_norm2_vjp,
     examples=(
         Example(lambda np_, x: np_.linalg.norm(x), ((3,),)),
         Example(lambda np_, x: np_.linalg.norm(x, axis=-1, keepdims=True), ((2, 3),)),

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from .._batch import normalize_axis
+from ..errors import UnsupportedPrimitiveError
 from ..registry import Example, defcomposite, defprimitive
 
 
@@ -66,8 +67,53 @@ def _matmul_dy(dy: Any, x: Any, y: Any, *, out: Any) -> Any:
     return _unpromote(np.matmul(xm, _as_batched_matrix(dy, np.ndim(y), False, rank)), x, y)
 
 
+def _sum_to(ct: Any, shape: tuple) -> Any:
+    """Cotangent ``(k,) + S`` (S a broadcast of ``shape``) summed back to ``(k,) + shape``."""
+    lead = np.ndim(ct) - 1 - len(shape)
+    have = np.shape(ct)[lead + 1:]
+    axes = tuple(range(1, lead + 1)) + tuple(
+        lead + 1 + i for i, (n, m) in enumerate(zip(shape, have, strict=True)) if n != m)
+    if axes:
+        ct = np.sum(ct, axis=axes, keepdims=True)
+    return np.reshape(ct, np.shape(ct)[:1] + tuple(shape))
+
+
+def _promoted_sum(r: Any, x: Any, promoted: tuple) -> Any:
+    """``r`` of shape ``(k,) + batch + promoted matrix`` summed back to ``(k,) + x.shape``."""
+    r = _sum_to(r, promoted)
+    return r if len(promoted) == np.ndim(x) else np.reshape(r, np.shape(r)[:1] + np.shape(x))
+
+
+def _matmul_vjp_x(ct: Any, x: Any, y: Any, *, out: Any) -> Any:
+    """x_bar = ct @ y^T (1-D operands promoted, broadcast batch axes summed back)."""
+    if np.ndim(y) == 1:  # an outer product ct[..., i] * y[j]; x's batch is the output's
+        return ct[..., None] * y
+    if np.ndim(y) == 2:  # y constant over the batch: one large product
+        flat = np.matmul(np.reshape(ct, (-1, np.shape(y)[1])), np.transpose(y))
+        return np.reshape(flat, np.shape(ct)[:1] + np.shape(x))
+    if np.ndim(x) == 1:  # x as a row (1, m); ct gains that row axis
+        return _promoted_sum(np.matmul(ct[..., None, :], np.swapaxes(y, -1, -2)), x,
+                             (1,) + np.shape(x))
+    return _promoted_sum(np.matmul(ct, np.swapaxes(y, -1, -2)), x, np.shape(x))
+
+
+def _matmul_vjp_y(ct: Any, x: Any, y: Any, *, out: Any) -> Any:
+    """y_bar = x^T @ ct (1-D operands promoted, broadcast batch axes summed back)."""
+    if np.ndim(x) == 1:  # an outer product x[i] * ct[..., j]; y's batch is the output's
+        return ct[:, None] * x if np.ndim(y) == 1 else ct[..., None, :] * x[:, None]
+    if np.ndim(x) == 2 and np.ndim(y) == 1:  # ct (k, n) @ x (n, m)
+        return np.matmul(ct, x)
+    if np.ndim(x) == 2:  # y's batch (and k) is the output's: x^T broadcasts over it
+        return np.matmul(np.transpose(x), ct)
+    if np.ndim(y) == 1:  # y as a column (m, 1); ct gains that column axis
+        return _promoted_sum(np.matmul(np.swapaxes(x, -1, -2), ct[..., None]), y,
+                             np.shape(y) + (1,))
+    return _promoted_sum(np.matmul(np.swapaxes(x, -1, -2), ct), y, np.shape(y))
+
+
 matmul = defprimitive(
     "matmul", impl=np.matmul, numpy=np.matmul, jvp=(_matmul_dx, _matmul_dy),
+    vjp=(_matmul_vjp_x, _matmul_vjp_y),
     examples=tuple(
         Example(lambda np_, x, y: np_.matmul(x, y), shapes)
         for shapes in (
@@ -150,6 +196,70 @@ def _tangent_einsum(terms: list[str], output: str, xs: Any, i: int, dx: Any) -> 
                      optimize=_einsum_optimize(operands))
 
 
+def _fresh_labels(used: str) -> Any:
+    """Labels not in ``used``, in order; running out is an UnsupportedPrimitiveError."""
+    yield from (c for c in _LABELS if c not in used)
+    raise UnsupportedPrimitiveError(
+        "np.einsum in reverse mode: its transpose needs more than 52 distinct subscript "
+        "labels (the operands' dimensions, broadcast axes and repeated labels each take "
+        "one). Split the einsum into several smaller ones, or use dualad.jacfwd.")
+
+
+def _canonical(subscripts: str, shapes: Any) -> tuple[list[str], str, dict]:
+    """Explicit subscripts without '...' or size-1 broadcasting: every label has one size.
+
+    Ellipsis axes get labels of their own (aligned right, as NumPy broadcasts them), and an
+    axis of size 1 that broadcasts against a longer one gets a fresh label of its own, which
+    the transpose then sums over. Returns the terms, the output and each label's size.
+    """
+    inputs, output = subscripts.split("->")
+    terms = inputs.split(",")
+    fresh = _fresh_labels(subscripts)
+    if "..." in subscripts:
+        ranks = [len(s) - len(t.replace("...", "")) if "..." in t else 0
+                 for t, s in zip(terms, shapes, strict=True)]
+        ellipsis = "".join(next(fresh) for _ in range(max(ranks, default=0)))
+        terms = [t.replace("...", ellipsis[len(ellipsis) - r:]) for t, r in zip(terms, ranks)]
+        output = output.replace("...", ellipsis)
+    sizes: dict[str, int] = {}
+    for t, shape in zip(terms, shapes, strict=True):
+        for c, n in zip(t, shape, strict=True):
+            sizes[c] = max(sizes.get(c, 1), n)
+    for j, (t, shape) in enumerate(zip(terms, shapes, strict=True)):
+        if any(n != sizes[c] for c, n in zip(t, shape)):  # n == 1: broadcast
+            terms[j] = "".join(c if n == sizes[c] else next(fresh) for c, n in zip(t, shape))
+            sizes.update((c, 1) for c in terms[j] if c not in sizes)
+    return terms, output, sizes
+
+
+def _transpose_einsum(terms: list[str], output: str, sizes: dict, xs: Any, i: int,
+                      ct: Any) -> Any:
+    """The cotangent of operand ``i``: einsum of ``ct`` (labels Z + output) with the other
+    operands into ``i``'s labels. A repeated label of ``i`` (``ii``) gets a fresh label tied
+    to it by an identity matrix, and a label only ``i`` has (summed in the forward einsum)
+    is spread by a vector of ones."""
+    fresh = _fresh_labels("".join(terms) + output)
+    z = next(fresh)
+    target, seen, extra, operands = "", set(), [], []
+    for c in terms[i]:
+        if c in seen:
+            f = next(fresh)
+            extra.append(c + f)
+            operands.append(np.eye(sizes[c], dtype=ct.dtype))
+            c = f
+        seen.add(c)
+        target += c
+    others = [t for j, t in enumerate(terms) if j != i]
+    known = set(output).union(*others, *extra)
+    for c in dict.fromkeys(terms[i]):
+        if c not in known:
+            extra.append(c)
+            operands.append(np.ones(sizes[c], dtype=ct.dtype))
+    operands = [ct, *(x for j, x in enumerate(xs) if j != i), *operands]
+    spec = ",".join([z + output, *others, *extra]) + "->" + z + target
+    return np.einsum(spec, *operands, optimize=_einsum_optimize(operands))
+
+
 def _sublist(sub: Any) -> str:
     return "".join("..." if s is Ellipsis else _LABELS[s] for s in sub)
 
@@ -185,12 +295,20 @@ def _einsum_jvp(dxs: Any, *xs: Any, out: Any, subscripts: str) -> Any:
     return functools.reduce(np.add, parts)
 
 
+def _einsum_vjp(ct: Any, *xs: Any, out: Any, subscripts: str) -> tuple:
+    """x_bar_i = einsum of ct with the other operands into x_i's labels (see
+    _transpose_einsum)."""
+    terms, output, sizes = _canonical(subscripts, [_shape(x) for x in xs])
+    return tuple(_transpose_einsum(terms, output, sizes, xs, i, ct) for i in range(len(xs)))
+
+
 def _einsum_impl(*xs: Any, subscripts: str) -> Any:
     return np.einsum(subscripts, *xs, optimize=_einsum_optimize(xs))
 
 
 einsum = defprimitive(
     "einsum", impl=_einsum_impl, numpy=np.einsum, bind=_einsum_bind, jvp_all=_einsum_jvp,
+    vjp_all=_einsum_vjp,
     examples=(
         Example(lambda np_, x, y: np_.einsum("ij,jk->ik", x, y), ((2, 3), (3, 4))),
         Example(lambda np_, x, y: np_.einsum("ij,jk", x, y), ((2, 3), (3, 4))),
@@ -247,9 +365,20 @@ def _contraction(name: str, numpy: Any, bind: Any, axes: Any, examples: Any, doc
             return _tangent_einsum(terms, output, (a, b), i, dx)
         return jvp
 
+    def transpose(i: int) -> Any:
+        def vjp(ct: Any, a: Any, b: Any, *, out: Any, **params: Any) -> Any:
+            """x_bar = einsum of ct with the other operand into this one's labels."""
+            na, nb = _ndim(a), _ndim(b)
+            if name == "dot" and 1 <= na <= 2 and 1 <= nb <= 2:  # np.dot is matmul here
+                return (_matmul_vjp_x, _matmul_vjp_y)[i](ct, a, b, out=out)
+            terms, output = _contraction_subscripts(na, nb, *axes(na, nb, **params))
+            sizes = dict(zip(terms[0] + terms[1], _shape(a) + _shape(b), strict=True))
+            return _transpose_einsum(terms, output, sizes, (a, b), i, ct)
+        return vjp
+
     return defprimitive(
         name, impl=lambda a, b, **params: numpy(a, b, **params), numpy=numpy, bind=bind,
-        jvp=(rule(0), rule(1)), examples=examples, doc=doc,
+        jvp=(rule(0), rule(1)), vjp=(transpose(0), transpose(1)), examples=examples, doc=doc,
     )
 
 

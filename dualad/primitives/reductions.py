@@ -134,8 +134,15 @@ def _sum_jvp(dx: Any, x: Any, *, out: Any, axis: Any, dtype: Any, keepdims: bool
     return np.add.reduce(dx, axis=batch_axis(axis, x.ndim), dtype=dtype, keepdims=keepdims)
 
 
+def _sum_vjp(g: Any, x: Any, *, out: Any, axis: Any, dtype: Any, keepdims: bool,
+             initial: Any) -> Any:
+    """x_bar = g broadcast back over the reduced axes."""
+    g = expand_reduced(g, axis, np.ndim(x), keepdims)
+    return np.broadcast_to(g, _shape(g)[:1] + _shape(x))
+
+
 sum = defprimitive(  # noqa: A001 - NumPy's name
-    "sum", impl=_sum_impl, numpy=np.sum, bind=_sum_bind, jvp=_sum_jvp,
+    "sum", impl=_sum_impl, numpy=np.sum, bind=_sum_bind, jvp=_sum_jvp, vjp=_sum_vjp,
     examples=(
         Example(lambda np_, x: np_.sum(x), ((2, 3),)),
         Example(lambda np_, x: np_.sum(x, axis=0), ((2, 3),)),
@@ -275,8 +282,33 @@ def _to_last_batched(dx: Any, axis: Any) -> Any:
     return np.reshape(dx, shape[:1] + tuple(shape[i + 1] for i in kept) + (-1,))
 
 
+def _from_last(y: Any, axis: Any, shape: tuple[int, ...]) -> Any:
+    """The inverse of :func:`_to_last`: ``y`` (kept axes, then one merged axis) in the
+    layout of an input of ``shape``."""
+    red = reduced_axes(axis, len(shape))
+    kept = tuple(i for i in range(len(shape)) if i not in red)
+    y = np.reshape(y, tuple(shape[i] for i in kept + red))
+    perm = kept + red
+    if perm != tuple(range(len(shape))):
+        y = np.transpose(y, tuple(int(i) for i in np.argsort(perm)))
+    return y
+
+
+def _prod_vjp(g: Any, x: Any, *, out: Any, axis: Any, dtype: Any, keepdims: bool,
+              initial: Any) -> Any:
+    """x_bar_i = g * prod_{j != i} x_j (exclusive products, exact at zeros)."""
+    k, shape = _shape(g)[0], _shape(x)
+    y = _to_last(x, axis)[0]
+    if _shape(y)[-1] == 0:
+        return np.zeros((k,) + shape, dtype=_dtype(out))
+    others = _from_last(_others_product(y), axis, shape)
+    if initial is not None:
+        others = others * initial
+    return expand_reduced(g, axis, len(shape), keepdims) * others
+
+
 prod = defprimitive(
-    "prod", impl=_prod_impl, numpy=np.prod, bind=_prod_bind, jvp=_prod_jvp,
+    "prod", impl=_prod_impl, numpy=np.prod, bind=_prod_bind, jvp=_prod_jvp, vjp=_prod_vjp,
     examples=(
         Example(lambda np_, x: np_.prod(x), ((2, 3),)),
         Example(lambda np_, x: np_.prod(x, axis=0), ((2, 3),)),
@@ -309,9 +341,20 @@ def _cumsum_jvp(dx: Any, x: Any, *, out: Any, axis: Any, dtype: Any) -> Any:
     return np.cumsum(dx, axis=batch_axis(axis, np.ndim(x)), dtype=dtype)
 
 
+def _cumsum_vjp(g: Any, x: Any, *, out: Any, axis: Any, dtype: Any) -> Any:
+    """x_bar_i = sum_{j >= i} g_j: a cumulative sum of g in reverse."""
+    k = _shape(g)[0]
+    if axis is None:
+        g, ax = np.reshape(g, (k, -1)), 1
+    else:
+        ax = batch_axis(axis, np.ndim(x))
+    rev = _along(ax, slice(None, None, -1))
+    return np.reshape(np.cumsum(g[rev], axis=ax)[rev], (k,) + _shape(x))
+
+
 cumsum = defprimitive(
     "cumsum", impl=lambda x, *, axis, dtype: np.cumsum(x, axis=axis, dtype=dtype),
-    numpy=np.cumsum, bind=_cum_bind, jvp=_cumsum_jvp,
+    numpy=np.cumsum, bind=_cum_bind, jvp=_cumsum_jvp, vjp=_cumsum_vjp,
     examples=(
         Example(lambda np_, x: np_.cumsum(x), ((2, 3),)),
         Example(lambda np_, x: np_.cumsum(x), ((4,),)),
@@ -336,9 +379,19 @@ def _cumprod_jvp(dx: Any, x: Any, *, out: Any, axis: Any, dtype: Any) -> Any:
     n = _shape(x)[ax]
     if n == 0:
         return dx
-    one = np.ones(_shape(out)[:ax] + (1,) + _shape(out)[ax + 1:], dtype=_dtype(out))
-    before = np.concatenate([one, out[_along(ax, slice(None, -1))]], axis=ax)
-    a, b = x, dx * before
+    return _affine_scan(x, dx * _shifted_in(out, ax), ax)
+
+
+def _shifted_in(y: Any, ax: int) -> Any:
+    """``y`` shifted by one along ``ax`` with a 1 in front: ``out_{i-1}`` (``out_{-1}`` = 1)."""
+    one = np.ones(_shape(y)[:ax] + (1,) + _shape(y)[ax + 1:], dtype=_dtype(y))
+    return np.concatenate([one, y[_along(ax, slice(None, -1))]], axis=ax)
+
+
+def _affine_scan(a: Any, b: Any, ax: int) -> Any:
+    """Solve ``b_i <- b_i + a_i b_{i-1}`` along ``ax`` of ``a`` (``ax + 1`` of the batched
+    ``b``): a Hillis-Steele scan in log2(n) steps of whole-array operations."""
+    n = _shape(a)[ax]
     step = 1
     while step < n:
         head, tail = _along(ax + 1, slice(None, step)), _along(ax + 1, slice(step, None))
@@ -350,9 +403,24 @@ def _cumprod_jvp(dx: Any, x: Any, *, out: Any, axis: Any, dtype: Any) -> Any:
     return b
 
 
+def _cumprod_vjp(g: Any, x: Any, *, out: Any, axis: Any, dtype: Any) -> Any:
+    """x_bar_i = out_{i-1} r_i with r_i = g_i + x_{i+1} r_{i+1}: the jvp's scan, run
+    backwards; exact at zeros (no division by x)."""
+    k, shape = _shape(g)[0], _shape(x)
+    if axis is None:
+        x, g, ax = np.reshape(x, (-1,)), np.reshape(g, (k, -1)), 0
+    else:
+        ax = normalize_axis(axis, np.ndim(x))
+    if _shape(x)[ax] == 0:
+        return np.reshape(g, (k,) + shape)
+    rev = _along(ax, slice(None, None, -1))
+    r = _affine_scan(_shifted_in(x[rev], ax), g[(slice(None),) + rev], ax)
+    return np.reshape(_shifted_in(out, ax) * r[(slice(None),) + rev], (k,) + shape)
+
+
 cumprod = defprimitive(
     "cumprod", impl=lambda x, *, axis, dtype: np.cumprod(x, axis=axis, dtype=dtype),
-    numpy=np.cumprod, bind=_cum_bind, jvp=_cumprod_jvp,
+    numpy=np.cumprod, bind=_cum_bind, jvp=_cumprod_jvp, vjp=_cumprod_vjp,
     examples=(
         Example(lambda np_, x: np_.cumprod(x), ((2, 3),)),
         Example(lambda np_, x: np_.cumprod(x), ((7,),)),
@@ -424,14 +492,23 @@ def _extremum_bind(a: Any, axis: Any = None, out: Any = None, keepdims: Any = _N
                   "initial": initial if _given(initial) else None}
 
 
-def _extremum_jvp(dx: Any, x: Any, *, out: Any, axis: Any, keepdims: bool, initial: Any) -> Any:
-    # Every element attaining the extremum gets an equal share (JAX's convention at ties);
-    # none does when ``initial`` wins.
-    ndim = np.ndim(x)
-    attains = x == expand_reduced(out, axis, ndim, keepdims, batched=False)
+def _extremum_share(x: Any, out: Any, axis: Any, keepdims: bool, dtype: Any) -> np.ndarray:
+    """Every element attaining the extremum gets an equal share (JAX's convention at ties);
+    none does when ``initial`` wins. A plain array of ``x``'s shape."""
+    attains = x == expand_reduced(out, axis, np.ndim(x), keepdims, batched=False)
     count = np.sum(attains, axis=axis, keepdims=True)
-    share = (attains / np.maximum(count, 1)).astype(_dtype(dx))
-    return np.sum(dx * share, axis=batch_axis(axis, ndim), keepdims=keepdims)
+    return (attains / np.maximum(count, 1)).astype(dtype)
+
+
+def _extremum_jvp(dx: Any, x: Any, *, out: Any, axis: Any, keepdims: bool, initial: Any) -> Any:
+    share = _extremum_share(x, out, axis, keepdims, _dtype(dx))
+    return np.sum(dx * share, axis=batch_axis(axis, np.ndim(x)), keepdims=keepdims)
+
+
+def _extremum_vjp(g: Any, x: Any, *, out: Any, axis: Any, keepdims: bool, initial: Any) -> Any:
+    """x_bar = g * share, share = attains / count (ties share equally)."""
+    share = _extremum_share(x, out, axis, keepdims, _dtype(g))
+    return expand_reduced(g, axis, np.ndim(x), keepdims) * share
 
 
 def _extremum(name: str, fn: Any, numpy: tuple) -> Any:
@@ -442,6 +519,7 @@ def _extremum(name: str, fn: Any, numpy: tuple) -> Any:
     ufunc = "maximum" if name == "max" else "minimum"
     return defprimitive(
         name, impl=impl, numpy=numpy, bind=_extremum_bind, jvp=_extremum_jvp,
+        vjp=_extremum_vjp,
         examples=(
             Example(lambda np_, x: getattr(np_, name)(x), ((2, 3),)),
             Example(lambda np_, x: getattr(np_, name)(x, axis=0), ((2, 3),)),
@@ -894,9 +972,14 @@ def _bincount_jvp(dw: Any, w: Any, *, out: Any, x: Any, minlength: int) -> Any:
     return np.reshape(flat, (k, nbins))
 
 
+def _bincount_vjp(g: Any, w: Any, *, out: Any, x: Any, minlength: int) -> Any:
+    """w_bar_i = g[x_i]: a gather (np.take, itself differentiable in reverse)."""
+    return np.take(g, x, axis=1)
+
+
 bincount = defprimitive(
     "bincount", impl=lambda w, *, x, minlength: np.bincount(x, w, minlength=minlength),
-    numpy=np.bincount, bind=_bincount_bind, jvp=_bincount_jvp,
+    numpy=np.bincount, bind=_bincount_bind, jvp=_bincount_jvp, vjp=_bincount_vjp,
     examples=(
         Example(lambda np_, w: np_.bincount(np_.array([0, 2, 2, 4, 1, 2]), w), ((6,),)),
         Example(lambda np_, w: np_.bincount(np_.array([3, 1, 1]), w * w, minlength=6),

@@ -6,6 +6,7 @@ direction axis kept in front (axes shifted by one, shapes prefixed with ``k``).
 
 from __future__ import annotations
 
+import itertools
 import operator
 from itertools import pairwise
 from typing import Any
@@ -28,6 +29,11 @@ def _reshape_jvp(dx: Any, x: Any, *, out: Any, shape: Any, order: str) -> Any:
     return np.reshape(dx, (_k(dx),) + np.shape(out), order=order)
 
 
+def _reshape_vjp(ct: Any, x: Any, *, out: Any, shape: Any, order: str) -> Any:
+    """x_bar = reshape(ct, x.shape) in the same order."""
+    return _reshape_jvp(ct, out, out=x, shape=np.shape(x), order=order)
+
+
 def _reshape_bind(a: Any, shape: Any = None, order: str = "C", *, newshape: Any = None,
                   copy: Any = None) -> tuple:
     shape = newshape if shape is None else shape
@@ -38,7 +44,7 @@ def _reshape_bind(a: Any, shape: Any = None, order: str = "C", *, newshape: Any 
 
 reshape = defprimitive(
     "reshape", impl=lambda x, *, shape, order: np.reshape(x, shape, order=order),
-    numpy=np.reshape, bind=_reshape_bind, jvp=_reshape_jvp,
+    numpy=np.reshape, bind=_reshape_bind, jvp=_reshape_jvp, vjp=_reshape_vjp,
     examples=(
         Example(lambda np_, x: np_.reshape(x, (3, 2)), ((2, 3),)),
         Example(lambda np_, x: np_.reshape(x, -1), ((2, 3),)),
@@ -59,9 +65,19 @@ def _transpose_jvp(dx: Any, x: Any, *, out: Any, axes: Any) -> Any:
     return np.transpose(dx, (0,) + tuple(normalize_axis(a, ndim) + 1 for a in axes))
 
 
+def _transpose_vjp(ct: Any, x: Any, *, out: Any, axes: Any) -> Any:
+    """x_bar = transpose(ct, inverse permutation of axes)."""
+    ndim = np.ndim(x)
+    axes = tuple(reversed(range(ndim))) if axes is None else axes
+    inverse = [0] * ndim
+    for i, a in enumerate(axes):
+        inverse[normalize_axis(a, ndim)] = i
+    return np.transpose(ct, [0] + [a + 1 for a in inverse])
+
+
 transpose = defprimitive(
     "transpose", impl=lambda x, *, axes: np.transpose(x, axes), numpy=np.transpose,
-    bind=_transpose_bind, jvp=_transpose_jvp,
+    bind=_transpose_bind, jvp=_transpose_jvp, vjp=_transpose_vjp,
     examples=(
         Example(lambda np_, x: np_.transpose(x), ((2, 3, 4),)),
         Example(lambda np_, x: np_.transpose(x, (1, -1, 0)), ((2, 3, 4),)),
@@ -81,9 +97,20 @@ def _broadcast_to_jvp(dx: Any, x: Any, *, out: Any, shape: Any) -> Any:
     return np.broadcast_to(padded, (_k(dx),) + tuple(shape))
 
 
+def _broadcast_to_vjp(ct: Any, x: Any, *, out: Any, shape: Any) -> Any:
+    """x_bar = ct summed over the axes the broadcast added or stretched."""
+    xshape = np.shape(x)
+    lead = len(shape) - len(xshape)
+    axes = tuple(range(1, lead + 1)) + tuple(
+        lead + i + 1 for i, n in enumerate(xshape) if n == 1 and shape[lead + i] != 1)
+    if axes:
+        ct = np.sum(ct, axis=axes)
+    return np.reshape(ct, (_k(ct),) + xshape)
+
+
 broadcast_to = defprimitive(
     "broadcast_to", impl=lambda x, *, shape: np.broadcast_to(x, shape), numpy=np.broadcast_to,
-    bind=_broadcast_to_bind, jvp=_broadcast_to_jvp,
+    bind=_broadcast_to_bind, jvp=_broadcast_to_jvp, vjp=_broadcast_to_vjp,
     examples=(
         Example(lambda np_, x: np_.broadcast_to(x, (2, 3)), ((3,),)),
         Example(lambda np_, x: np_.broadcast_to(x, (4, 2, 3)), ((2, 1),)),
@@ -111,9 +138,23 @@ def _concatenate_jvp(dxs: Any, *xs: Any, out: Any, axis: Any) -> Any:
     return np.concatenate(dxs, axis=batch_axis(axis, np.ndim(out)))
 
 
+def _concatenate_vjp(ct: Any, *xs: Any, out: Any, axis: Any) -> tuple:
+    """x_bar_i = the slice of ct along the joined axis where x_i sits."""
+    if axis is None:
+        sizes = [int(np.size(x)) for x in xs]
+        where = [slice(None)]
+    else:
+        axis = normalize_axis(axis, np.ndim(out))
+        sizes = [np.shape(x)[axis] for x in xs]
+        where = [slice(None)] * (axis + 1)
+    ends = list(itertools.accumulate(sizes))
+    return tuple(_reshape(ct[tuple(where + [slice(end - n, end)])], (_k(ct),) + np.shape(x))
+                 for x, n, end in zip(xs, sizes, ends, strict=True))
+
+
 concatenate = defprimitive(
     "concatenate", impl=_concatenate_impl, numpy=np.concatenate, bind=_concatenate_bind,
-    jvp_all=_concatenate_jvp,
+    jvp_all=_concatenate_jvp, vjp_all=_concatenate_vjp,
     examples=(
         Example(lambda np_, x, y: np_.concatenate([x, y]), ((2, 3), (1, 3))),
         Example(lambda np_, x, y: np_.concatenate((x, y, x), axis=-1), ((2, 3), (2, 1))),
@@ -136,9 +177,15 @@ def _stack_jvp(dxs: Any, *xs: Any, out: Any, axis: int) -> Any:
     return np.stack(dxs, axis=normalize_axis(axis, np.ndim(out)) + 1)
 
 
+def _stack_vjp(ct: Any, *xs: Any, out: Any, axis: int) -> tuple:
+    """x_bar_i = ct[..., i, ...] along the new axis."""
+    where = (slice(None),) * (normalize_axis(axis, np.ndim(out)) + 1)
+    return tuple(ct[where + (i,)] for i in range(len(xs)))
+
+
 stack = defprimitive(
     "stack", impl=lambda *xs, axis: np.stack(xs, axis=axis), numpy=np.stack, bind=_stack_bind,
-    jvp_all=_stack_jvp,
+    jvp_all=_stack_jvp, vjp_all=_stack_vjp,
     examples=(
         Example(lambda np_, x, y: np_.stack([x, y]), ((2, 3), (2, 3))),
         Example(lambda np_, x, y: np_.stack([x, y, x], axis=-1), ((2, 3), (2, 3))),
@@ -793,17 +840,52 @@ def _pad_bind(array: Any, pad_width: Any, mode: Any = "constant", **kwargs: Any)
                       "options": kwargs}
 
 
-def _pad_jvp(dx: Any, x: Any, *, out: Any, pad_width: Any, mode: str, options: dict) -> Any:
+def _linear_pad_options(options: dict, ndim: int) -> dict:
+    """``options`` for padding a tangent or cotangent, stat_length as one pair per axis."""
     # Every supported mode copies or averages input values, or (constant, linear_ramp)
     # mixes them with constants that have no derivative: zero them in the tangent.
     options = {key: 0 if key in ("constant_values", "end_values") else value
                for key, value in options.items()}
+    if options.get("stat_length") is not None:  # per axis, as NumPy reads it
+        lengths = np.broadcast_to(np.asarray(options["stat_length"]), (ndim, 2))
+        options["stat_length"] = tuple(map(tuple, lengths.tolist()))
+    return options
+
+
+def _pad_jvp(dx: Any, x: Any, *, out: Any, pad_width: Any, mode: str, options: dict) -> Any:
+    options = _linear_pad_options(options, np.ndim(x))
+    if "stat_length" in options and options["stat_length"] is not None:  # + direction axis
+        options["stat_length"] = ((1, 1),) + options["stat_length"]
     return np.pad(dx, ((0, 0),) + pad_width, mode=mode, **options)
+
+
+def _pad_matrix(n: int, before: int, after: int, mode: str, options: dict, axis: int,
+                ndim: int) -> np.ndarray:
+    """The (before + n + after, n) matrix of padding one line of length n along ``axis``."""
+    options = _linear_pad_options(options, ndim)
+    if options.get("stat_length") is not None:
+        options["stat_length"] = options["stat_length"][axis]
+    return np.pad(np.eye(n), ((before, after), (0, 0)), mode=mode, **options)
+
+
+def _pad_vjp(ct: Any, x: Any, *, out: Any, pad_width: Any, mode: str, options: dict) -> Any:
+    """x_bar = P_0^T ... P_{n-1}^T ct: np.pad is one linear map P_a per axis a, applied to
+    every line along that axis; P_a is read off by padding the identity (constant: a slice)."""
+    shape = np.shape(x)
+    if mode == "constant":
+        return ct[(slice(None),) + tuple(slice(b, b + n) for (b, _), n in zip(
+            pad_width, shape, strict=True))]
+    for a, ((before, after), n) in enumerate(zip(pad_width, shape, strict=True)):
+        if before or after:
+            matrix = _pad_matrix(n, before, after, mode, options, a, len(shape))
+            matrix = matrix.astype(ct.dtype, copy=False)  # float32 stays float32
+            ct = np.moveaxis(np.matmul(np.moveaxis(ct, a + 1, -1), matrix), -1, a + 1)
+    return ct
 
 
 pad = defprimitive(
     "pad", impl=lambda x, *, pad_width, mode, options: np.pad(x, pad_width, mode, **options),
-    numpy=np.pad, bind=_pad_bind, jvp=_pad_jvp,
+    numpy=np.pad, bind=_pad_bind, jvp=_pad_jvp, vjp=_pad_vjp,
     examples=(
         Example(lambda np_, x: np_.pad(x, 1), ((2, 3),)),
         Example(lambda np_, x: np_.pad(x, ((1, 0), (2, 3)), constant_values=1.5), ((2, 3),)),
@@ -816,6 +898,8 @@ pad = defprimitive(
         Example(lambda np_, x: np_.pad(x, (2, 1), mode="linear_ramp", end_values=1.0), ((3,),)),
         Example(lambda np_, x: np_.pad(x, 2, mode="mean"), ((2, 3),)),
         Example(lambda np_, x: np_.pad(x, 1, mode="mean", stat_length=2), ((4,),)),
+        Example(lambda np_, x: np_.pad(x, ((1, 2), (2, 1)), mode="mean",
+                                       stat_length=((1, 2), (3, 1))), ((3, 4),)),
     ),
     doc="np.pad (constant, edge, wrap, reflect, symmetric, linear_ramp, mean); linear",
 )
@@ -829,9 +913,24 @@ def _diagonal_bind(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> t
                   "axis2": normalize_axis(axis2, ndim)}
 
 
+def _diagonal_vjp(ct: Any, x: Any, *, out: Any, offset: int, axis1: int, axis2: int) -> Any:
+    """x_bar = ct placed on the diagonal (ct along rows, or columns when offset < 0, times
+    eye(n1, n2, offset)), zeros elsewhere."""
+    shape = np.shape(x)
+    n1, n2 = shape[axis1], shape[axis2]
+    length = n1 if offset >= 0 else n2  # ct indexed by row (offset >= 0) or column
+    m = np.shape(ct)[-1]
+    if m < length:  # rows (columns) past the diagonal's end: their mask row is all zero
+        filler = np.zeros(np.shape(ct)[:-1] + (length - m,), dtype=ct.dtype)
+        ct = np.concatenate([ct, filler], axis=-1)
+    spread = ct[..., :, None] if offset >= 0 else ct[..., None, :]
+    full = spread * np.eye(n1, n2, k=offset, dtype=ct.dtype)
+    return np.moveaxis(full, (-2, -1), (axis1 + 1, axis2 + 1))
+
+
 diagonal = defprimitive(
     "diagonal", impl=lambda x, *, offset, axis1, axis2: np.diagonal(x, offset, axis1, axis2),
-    numpy=np.diagonal, bind=_diagonal_bind,
+    numpy=np.diagonal, bind=_diagonal_bind, vjp=_diagonal_vjp,
     jvp=lambda dx, x, *, out, offset, axis1, axis2: np.diagonal(dx, offset, axis1 + 1,
                                                                 axis2 + 1),
     examples=(
