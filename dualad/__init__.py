@@ -22,6 +22,8 @@ from .errors import (
 )
 from .forward import Dual, primal
 from .registry import NONDIFF, REGISTRY, Example, Interval, defprimitive
+from .reverse import TapeArray
+from .reverse_transforms import grad, hessian, hvp, jacrev, value_and_grad, vjp
 from .transforms import jacfwd, jvp
 
 __version__ = "0.1.0"
@@ -40,9 +42,16 @@ __all__ = [
     "REGISTRY",
     "RegistrationError",
     "ShapeMismatchError",
+    "TapeArray",
     "UnsupportedPrimitiveError",
     "defprimitive",
+    "grad",
+    "hessian",
+    "hvp",
     "jacfwd",
+    "jacrev",
     "jvp",
     "primal",
+    "value_and_grad",
+    "vjp",
 ]

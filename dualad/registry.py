@@ -109,7 +109,8 @@ class Primitive:
     impl: Rule
     jvp: tuple[Rule, ...] | None
     jvp_all: Rule | None
-    vjp: tuple[Rule, ...] | Rule | None
+    vjp: tuple[Rule | None, ...] | None
+    vjp_all: Rule | None
     numpy: tuple[Any, ...]
     bind: Rule | None
     elementwise: bool
@@ -195,6 +196,7 @@ def defprimitive(
     jvp: Rule | Sequence[Rule] | None = None,
     jvp_all: Rule | None = None,
     vjp: Rule | Sequence[Rule] | None = None,
+    vjp_all: Rule | None = None,
     numpy: Any = (),
     bind: Rule | None = None,
     nin: int | None = None,
@@ -224,8 +226,17 @@ def defprimitive(
     jvp_all : callable
         ``jvp_all(dxs, *xs, out=out, **params)`` returning the output tangent from all
         tangents at once (``None`` for constants).
-    vjp : callable or sequence of callables, optional
-        Reverse-mode rules, kept next to the forward ones.
+    vjp : callable or sequence of callables
+        Reverse-mode rules, one per differentiable argument, in the order of ``jvp``:
+        ``rule(ct, *xs, out=out, **params)`` returns the cotangent of that argument from the
+        output cotangent ``ct`` (leading batch axis: ``ct.shape == (k,) + out.shape``;
+        a tuple of them for ``multiple_results``). A result shaped like the broadcast
+        output is summed back to the argument's shape by the engine. ``None`` marks an
+        argument without a derivative, exactly where ``jvp`` has ``None``. Required with
+        ``jvp``.
+    vjp_all : callable
+        ``vjp_all(ct, *xs, out=out, **params)`` returning one cotangent per argument;
+        required with ``jvp_all``.
     numpy, bind, nin, elementwise, multiple_results, domain, examples, doc
         Dispatch and test metadata; ``elementwise=True`` broadcasts tangents of
         lower-rank operands against the output before the rules see them.
@@ -237,18 +248,19 @@ def defprimitive(
     Raises
     ------
     RegistrationError
-        When the name or NumPy callable is taken, or the forward rule is missing or has
-        the wrong arity.
+        When the name or NumPy callable is taken, or a forward or reverse rule is missing
+        or has the wrong arity.
 
     Examples
     --------
     >>> import numpy as np, dualad
     >>> softplus = dualad.defprimitive(
     ...     "softplus_doc", impl=lambda x: np.logaddexp(0.0, x),
-    ...     jvp=lambda dx, x, *, out: dx / (1 + np.exp(-x)))
+    ...     jvp=lambda dx, x, *, out: dx / (1 + np.exp(-x)),
+    ...     vjp=lambda ct, x, *, out: ct / (1 + np.exp(-x)))
     >>> y, dy = dualad.jvp(softplus, (0.0,), (1.0,))
-    >>> float(dy)
-    0.5
+    >>> float(dy), float(dualad.grad(softplus)(0.0))
+    (0.5, 0.5)
     """
     numpy = tuple(numpy) if isinstance(numpy, (tuple, list)) else ((numpy,) if numpy else ())
     rules = _as_rules(jvp)
@@ -261,9 +273,11 @@ def defprimitive(
             f"primitive {name!r} takes {nin} differentiable arguments but has "
             f"{len(rules)} jvp rules"
         )
+    _check_vjp(name, rules, _as_rules(vjp), vjp_all)
     _claim(name, numpy)
     prim = Primitive(
-        name=name, impl=impl, jvp=rules, jvp_all=jvp_all, vjp=vjp, numpy=numpy, bind=bind,
+        name=name, impl=impl, jvp=rules, jvp_all=jvp_all, vjp=_as_rules(vjp), vjp_all=vjp_all,
+        numpy=numpy, bind=bind,
         elementwise=elementwise, multiple_results=multiple_results, nin=nin, domain=domain,
         examples=tuple(examples), doc=doc, module=_caller_module(),
     )
@@ -271,6 +285,34 @@ def defprimitive(
     for fn in numpy:
         NUMPY_TABLE[fn] = prim
     return prim
+
+
+def _check_vjp(name: str, jvp: tuple | None, vjp: tuple | None, vjp_all: Rule | None) -> None:
+    """Both modes or neither: every forward rule has its reverse twin, declared alongside."""
+    if jvp is None:
+        if vjp_all is None or vjp is not None:
+            raise RegistrationError(
+                f"primitive {name!r} has jvp_all= and so needs vjp_all= (the reverse-mode "
+                f"rule returning one cotangent per argument), and no vjp="
+            )
+        return
+    if vjp is None or vjp_all is not None:
+        raise RegistrationError(
+            f"primitive {name!r} needs vjp= next to jvp=: one reverse-mode rule per "
+            f"argument, rule(ct, *xs, out=out, **params) -> that argument's cotangent, so "
+            f"that grad/jacrev work too (None for an argument without a derivative)"
+        )
+    if len(vjp) != len(jvp):
+        raise RegistrationError(
+            f"primitive {name!r} has {len(jvp)} jvp rules but {len(vjp)} vjp rules"
+        )
+    for i, (forward, reverse) in enumerate(zip(jvp, vjp)):
+        if (forward is None) != (reverse is None):
+            raise RegistrationError(
+                f"primitive {name!r}: argument {i + 1} is differentiable in one mode only "
+                f"(jvp rule {'None' if forward is None else 'given'}, vjp rule "
+                f"{'None' if reverse is None else 'given'}); mark it None in both or in neither"
+            )
 
 
 def defcomposite(

@@ -143,10 +143,10 @@ def _finish(x: Any) -> Any:
 
 
 def _strip_level(tree: Any, tag: int) -> Any:
-    """``tree`` with this level's duals replaced by their primals (for ``has_aux``)."""
+    """``tree`` with this level's traced values replaced by their primals (``has_aux``)."""
     leaves, treedef = flatten(tree)
     return unflatten(
-        treedef, [leaf.primal if isinstance(leaf, Dual) and leaf.tag == tag else leaf
+        treedef, [leaf.primal if registry.is_traced(leaf) and leaf.tag == tag else leaf
                   for leaf in leaves]
     )
 

@@ -182,12 +182,27 @@ def test_registration_errors():
     with pytest.raises(RegistrationError, match="exactly one of jvp= and jvp_all="):
         dualad.defprimitive("user_no_rule", impl=np.sin)
     with pytest.raises(RegistrationError, match="already registered"):
-        dualad.defprimitive("sin", impl=np.sin, jvp=lambda dx, x, *, out: dx)
+        dualad.defprimitive("sin", impl=np.sin, jvp=lambda dx, x, *, out: dx,
+                            vjp=lambda ct, x, *, out: ct)
     with pytest.raises(RegistrationError, match="np.cos"):
         dualad.defprimitive("user_cos_again", impl=np.cos, numpy=np.cos,
-                            jvp=lambda dx, x, *, out: dx)
+                            jvp=lambda dx, x, *, out: dx, vjp=lambda ct, x, *, out: ct)
     with pytest.raises(RegistrationError, match="2 jvp rules"):
         dualad.defprimitive("user_arity", impl=np.sin, nin=1,
                             jvp=(lambda dx, x, *, out: dx, lambda dx, x, *, out: dx))
-    assert not any(name in dualad.REGISTRY for name in ("user_no_rule", "user_cos_again",
-                                                         "user_arity"))
+    with pytest.raises(RegistrationError, match="needs vjp= next to jvp="):
+        dualad.defprimitive("user_forward_only", impl=np.sin, jvp=lambda dx, x, *, out: dx)
+    with pytest.raises(RegistrationError, match="2 jvp rules but 1 vjp rules"):
+        dualad.defprimitive("user_vjp_arity", impl=np.multiply,
+                            jvp=(lambda dx, x, y, *, out: dx * y, lambda dy, x, y, *, out: x * dy),
+                            vjp=lambda ct, x, y, *, out: ct * y)
+    with pytest.raises(RegistrationError, match="argument 2 is differentiable in one mode"):
+        dualad.defprimitive("user_vjp_none", impl=np.multiply,
+                            jvp=(lambda dx, x, y, *, out: dx * y, None),
+                            vjp=(lambda ct, x, y, *, out: ct * y, lambda ct, x, y, *, out: x))
+    with pytest.raises(RegistrationError, match="needs vjp_all="):
+        dualad.defprimitive("user_all_forward_only", impl=np.add,
+                            jvp_all=lambda dxs, x, y, *, out: dxs[0])
+    assert not any(name in dualad.REGISTRY for name in (
+        "user_no_rule", "user_cos_again", "user_arity", "user_forward_only",
+        "user_vjp_arity", "user_vjp_none", "user_all_forward_only"))

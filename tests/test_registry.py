@@ -7,13 +7,20 @@ examples fails ``test_every_primitive_has_examples``. For each example, in float
 * ``jacfwd`` (all directions in one pass, and in chunks of 1 and 2 directions, so that k is
   both equal to and different from the array sizes) equals ``jax.jacfwd`` of the
   ``jax.numpy`` twin;
-* second order: ``jacfwd(jacfwd)`` equals JAX's forward-over-forward Hessian (or central
-  differences of the first derivative where JAX has no twin), for every example not marked
-  ``second_order=False`` (which the example's comment explains).
+* ``jacrev`` (all rows in one pass, and in chunks of 1 and 2 rows) equals ``jax.jacrev``,
+  and equals dualad's own ``jacfwd``;
+* the dot-product identity ``<u, J v> == <J^T u, v>`` holds between ``jvp`` and ``vjp`` for
+  random ``u`` and ``v``;
+* second order: ``jacfwd(jacfwd)`` and ``hessian`` (forward over reverse) equal JAX's
+  Hessian (or central differences of the first derivative where JAX has no twin), for every
+  example not marked ``second_order=False`` (which the example's comment explains).
+
+JAX references are computed once per example and shared by the tests that need them.
 """
 
 from __future__ import annotations
 
+import functools
 import zlib
 
 import numpy as np
@@ -30,6 +37,19 @@ CASES = [
     if entry.builtin
     for i in range(len(entry.examples))
 ]
+
+
+@functools.cache
+def _reference(name, i, kind):
+    """JAX's (or central differences') first or second derivatives of example i, once."""
+    entry = dualad.REGISTRY[name]
+    example, arrays = _inputs(entry, i)
+    call = example.reference or example.call
+    if kind == "hessian":
+        return jax_hessians(call, arrays)
+    if example.finite_differences:
+        return central_differences(lambda *xs: example.call(np, *xs), arrays)
+    return jax_jacobians(call, arrays, mode=kind)
 
 
 def _inputs(entry, i):
@@ -75,30 +95,79 @@ def test_jacfwd_matches_reference(entry, i):
     example, arrays = _inputs(entry, i)
     argnums = tuple(range(len(arrays)))
     f = lambda *xs: example.call(np, *xs)  # noqa: E731
-    if example.finite_differences:
-        expected = central_differences(f, arrays)
-    else:
-        expected = jax_jacobians(example.reference or example.call, arrays)
+    expected = _reference(entry.name, i, "fwd")
     for chunk_size in (None, 1, 2):
         actual = dualad.jacfwd(f, argnums=argnums, chunk_size=chunk_size)(*arrays)
         _assert_tree_close(actual, expected, example, f"{entry.name} chunk_size={chunk_size}")
+
+
+@pytest.mark.parametrize("entry, i", CASES)
+def test_jacrev_matches_reference_and_jacfwd(entry, i):
+    example, arrays = _inputs(entry, i)
+    argnums = tuple(range(len(arrays)))
+    f = lambda *xs: example.call(np, *xs)  # noqa: E731
+    expected = _reference(entry.name, i, "rev")
+    for chunk_size in (None, 1, 2):
+        actual = dualad.jacrev(f, argnums=argnums, chunk_size=chunk_size)(*arrays)
+        _assert_tree_close(actual, expected, example,
+                           f"{entry.name} jacrev chunk_size={chunk_size}")
+    forward = dualad.jacfwd(f, argnums=argnums)(*arrays)
+    _assert_tree_close(actual, forward, example.__class__(example.call, rtol=1e-10, atol=1e-12),
+                       f"{entry.name} jacrev vs jacfwd")
+
+
+def _leaves(tree):
+    if isinstance(tree, (tuple, list)):
+        return [leaf for item in tree for leaf in _leaves(item)]
+    return [np.asarray(tree, dtype=float)]
+
+
+def _like(tree, rng):
+    """Random arrays with the structure and shapes of ``tree``."""
+    if isinstance(tree, (tuple, list)):
+        return type(tree)(_like(item, rng) for item in tree) if not hasattr(tree, "_fields") \
+            else type(tree)(*(_like(item, rng) for item in tree))
+    return rng.standard_normal(np.shape(tree))
+
+
+@pytest.mark.parametrize("entry, i", CASES)
+def test_dot_product_identity(entry, i):
+    # <u, J v> (forward mode) equals <J^T u, v> (reverse mode) for random u, v
+    example, arrays = _inputs(entry, i)
+    f = lambda *xs: example.call(np, *xs)  # noqa: E731
+    rng = np.random.default_rng(zlib.crc32(f"dot-{entry.name}-{i}".encode()))
+    vs = tuple(rng.standard_normal(np.shape(a)) for a in arrays)
+    out, jv = dualad.jvp(f, arrays, vs)
+    us = _like(out, rng)
+    _, pullback = dualad.vjp(f, *arrays)
+    jtu = pullback(us)
+    lhs = sum(float(np.sum(u * t)) for u, t in zip(_leaves(us), _leaves(jv)))
+    rhs = sum(float(np.sum(c * v)) for c, v in zip(_leaves(jtu), vs))
+    scale = sum(float(np.sum(np.abs(u * t))) for u, t in zip(_leaves(us), _leaves(jv))) + 1.0
+    tolerance = max(1e-9, example.rtol) * scale  # float32 examples declare a looser rtol
+    assert abs(lhs - rhs) <= tolerance, f"{entry.name}: <u, Jv> = {lhs}, <J^T u, v> = {rhs}"
 
 
 SECOND_ORDER_CASES = [case for case in CASES
                       if case.values[0].examples[case.values[1]].second_order]
 
 
+@pytest.mark.parametrize("mode", ["fwd-fwd", "fwd-rev"])
 @pytest.mark.parametrize("entry, i", SECOND_ORDER_CASES)
-def test_second_order_matches_reference(entry, i):
+def test_second_order_matches_reference(entry, i, mode):
     example, arrays = _inputs(entry, i)
     argnums = tuple(range(len(arrays)))
     f = lambda *xs: example.call(np, *xs)  # noqa: E731
-    actual = dualad.jacfwd(dualad.jacfwd(f, argnums=argnums), argnums=argnums)(*arrays)
+    inner = dualad.jacfwd if mode == "fwd-fwd" else dualad.jacrev
+    if mode == "fwd-fwd":
+        actual = dualad.jacfwd(dualad.jacfwd(f, argnums=argnums), argnums=argnums)(*arrays)
+    else:
+        actual = dualad.hessian(f, argnums=argnums)(*arrays)
     if example.finite_differences:  # differences of the (separately checked) first derivative
         for a, row in enumerate(actual):
-            first = lambda *xs, a=a: dualad.jacfwd(f, argnums=argnums)(*xs)[a]  # noqa: E731
+            first = lambda *xs, a=a: inner(f, argnums=argnums)(*xs)[a]  # noqa: E731
             _assert_tree_close(row, central_differences(first, arrays), example,
-                               f"{entry.name} second order")
+                               f"{entry.name} second order ({mode})")
         return
-    expected = jax_hessians(example.reference or example.call, arrays)
-    _assert_tree_close(actual, expected, example, f"{entry.name} second order")
+    expected = _reference(entry.name, i, "hessian")
+    _assert_tree_close(actual, expected, example, f"{entry.name} second order ({mode})")

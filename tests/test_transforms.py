@@ -404,7 +404,7 @@ def _softplus_jvp(dx, x, *, out):
 
 user_softplus = dualad.REGISTRY.get("user_softplus_transforms") or dualad.defprimitive(
     "user_softplus_transforms", impl=lambda x: np.logaddexp(0.0, x), jvp=_softplus_jvp,
-    elementwise=True, doc="log(1 + e**x); d/dx = sigmoid(x)",
+    vjp=lambda ct, x, *, out: ct / (1 + np.exp(-x)), elementwise=True, doc="log(1 + e**x); d/dx = sigmoid(x)",
     examples=(dualad.Example(lambda np_, x: user_softplus(x), ((3,),),
                              reference=lambda np_, x: np_.logaddexp(0.0, x)),),
 )
@@ -429,6 +429,17 @@ def test_user_primitive_second_derivative_matches_jax():
     d2 = dualad.jacfwd(dualad.jacfwd(user_softplus))(0.4)
     s = 1 / (1 + np.exp(-0.4))
     assert d2 == pytest.approx(s * (1 - s), rel=1e-13)  # sigmoid' = s (1 - s)
+
+
+def test_user_primitive_in_reverse_mode_matches_jax():
+    f = lambda W, x: softplus_model(np, user_softplus, W, x)  # noqa: E731
+    f_ref = lambda W, x: softplus_model(jnp, jax.nn.softplus, W, x)  # noqa: E731
+    g = dualad.grad(f, argnums=(0, 1))(M23, X3)
+    g_ref = jit(jax.grad(f_ref, argnums=(0, 1)))(M23, X3)
+    assert_tree_close(g, jax.tree_util.tree_map(np.asarray, g_ref), rtol=1e-11, atol=1e-12)
+    H = dualad.hessian(lambda x: f(M23, x))(X3)
+    H_ref = jit(jax.hessian(lambda x: f_ref(M23, x)))(X3)
+    np.testing.assert_allclose(H, np.asarray(H_ref), rtol=1e-11, atol=1e-12)
 
 
 def test_user_primitive_on_plain_arrays_and_broadcasting():
