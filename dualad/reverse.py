@@ -130,7 +130,16 @@ class TapeArray(TracedArray):
         return _record(tape, prim, primals, params, out, parents)
 
     def _index_basic(self, key: Any) -> Any:
-        return _getitem(self, key=key)
+        # an int or slice: record the getitem primitive without the dispatch
+        tape = self.tape
+        out = self.primal[key]
+        if getattr(out, "shape", None) is None:
+            return _getitem(self, key=key)
+        index = tape.size
+        tape.size = index + 1
+        params = {"key": key}
+        tape.nodes.append(Node(_getitem, [self.primal], params, out, [(0, self.index)], index))
+        return TapeArray._make(out, self.tag, tape, index)
 
     # -- display ------------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -199,6 +208,33 @@ def _elementwise(prim: Primitive, xs: tuple) -> Any:
         tape.size = index + 1
         tape.nodes.append(Node(prim, [primal], _NO_PARAMS, out, [(0, x.index)], index))
         return TapeArray._make(out, tag, tape, index)
+    if len(xs) == 2:  # binary ufuncs and operators: x * y, x + 1
+        a, b = xs
+        if a.__class__ is TapeArray and a.tag == tag:
+            pa = a.primal
+            if b.__class__ is TapeArray and b.tag == tag:
+                pb = b.primal
+                parents = [(0, a.index), (1, b.index)]
+            else:
+                pb = b
+                parents = [(0, a.index)]
+            tape = a.tape
+        else:
+            pa = a
+            pb = b.primal
+            parents = [(1, b.index)]
+            tape = b.tape
+        rules = prim.vjp
+        for i, _ in parents:
+            if rules[i] is None:
+                raise not_differentiable(prim, i)
+        out = prim.impl(pa, pb)
+        if out.__class__ is not np.ndarray and out.__class__ is not np.float64:
+            return _record(tape, prim, [pa, pb], _NO_PARAMS, out, parents)
+        index = tape.size
+        tape.size = index + 1
+        tape.nodes.append(Node(prim, [pa, pb], _NO_PARAMS, out, parents, index))
+        return TapeArray._make(out, tag, tape, index)
     return TapeArray._dualad_apply(prim, xs, _NO_PARAMS, tag)
 
 
@@ -219,6 +255,9 @@ def backward(tape: Tape, seeds: list[tuple[int, Any]], wanted: list[int], k: int
     [array([[2., 4.]])]
     """
     cts: list[Any] = [None] * tape.size
+    # owned[i]: cts[i] is a buffer this pass allocated (a sum), so later contributions may be
+    # added into it in place; a rule's result may alias its input and is never written to.
+    owned = [False] * tape.size
     for index, ct in seeds:
         cts[index] = ct if cts[index] is None else cts[index] + ct
     for node in reversed(tape.nodes):
@@ -238,19 +277,27 @@ def backward(tape: Tape, seeds: list[tuple[int, Any]], wanted: list[int], k: int
             g = tuple(_zeros_cotangent(o, k) if g is None else g for g, o in zip(gs, node.out))
         prim = node.prim
         primals = node.primals
-        if prim.vjp is not None:
-            rules = prim.vjp
-            for i, index in node.parents:
-                ct = rules[i](g, *primals, out=node.out, **node.params)
-                ct = fit_cotangent(ct, _shape(primals[i]), k)
-                previous = cts[index]
-                cts[index] = ct if previous is None else previous + ct
-        else:
-            parts = prim.vjp_all(g, *primals, out=node.out, **node.params)
-            for i, index in node.parents:
-                ct = fit_cotangent(parts[i], _shape(primals[i]), k)
-                previous = cts[index]
-                cts[index] = ct if previous is None else previous + ct
+        out = node.out
+        params = node.params
+        rules = prim.vjp
+        if rules is None:
+            every = prim.vjp_all(g, *primals, out=out, **params)
+        for i, index in node.parents:
+            ct = every[i] if rules is None else rules[i](g, *primals, out=out, **params)
+            x = primals[i]
+            shape = x.shape if x.__class__ is np.ndarray else _shape(x)
+            if ct.__class__ is not np.ndarray or ct.shape[1:] != shape or ct.shape[0] != k:
+                ct = fit_cotangent(ct, shape, k)
+            previous = cts[index]
+            if previous is None:
+                cts[index] = ct
+                owned[index] = False
+            elif owned[index] and ct.__class__ is np.ndarray:
+                previous += ct
+            else:
+                total = previous + ct
+                cts[index] = total
+                owned[index] = total.__class__ is np.ndarray
     return [cts[i] for i in wanted]
 
 

@@ -57,7 +57,19 @@ class _Recording:
                 call_args[i] = value
         else:
             call_args[numbers[0]] = traced
-        out = fun(*call_args)
+        self._read_outputs(fun(*call_args), has_aux)
+
+    @classmethod
+    def of_output(cls, tape: Tape, inputs: list, in_tree: Any, out: Any,
+                  has_aux: bool) -> _Recording:
+        """A recording of a function that has already run on ``inputs``."""
+        rec = object.__new__(cls)
+        rec.tape, rec.inputs, rec.in_tree = tape, inputs, in_tree
+        rec._read_outputs(out, has_aux)
+        return rec
+
+    def _read_outputs(self, out: Any, has_aux: bool) -> None:
+        tape = self.tape
         self.aux = None
         if has_aux:
             out, aux = _split_aux(out)
@@ -246,16 +258,46 @@ def value_and_grad(
     """
 
     def value_and_gradient(*args: Any) -> Any:
+        if not has_aux and argnums.__class__ is int and -len(args) <= argnums < len(args) \
+                and args[argnums].__class__ in _FLAT_LEAVES:
+            return _value_and_grad_flat(fun, args, argnums)
         numbers = _argnums(argnums, len(args))
         rec = _Recording(fun, args, numbers, isinstance(argnums, (tuple, list)), has_aux)
-        value = _scalar_output(rec)
-        seed = np.ones((1,), dtype=value.dtype if value.dtype.kind == "f" else np.float64)
-        cts = rec.pull([seed], 1)
-        gradient = unflatten(rec.in_tree, [_finish(ct[0]) for ct in cts])
-        value = _finish(value)
-        return ((value, rec.aux), gradient) if has_aux else (value, gradient)
+        return _value_and_grad_of(rec, has_aux)
 
     return value_and_gradient
+
+
+_FLAT_LEAVES = frozenset((np.ndarray, float, int, np.float64, np.float32))
+
+
+def _value_and_grad_flat(fun: Callable[..., Any], args: Sequence[Any], argnum: int) -> Any:
+    """``value_and_grad`` of one array argument, without pytree bookkeeping when the
+    function returns one scalar tape array (the common case)."""
+    argnum %= len(args)
+    tape = Tape()
+    x = tape.variable(_as_input(args[argnum], f"argument {argnum + 1}"))
+    call_args = list(args)
+    call_args[argnum] = x
+    out = fun(*call_args)
+    if out.__class__ is TapeArray and out.tag == tape.tag and out.primal.shape == ():
+        value = out.primal
+        seed = np.ones((1,), dtype=value.dtype)
+        ct = backward(tape, [(out.index, seed)], [x.index], 1)[0]
+        gradient = _zeros(x.primal, 1)[0] if ct is None else ct[0]
+        return _finish(value), _finish(gradient)
+    rec = _Recording.of_output(tape, [x], flatten(x)[1], out, False)
+    return _value_and_grad_of(rec, False)
+
+
+def _value_and_grad_of(rec: _Recording, has_aux: bool) -> Any:
+    """The value and gradient of a recorded scalar function."""
+    value = _scalar_output(rec)
+    seed = np.ones((1,), dtype=value.dtype if value.dtype.kind == "f" else np.float64)
+    cts = rec.pull([seed], 1)
+    gradient = unflatten(rec.in_tree, [_finish(ct[0]) for ct in cts])
+    value = _finish(value)
+    return ((value, rec.aux), gradient) if has_aux else (value, gradient)
 
 
 def _scalar_output(rec: _Recording) -> Any:

@@ -93,6 +93,14 @@ def _gather_vjp(g: Any, x: Any, gather: Any) -> Any:
 
 def _getitem_vjp(g: Any, x: Any, *, out: Any, key: Any) -> Any:
     """x_bar = zeros with g added at x[key] (repeated indices accumulate)."""
+    basic_key = key if type(key) is tuple else (key,)
+    if type(g) is np.ndarray and is_basic(basic_key):
+        # A basic key selects each element at most once: writing g into zeros is the
+        # scatter-add, without the index bookkeeping. (A traced g takes the general path,
+        # which is itself differentiable.)
+        x_bar = np.zeros(g.shape[:1] + np.shape(x), dtype=g.dtype)
+        x_bar[(slice(None),) + basic_key] = g
+        return x_bar
     return _gather_vjp(g, x, lambda positions: positions[key])
 
 

@@ -9,6 +9,7 @@ division by the input).
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -138,7 +139,12 @@ def _sum_vjp(g: Any, x: Any, *, out: Any, axis: Any, dtype: Any, keepdims: bool,
              initial: Any) -> Any:
     """x_bar = g broadcast back over the reduced axes."""
     g = expand_reduced(g, axis, np.ndim(x), keepdims)
-    return np.broadcast_to(g, _shape(g)[:1] + _shape(x))
+    shape = _shape(g)[:1] + _shape(x)
+    if type(g) is np.ndarray and math.prod(shape) < 4096:
+        x_bar = np.empty(shape, dtype=g.dtype)  # small: a copy is cheaper than a view
+        x_bar[...] = g
+        return x_bar
+    return np.broadcast_to(g, shape)
 
 
 sum = defprimitive(  # noqa: A001 - NumPy's name
