@@ -137,7 +137,7 @@ def _as_cotangent(ct: Any, out: Any, where: str) -> Any:
         ct = np.asarray(ct)
     except Exception:  # noqa: BLE001
         ct = np.asarray(None)
-    if ct.dtype.kind != "f" and not (ct.ndim == 0 and ct.dtype.kind in "iu"):
+    if ct.dtype.kind != "f":
         raise ShapeMismatchError(
             f"the cotangent for {where} has dtype {ct.dtype}; cotangents must be floating "
             f"point arrays of the output's shape {expected} (write np.asarray(u, dtype=float))"
@@ -174,9 +174,8 @@ class Pullback:
         leaves, tree = flatten(cotangent)
         if tree != rec.out_tree:
             raise ShapeMismatchError(
-                f"the cotangent must have the structure of the function's output "
-                f"({len(rec.out_primals)} array(s) nested as the output); got "
-                f"{len(leaves)} array(s)"
+                f"the cotangent must have the structure of the function's output, "
+                f"{_describe(rec.out_tree)}; got {_describe(tree)}"
             )
         seeds = [_as_cotangent(ct, out, f"output {i}")[None]
                  for i, (ct, out) in enumerate(zip(leaves, rec.out_primals))]
@@ -185,6 +184,19 @@ class Pullback:
 
     def __repr__(self) -> str:
         return f"<dualad pullback over {self._recording.tape!r}>"
+
+
+def _describe(tree: Any) -> str:
+    """A pytree structure in words: ``a tuple of (an array, a list of (an array))``."""
+    if tree.kind == "leaf":
+        return "an array"
+    if tree.kind == "none":
+        return "None"
+    if tree.kind == "dict":
+        inner = ", ".join(f"{key!r}: {_describe(c)}" for key, c in zip(tree.keys, tree.children))
+        return f"a dict {{{inner}}}"
+    inner = ", ".join(_describe(c) for c in tree.children)
+    return f"a {tree.kind} of ({inner})"
 
 
 def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:

@@ -103,7 +103,13 @@ def _argnums(argnums: int | Sequence[int], nargs: int) -> tuple[int, ...]:
                 f"argnums={argnums!r} is out of range: the function was called with "
                 f"{nargs} positional argument(s)"
             )
-    return tuple(int(i) % nargs for i in numbers)
+    chosen = tuple(int(i) % nargs for i in numbers)
+    if len(set(chosen)) != len(chosen):
+        raise InvalidArgumentError(
+            f"argnums={argnums!r} names an argument twice: each argument can be "
+            f"differentiated once (JAX refuses this too)"
+        )
+    return chosen
 
 
 # --------------------------------------------------------------------------- outputs
@@ -118,8 +124,8 @@ def _read(leaf: Any, tag: int, k: int, where: str) -> tuple[Any, Any]:
     if registry.is_traced(leaf):
         if leaf.tag > tag:
             raise PerturbationConfusionError(
-                f"{where} is a dual value of a transform that already returned (tag "
-                f"{leaf.tag}): a value leaked out of an inner jvp/jacfwd, e.g. through a "
+                f"{where} is a traced value of a transform that already returned (tag "
+                f"{leaf.tag}): a value leaked out of an inner transform, e.g. through a "
                 f"global variable. Return it from the inner transform instead."
             )
         return leaf, np.zeros((k,) + np.shape(leaf))
