@@ -93,8 +93,9 @@ def _gather_vjp(g: Any, x: Any, gather: Any) -> Any:
 
 def _getitem_vjp(g: Any, x: Any, *, out: Any, key: Any) -> Any:
     """x_bar = zeros with g added at x[key] (repeated indices accumulate)."""
-    basic_key = key if type(key) is tuple else (key,)
-    if type(g) is np.ndarray and is_basic(basic_key):
+    kind = type(key)
+    basic_key = key if kind is tuple else (key,)
+    if type(g) is np.ndarray and (kind is slice or kind is int or is_basic(basic_key)):
         # A basic key selects each element at most once: writing g into zeros is the
         # scatter-add, without the index bookkeeping. (A traced g takes the general path,
         # which is itself differentiable.)

@@ -138,8 +138,12 @@ def _sum_jvp(dx: Any, x: Any, *, out: Any, axis: Any, dtype: Any, keepdims: bool
 def _sum_vjp(g: Any, x: Any, *, out: Any, axis: Any, dtype: Any, keepdims: bool,
              initial: Any) -> Any:
     """x_bar = g broadcast back over the reduced axes."""
-    g = expand_reduced(g, axis, np.ndim(x), keepdims)
-    shape = _shape(g)[:1] + _shape(x)
+    x_shape = _shape(x)
+    if axis is None and not keepdims and type(g) is np.ndarray:  # the common np.sum(x)
+        g = g.reshape(g.shape[:1] + (1,) * len(x_shape))
+    else:
+        g = expand_reduced(g, axis, len(x_shape), keepdims)
+    shape = _shape(g)[:1] + x_shape
     if type(g) is np.ndarray and math.prod(shape) < 4096:
         x_bar = np.empty(shape, dtype=g.dtype)  # small: a copy is cheaper than a view
         x_bar[...] = g
