@@ -404,7 +404,8 @@ def _softplus_jvp(dx, x, *, out):
 
 user_softplus = dualad.REGISTRY.get("user_softplus_transforms") or dualad.defprimitive(
     "user_softplus_transforms", impl=lambda x: np.logaddexp(0.0, x), jvp=_softplus_jvp,
-    vjp=lambda ct, x, *, out: ct / (1 + np.exp(-x)), elementwise=True, doc="log(1 + e**x); d/dx = sigmoid(x)",
+    vjp=lambda ct, x, *, out: ct / (1 + np.exp(-x)), elementwise=True,
+    doc="log(1 + e**x); d/dx = sigmoid(x)",
     examples=(dualad.Example(lambda np_, x: user_softplus(x), ((3,),),
                              reference=lambda np_, x: np_.logaddexp(0.0, x)),),
 )
