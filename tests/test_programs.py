@@ -5,8 +5,12 @@ operation reads earlier values (by position) and appends its result. Operations 
 elementwise unary and binary functions (with broadcasting between operands of different
 rank, and with constant operands), reductions with axis / keepdims, matmul, reshape,
 transpose, indexing (basic, integer arrays, None), stack / concatenate and where. The same
-program runs with ``numpy`` on dual arrays and with ``jax.numpy``; ``dualad.jacfwd`` (with a
-drawn chunk size) must equal ``jax.jacfwd`` and the primal must equal JAX's.
+program runs with ``numpy`` on dual and tape arrays and with ``jax.numpy``: the primal must
+equal JAX's, ``dualad.jacfwd`` and ``dualad.jacrev`` (each with a drawn chunk size) must equal
+``jax.jacfwd`` and ``jax.jacrev``, and for the scalar ``sum_k np.sum(w_k * out_k)`` of the
+outputs (random weights, so that no structure cancels) ``dualad.grad`` and
+``dualad.hessian`` must equal ``jax.grad`` and ``jax.hessian``. All of JAX's references for
+one program come from one compilation.
 
 Values stay in safe domains: logs only of 1 + x**2, exp only of tanh, divisions only by
 1 + y**2; a value whose magnitude bound grows past ``BOUND`` is rescaled by a constant.
@@ -26,10 +30,13 @@ from hypothesis.extra import numpy as hnp
 
 import dualad
 from dualad.registry import lookup
+from dualad.reverse import TapeArray
+from tests.reference import assert_tree_close
 
 MAX_SIZE = 24  # elements per value, so Jacobians stay small
 BOUND = 20.0  # magnitude bound above which a value is rescaled
 MIN_OPS, MAX_OPS = 12, 16
+CHUNK_SIZES = st.sampled_from([None, 1, 2, 3, 5])
 
 UNARY = {  # name -> (call, magnitude bound from the input's bound)
     "sin": (lambda np_, x: np_.sin(x), lambda b: 1.0),
@@ -313,15 +320,46 @@ def programs(draw):
 FAST_COMPILE = {"xla_backend_optimization_level": 0, "xla_llvm_disable_expensive_passes": True}
 
 
-def _jax_reference(program, inputs):
-    """JAX's primal and Jacobians w.r.t. every input, compiled once for this program."""
+def _weighted_sum(np_, outputs, weights):
+    """The scalar program: ``sum_k np.sum(w_k * out_k)`` over the program's outputs."""
+    return sum(np_.sum(w * out) for w, out in zip(weights, outputs, strict=True))
+
+
+def _jax_reference(program, inputs, weights):
+    """JAX's primal, ``jacfwd`` and ``jacrev`` w.r.t. every input, and ``grad`` and
+    ``hessian`` of the weighted sum, all compiled once for this program."""
     argnums = tuple(range(len(inputs)))
+    f = lambda *xs: program.run(jnp, xs)  # noqa: E731
+    scalar = lambda *xs: _weighted_sum(jnp, program.run(jnp, xs), weights)  # noqa: E731
 
-    def both(*xs):
-        jac = jax.jacfwd(lambda *ys: program.run(jnp, ys), argnums=argnums)(*xs)
-        return program.run(jnp, xs), jac
+    def gradient_twice(*xs):
+        gradient = jax.grad(scalar, argnums=argnums)(*xs)
+        return gradient, gradient
 
-    return jax.jit(both).lower(*inputs).compile(FAST_COMPILE)(*inputs)
+    def everything(*xs):
+        # jax.hessian is jacfwd(jacrev); for a scalar, jacrev is jax.grad, whose value comes
+        # out as aux, so the gradient is traced and compiled once, not twice.
+        hessian, gradient = jax.jacfwd(gradient_twice, argnums=argnums, has_aux=True)(*xs)
+        return (f(*xs), jax.jacfwd(f, argnums=argnums)(*xs), jax.jacrev(f, argnums=argnums)(*xs),
+                gradient, hessian)
+
+    return jax.jit(everything).lower(*inputs).compile(FAST_COMPILE)(*inputs)
+
+
+def _assert_tree_matches(ours, theirs, what: str, rtol: float = 1e-8):
+    """Leaves of nested tuples agree in shape and value (atol relative to the leaf's scale);
+    ``what[k][i]`` names output k, input i for a Jacobian, and so on."""
+    if isinstance(theirs, (tuple, list)):
+        assert isinstance(ours, (tuple, list)) and len(ours) == len(theirs), f"{what}: structure"
+        for k, (a, b) in enumerate(zip(ours, theirs, strict=True)):
+            _assert_tree_matches(a, b, f"{what}[{k}]", rtol)
+        return
+    theirs = np.asarray(theirs)
+    assert not isinstance(ours, (dualad.Dual, TapeArray)), f"{what}: a traced array escaped"
+    assert np.shape(ours) == theirs.shape, f"{what}: shape {np.shape(ours)} != {theirs.shape}"
+    scale = max(1.0, float(np.max(np.abs(theirs), initial=0.0)))
+    note(f"{what}: max |reference| = {scale:.3g}")
+    np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=1e-9 * scale, err_msg=what)
 
 
 def test_program_functions_are_registered():
@@ -329,59 +367,78 @@ def test_program_functions_are_registered():
     assert not missing, f"NumPy functions the random programs need are not registered: {missing}"
 
 
-# JAX compiles every program (~0.2 s each; dualad's part is ~3 ms), so this test draws 3/5 of
-# the profile's examples: 15 in "ci", 60 in "dev".
+# JAX compiles every program (~0.5 s each with the reverse-mode and second-order references;
+# dualad's part is ~20 ms), so this test draws 3/5 of the profile's examples: 15 in "ci", 60
+# in "dev".
 @settings(max_examples=max(10, settings.default.max_examples * 3 // 5))
-@given(program=programs(), chunk_size=st.sampled_from([None, 1, 2, 3, 5]),
+@given(program=programs(), chunk_size=CHUNK_SIZES, rev_chunk_size=CHUNK_SIZES,
        seed=st.integers(0, 2**32 - 1))
-def test_random_programs_match_jax(program, chunk_size, seed):
-    """Primal and Jacobian of a random program: dualad on NumPy code vs JAX on jax.numpy."""
+def test_random_programs_match_jax(program, chunk_size, rev_chunk_size, seed):
+    """Primal, Jacobians (forward and reverse), gradient and Hessian of a random program:
+    dualad on NumPy code vs JAX on jax.numpy."""
     rng = np.random.default_rng(seed)
     inputs = tuple(rng.uniform(-2, 2, size=s) for s in program.input_shapes)
     argnums = tuple(range(len(inputs)))
+    f = lambda *xs: program.run(np, xs)  # noqa: E731
 
-    expected_value = program.run(np, inputs)  # plain NumPy, no dual arrays
-    ref_value, ref_jac = _jax_reference(program, inputs)
+    expected_value = f(*inputs)  # plain NumPy, no dual arrays
+    weights = tuple(rng.uniform(-1, 1, size=np.shape(v)) for v in expected_value)
+    scalar = lambda *xs: _weighted_sum(np, f(*xs), weights)  # noqa: E731
+    ref_value, ref_jac, ref_jacrev, ref_grad, ref_hessian = _jax_reference(program, inputs,
+                                                                           weights)
     for ours, theirs in zip(expected_value, ref_value, strict=True):
         np.testing.assert_allclose(ours, np.asarray(theirs), rtol=1e-9, atol=1e-9,
                                    err_msg="NumPy and JAX disagree on the primal")
 
-    value, _ = dualad.jvp(lambda *xs: program.run(np, xs), inputs,
-                          tuple(np.ones_like(x) for x in inputs))
+    value, _ = dualad.jvp(f, inputs, tuple(np.ones_like(x) for x in inputs))
     for ours, plain in zip(value, expected_value, strict=True):
         np.testing.assert_allclose(ours, plain, rtol=1e-13, atol=1e-13,
                                    err_msg="the primal changed under dualad")
+    value, _ = dualad.vjp(f, *inputs)
+    for ours, plain in zip(value, expected_value, strict=True):
+        np.testing.assert_allclose(ours, plain, rtol=1e-13, atol=1e-13,
+                                   err_msg="the primal changed under dualad's tape")
 
-    jac = dualad.jacfwd(lambda *xs: program.run(np, xs), argnums=argnums,
-                        chunk_size=chunk_size)(*inputs)
+    jac = dualad.jacfwd(f, argnums=argnums, chunk_size=chunk_size)(*inputs)
     assert len(jac) == len(program.outputs)
-    for k, (ours_out, theirs_out) in enumerate(zip(jac, ref_jac, strict=True)):
-        for i, (ours, theirs) in enumerate(zip(ours_out, theirs_out, strict=True)):
-            theirs = np.asarray(theirs)
-            note(f"output {k}, input {i}: max |J| = {np.max(np.abs(theirs), initial=0):.3g}")
-            assert np.shape(ours) == theirs.shape, f"d output {k} / d input {i}: shape"
-            scale = max(1.0, float(np.max(np.abs(theirs), initial=0.0)))
-            np.testing.assert_allclose(ours, theirs, rtol=1e-8, atol=1e-9 * scale,
-                                       err_msg=f"d output {k} / d input {i}, "
-                                               f"chunk_size={chunk_size}")
+    _assert_tree_matches(jac, ref_jac, f"jacfwd d outputs / d inputs, chunk_size={chunk_size}")
+
+    jac = dualad.jacrev(f, argnums=argnums, chunk_size=rev_chunk_size)(*inputs)
+    assert len(jac) == len(program.outputs)
+    _assert_tree_matches(jac, ref_jacrev,
+                         f"jacrev d outputs / d inputs, chunk_size={rev_chunk_size}")
+
+    _assert_tree_matches(dualad.grad(scalar, argnums=argnums)(*inputs), ref_grad,
+                         "grad of the weighted sum")
+    _assert_tree_matches(dualad.hessian(scalar, argnums=argnums)(*inputs), ref_hessian,
+                         "hessian of the weighted sum")
 
 
 _FIXED = {}
+_FIXED_WEIGHTS = np.array([0.7, -1.3, 0.4])
 
 
 def _fixed_reference(f):
-    """One compiled JAX Jacobian for the fixed program, shared by the seeds."""
-    def jac(*args):
-        if "jac" not in _FIXED:
-            _FIXED["jac"] = jax.jit(jax.jacfwd(f, argnums=(0, 1))).lower(*args).compile(
-                FAST_COMPILE)
-        return _FIXED["jac"](*args)
-    return jac
+    """JAX's ``jacfwd``, ``jacrev`` and, of ``w . f``, ``grad`` and ``hessian`` for the fixed
+    program, compiled once and shared by the seeds."""
+    argnums = (0, 1)
+    scalar = lambda x, W: jnp.sum(_FIXED_WEIGHTS * f(x, W))  # noqa: E731
+
+    def everything(x, W):
+        return (jax.jacfwd(f, argnums=argnums)(x, W), jax.jacrev(f, argnums=argnums)(x, W),
+                jax.grad(scalar, argnums=argnums)(x, W),
+                jax.hessian(scalar, argnums=argnums)(x, W))
+
+    def reference(*args):
+        if "all" not in _FIXED:
+            _FIXED["all"] = jax.jit(everything).lower(*args).compile(FAST_COMPILE)
+        return _FIXED["all"](*args)
+    return reference
 
 
 @pytest.mark.parametrize("seed", range(3))
 def test_a_fixed_deep_program(seed):
-    """A hand-written 14-primitive program, as a readable regression case."""
+    """A hand-written 14-primitive program, as a readable regression case, in both modes."""
     rng = np.random.default_rng(seed)
     x, W = rng.normal(size=(2, 3)), rng.normal(size=(3, 4))
 
@@ -393,7 +450,15 @@ def test_a_fixed_deep_program(seed):
         s = np_.sum(np_.exp(np_.tanh(r - m)) * x[:, :1], axis=(0, 1))  # exp, getitem, sum
         return np_.stack([s, np_.prod(np_.sin(x[::-1, 1])), np_.var(W)])  # stack, prod, var
 
-    J = dualad.jacfwd(lambda x, W: f(np, x, W), argnums=(0, 1), chunk_size=4)(x, W)
-    J_ref = _fixed_reference(lambda x, W: f(jnp, x, W))(x, W)
-    for ours, theirs in zip(J, J_ref, strict=True):
-        np.testing.assert_allclose(ours, np.asarray(theirs), rtol=1e-10, atol=1e-12)
+    ours = lambda x, W: f(np, x, W)  # noqa: E731
+    scalar = lambda x, W: np.sum(_FIXED_WEIGHTS * ours(x, W))  # noqa: E731
+    J_ref, Jrev_ref, g_ref, H_ref = _fixed_reference(lambda x, W: f(jnp, x, W))(x, W)
+    checks = [
+        ("jacfwd", dualad.jacfwd(ours, argnums=(0, 1), chunk_size=4)(x, W), J_ref),
+        ("jacrev", dualad.jacrev(ours, argnums=(0, 1), chunk_size=2)(x, W), Jrev_ref),
+        ("grad", dualad.grad(scalar, argnums=(0, 1))(x, W), g_ref),
+        ("hessian", dualad.hessian(scalar, argnums=(0, 1))(x, W), H_ref),
+    ]
+    for what, actual, expected in checks:
+        assert_tree_close(actual, jax.tree_util.tree_map(np.asarray, expected), rtol=1e-10,
+                          atol=1e-12, what=what)

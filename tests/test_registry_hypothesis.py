@@ -1,5 +1,7 @@
 """Property tests over the registry: every elementwise primitive and every reduction, with
-shapes, broadcast pairs, axes, ``keepdims`` and chunk sizes drawn by Hypothesis.
+shapes, broadcast pairs, axes, ``keepdims`` and chunk sizes drawn by Hypothesis, in both
+modes: ``jacfwd`` and ``jacrev`` (with the drawn chunk size), and ``grad`` and ``hessian`` of
+``np.sum(w * f(x))`` for random weights ``w`` of the output's shape.
 
 ``tests/test_registry.py`` checks each primitive on its hand-picked examples; here the
 shapes are random, operands of different rank (and 0-d) meet, and ``chunk_size`` is drawn
@@ -9,12 +11,16 @@ and sometimes not (the broadcasting trap of DESIGN.md).
 The references come from JAX in float64, compiled once per primitive (not once per shape,
 which would take seconds per example):
 
-* elementwise: ``jax.vmap(jax.jacfwd(f))`` gives the partial derivatives at every output
-  element (evaluated on a flat buffer of fixed length); where each output element reads its
-  inputs from is NumPy's broadcasting of index arrays. Together they are the full Jacobian.
+* elementwise: ``jax.vmap`` of ``jax.jacfwd(f)``, ``jax.jacrev(f)``, and ``jax.grad`` and
+  ``jax.hessian`` of ``w * f``, gives the partial derivatives at every output element
+  (evaluated on a flat buffer of fixed length); where each output element reads its inputs
+  from is NumPy's broadcasting of index arrays. Together they are the full Jacobians, and
+  the gradient and Hessian of the weighted sum (by the chain rule through the broadcast).
 * reductions: the reduced axes are moved last and flattened, so the reduction acts on the
-  rows of an (M, R) matrix; ``jax.vmap(jax.jacfwd(jnp.<name>))`` gives each row's
-  derivative (compiled once per R), which is placed block-diagonally and moved back.
+  rows of an (M, R) matrix; the same four JAX transforms of ``jnp.<name>`` give each row's
+  derivatives, which are placed block-diagonally and moved back. Rows are padded to a fixed
+  length, masked with ``where=`` (a cumulative function ignores the padding by causality),
+  so that one compilation serves every R.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from hypothesis.extra import numpy as hnp
 
 import dualad
 from dualad.registry import Primitive, lookup
+from tests.reference import assert_tree_close
 
 CHUNK_SIZES = st.sampled_from([None, 1, 2, 3, 5])
 SEEDS = st.integers(0, 2**32 - 1)
@@ -52,6 +59,14 @@ def _sub_broadcast(rng, shape):
     """A random shape that broadcasts to ``shape`` (axes set to 1, leading axes dropped)."""
     reduced = tuple(1 if rng.random() < 0.4 else side for side in shape)
     return reduced[rng.integers(0, len(shape) + 1):]
+
+
+# jax.numpy twins for the gradient and Hessian where ``jnp.<name>`` itself is not a reference.
+SECOND_ORDER_TWINS = {
+    # jnp.hypot rescales by max(|x|, |y|): where |x| == |y| (the domain's +-0.1 samples meet
+    # often) JAX's Hessian is 0, not y**2 / r**3 (jax 0.10: hessian(hypot(., 0.1))(0.1) == 0).
+    "hypot": lambda x, y: jnp.sqrt(x * x + y * y),
+}
 
 
 # Arguments that are not differentiable (their jvp rule is None): how to draw them.
@@ -106,6 +121,16 @@ def test_elementwise_primitives_have_jax_twins():
     assert not stale, f"NO_JAX_TWIN lists primitives that are not in the walk: {stale}"
 
 
+def test_second_order_twins_are_the_same_functions():
+    """A twin in SECOND_ORDER_TWINS computes what ``jnp.<name>`` computes, on its domain."""
+    for name, twin in SECOND_ORDER_TWINS.items():
+        entry = dualad.REGISTRY[name]
+        assert entry in TESTED, f"SECOND_ORDER_TWINS lists {name}, which is not in the walk"
+        args = [entry.domain.sample(np.random.default_rng(i), (50,)) for i in range(entry.nin)]
+        np.testing.assert_allclose(twin(*args), getattr(jnp, name)(*args), rtol=1e-14,
+                                   err_msg=name)
+
+
 def test_non_differentiable_arguments_are_listed():
     """A primitive with a ``None`` rule needs a recipe for drawing that constant argument."""
     unlisted = [
@@ -135,8 +160,26 @@ def _compiled(key, make, *args):
     return _COMPILED[key](*args)
 
 
-def _jax_partials(name: str, diff: tuple[int, ...], leading: int, flat: list):
-    """Partial derivatives of ``jnp.<name>`` (first output) at the PAD points of ``flat``."""
+def _gradient_and_hessian(scalar, argnums):
+    """``(jax.grad, jax.hessian)`` of ``scalar`` from one trace: ``jax.hessian`` is
+    ``jacfwd(jacrev)``, and for a scalar ``jacrev`` is ``jax.grad``, whose value is kept as aux."""
+
+    def gradient_twice(*xs):
+        gradient = jax.grad(scalar, argnums=argnums)(*xs)
+        return gradient, gradient
+
+    def both(*xs):
+        hessian, gradient = jax.jacfwd(gradient_twice, argnums=argnums, has_aux=True)(*xs)
+        return gradient, hessian
+
+    return both
+
+
+def _jax_partials(name: str, diff: tuple[int, ...], leading: int, flat: list, weights):
+    """At each of the PAD points of ``flat``, for ``jnp.<name>`` (first output) ``f``: the
+    partial derivatives by ``jax.jacfwd`` and by ``jax.jacrev``, and ``jax.grad`` and
+    ``jax.hessian`` of ``w * f`` (``w`` the point's weight; ``f`` from SECOND_ORDER_TWINS if
+    listed there), all from one compilation."""
     fn = getattr(jnp, name)
 
     def first(*xs):
@@ -144,30 +187,58 @@ def _jax_partials(name: str, diff: tuple[int, ...], leading: int, flat: list):
         return out[0] if isinstance(out, tuple) else out
 
     argnums = tuple(leading + i for i in diff)
-    return _compiled(("partials", name, diff, leading),
-                     lambda: jax.vmap(jax.jacfwd(first, argnums=argnums)), *flat)
+    second = SECOND_ORDER_TWINS.get(name, first)
+
+    def at_a_point(*xs):
+        *xs, w = xs
+        weighted = _gradient_and_hessian(lambda *ys: w * second(*ys), argnums)
+        return (jax.jacfwd(first, argnums=argnums)(*xs), jax.jacrev(first, argnums=argnums)(*xs),
+                *weighted(*xs))
+
+    return _compiled(("partials", name, diff, leading), lambda: jax.vmap(at_a_point),
+                     *flat, weights)
 
 
-def _reference_jacobians(entry, leading, arrays, diff):
-    """Full Jacobians ``out.shape + x_i.shape`` for the arguments ``diff``."""
+def _reference_derivatives(entry, leading, arrays, diff, weights):
+    """JAX's ``jacfwd`` and ``jacrev`` (full Jacobians ``out.shape + x_i.shape``) for the
+    arguments ``diff``, and ``grad`` and ``hessian`` of ``np.sum(weights * f)``.
+
+    Output element ``o`` reads element ``source_i[o]`` of argument ``i`` (NumPy's broadcasting
+    of index arrays), so the Jacobian places each point's partials at ``(o, source_i[o])``
+    and the gradient and Hessian of the weighted sum add them up at ``source_i[o]`` and
+    ``(source_i[o], source_j[o])``: the chain rule through the broadcast.
+    """
     out_shape = np.broadcast_shapes(*(np.shape(a) for a in leading + arrays))
     size = int(np.prod(out_shape, dtype=int))
     flat = [np.resize(np.broadcast_to(a, out_shape).ravel(), PAD) for a in leading + arrays]
     every = _differentiable_args(entry)  # one compilation serves every choice of diff
-    partials = dict(zip(every, _jax_partials(entry.name, every, len(leading), flat),
-                        strict=True))
-    jacobians = []
-    for i in diff:
-        shape = np.shape(arrays[i])
-        n_in = int(np.prod(shape, dtype=int))
-        source = np.broadcast_to(np.arange(n_in).reshape(shape), out_shape).ravel()
-        jac = np.zeros((size, n_in))
-        jac[np.arange(size), source] = np.asarray(partials[i])[:size]
-        jacobians.append(jac.reshape(out_shape + shape))
-    return tuple(jacobians)
+    fwd, rev, grad, hess = _jax_partials(entry.name, every, len(leading), flat,
+                                         np.resize(np.ravel(weights), PAD))
+    at = {i: k for k, i in enumerate(every)}
+    shapes = [np.shape(arrays[i]) for i in diff]
+    sizes = [int(np.prod(shape, dtype=int)) for shape in shapes]
+    sources = [np.broadcast_to(np.arange(n).reshape(shape), out_shape).ravel()
+               for n, shape in zip(sizes, shapes, strict=True)]
+    reference = {"jacfwd": [], "jacrev": [], "grad": [], "hessian": []}
+    for a, i in enumerate(diff):
+        for what, partials in (("jacfwd", fwd), ("jacrev", rev)):
+            jac = np.zeros((size, sizes[a]))
+            jac[np.arange(size), sources[a]] = np.asarray(partials[at[i]])[:size]
+            reference[what].append(jac.reshape(out_shape + shapes[a]))
+        gradient = np.bincount(sources[a], weights=np.asarray(grad[at[i]])[:size],
+                               minlength=sizes[a])
+        reference["grad"].append(gradient.reshape(shapes[a]))
+        row = []
+        for b, j in enumerate(diff):
+            block = np.zeros((sizes[a], sizes[b]))
+            np.add.at(block, (sources[a], sources[b]), np.asarray(hess[at[i]][at[j]])[:size])
+            row.append(block.reshape(shapes[a] + shapes[b]))
+        reference["hessian"].append(tuple(row))
+    return {what: tuple(values) for what, values in reference.items()}
 
 
-def _check_elementwise(entry, leading, arrays, diff, chunk_size):
+def _check_elementwise(entry, leading, arrays, diff, chunk_size, seed):
+    """The primal, both Jacobians, and the gradient and Hessian of a weighted sum."""
     function = entry.numpy[0]
 
     def call(*xs):
@@ -182,16 +253,31 @@ def _check_elementwise(entry, leading, arrays, diff, chunk_size):
 
     rtol, atol = _tolerances(entry)
     chosen = tuple(arrays[i] for i in diff)
+    argnums = tuple(range(len(diff)))
     value, _ = dualad.jvp(f, chosen, tuple(np.ones_like(a, dtype=float) for a in chosen))
     np.testing.assert_allclose(value, call(*arrays), rtol=1e-12, atol=1e-12,
                                err_msg=f"{entry.name}: primal")
-    actual = dualad.jacfwd(f, argnums=tuple(range(len(diff))), chunk_size=chunk_size)(*chosen)
-    expected = _reference_jacobians(entry, leading, arrays, diff)
-    assert len(actual) == len(expected)
-    for i, a, e in zip(diff, actual, expected, strict=True):
-        assert np.shape(a) == e.shape, f"{entry.name}: Jacobian shape for argument {i}"
-        np.testing.assert_allclose(a, e, rtol=rtol, atol=atol,
-                                   err_msg=f"{entry.name} d/dx{i} chunk_size={chunk_size}")
+    value, _ = dualad.vjp(f, *chosen)
+    np.testing.assert_allclose(value, call(*arrays), rtol=1e-12, atol=1e-12,
+                               err_msg=f"{entry.name}: primal on the tape")
+    weights = np.random.default_rng(seed + 1).uniform(-1, 1, size=np.shape(value))
+    scalar = lambda *xs: np.sum(weights * f(*xs))  # noqa: E731
+    expected = _reference_derivatives(entry, leading, arrays, diff, weights)
+    actual = {
+        "jacfwd": dualad.jacfwd(f, argnums=argnums, chunk_size=chunk_size)(*chosen),
+        "jacrev": dualad.jacrev(f, argnums=argnums, chunk_size=chunk_size)(*chosen),
+        "grad": dualad.grad(scalar, argnums=argnums)(*chosen),
+        "hessian": dualad.hessian(scalar, argnums=argnums)(*chosen),
+    }
+    for what, reference in expected.items():
+        label = f"{entry.name} {what} w.r.t. arguments {diff}, chunk_size={chunk_size}"
+        assert _shapes(actual[what]) == _shapes(reference), f"{label}: shapes"
+        assert_tree_close(actual[what], reference, rtol=rtol, atol=atol, what=label)
+
+
+def _shapes(tree):
+    """The shapes of a tree's leaves, nested as the tree (a scalar's shape is ())."""
+    return jax.tree_util.tree_map(np.shape, tree)
 
 
 def _draw_args(entry, shapes, seed):
@@ -213,7 +299,8 @@ def test_unary_elementwise_matches_jax(name, shape, seed, chunk_size):
     """jacfwd of a unary ufunc on a random shape is diagonal with JAX's derivatives."""
     entry = dualad.REGISTRY[name]
     leading, arrays = _draw_args(entry, (shape,), seed)
-    _check_elementwise(entry, leading, arrays, _differentiable_args(entry), chunk_size)
+    _check_elementwise(entry, leading, arrays, _differentiable_args(entry), chunk_size,
+                       seed)
 
 
 @pytest.mark.parametrize("name", BINARY)
@@ -226,7 +313,7 @@ def test_binary_elementwise_matches_jax(name, shapes, seed, chunk_size, which):
     leading, arrays = _draw_args(entry, shapes.input_shapes, seed)
     diff = tuple(i for i in which if i in _differentiable_args(entry))
     assume(diff)
-    _check_elementwise(entry, leading, arrays, diff, chunk_size)
+    _check_elementwise(entry, leading, arrays, diff, chunk_size, seed)
 
 
 # --------------------------------------------------------------------------- reductions
@@ -247,62 +334,133 @@ OPTIONAL = {"cumsum", "cumprod"}  # tested when registered
 WITH_DDOF = {"std", "var"}
 
 
-def _jax_rows(name: str, ddof: int, rows):
-    """``jax.vmap(jax.jacfwd(jnp.<name>))`` over the rows of ``rows`` (compiled per shape)."""
+ROW = 27  # the longest row: a reduction over three axes of at most 3 (the shapes below)
+INITIAL = {"max": {"initial": -np.inf}, "min": {"initial": np.inf}}  # needed with where=
+
+
+def _jax_rows(name: str, ddof: int, x2d, weights):
+    """For ``red = jnp.<name>`` over each row ``v`` of ``x2d`` (weights ``w``):
+    ``jax.jacfwd(red)`` and ``jax.jacrev(red)``, and ``jax.grad`` and ``jax.hessian`` of
+    ``jnp.sum(w * red(v))``, each cut back to the row's length ``r``.
+
+    One compilation per function serves every shape: the rows are padded to ``ROW``
+    elements, which a reduction leaves out with JAX's ``where=`` mask; a cumulative
+    function's first ``r`` outputs depend on the first ``r`` inputs only, and the padded
+    outputs have weight 0.
+    """
     red = getattr(jnp, name)
-    kwargs = {"ddof": ddof} if name in WITH_DDOF else {}
-    return _compiled(("rows", name, ddof, rows.shape),
-                     lambda: jax.vmap(jax.jacfwd(lambda v: red(v, **kwargs))), rows)
-
-
-def _rows_padded(x2d):
-    """Pad the rows to a fixed count (repeating values), so one compilation serves all M."""
     m, r = x2d.shape
-    pad = 32 if m <= 32 else m
-    return np.resize(x2d, (pad, r)), m
+    cumulative = REDUCTIONS[name][1] == "cumulative"
+    if cumulative:
+        reduce = lambda v, mask: red(v)  # noqa: E731
+    else:
+        kwargs = ({"ddof": ddof} if name in WITH_DDOF else {}) | INITIAL.get(name, {})
+        reduce = lambda v, mask: red(v, where=mask, **kwargs)  # noqa: E731
+
+    def per_row(v, mask, w):
+        at = lambda v: reduce(v, mask)  # noqa: E731
+        weighted = _gradient_and_hessian(lambda v: jnp.sum(w * at(v)), 0)
+        return (jax.jacfwd(at)(v), jax.jacrev(at)(v), *weighted(v))
+
+    rows = _padded(np.pad(x2d, ((0, 0), (0, ROW - r)), constant_values=1.0))
+    mask = _padded(np.broadcast_to(np.arange(ROW) < r, (m, ROW)))
+    if cumulative:
+        weights = np.pad(weights, ((0, 0), (0, ROW - r)))
+    fwd, rev, grad, hess = (np.asarray(out)[:m] for out in _compiled(
+        ("rows", name, ddof), lambda: jax.vmap(per_row), rows, mask, _padded(weights)))
+    if cumulative:
+        return fwd[:, :r, :r], rev[:, :r, :r], grad[:, :r], hess[:, :r, :r]
+    return fwd[:, :r], rev[:, :r], grad[:, :r], hess[:, :r, :r]
 
 
-def _reduce_reference(name, x, axes, keepdims, ddof):
-    """Jacobian of reducing ``x`` over the sorted non-negative ``axes``."""
+def _padded(a):
+    """Pad the rows to a fixed count (repeating values), so one compilation serves all M."""
+    m = a.shape[0]
+    return np.resize(a, (32 if m <= 32 else m,) + a.shape[1:])
+
+
+def _from_rows(per_row, shape, perm):
+    """Values ``(m, r)`` of the rows of ``np.transpose(x, perm)`` back in ``x``'s shape."""
+    permuted = tuple(shape[a] for a in perm)
+    return np.transpose(per_row.reshape(permuted), np.argsort(perm))
+
+
+def _from_row_blocks(per_row, shape, perm):
+    """Blocks ``(m, r, r)``, one per row of ``np.transpose(x, perm)``, placed on the block
+    diagonal of a ``shape + shape`` array: rows depend only on themselves."""
+    m, r = per_row.shape[:2]
+    blocks = np.zeros((m, r, m, r))
+    blocks[np.arange(m), :, np.arange(m), :] = per_row
+    permuted = tuple(shape[a] for a in perm)
+    inverse = [int(i) for i in np.argsort(perm)]
+    return np.transpose(blocks.reshape(permuted + permuted),
+                        inverse + [len(shape) + i for i in inverse])
+
+
+def _reduce_reference(name, x, axes, keepdims, ddof, weights):
+    """Jacobians (``jacfwd``, ``jacrev``) of reducing ``x`` over the sorted non-negative
+    ``axes``, and ``grad`` and ``hessian`` of ``np.sum(weights * reduced)``."""
     shape, d = x.shape, x.ndim
     kept = tuple(a for a in range(d) if a not in axes)
     perm = kept + tuple(axes)
     kept_shape = tuple(shape[a] for a in kept)
     red_shape = tuple(shape[a] for a in axes)
     m, r = int(np.prod(kept_shape, dtype=int)), int(np.prod(red_shape, dtype=int))
-    rows, _ = _rows_padded(np.transpose(x, perm).reshape(m, r))
-    grads = np.asarray(_jax_rows(name, ddof, rows))[:m]  # (m, r)
-    blocks = np.zeros((m, m, r))
-    blocks[np.arange(m), np.arange(m), :] = grads
-    jac = blocks.reshape(kept_shape + kept_shape + red_shape)
+    fwd, rev, grad, hess = _jax_rows(name, ddof, np.transpose(x, perm).reshape(m, r),
+                                     weights.reshape(m))
+    out_shape = tuple(1 if a in axes else shape[a] for a in range(d)) if keepdims else kept_shape
     inverse = np.argsort(perm)
     nk = len(kept)
-    jac = np.transpose(jac, tuple(range(nk)) + tuple(nk + int(inverse[j]) for j in range(d)))
-    if keepdims:
-        out_shape = tuple(1 if a in axes else shape[a] for a in range(d))
-        jac = jac.reshape(out_shape + shape)
-    return jac
+    reference = {}
+    for what, grads in (("jacfwd", fwd), ("jacrev", rev)):  # grads: (m, r)
+        blocks = np.zeros((m, m, r))
+        blocks[np.arange(m), np.arange(m), :] = grads
+        jac = blocks.reshape(kept_shape + kept_shape + red_shape)
+        jac = np.transpose(jac, tuple(range(nk)) + tuple(nk + int(inverse[j]) for j in range(d)))
+        reference[what] = jac.reshape(out_shape + shape)
+    reference["grad"] = _from_rows(grad, shape, perm)
+    reference["hessian"] = _from_row_blocks(hess, shape, perm)
+    return reference
 
 
-def _cumulative_reference(name, x, axis):
-    """Jacobian of ``np.<name>(x, axis)``; ``axis=None`` runs over the flattened array."""
-    if axis is None:
-        flat = x.reshape(1, -1)
-        rows, _ = _rows_padded(flat)
-        grads = np.asarray(_jax_rows(name, 0, rows))[0]
-        return grads.reshape((x.size,) + x.shape)
+def _cumulative_reference(name, x, axis, weights):
+    """Jacobians (``jacfwd``, ``jacrev``) of ``np.<name>(x, axis)``, and ``grad`` and
+    ``hessian`` of ``np.sum(weights * np.<name>(x, axis))``; ``axis=None`` runs over the
+    flattened array: a single row, in ``x``'s own order."""
     shape, d = x.shape, x.ndim
-    kept = tuple(a for a in range(d) if a != axis)
-    perm = kept + (axis,)
-    m, r = int(np.prod([shape[a] for a in kept], dtype=int)), shape[axis]
-    rows, _ = _rows_padded(np.transpose(x, perm).reshape(m, r))
-    grads = np.asarray(_jax_rows(name, 0, rows))[:m]  # (m, r_out, r_in)
-    blocks = np.zeros((m, r, m, r))
-    blocks[np.arange(m), :, np.arange(m), :] = grads
-    permuted = tuple(shape[a] for a in perm)
-    jac = blocks.reshape(permuted + permuted)
-    inverse = [int(i) for i in np.argsort(perm)]
-    return np.transpose(jac, inverse + [d + i for i in inverse])
+    if axis is None:
+        perm, m = tuple(range(d)), 1
+        w_rows = weights.reshape(1, -1)
+    else:
+        perm = tuple(a for a in range(d) if a != axis) + (axis,)
+        m = x.size // shape[axis]
+        w_rows = np.transpose(weights, perm).reshape(m, -1)
+    fwd, rev, grad, hess = _jax_rows(name, 0, np.transpose(x, perm).reshape(m, -1), w_rows)
+    reference = {}
+    for what, grads in (("jacfwd", fwd), ("jacrev", rev)):  # grads: (m, r_out, r_in)
+        if axis is None:
+            reference[what] = grads[0].reshape((x.size,) + shape)
+        else:
+            reference[what] = _from_row_blocks(grads, shape, perm)
+    reference["grad"] = _from_rows(grad, shape, perm)
+    reference["hessian"] = _from_row_blocks(hess, shape, perm)
+    return reference
+
+
+def _check_reduction(f, x, weights, chunk_size, expected, label):
+    """dualad's ``jacfwd`` and ``jacrev`` of ``f``, and ``grad`` and ``hessian`` of
+    ``np.sum(weights * f(x))``, against the references ``expected``."""
+    scalar = lambda x: np.sum(weights * f(x))  # noqa: E731
+    actual = {
+        "jacfwd": dualad.jacfwd(f, chunk_size=chunk_size)(x),
+        "jacrev": dualad.jacrev(f, chunk_size=chunk_size)(x),
+        "grad": dualad.grad(scalar)(x),
+        "hessian": dualad.hessian(scalar)(x),
+    }
+    for what, ours in actual.items():
+        assert np.shape(ours) == expected[what].shape, f"{label}: {what} shape"
+        np.testing.assert_allclose(ours, expected[what], rtol=1e-7, atol=1e-9,
+                                   err_msg=f"{label}: {what}, chunk_size={chunk_size}")
 
 
 @st.composite
@@ -339,7 +497,8 @@ def _reductions(kind):
 @given(data=st.data(), seed=SEEDS, chunk_size=CHUNK_SIZES, keepdims=st.booleans(),
        method=st.booleans(), ddof=st.sampled_from([0, 1]))
 def test_reduction_matches_jax(name, data, seed, chunk_size, keepdims, method, ddof):
-    """Reductions over None / int / negative / tuple axes, with and without keepdims."""
+    """Reductions over None / int / negative / tuple axes, with and without keepdims: both
+    Jacobians, and the gradient and Hessian of a weighted sum of the result."""
     fn, entry = _reduction_entry(name)
     shape = data.draw(hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=3))
     axis = data.draw(_axis(len(shape)))
@@ -362,17 +521,18 @@ def test_reduction_matches_jax(name, data, seed, chunk_size, keepdims, method, d
 
     value, _ = dualad.jvp(f, (x,), (np.ones_like(x),))
     np.testing.assert_allclose(value, fn(x, **kwargs), rtol=1e-12, atol=1e-12)
-    actual = dualad.jacfwd(f, chunk_size=chunk_size)(x)
-    expected = _reduce_reference(name, x, axes, keepdims, ddof)
-    assert np.shape(actual) == expected.shape
-    np.testing.assert_allclose(actual, expected, rtol=1e-7, atol=1e-9,
-                               err_msg=f"np.{name}(**{kwargs}) chunk_size={chunk_size}")
+    value, _ = dualad.vjp(f, x)
+    np.testing.assert_allclose(value, fn(x, **kwargs), rtol=1e-12, atol=1e-12)
+    weights = np.random.default_rng(seed + 1).uniform(-1, 1, size=np.shape(value))
+    expected = _reduce_reference(name, x, axes, keepdims, ddof, weights)
+    _check_reduction(f, x, weights, chunk_size, expected, f"np.{name}(**{kwargs})")
 
 
 @pytest.mark.parametrize("name", _reductions("cumulative"))
 @given(data=st.data(), seed=SEEDS, chunk_size=CHUNK_SIZES, method=st.booleans())
 def test_cumulative_matches_jax(name, data, seed, chunk_size, method):
-    """Cumulative sums/products along an int (possibly negative) axis or the flat array."""
+    """Cumulative sums/products along an int (possibly negative) axis or the flat array: both
+    Jacobians, and the gradient and Hessian of a weighted sum of the result."""
     fn, entry = _reduction_entry(name)
     shape = data.draw(hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=3))
     axis = data.draw(_axis(len(shape), allow_tuple=False))
@@ -383,8 +543,8 @@ def test_cumulative_matches_jax(name, data, seed, chunk_size, method):
         f = lambda x: fn(x, axis=axis)  # noqa: E731
     value, _ = dualad.jvp(f, (x,), (np.ones_like(x),))
     np.testing.assert_allclose(value, fn(x, axis=axis), rtol=1e-12, atol=1e-12)
-    actual = dualad.jacfwd(f, chunk_size=chunk_size)(x)
-    expected = _cumulative_reference(name, x, None if axis is None else axis % x.ndim)
-    assert np.shape(actual) == expected.shape
-    np.testing.assert_allclose(actual, expected, rtol=1e-7, atol=1e-9,
-                               err_msg=f"np.{name}(axis={axis}) chunk_size={chunk_size}")
+    value, _ = dualad.vjp(f, x)
+    np.testing.assert_allclose(value, fn(x, axis=axis), rtol=1e-12, atol=1e-12)
+    weights = np.random.default_rng(seed + 1).uniform(-1, 1, size=np.shape(value))
+    expected = _cumulative_reference(name, x, None if axis is None else axis % x.ndim, weights)
+    _check_reduction(f, x, weights, chunk_size, expected, f"np.{name}(axis={axis})")
