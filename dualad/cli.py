@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .reverse_transforms import grad
 from .transforms import jacfwd, jvp
 
 
@@ -27,13 +28,15 @@ def lecture_example(x1: float, x2: float) -> float:
 
 def _demo(x1: float, x2: float) -> str:
     y, y_dot = jvp(lecture_example, (x1, x2), (1.0, 0.0))
-    grad = jacfwd(lecture_example, argnums=(0, 1))(x1, x2)
+    columns = jacfwd(lecture_example, argnums=(0, 1))(x1, x2)
+    x1_bar, x2_bar = grad(lecture_example, argnums=(0, 1))(x1, x2)
     return "\n".join([
         "f(x1, x2) = ln(x1) + x1*x2 - sin(x2)",
         f"at x1 = {x1:g}, x2 = {x2:g}",
         f"  y                  = {y:.3f}",
         f"  jvp along (1, 0):  y_dot = {y_dot:.3f}   (= dy/dx1)",
-        f"  jacfwd:            dy/dx1 = {grad[0]:.3f}, dy/dx2 = {grad[1]:.3f}",
+        f"  jacfwd:            dy/dx1 = {columns[0]:.3f}, dy/dx2 = {columns[1]:.3f}",
+        f"  grad (reverse):    x1_bar = {x1_bar:.3f}, x2_bar = {x2_bar:.3f}",
     ])
 
 
