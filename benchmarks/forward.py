@@ -610,40 +610,55 @@ def write_csv(report: Report, path: str) -> None:
 # --------------------------------------------------------------------------- main
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.forward",
-                                     description=__doc__.split("\n", 1)[0])
+def run_suite(name: str, argv: Sequence[str] | None, *, description: str, full: Any,
+              quick: Any, report_class: Any, benches: Sequence[Callable[..., None]],
+              evaluate: Callable[..., None], header: Callable[..., str],
+              body: Callable[..., str], csv_writer: Callable[..., None]) -> int:
+    """The command line shared by the benchmarks: ``python -m benchmarks.<name>``
+    [--quick] [--out DIR] [--no-peers]; runs ``benches`` and writes DIR/<name>.md/.csv."""
+    parser = argparse.ArgumentParser(prog=f"python -m benchmarks.{name}",
+                                     description=description)
     parser.add_argument("--quick", action="store_true",
                         help="tiny sizes and few repeats (seconds; for the test-suite)")
     parser.add_argument("--out", metavar="DIR",
-                        help="write forward.md and forward.csv into DIR")
+                        help=f"write {name}.md and {name}.csv into DIR")
     parser.add_argument("--no-peers", action="store_true", help="skip JAX and autograd")
     args = parser.parse_args(None if argv is None else [str(a) for a in argv])
-    cfg = QUICK if args.quick else FULL
-    command = "python -m benchmarks.forward " + " ".join(
+    cfg = quick if args.quick else full
+    command = f"python -m benchmarks.{name} " + " ".join(
         str(a) for a in (sys.argv[1:] if argv is None else argv))
 
     peers = load_peers(not args.no_peers)
-    report = Report(cfg, notes=list(peers.notes))
-    header = render_header(machine_info(peers), command.strip(), cfg.quick)
-    print(header, flush=True)
-    for bench in (bench_dispatch, bench_elementwise, bench_rosenbrock, bench_jacfwd):
+    report = report_class(cfg, notes=list(peers.notes))
+    head = header(machine_info(peers), command.strip(), cfg.quick)
+    print(head, flush=True)
+    for bench in benches:
         start = time.perf_counter()
         bench(report, peers)
         print(f"<!-- {bench.__name__}: {time.perf_counter() - start:.1f} s -->", flush=True)
-    evaluate_targets(report)
+    evaluate(report)
     report.notes.append(f"load average at the end of the run: {_load()}")
 
-    body = render_body(report)
+    text = body(report)
     print()
-    print(body, end="")
+    print(text, end="")
     if args.out:
         os.makedirs(args.out, exist_ok=True)
-        with open(os.path.join(args.out, "forward.md"), "w") as fh:
-            fh.write(header + "\n" + body)
-        write_csv(report, os.path.join(args.out, "forward.csv"))
-        print(f"\nwrote {os.path.join(args.out, 'forward.md')} and forward.csv")
+        with open(os.path.join(args.out, f"{name}.md"), "w") as fh:
+            fh.write(head + "\n" + text)
+        csv_writer(report, os.path.join(args.out, f"{name}.csv"))
+        print(f"\nwrote {os.path.join(args.out, name + '.md')} and {name}.csv")
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_suite(
+        "forward", argv, description=__doc__.split("\n", 1)[0], full=FULL, quick=QUICK,
+        report_class=Report,
+        benches=(bench_dispatch, bench_elementwise, bench_rosenbrock, bench_jacfwd),
+        evaluate=evaluate_targets, header=render_header, body=render_body,
+        csv_writer=write_csv,
+    )
 
 
 if __name__ == "__main__":

@@ -25,12 +25,8 @@ Measurements
 
 from __future__ import annotations
 
-import argparse
 import csv
 import functools
-import os
-import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,15 +44,13 @@ from benchmarks.forward import (
     Timing,
     _block,
     _fmt_time,
-    _load,
     _markdown_table,
     chain10,
     dense_layer,
-    load_peers,
-    machine_info,
     measure,
     once,
     rosenbrock,
+    run_suite,
     table_rows,
 )
 from dualad.reverse import Tape
@@ -446,39 +440,13 @@ def write_csv(report: ReverseReport, path: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.reverse",
-                                     description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="tiny sizes and few repeats (seconds; for the test-suite)")
-    parser.add_argument("--out", metavar="DIR",
-                        help="write reverse.md and reverse.csv into DIR")
-    parser.add_argument("--no-peers", action="store_true", help="skip JAX and autograd")
-    args = parser.parse_args(None if argv is None else [str(a) for a in argv])
-    cfg = QUICK if args.quick else FULL
-    command = "python -m benchmarks.reverse " + " ".join(
-        str(a) for a in (sys.argv[1:] if argv is None else argv))
-
-    peers = load_peers(not args.no_peers)
-    report = ReverseReport(cfg, notes=list(peers.notes))
-    header = render_header(machine_info(peers), command.strip(), cfg.quick)
-    print(header, flush=True)
-    for bench in (bench_grad, bench_jacobian, bench_hessian, bench_tiny):
-        start = time.perf_counter()
-        bench(report, peers)
-        print(f"<!-- {bench.__name__}: {time.perf_counter() - start:.1f} s -->", flush=True)
-    evaluate_targets(report)
-    report.notes.append(f"load average at the end of the run: {_load()}")
-
-    body = render_body(report)
-    print()
-    print(body, end="")
-    if args.out:
-        os.makedirs(args.out, exist_ok=True)
-        with open(os.path.join(args.out, "reverse.md"), "w") as fh:
-            fh.write(header + "\n" + body)
-        write_csv(report, os.path.join(args.out, "reverse.csv"))
-        print(f"\nwrote {os.path.join(args.out, 'reverse.md')} and reverse.csv")
-    return 0
+    return run_suite(
+        "reverse", argv, description=__doc__.split("\n", 1)[0], full=FULL, quick=QUICK,
+        report_class=ReverseReport,
+        benches=(bench_grad, bench_jacobian, bench_hessian, bench_tiny),
+        evaluate=evaluate_targets, header=render_header, body=render_body,
+        csv_writer=write_csv,
+    )
 
 
 if __name__ == "__main__":
