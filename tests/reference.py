@@ -75,3 +75,31 @@ def assert_tree_close(actual: Any, expected: Any, rtol: float = 1e-10, atol: flo
     assert not isinstance(actual, Dual), f"{what}: a Dual escaped the transform"
     np.testing.assert_allclose(np.asarray(actual, dtype=float), np.asarray(expected, dtype=float),
                                rtol=rtol, atol=atol, err_msg=what)
+
+
+def assert_pytree_close(actual, expected, rtol=1e-12, atol=1e-12, path="result"):
+    """Same pytree structure (dict keys, list vs tuple, lengths), shapes and values; no
+    traced value escapes a transform."""
+    from dualad import Dual, TapeArray
+
+    if isinstance(expected, dict):
+        assert isinstance(actual, dict), f"{path}: {type(actual).__name__}, expected a dict"
+        assert sorted(actual) == sorted(expected), f"{path}: keys {sorted(actual)}"
+        for key in expected:
+            assert_pytree_close(actual[key], expected[key], rtol, atol, f"{path}[{key!r}]")
+        return
+    if isinstance(expected, (list, tuple)):
+        assert type(actual) is type(expected), (
+            f"{path}: {type(actual).__name__}, expected {type(expected).__name__}")
+        assert len(actual) == len(expected), f"{path}: length {len(actual)}"
+        for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
+            assert_pytree_close(a, e, rtol, atol, f"{path}[{i}]")
+        return
+    assert not isinstance(actual, (dict, list, tuple)), f"{path}: a container, expected a leaf"
+    assert not isinstance(actual, (Dual, TapeArray)), f"{path}: a traced value"
+    assert np.shape(actual) == np.shape(expected), (
+        f"{path}: shape {np.shape(actual)}, expected {np.shape(expected)}")
+    np.testing.assert_allclose(np.asarray(actual, dtype=float), np.asarray(expected), rtol=rtol,
+                               atol=atol, err_msg=path)
+
+

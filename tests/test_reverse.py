@@ -37,6 +37,7 @@ from dualad import (
     UnsupportedPrimitiveError,
 )
 from tests.reference import FAST_COMPILE
+from tests.reference import assert_pytree_close as assert_tree_close
 from tests.test_seeds import H4, W4, X4, Y4, l2_loss, lecture_f, notebook_forward, relu, sigmoid
 
 RNG = np.random.default_rng(20240603)
@@ -71,30 +72,6 @@ def jax_vjp(f, cotangent, *primals, has_aux=False):
         return (out[0], out[1](ct), *out[2:])
 
     return jit(run)(cotangent, *primals)
-
-
-def assert_tree_close(actual, expected, rtol=1e-12, atol=1e-12, path="result"):
-    """Same pytree structure (dict keys, list vs tuple, lengths), shapes and values; no
-    traced value escapes a transform."""
-    if isinstance(expected, dict):
-        assert isinstance(actual, dict), f"{path}: {type(actual).__name__}, expected a dict"
-        assert sorted(actual) == sorted(expected), f"{path}: keys {sorted(actual)}"
-        for key in expected:
-            assert_tree_close(actual[key], expected[key], rtol, atol, f"{path}[{key!r}]")
-        return
-    if isinstance(expected, (list, tuple)):
-        assert type(actual) is type(expected), (
-            f"{path}: {type(actual).__name__}, expected {type(expected).__name__}")
-        assert len(actual) == len(expected), f"{path}: length {len(actual)}"
-        for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
-            assert_tree_close(a, e, rtol, atol, f"{path}[{i}]")
-        return
-    assert not isinstance(actual, (dict, list, tuple)), f"{path}: a container, expected a leaf"
-    assert not isinstance(actual, (dualad.Dual, dualad.TapeArray)), f"{path}: a traced value"
-    assert np.shape(actual) == np.shape(expected), (
-        f"{path}: shape {np.shape(actual)}, expected {np.shape(expected)}")
-    np.testing.assert_allclose(np.asarray(actual, dtype=float), np.asarray(expected), rtol=rtol,
-                               atol=atol, err_msg=path)
 
 
 def assert_tree_equal(actual, expected):

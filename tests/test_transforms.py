@@ -15,6 +15,8 @@ import pytest
 import dualad
 import dualad.transforms
 from dualad.errors import ShapeMismatchError
+from tests.reference import FAST_COMPILE
+from tests.reference import assert_pytree_close as assert_tree_close
 
 RNG = np.random.default_rng(20240601)
 X3 = RNG.normal(size=3)
@@ -22,29 +24,6 @@ M23 = RNG.normal(size=(2, 3))
 V4 = RNG.normal(size=4)
 
 
-def assert_tree_close(actual, expected, rtol=1e-12, atol=1e-12, path="result"):
-    """Same pytree structure (dict keys, list vs tuple, lengths), shapes and values."""
-    if isinstance(expected, dict):
-        assert isinstance(actual, dict), f"{path}: {type(actual).__name__}, expected a dict"
-        assert sorted(actual) == sorted(expected), f"{path}: keys {sorted(actual)}"
-        for key in expected:
-            assert_tree_close(actual[key], expected[key], rtol, atol, f"{path}[{key!r}]")
-        return
-    if isinstance(expected, (list, tuple)):
-        assert type(actual) is type(expected), (
-            f"{path}: {type(actual).__name__}, expected {type(expected).__name__}")
-        assert len(actual) == len(expected), f"{path}: length {len(actual)}"
-        for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
-            assert_tree_close(a, e, rtol, atol, f"{path}[{i}]")
-        return
-    assert not isinstance(actual, (dict, list, tuple)), f"{path}: a container, expected a leaf"
-    assert np.shape(actual) == np.shape(expected), (
-        f"{path}: shape {np.shape(actual)}, expected {np.shape(expected)}")
-    np.testing.assert_allclose(np.asarray(actual, dtype=float), np.asarray(expected), rtol=rtol,
-                               atol=atol, err_msg=path)
-
-
-FAST_COMPILE = {"xla_backend_optimization_level": 0, "xla_llvm_disable_expensive_passes": True}
 
 
 def jit(fn):
