@@ -279,6 +279,9 @@ def backward(tape: Tape, seeds: list[tuple[int, Any]], wanted: list[int], k: int
         primals = node.primals
         out = node.out
         params = node.params
+        if prim is _getitem and g.__class__ is np.ndarray and _scatter_slice(
+                cts, owned, node.parents[0][1], primals[0], g, params["key"]):
+            continue
         rules = prim.vjp
         if rules is None:
             every = prim.vjp_all(g, *primals, out=out, **params)
@@ -299,6 +302,34 @@ def backward(tape: Tape, seeds: list[tuple[int, Any]], wanted: list[int], k: int
                 cts[index] = total
                 owned[index] = total.__class__ is np.ndarray
     return [cts[i] for i in wanted]
+
+
+def _scatter_slice(cts: list, owned: list, index: int, x: Any, g: Any, key: Any) -> bool:
+    """Add ``g``, the cotangent of ``x[key]`` for an int or slice ``key``, into ``cts[index]``.
+
+    The getitem rule would write ``g`` into zeros the size of ``x`` and the engine then add
+    that to the cotangent so far; here ``g`` goes straight into the slice of the buffer
+    (``x[1:]`` and ``x[:-1]`` share one). Returns False where the general path is needed.
+    """
+    kind = key.__class__
+    if (kind is not slice and kind is not int) or x.__class__ is not np.ndarray:
+        return False
+    previous = cts[index]
+    at = (slice(None), key)
+    if previous is None:
+        buffer = np.zeros((g.shape[0], *x.shape), dtype=g.dtype)
+        buffer[at] = g
+    elif previous.__class__ is not np.ndarray:
+        return False
+    elif owned[index] and np.promote_types(previous.dtype, g.dtype) == previous.dtype:
+        previous[at] += g
+        return True
+    else:
+        buffer = previous.astype(np.result_type(previous, g))  # a copy this pass owns
+        buffer[at] += g
+    cts[index] = buffer
+    owned[index] = True
+    return True
 
 
 def _shape(x: Any) -> tuple[int, ...]:

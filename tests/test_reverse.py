@@ -562,6 +562,22 @@ def test_float32_stays_float32_in_every_reverse_transform():
     np.testing.assert_allclose(J, J_ref, rtol=1e-6, atol=1e-7)
 
 
+def overlapping_slices(np_, x):
+    """Slices and ints of one array, read several times (the engine scatters each in place)."""
+    y = x[1:] * x[:-1] + x[0] * x[::2].sum() - x[-1]
+    return np_.sum(np_.sin(x) * 2.0) + np_.sum(y[1:] ** 2) + np_.sum(x[1:3] * y[:2])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_overlapping_slice_cotangents_accumulate_like_jax(dtype):
+    x = np.linspace(-1.0, 2.0, 7).astype(dtype)
+    g = dualad.grad(lambda x: overlapping_slices(np, x))(x)
+    g_ref = jit(jax.grad(lambda x: overlapping_slices(jnp, x)))(x)
+    assert g.dtype == dtype
+    tolerance = 1e-5 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(g, g_ref, rtol=tolerance, atol=tolerance)
+
+
 # --------------------------------------------------------------------------- API: jacrev chunks
 
 
