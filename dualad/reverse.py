@@ -16,6 +16,7 @@ pass is differentiated in turn.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -241,11 +242,15 @@ def _elementwise(prim: Primitive, xs: tuple) -> Any:
 # --------------------------------------------------------------------------- backward
 
 
-def backward(tape: Tape, seeds: list[tuple[int, Any]], wanted: list[int], k: int) -> list[Any]:
+def backward(tape: Tape, seeds: list[tuple[int, Any]], wanted: list[int], k: int,
+             observe: Callable[[Node, int, int, Any], None] | None = None) -> list[Any]:
     """Pull the cotangents ``seeds`` (variable, ``(k,) + shape``) back to ``wanted`` variables.
 
     Returns one cotangent per wanted variable, ``None`` where no path leads to it. Nodes are
     visited in reverse order; a node whose outputs received no cotangent is skipped.
+    ``observe(node, argument, variable, ct)``, if given, sees every contribution before it
+    is added to the variable's cotangent (this is how :func:`dualad.trace` records the
+    adjoint trace).
 
     >>> import numpy as np
     >>> tape = Tape()
@@ -279,7 +284,7 @@ def backward(tape: Tape, seeds: list[tuple[int, Any]], wanted: list[int], k: int
         primals = node.primals
         out = node.out
         params = node.params
-        if prim is _getitem and g.__class__ is np.ndarray and _scatter_slice(
+        if prim is _getitem and observe is None and g.__class__ is np.ndarray and _scatter_slice(
                 cts, owned, node.parents[0][1], primals[0], g, params["key"]):
             continue
         rules = prim.vjp
@@ -291,6 +296,8 @@ def backward(tape: Tape, seeds: list[tuple[int, Any]], wanted: list[int], k: int
             shape = x.shape if x.__class__ is np.ndarray else _shape(x)
             if ct.__class__ is not np.ndarray or ct.shape[1:] != shape or ct.shape[0] != k:
                 ct = fit_cotangent(ct, shape, k)
+            if observe is not None:
+                observe(node, i, index, ct)
             previous = cts[index]
             if previous is None:
                 cts[index] = ct
