@@ -1,0 +1,363 @@
+"""``dualad.trace``: run a function once and keep every intermediate, tangent and adjoint.
+
+The trace is a view of what the engines record, not a second evaluator: the function runs on
+tape arrays (reverse mode) whose values are dual arrays (forward mode, seeded with the
+direction), so each recorded node holds its primal and its tangent, and the reverse pass
+(:func:`dualad.reverse.backward`) reports each adjoint contribution as it adds it. Any
+primitive in the registry can therefore appear in a trace. Where the traced function keeps a
+value in a local variable, the step is named after it (``h1_raw``), so that a trace can be
+set beside a chain rule written by hand.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .errors import InvalidArgumentError, InvalidInputError
+from .forward import Dual
+from .registry import new_tag, strip
+from .reverse import Node, Tape, TapeArray, backward
+from .trace_record import AdjointStep, Operand, Output, Step, Trace
+from .trace_rules import formula, join_terms, substitute, tangent_term, times
+from .tree import flatten
+
+
+def trace(f: Callable[..., Any], *args: Any, wrt: str | int | None = None,
+          direction: Sequence[Any] | dict[str, Any] | None = None,
+          names: Sequence[str] | None = None, function: str | None = None,
+          local_names: bool = True) -> Trace:
+    """Evaluate ``f(*args)`` and return its primal, tangent and adjoint traces.
+
+    Parameters
+    ----------
+    f : callable
+        Ordinary NumPy code of array (or float) arguments.
+    *args : array_like
+        The point. Each argument is one input of the traces (``v_-1``, ``v0`` ... as in the
+        lecture, or its parameter name in ``f``).
+    wrt : str or int, optional
+        The input whose tangent is seeded with ones (the lecture's x1_dot = 1); default the
+        first. Ignored when ``direction`` is given.
+    direction : sequence or dict, optional
+        An arbitrary tangent seed: one array per input (by position or by name).
+    names : sequence of str, optional
+        Input names; default ``f``'s parameter names, else ``x1, x2, ...``.
+    function : str, optional
+        How to show ``f`` in the header (default its name).
+    local_names : bool
+        Name steps after ``f``'s local variables that hold them (default True).
+
+    Returns
+    -------
+    Trace
+        ``str(trace)`` prints the three tables; ``trace.render("markdown" | "latex" |
+        "json" | "dot")`` the others. Outputs are seeded with adjoint ones.
+
+    Examples
+    --------
+    >>> import numpy as np, dualad
+    >>> t = dualad.trace(lambda x1, x2: np.log(x1) + x1 * x2 - np.sin(x2), 2.0, 5.0)
+    >>> [s.expression for s in t.steps[2:]]
+    ['ln x1', 'x1 * x2', 'v1 + v2', 'sin x2', 'v3 - v4']
+    >>> round(float(t.output_tangents["y"]), 3), round(float(t.gradient["x2"]), 3)
+    (5.5, 1.716)
+    """
+    values = [_as_point(a, i) for i, a in enumerate(args)]
+    input_names = _input_names(f, len(values), names)
+    seeds = _direction(values, input_names, wrt, direction)
+    tag = new_tag()
+    duals = [Dual(v, s[None], tag) for v, s in zip(values, seeds)]
+    tape = Tape()  # a newer tag than the duals': the tape is the inner level
+    inputs = [tape.variable(d) for d in duals]
+    watcher = _LocalNames(f, tape) if local_names else None
+    out = watcher.run(inputs) if watcher else f(*inputs)
+    return _Builder(tape, inputs, input_names, watcher, function or _describe(f)).build(
+        out, dict(zip(input_names, seeds)))
+
+
+def _as_point(value: Any, i: int) -> np.ndarray:
+    array = np.asarray(value)
+    if array.dtype.kind in "iub":
+        array = array.astype(float)
+    if array.dtype.kind != "f":
+        raise InvalidInputError(
+            f"trace: argument {i} must be a real number or array, got {type(value).__name__}"
+        )
+    return array
+
+
+def _describe(f: Callable[..., Any]) -> str:
+    return getattr(f, "source", None) or getattr(f, "__qualname__", None) or repr(f)
+
+
+def _input_names(f: Callable[..., Any], n: int, names: Sequence[str] | None) -> list[str]:
+    if names is not None:
+        if len(names) != n:
+            raise InvalidArgumentError(f"trace: {len(names)} names for {n} arguments")
+        return list(names)
+    try:
+        params = [p.name for p in inspect.signature(f).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        params = []
+    return params[:n] if len(params) >= n else [f"x{i + 1}" for i in range(n)]
+
+
+def _direction(values: list[np.ndarray], names: list[str], wrt: str | int | None,
+               direction: Sequence[Any] | dict[str, Any] | None) -> list[np.ndarray]:
+    if direction is not None:
+        if isinstance(direction, dict):
+            unknown = set(direction) - set(names)
+            if unknown:
+                raise InvalidArgumentError(
+                    f"trace: direction names {sorted(unknown)} are not inputs ({names})")
+            direction = [direction.get(name, 0.0) for name in names]
+        if len(direction) != len(values):
+            raise InvalidArgumentError(
+                f"trace: direction has {len(direction)} entries for {len(values)} inputs")
+        return [_seed(d, v, name) for d, v, name in zip(direction, values, names)]
+    index = 0 if wrt is None else _input_index(wrt, names)
+    return [np.full_like(v, float(i == index)) for i, v in enumerate(values)]
+
+
+def _seed(d: Any, value: np.ndarray, name: str) -> np.ndarray:
+    seed = np.asarray(d, dtype=value.dtype)
+    try:
+        return np.broadcast_to(seed, value.shape).copy()
+    except ValueError:
+        raise InvalidArgumentError(
+            f"trace: the direction for {name} has shape {seed.shape}; {name} has shape "
+            f"{value.shape}") from None
+
+
+def _input_index(wrt: str | int, names: list[str]) -> int:
+    if isinstance(wrt, int) and 0 <= wrt < len(names):
+        return wrt
+    if wrt in names:
+        return names.index(wrt)
+    raise InvalidArgumentError(f"trace: wrt={wrt!r} is not an input; the inputs are "
+                               f"{', '.join(names)}")
+
+
+# --------------------------------------------------------------------------- local names
+
+
+class _LocalNames:
+    """Runs ``f`` watching its frame: which local variable holds which traced value."""
+
+    def __init__(self, f: Callable[..., Any], tape: Tape) -> None:
+        self.code = getattr(inspect.unwrap(f), "__code__", None)
+        self.f = f
+        self.tape = tape
+        self.variables: dict[int, str] = {}  # tape variable -> first local name holding it
+        self.constants: list[tuple[Any, str]] = []  # (value, name) of untraced locals
+
+    def run(self, inputs: list[TapeArray]) -> Any:
+        if self.code is None:
+            return self.f(*inputs)
+        previous = sys.gettrace()
+        sys.settrace(self._call)
+        try:
+            return self.f(*inputs)
+        finally:
+            sys.settrace(previous)
+
+    def _call(self, frame: Any, event: str, arg: Any) -> Any:
+        return self._line if event == "call" and frame.f_code is self.code else None
+
+    def _line(self, frame: Any, event: str, arg: Any) -> Any:
+        for name, value in frame.f_locals.items():
+            if value.__class__ is TapeArray and value.tape is self.tape:
+                self.variables.setdefault(value.index, name)
+            elif isinstance(value, (float, np.ndarray)) and not any(
+                    value is v for v, _ in self.constants):
+                self.constants.append((value, name))
+        return self._line
+
+    def constant_name(self, value: Any) -> str | None:
+        return next((name for v, name in self.constants if v is value), None)
+
+
+# --------------------------------------------------------------------------- building
+
+
+class _Builder:
+    """Turns a recorded tape (with dual primals) into the frozen records of a Trace."""
+
+    def __init__(self, tape: Tape, inputs: list[TapeArray], names: list[str],
+                 watcher: _LocalNames | None, function: str) -> None:
+        self.tape = tape
+        self.inputs = inputs
+        self.n = len(inputs)
+        self.names = names
+        self.watcher = watcher
+        self.function = function
+        self.labels: dict[int, str] = {}  # tape variable -> label
+        self.local: dict[int, str | None] = {}
+        self._used: set[str] = set()
+
+    def id(self, variable: int) -> int:
+        """The lecture's number of a tape variable: inputs 1-n .. 0, results 1, 2, ..."""
+        return variable - self.n + 1
+
+    def build(self, out: Any, direction: dict[str, np.ndarray]) -> Trace:
+        steps = [self._input_step(i, name, direction[name]) for i, name in enumerate(self.names)]
+        for node in self.tape.nodes:
+            steps.extend(self._node_steps(node))
+        outputs = self._outputs(out)
+        adjoint_steps, adjoints = self._reverse(outputs)
+        return Trace(self.function, tuple(steps), tuple(outputs),
+                     {self.labels[i]: d for i, d in enumerate(direction.values())},
+                     tuple(adjoint_steps), adjoints)
+
+    def _label(self, variable: int) -> str:
+        name = self.watcher.variables.get(variable) if self.watcher else None
+        if variable < self.n and self.watcher is None:
+            name = None  # expressions: the lecture's v_-1, v0 with the names x1, x2 beside
+        label = name if name and name not in self._used else f"v{self.id(variable)}"
+        label = label.replace("v-", "v_-") if label.startswith("v-") else label
+        self._used.add(label)
+        self.labels[variable] = label
+        self.local[variable] = name
+        return label
+
+    def _input_step(self, i: int, name: str, seed: np.ndarray) -> Step:
+        label = self._label(i)
+        return Step(self.id(i), label, name, "input", (), (), name, f"{name}_dot",
+                    _primal(self.inputs[i].primal), np.asarray(seed))
+
+    def _node_steps(self, node: Node) -> list[Step]:
+        outs = node.outputs if isinstance(node.outputs, tuple) else (node.outputs,)
+        values = node.out if isinstance(node.outputs, tuple) else (node.out,)
+        operands = self._operands(node)
+        steps = []
+        for k, (variable, value) in enumerate(zip(outs, values)):
+            if variable < 0:
+                continue
+            label = self._label(variable)
+            suffix = f"[{k}]" if isinstance(node.outputs, tuple) else ""
+            expression, rule = self._rules(node, operands, label, suffix)
+            steps.append(Step(self.id(variable), label, self.local[variable],
+                              node.prim.name + suffix, operands, _params(node.params),
+                              expression, rule, _primal(value), _tangent(value)))
+        return steps
+
+    def _operands(self, node: Node) -> tuple[Operand, ...]:
+        traced = dict(node.parents)
+        return tuple(
+            Operand(self.labels[traced[i]], self.id(traced[i])) if i in traced
+            else Operand(self._constant_text(x)) for i, x in enumerate(node.primals))
+
+    def _constant_text(self, x: Any) -> str:
+        name = self.watcher.constant_name(x) if self.watcher else None
+        if name:
+            return name
+        value = strip(x)
+        if np.ndim(value) == 0:
+            return f"{float(value):g}" if np.asarray(value).dtype.kind in "fc" else str(value)
+        return f"const{np.shape(value)}"
+
+    def _rules(self, node: Node, operands: tuple[Operand, ...], label: str,
+               suffix: str) -> tuple[str, str]:
+        rule = formula(node.prim)
+        texts = [o.text for o in operands]
+        if suffix or rule is None or len(rule.letters) != len(operands):
+            return _generic_expression(node, texts) + suffix, join_terms(
+                [f"d{label}/d{o.text} * {o.text}_dot" for o in operands if o.node is not None])
+        names = dict(zip(rule.letters, texts), out=label)
+        terms = [tangent_term(f"{o.text}_dot", substitute(p, names))
+                 for o, p in zip(operands, rule.partials) if o.node is not None]
+        return substitute(rule.primal, names), join_terms(terms)
+
+    def adjoint_rule(self, node: Node, argument: int, source: str, target_shape: Any) -> str:
+        operands = self._operands(node)
+        rule = formula(node.prim)
+        if isinstance(node.outputs, tuple) or rule is None or len(rule.letters) != len(operands):
+            text = f"{source}_bar * d{source}/d{operands[argument].text}"
+        else:
+            names = dict(zip(rule.letters, (o.text for o in operands)), out=source)
+            partial = substitute(rule.partials[argument], names)
+            text = times(f"{source}_bar", partial)
+        if np.shape(_primal(node.out if not isinstance(node.outputs, tuple) else node.out[0])) \
+                != tuple(target_shape):
+            text = f"sum({text})" if node.prim.elementwise else text
+        return text
+
+    def _outputs(self, out: Any) -> list[Output]:
+        leaves, _ = flatten(out)
+        outputs = []
+        for k, leaf in enumerate(leaves):
+            name = "y" if len(leaves) == 1 else f"y{k + 1}"
+            node = None
+            if leaf.__class__ is TapeArray and leaf.tape is self.tape:
+                node = self.id(leaf.index)
+            value = _primal(leaf.primal if leaf.__class__ is TapeArray else leaf)
+            outputs.append(Output(name, node, value, np.ones_like(value, dtype=float)))
+        return outputs
+
+    def _reverse(self, outputs: list[Output]) -> tuple[list[AdjointStep], dict[int, Any]]:
+        seeds = [(o.node + self.n - 1, o.seed[None]) for o in outputs if o.node is not None]
+        steps: list[AdjointStep] = []
+        totals: dict[int, np.ndarray] = {o.node: o.seed for o in outputs if o.node is not None}
+
+        def observe(node: Node, argument: int, variable: int, ct: Any) -> None:
+            source = node.outputs[0] if isinstance(node.outputs, tuple) else node.outputs
+            target = self.id(variable)
+            contribution = _primal(ct)[0]
+            accumulates = target in totals
+            value = totals[target] + contribution if accumulates else contribution
+            totals[target] = value
+            rule = self.adjoint_rule(node, argument, self.labels[source], contribution.shape)
+            steps.append(AdjointStep(target, self.id(source), rule, accumulates,
+                                     contribution, value))
+
+        if seeds:
+            backward(self.tape, seeds, [], 1, observe=observe)
+        return steps, totals
+
+
+def _params(params: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    return tuple((key, repr(value)) for key, value in params.items())
+
+
+def _generic_expression(node: Node, texts: list[str]) -> str:
+    if node.prim.name == "getitem":
+        return f"{texts[0]}[{_key_text(node.params['key'])}]"
+    params = [f"{k}={v!r}" for k, v in node.params.items() if v is not None and v is not False]
+    return f"{node.prim.name}({', '.join(texts + params)})"
+
+
+def _key_text(key: Any) -> str:
+    items = key if isinstance(key, tuple) else (key,)
+    return ", ".join(_index_text(item) for item in items)
+
+
+def _index_text(item: Any) -> str:
+    if isinstance(item, slice):
+        parts = ["" if v is None else str(v) for v in (item.start, item.stop)]
+        step = "" if item.step is None else f":{item.step}"
+        return ":".join(parts) + step
+    if item is None:
+        return "None"
+    if item is Ellipsis:
+        return "..."
+    if isinstance(item, np.ndarray):
+        return f"<index array {item.shape}>"
+    return str(item)
+
+
+def _primal(value: Any) -> np.ndarray:
+    """The plain value of a recorded (dual) value."""
+    return np.asarray(strip(value))
+
+
+def _tangent(value: Any) -> np.ndarray:
+    """The tangent along the direction of a recorded value (zeros if it has none)."""
+    if value.__class__ is Dual:
+        return np.asarray(strip(value.tangent))[0]
+    return np.zeros_like(_primal(value), dtype=float)
