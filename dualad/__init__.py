@@ -9,6 +9,7 @@
 """
 
 from . import primitives  # noqa: F401  - registers the built-in primitives
+from .checking import check_grads, compare
 from .errors import (
     ConversionError,
     DualadError,
@@ -24,6 +25,8 @@ from .forward import Dual, primal
 from .registry import NONDIFF, REGISTRY, Example, Interval, defprimitive
 from .reverse import TapeArray
 from .reverse_transforms import grad, hessian, hvp, jacrev, value_and_grad, vjp
+from .trace_record import Trace
+from .tracing import trace
 from .transforms import jacfwd, jvp
 
 __version__ = "0.1.0"
@@ -43,7 +46,10 @@ __all__ = [
     "RegistrationError",
     "ShapeMismatchError",
     "TapeArray",
+    "Trace",
     "UnsupportedPrimitiveError",
+    "check_grads",
+    "compare",
     "defprimitive",
     "grad",
     "hessian",
@@ -52,6 +58,7 @@ __all__ = [
     "jacrev",
     "jvp",
     "primal",
+    "trace",
     "value_and_grad",
     "vjp",
 ]

@@ -1,62 +1,213 @@
-"""The ``dualad`` command. ``dualad demo`` differentiates the lecture's example.
+"""The ``dualad`` command: ``dualad trace`` and ``dualad check``.
 
-The trace and check commands arrive with their own issue; until then ``demo`` shows forward
-mode on f(x1, x2) = ln(x1) + x1 x2 - sin(x2) at (2, 5), the example of the AD lecture
-(Baydin et al. 2018, Table 2).
+``dualad trace TARGET --at NAME=VALUE ...`` prints the forward primal trace, the forward
+tangent trace and the reverse adjoint trace of an expression or a Python function, in the
+form of the AD lecture's tables (Baydin et al. 2018, Tables 2 and 3). ``dualad check``
+compares a gradient derived by hand with dualad's, or checks dualad's own derivatives
+against finite differences. A mistake of the user's is printed as one message, without a
+traceback, and the command exits with status 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import inspect
+import os
 import sys
-from collections.abc import Sequence
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from .reverse_transforms import grad
-from .transforms import jacfwd, jvp
+from .errors import DualadError
+from .targets import CommandLineError, Target, bind_values, given_inputs, load_target, parse_values
+
+FORMATS = ("text", "markdown", "latex", "json", "dot")
+MODES = ("forward", "reverse", "both")
 
 
-def lecture_example(x1: float, x2: float) -> float:
-    """f(x1, x2) = ln(x1) + x1 x2 - sin(x2), the lecture's running example.
+class _Parser(argparse.ArgumentParser):
+    """argparse with its usage errors raised, so that they are printed like ours."""
 
-    >>> round(float(lecture_example(2.0, 5.0)), 3)
-    11.652
-    """
-    return np.log(x1) + x1 * x2 - np.sin(x2)
+    def error(self, message: str) -> Any:
+        raise CommandLineError(f"{message} (see dualad {self.prog.split()[-1]} --help)")
 
 
-def _demo(x1: float, x2: float) -> str:
-    y, y_dot = jvp(lecture_example, (x1, x2), (1.0, 0.0))
-    columns = jacfwd(lecture_example, argnums=(0, 1))(x1, x2)
-    x1_bar, x2_bar = grad(lecture_example, argnums=(0, 1))(x1, x2)
-    return "\n".join([
-        "f(x1, x2) = ln(x1) + x1*x2 - sin(x2)",
-        f"at x1 = {x1:g}, x2 = {x2:g}",
-        f"  y                  = {y:.3f}",
-        f"  jvp along (1, 0):  y_dot = {y_dot:.3f}   (= dy/dx1)",
-        f"  jacfwd:            dy/dx1 = {columns[0]:.3f}, dy/dx2 = {columns[1]:.3f}",
-        f"  grad (reverse):    x1_bar = {x1_bar:.3f}, x2_bar = {x2_bar:.3f}",
-    ])
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="dualad", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    trace = sub.add_parser("trace", help="print the primal, tangent and adjoint traces",
+                           description="Print the forward primal, forward tangent and reverse "
+                                       "adjoint traces of TARGET at a point.")
+    trace.add_argument("target", help='an expression ("log(x1) + x1*x2 - sin(x2)"), '
+                                      "path/to/file.py:function or package.module:function")
+    _point_arguments(trace)
+    trace.add_argument("--wrt", help="the input whose tangent is seeded with 1 (default: "
+                                     "the first)")
+    trace.add_argument("--direction", nargs="+", default=None, metavar="NAME=VALUE",
+                       help="an arbitrary tangent seed instead of --wrt (inputs left out: 0)")
+    trace.add_argument("--mode", choices=MODES, default="both",
+                       help="forward: primal and tangent traces; reverse: primal and adjoint "
+                            "traces; both (default)")
+    trace.add_argument("--format", choices=FORMATS, default="text")
+    trace.add_argument("--digits", type=int, default=3, help="decimals shown (default 3)")
+    trace.add_argument("--output", "-o", help="write to this file instead of printing; with "
+                                              "--format dot, .svg/.png/.pdf are rendered by "
+                                              "Graphviz")
+    check = sub.add_parser("check", help="compare a hand-derived gradient with dualad's",
+                           description="With GRAD: compare GRAD(...) (a gradient derived by "
+                                       "hand) with dualad's gradient of TARGET. Without: "
+                                       "check dualad's forward and reverse derivatives of "
+                                       "TARGET against central differences. Exit status 0 "
+                                       "when they agree, 1 when they differ.")
+    check.add_argument("target", help="the function: path/to/file.py:f or module:f (or an "
+                                      "expression)")
+    check.add_argument("grad", nargs="?", help="the hand-derived gradient: file.py:grad_f")
+    _point_arguments(check)
+    return parser
+
+
+def _point_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--at", nargs="+", default=[], metavar="NAME=VALUE",
+                        help="the point: x1=2, x=[1,2,3], W=@weights.npy")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``dualad`` command; returns the exit status.
 
-    >>> main(["demo"])  # doctest: +ELLIPSIS
-    f(x1, x2) = ln(x1) + x1*x2 - sin(x2)
-    ...
+    >>> main(["trace", "x1 * x2", "--at", "x1=3", "x2=4", "--mode", "reverse"])
+    ... # doctest: +ELLIPSIS
+    f = x1 * x2 ...
     0
     """
-    parser = argparse.ArgumentParser(prog="dualad", description=__doc__.split("\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="forward mode on the lecture's example")
-    demo.add_argument("--at", nargs=2, type=float, default=(2.0, 5.0), metavar=("X1", "X2"),
-                      help="the point (default: 2 5)")
-    args = parser.parse_args(argv)
-    if args.command == "demo":
-        print(_demo(*args.at))
-    return 0
+    try:
+        args = _parser().parse_args(argv)
+        run = _trace if args.command == "trace" else _check
+        return run(args)
+    except CommandLineError as err:
+        print(f"dualad: error: {err}", file=sys.stderr)
+        return 2
+    except DualadError as err:  # e.g. an expression's syntax, an unsupported function
+        print(f"dualad: error: {err}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # the reader (``| head``) stopped early: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+# --------------------------------------------------------------------------- trace
+
+
+def _trace(args: argparse.Namespace) -> int:
+    from .trace_format import render, write_graph
+    from .tracing import trace
+
+    target = load_target(args.target)
+    values = parse_values(args.at)
+    point = bind_values(target, values)
+    names = given_inputs(target, values)
+    direction = None
+    if args.direction is not None:
+        seeds = parse_values(args.direction, "--direction")
+        bind_values(target, {**dict(zip(names, point)), **seeds})  # names must be inputs
+        direction = {n: seeds.get(n, 0.0) for n in names}
+    if args.wrt is not None and args.wrt not in names:
+        raise CommandLineError(f"--wrt {args.wrt}: not an input ({', '.join(names)})")
+    if args.digits < 0 or args.digits > 17:
+        raise CommandLineError("--digits must be between 0 and 17")
+    with np.errstate(all="ignore"):  # non-finite values are reported after the trace
+        result = _run_user_function(
+            target, lambda f: trace(f, *point, wrt=args.wrt, direction=direction, names=names,
+                                    function=target.text, local_names=not target.is_expression))
+    text = render(result, args.format, mode=args.mode, digits=args.digits)
+    if args.output and args.format == "dot" and Path(args.output).suffix in (".svg", ".png",
+                                                                             ".pdf"):
+        write_graph(text, args.output)
+    elif args.output:
+        Path(args.output).write_text(text + "\n")
+    else:
+        print(text)
+    return _report_non_finite(result)
+
+
+def _report_non_finite(result: Any) -> int:
+    bad = [s.label for s in result.steps
+           if not (np.all(np.isfinite(s.primal)) and np.all(np.isfinite(s.tangent)))]
+    bad += [result.step(a.target).label + "_bar" for a in result.adjoint_steps
+            if not np.all(np.isfinite(a.value))]
+    if not bad:
+        return 0
+    print(f"dualad: error: non-finite values (nan or inf) in {', '.join(dict.fromkeys(bad))}; "
+          f"the trace above shows where they first appear", file=sys.stderr)
+    return 2
+
+
+def _call_by_name(target: Target, names: tuple[str, ...]) -> Callable[..., Any]:
+    """``target.function`` taking the given inputs positionally (the rest keep defaults)."""
+    if target.is_expression:
+        return target.function
+
+    @functools.wraps(target.function)
+    def call(*values: Any) -> Any:
+        return target.function(**dict(zip(names, values)))
+
+    return call
+
+
+def _run_user_function(target: Target, run: Callable[[Callable[..., Any]], Any],
+                       names: tuple[str, ...] | None = None,
+                       passthrough: tuple[type[Exception], ...] = ()) -> Any:
+    """``run(f)``, where an error raised inside the user's code is shown as theirs."""
+    f = _call_by_name(target, names if names is not None else target.inputs)
+    try:
+        return run(f)
+    except (CommandLineError, *passthrough):
+        raise
+    except Exception as err:  # noqa: BLE001 - the user's function raised: show its error
+        raise CommandLineError(_user_error(target, err)) from None
+
+
+def _user_error(target: Target, err: Exception) -> str:
+    where = ""
+    code = getattr(inspect.unwrap(target.function), "__code__", None)
+    if code is not None:
+        frames = [f for f in traceback.extract_tb(err.__traceback__)
+                  if f.filename == code.co_filename]
+        if frames:
+            where = f" at {Path(frames[-1].filename).name}, line {frames[-1].lineno}" \
+                    f" ({frames[-1].line})"
+    return f"{target.text} raised {type(err).__name__}: {err}{where}"
+
+
+# --------------------------------------------------------------------------- check
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .checking import GradientCheckError, check_grads, compare
+
+    target = load_target(args.target)
+    values = parse_values(args.at)
+    point = bind_values(target, values)
+    names = given_inputs(target, values)
+    if args.grad is None:
+        try:
+            report = _run_user_function(
+                target, lambda f: check_grads(f, tuple(point), order=2), names,
+                passthrough=(GradientCheckError,))
+        except GradientCheckError as err:
+            print(err)
+            return 1
+        print(report)
+        return 0
+    manual = load_target(args.grad)
+    manual_f = _call_by_name(manual, names)
+    comparison = _run_user_function(
+        target, lambda f: compare(f, manual_f, *point), names)
+    print(comparison)
+    return 0 if comparison.agrees else 1
 
 
 if __name__ == "__main__":  # pragma: no cover

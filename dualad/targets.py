@@ -1,0 +1,206 @@
+"""What the ``dualad`` command differentiates, and at which point.
+
+A target is an expression (``"log(x1) + x1*x2 - sin(x2)"``), a function in a file
+(``path/to/model.py:loss``) or in an importable module (``mypkg.layers:forward``). Values are
+numbers, nested lists (``x=[1,2,3]``) or ``.npy`` files (``W=@weights.npy``). Every mistake
+raises :class:`CommandLineError` with a message for a person; the command prints it and exits
+with status 2.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import importlib
+import importlib.util
+import inspect
+import re
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import DualadError
+
+_TARGET = re.compile(r"^(?P<where>[^:]+):(?P<name>[A-Za-z_][A-Za-z0-9_.]*)$")
+
+
+class CommandLineError(DualadError, ValueError):
+    """A mistake in the command line: a bad target, value or name."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A function to differentiate: how to call it and what to call its inputs.
+
+    ``function`` takes the inputs positionally in the order of ``inputs``; ``defaults`` are
+    the parameters the command line may leave out.
+    """
+
+    function: Callable[..., Any]
+    inputs: tuple[str, ...]
+    defaults: frozenset[str]
+    text: str
+    is_expression: bool
+
+
+def load_target(spec: str) -> Target:
+    """The expression or ``file.py:function`` / ``module:function`` named by ``spec``.
+
+    >>> t = load_target("x1 * sin(x2)")
+    >>> t.inputs, t.is_expression
+    (('x1', 'x2'), True)
+    """
+    match = _TARGET.match(spec.strip())
+    if match is None:
+        from .expression import parse_expression
+
+        expression = parse_expression(spec)
+        if not expression.variables:
+            raise CommandLineError(f"the expression {spec!r} has no variables to differentiate "
+                                   f"with respect to")
+        return Target(expression, tuple(expression.variables), frozenset(), spec, True)
+    where, name = match.group("where"), match.group("name")
+    module = _load_file(where) if where.endswith(".py") or "/" in where else _import(where)
+    return _function_target(module, name, spec)
+
+
+def _load_file(path_text: str) -> Any:
+    path = Path(path_text)
+    if not path.is_file():
+        raise CommandLineError(f"no such file: {path_text}")
+    spec = importlib.util.spec_from_file_location(f"_dualad_target_{abs(hash(path))}", path)
+    if spec is None or spec.loader is None:
+        raise CommandLineError(f"{path_text} is not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(path.resolve().parent))
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as err:
+        raise CommandLineError(f"{path_text}, line {err.lineno}: syntax error: {err.msg}") \
+            from None
+    except Exception as err:  # noqa: BLE001 - the user's module failed: show its error
+        raise CommandLineError(f"importing {path_text} raised {_error_text(err)}") from None
+    finally:
+        sys.path.remove(str(path.resolve().parent))
+    return module
+
+
+def _import(name: str) -> Any:
+    if "" not in sys.path and "." not in sys.path:
+        sys.path.insert(0, "")
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as err:
+        raise CommandLineError(f"no module named {err.name!r} (from {name!r}; for a file, "
+                               f"write path/to/file.py:function)") from None
+    except Exception as err:  # noqa: BLE001 - the user's module failed: show its error
+        raise CommandLineError(f"importing {name} raised {_error_text(err)}") from None
+
+
+def _function_target(module: Any, name: str, spec: str) -> Target:
+    function: Any = module
+    for part in name.split("."):
+        function = getattr(function, part, None)
+    if not callable(function):
+        found = [n for n, v in vars(module).items() if callable(v) and not n.startswith("_")
+                 and getattr(v, "__module__", None) == module.__name__]
+        close = difflib.get_close_matches(name, found, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else (
+            f"; its functions are {', '.join(sorted(found))}" if found else "")
+        raise CommandLineError(f"{spec.rsplit(':', 1)[0]} has no function {name!r}{hint}")
+    params = _parameters(function, spec)
+    inputs = tuple(p.name for p in params)
+    defaults = frozenset(p.name for p in params if p.default is not p.empty)
+    return Target(function, inputs, defaults, spec, False)
+
+
+def _parameters(function: Callable[..., Any], spec: str) -> list[inspect.Parameter]:
+    try:
+        params = list(inspect.signature(function).parameters.values())
+    except (TypeError, ValueError):
+        raise CommandLineError(f"cannot read the parameters of {spec}") from None
+    return [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD,
+                                            p.KEYWORD_ONLY)]
+
+
+def _error_text(err: BaseException) -> str:
+    return f"{type(err).__name__}: {err}"
+
+
+# --------------------------------------------------------------------------- values
+
+
+def parse_values(items: Sequence[str], option: str = "--at") -> dict[str, np.ndarray]:
+    """``["x1=2", "x=[1,2]", "W=@w.npy"]`` -> a dict of float arrays, in the given order.
+
+    >>> parse_values(["x1=2", "x=[1, 2.5]"])
+    {'x1': array(2.), 'x': array([1. , 2.5])}
+    """
+    values: dict[str, np.ndarray] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise CommandLineError(f"{option} {item!r}: write NAME=VALUE, e.g. x1=2, "
+                                   f"x=[1,2,3] or W=@weights.npy")
+        if name in values:
+            raise CommandLineError(f"{option}: {name} is given twice")
+        values[name] = _parse_value(name, text.strip(), option)
+    return values
+
+
+def _parse_value(name: str, text: str, option: str) -> np.ndarray:
+    if text.startswith("@"):
+        return _load_array(name, text[1:], option)
+    try:
+        value = ast.literal_eval(text)
+        array = np.asarray(value, dtype=float)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        raise CommandLineError(
+            f"{option} {name}={text}: not a number or a (nested) list of numbers; write "
+            f"{name}=2, {name}=[1,2,3], {name}=[[1,2],[3,4]] or {name}=@file.npy") from None
+    if isinstance(value, (str, bytes, bool, dict, set)):
+        raise CommandLineError(f"{option} {name}={text}: not a number or a list of numbers")
+    return array
+
+
+def _load_array(name: str, path: str, option: str) -> np.ndarray:
+    if not Path(path).is_file():
+        raise CommandLineError(f"{option} {name}=@{path}: no such file")
+    try:
+        array = np.load(path, allow_pickle=False) if path.endswith(".npy") else np.loadtxt(path)
+    except (ValueError, OSError) as err:
+        raise CommandLineError(f"{option} {name}=@{path}: cannot read an array ({err}); "
+                               f"give a .npy file (np.save) or a text file of numbers") from None
+    if array.dtype.kind not in "iuf":
+        raise CommandLineError(f"{option} {name}=@{path}: holds {array.dtype} values, not "
+                               f"real numbers")
+    return array.astype(float)
+
+
+def bind_values(target: Target, values: dict[str, np.ndarray]) -> list[np.ndarray]:
+    """The inputs' values in ``target.inputs`` order; every input needs one, no extras.
+
+    >>> bind_values(load_target("x + y"), {"y": np.array(1.0), "x": np.array(2.0)})
+    [array(2.), array(1.)]
+    """
+    unknown = [n for n in values if n not in target.inputs]
+    if unknown:
+        kind = "variables" if target.is_expression else "parameters"
+        raise CommandLineError(
+            f"{unknown[0]} is given a value but is not one of the {kind} of {target.text} "
+            f"({', '.join(target.inputs)})")
+    missing = [n for n in target.inputs if n not in values and n not in target.defaults]
+    if missing:
+        raise CommandLineError(f"no value for {missing[0]}: add {missing[0]}=... to --at "
+                               f"({' '.join(n + '=...' for n in missing)})")
+    return [values[n] for n in target.inputs if n in values]
+
+
+def given_inputs(target: Target, values: dict[str, np.ndarray]) -> tuple[str, ...]:
+    """The inputs that received a value (the others keep their defaults)."""
+    return tuple(n for n in target.inputs if n in values)
