@@ -1,9 +1,9 @@
 """Finding the wrong line of a hand derivation (seed 001's forum thread).
 
-The forum's two derivations, written as functions whose locals keep the thread's names:
-the chain rule forward (``dh1_dwh``: the tangent of ``h1`` along ``w_h``) and the backward
-pass (``dh2_raw``: the adjoint of ``h2_raw``). Both use ``1 - raw**2`` where
-``1 - tanh(raw)**2`` belongs; the references are the closed forms and JAX.
+The forum's two derivations (tests/forum001.py), whose locals keep the thread's names: the
+chain rule forward (``dh1_dwh``: the tangent of ``h1`` along ``w_h``) and the backward pass
+(``dh2_raw``: the adjoint of ``h2_raw``). Both use ``1 - raw**2`` where ``1 - tanh(raw)**2``
+belongs; the references are the closed forms and JAX.
 """
 
 from __future__ import annotations
@@ -16,46 +16,9 @@ import pytest
 import dualad
 from dualad.diagnose import first_mismatches
 
+from .forum001 import analytic, backward, fixed, loss
+
 H0 = 0.5
-
-
-def loss(w_h, w_y):
-    h1_raw = w_h * H0
-    h1 = np.tanh(h1_raw)
-    h2_raw = w_h * h1
-    h2 = np.tanh(h2_raw)
-    y2 = w_y * h2
-    return y2
-
-
-def analytic(w_h, w_y):
-    """The thread's "analytic method": tangents along w_h, named d<x>_dwh."""
-    h1_raw = w_h * H0
-    h1 = np.tanh(h1_raw)
-    h2_raw = w_h * h1
-    h2 = np.tanh(h2_raw)
-    dh1raw_dwh = H0
-    dh1_dwh = (1 - h1_raw**2) * dh1raw_dwh
-    dh2raw_dwh = h1 + w_h * dh1_dwh
-    dh2_dwh = (1 - h2_raw**2) * dh2raw_dwh
-    dy2_dwh = w_y * dh2_dwh
-    return dy2_dwh, h2
-
-
-def backward(w_h, w_y):
-    """The thread's backward pass over the computational graph: adjoints named d<x>."""
-    h1_raw = w_h * H0
-    h1 = np.tanh(h1_raw)
-    h2_raw = w_h * h1
-    h2 = np.tanh(h2_raw)
-    dy2 = 1  # noqa: F841 - the thread writes it; its name is matched to y2_bar
-    dw_y = h2 * 1
-    dh2 = w_y * 1
-    dh2_raw = (1 - h2_raw**2) * dh2
-    dh1 = w_h * dh2_raw
-    dh1_raw = (1 - h1_raw**2) * dh1
-    dw_h = h1 * dh2_raw + H0 * dh1_raw
-    return dw_h, dw_y
 
 
 def test_backward_pass_points_at_dh2_raw():
@@ -79,15 +42,6 @@ def test_forward_chain_rule_points_at_dh1_dwh():
 
 
 def test_a_correct_derivation_has_no_mismatch():
-    def fixed(w_h, w_y):
-        h1 = np.tanh(w_h * H0)
-        h2 = np.tanh(w_h * h1)
-        dh2 = w_y
-        dh2_raw = (1 - h2**2) * dh2
-        dh1 = w_h * dh2_raw
-        dh1_raw = (1 - h1**2) * dh1
-        return h1 * dh2_raw + H0 * dh1_raw, h2
-
     assert first_mismatches(loss, fixed, (2.0, 40.0)) == []
     assert dualad.compare(loss, fixed, 2.0, 40.0).agrees
 
