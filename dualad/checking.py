@@ -774,7 +774,8 @@ class Comparison:
                                 for i, m, r in a.worst) or "all equal"
             rows.append(f"| `{a.name}` | {a.verdict} | {a.max_abs_error:.3g} | "
                         f"{a.max_rel_error:.3g} | {a.max_elementwise_rel_error:.3g} | {worst} |")
-        return f"**compare**: {self._headline()}\n\n" + "\n".join(rows)
+        found = "".join(f"\n\n{m}" for m in self.mismatches)
+        return f"**compare**: {self._headline()}\n\n" + "\n".join(rows) + found
 
 
 # --------------------------------------------------------------------------- compare

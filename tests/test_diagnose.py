@@ -51,6 +51,8 @@ def test_compare_reports_the_first_intermediate():
     assert "differs" in report
     assert "the first intermediate that differs is dh2_raw = -52.8" in report
     assert "h2_raw_bar = h2_bar * (1 - tanh**2 h2_raw) = 6.93" in report
+    assert "the first intermediate that differs is dh2_raw" in (
+        dualad.compare(loss, backward, 2.0, 40.0)._repr_markdown_())  # Jupyter's view too
 
 
 def test_nothing_to_match_gives_no_mismatch():
