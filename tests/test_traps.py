@@ -339,6 +339,23 @@ def test_inplace_on_a_dual_updates_aliases_but_not_the_callers_array():
     _assert_close(x, np.array([1.0, 2.0]))  # the caller's array is never written
 
 
+def test_engines_never_write_into_an_input_tangent():
+    """Sums of JVP contributions (and x * x's 2 x dx) are formed in place in new arrays only:
+    a rule may return its input tangent itself (add's does), which must stay untouched."""
+    x, c = np.array([0.5, -1.0, 2.0]), np.array([1.5, 2.0, -0.5])
+    tx, tc = np.array([[1.0, 2.0, 3.0]]), np.array([[0.5, -1.0, 4.0]])
+    keep_x, keep_c = tx.copy(), tc.copy()
+    d, e = dualad.Dual(x, tx, tag=7), dualad.Dual(c, tc, tag=7)
+    results = {"d*d": d * d, "d*e": d * e, "d+e": d + e, "e-d": e - d, "d/e": d / e,
+               "d*d+d": d * d + d}
+    np.testing.assert_array_equal(tx, keep_x)
+    np.testing.assert_array_equal(tc, keep_c)
+    expected = {"d*d": 2 * x * tx, "d*e": tx * c + x * tc, "d+e": tx + tc, "e-d": tc - tx,
+                "d/e": tx / c - x * tc / c**2, "d*d+d": 2 * x * tx + tx}
+    for name, y in results.items():
+        np.testing.assert_allclose(y.tangent, expected[name], rtol=1e-15, err_msg=name)
+
+
 @pytest.mark.parametrize("call", [
     pytest.param(lambda d, buf: np.add(d, 1.0, out=buf), id="add-out"),
     pytest.param(lambda d, buf: np.sin(d, out=buf), id="sin-out"),
