@@ -45,3 +45,56 @@ def test_reverse_benchmark_quick(tmp_path, capsys):
     marks = [row["target"] for row in rows if row["target"]]
     assert marks and all(m.split(":")[0] in {"met", "missed", "info"} for m in marks)
     assert "dualad reverse-mode benchmark" in capsys.readouterr().out
+
+
+def test_forward_vs_reverse_benchmark_quick(tmp_path, capsys):
+    """The sweep runs, checks every peer against dualad, and writes its table, CSV, plots."""
+    from benchmarks import forward_vs_reverse as fvr
+
+    assert fvr.main(["--quick", "--out", str(tmp_path)]) == 0
+    md, table = tmp_path / "forward_vs_reverse.md", tmp_path / "forward_vs_reverse.csv"
+    assert md.exists() and table.exists()
+    text = md.read_text()
+    assert "MISMATCH" not in text  # every peer, loop and difference agreed with dualad
+    assert "## Targets" in text and "## Per-operation overhead" in text
+    with table.open() as fh:
+        rows = list(csv.DictReader(fh))
+    timed = {(row["workload"], row["method"]) for row in rows if row["kind"] == "time"}
+    for workload in ("rosenbrock", "mlp", "elementwise", "dense", "few", "many"):
+        grad = "dualad.grad" if workload in ("rosenbrock", "mlp") else "dualad.vjp"
+        for method in ("numpy f", "dualad.jvp", grad, "dualad.jacfwd", "dualad.jacrev",
+                       "dualad.jacfwd(chunk_size=2)", "loop of n dualad.jvp",
+                       "central differences", "jax.jit(jacfwd)", "jax.jacrev (eager)"):
+            assert (workload, method) in timed
+    assert all(float(row["median_s"]) > 0 for row in rows if row["kind"] != "stopped")
+    assert any(row["kind"] == "compile" for row in rows)
+    pngs = {p.name for p in tmp_path.glob("*.png")}
+    if find_spec("matplotlib") is not None:  # the bench extra; CI installs only the tests'
+        assert {"forward_vs_reverse.png", "forward_vs_reverse.dense.png"} <= pngs
+    else:
+        assert not pngs and "plots not drawn" in text
+    out, err = capsys.readouterr()
+    assert "dualad forward vs reverse benchmark" in out
+    assert "12/12" in err  # the progress bar reached its end
+
+
+def test_forward_vs_reverse_helpers():
+    """The crossover, slope and reference-Jacobian helpers, on closed forms."""
+    import doctest
+
+    import numpy as np
+
+    import dualad
+    from benchmarks import forward_vs_reverse as fvr
+
+    assert doctest.testmod(fvr).failed == 0
+    # two lines crossing at size 8 on the log-log plot: t = s and t = 64 / s
+    sizes = [2, 4, 16, 32]
+    assert np.isclose(fvr.crossings(sizes, sizes, [64 / s for s in sizes])[0], 8.0)
+    assert fvr.crossings(sizes, [1.0] * 4, [2.0] * 4) == []
+    x = np.random.default_rng(0).uniform(-1, 1, 6)
+    f = lambda x: np.sin(x) * x[::-1]
+    exact = np.diag(np.cos(x) * x[::-1]) + np.diag(np.sin(x))[:, ::-1]  # d/dx of x[::-1]
+    assert np.allclose(fvr.column_loop(f, x), exact, rtol=1e-12)
+    assert np.allclose(fvr.central_differences(f, x), exact, rtol=1e-8, atol=1e-9)
+    assert np.allclose(dualad.jacfwd(f)(x), exact, rtol=1e-12)
