@@ -139,3 +139,12 @@ plt.show()
 # The timings above are from a small run in this notebook, on whatever machine executed it
 # last; the README's *Performance* section has the benchmark's careful numbers, including
 # the comparison with JAX and autograd.
+
+# %% [markdown]
+# ## The full benchmark
+#
+# `python -m benchmarks.forward_vs_reverse --out benchmarks/results` sweeps the same
+# workloads (and seed 000's network) up to n = 2^14 (2^20 for the elementwise chain), with
+# JAX, autograd and central differences beside dualad, and draws the lecture's slopes:
+#
+# ![forward against reverse mode, time against n](../benchmarks/results/forward_vs_reverse.png)
