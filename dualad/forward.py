@@ -190,7 +190,7 @@ def _binary_rules(prim: Primitive, a: Any, b: Any, tag: int) -> Any:
     out_ndim = out.ndim
     rule_a, rule_b = prim.jvp
     total = None
-    if a_active and not (a is b and prim is _multiply and a.tangent.__class__ is np.ndarray):
+    if a_active:
         if rule_a is None:
             raise not_differentiable(prim, 0)
         da = a.tangent
@@ -201,13 +201,8 @@ def _binary_rules(prim: Primitive, a: Any, b: Any, tag: int) -> Any:
             raise not_differentiable(prim, 1)
         db = b.tangent
         k = db.shape[0]
-        if a is b and prim is _multiply and db.__class__ is np.ndarray:
-            total = np.multiply(db, pa)  # x * x: 2 x dx in one new array, not three
-            total *= 2.0
-        else:
-            part = rule_b(pad_tangent(db, out_ndim) if db.ndim <= out_ndim else db, pa, pb,
-                          out=out)
-            total = part if total is None else _accumulate(total, part, a.tangent)
+        part = rule_b(pad_tangent(db, out_ndim) if db.ndim <= out_ndim else db, pa, pb, out=out)
+        total = part if total is None else _accumulate(total, part, a.tangent)
     if total.shape[1:] != out.shape or total.dtype is not out.dtype:
         return _wrap(out, total, tag, k)
     return Dual._make(out, total, tag)
@@ -268,7 +263,5 @@ def _wrap(out: Any, tangent: Any, tag: int, k: int) -> Any:
 registry.register_traced_type(Dual)
 Dual._elementwise = staticmethod(_elementwise)  # type: ignore[method-assign]
 Dual._fast_types = _FAST_TYPES = frozenset((Dual, float, int, np.float64, np.float32))
-
-from .primitives.elementwise import multiply as _multiply  # noqa: E402
 
 __all__ = ["Dual", "primal", "stack_objects"]

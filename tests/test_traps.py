@@ -340,8 +340,8 @@ def test_inplace_on_a_dual_updates_aliases_but_not_the_callers_array():
 
 
 def test_engines_never_write_into_an_input_tangent():
-    """Sums of JVP contributions (and x * x's 2 x dx) are formed in place in new arrays only:
-    a rule may return its input tangent itself (add's does), which must stay untouched."""
+    """Sums of JVP contributions are formed in place in new arrays only: a rule may return
+    its input tangent itself (add's does), which must stay untouched."""
     x, c = np.array([0.5, -1.0, 2.0]), np.array([1.5, 2.0, -0.5])
     tx, tc = np.array([[1.0, 2.0, 3.0]]), np.array([[0.5, -1.0, 4.0]])
     keep_x, keep_c = tx.copy(), tc.copy()
