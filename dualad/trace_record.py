@@ -13,7 +13,6 @@ function held the value in a local variable.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -151,7 +150,3 @@ class Trace:
 
         return to_html(self)
 
-
-def as_value(x: Any) -> np.ndarray:
-    """A plain float ndarray of a primal, tangent or adjoint (0-d for scalars)."""
-    return np.asarray(x, dtype=float) if np.ndim(x) == 0 else np.asarray(x)

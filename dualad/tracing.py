@@ -23,7 +23,7 @@ from .forward import Dual
 from .registry import new_tag, strip
 from .reverse import Node, Tape, TapeArray, backward
 from .trace_record import AdjointStep, Operand, Output, Step, Trace
-from .trace_rules import formula, join_terms, substitute, tangent_term, times
+from .trace_rules import Formula, formula, join_terms, substitute, tangent_term, times
 from .tree import flatten
 
 
@@ -198,6 +198,7 @@ class _Builder:
         self.watcher = watcher
         self.function = function
         self.labels: dict[int, str] = {}  # tape variable -> label
+        self.operands: dict[Node, tuple[Operand, ...]] = {}
         self.local: dict[int, str | None] = {}
         self._used: set[str] = set()
 
@@ -217,8 +218,6 @@ class _Builder:
 
     def _label(self, variable: int) -> str:
         name = self.watcher.variables.get(variable) if self.watcher else None
-        if variable < self.n and self.watcher is None:
-            name = None  # expressions: the lecture's v_-1, v0 with the names x1, x2 beside
         label = name if name and name not in self._used else f"v{self.id(variable)}"
         label = label.replace("v-", "v_-") if label.startswith("v-") else label
         self._used.add(label)
@@ -234,7 +233,7 @@ class _Builder:
     def _node_steps(self, node: Node) -> list[Step]:
         outs = node.outputs if isinstance(node.outputs, tuple) else (node.outputs,)
         values = node.out if isinstance(node.outputs, tuple) else (node.out,)
-        operands = self._operands(node)
+        operands = self.operands[node] = self._operands(node)
         steps = []
         for k, (variable, value) in enumerate(zip(outs, values)):
             if variable < 0:
@@ -264,9 +263,9 @@ class _Builder:
 
     def _rules(self, node: Node, operands: tuple[Operand, ...], label: str,
                suffix: str) -> tuple[str, str]:
-        rule = formula(node.prim)
+        rule = _formula(node, operands)
         texts = [o.text for o in operands]
-        if suffix or rule is None or len(rule.letters) != len(operands):
+        if rule is None:
             return _generic_expression(node, texts) + suffix, join_terms(
                 [f"d{label}/d{o.text} * {o.text}_dot" for o in operands if o.node is not None])
         names = dict(zip(rule.letters, texts), out=label)
@@ -275,9 +274,9 @@ class _Builder:
         return substitute(rule.primal, names), join_terms(terms)
 
     def adjoint_rule(self, node: Node, argument: int, source: str, target_shape: Any) -> str:
-        operands = self._operands(node)
-        rule = formula(node.prim)
-        if isinstance(node.outputs, tuple) or rule is None or len(rule.letters) != len(operands):
+        operands = self.operands[node]
+        rule = _formula(node, operands)
+        if rule is None:
             text = f"{source}_bar * d{source}/d{operands[argument].text}"
         else:
             names = dict(zip(rule.letters, (o.text for o in operands)), out=source)
@@ -319,6 +318,14 @@ class _Builder:
         if seeds:
             backward(self.tape, seeds, [], 1, observe=observe)
         return steps, totals
+
+
+def _formula(node: Node, operands: tuple[Operand, ...]) -> Formula | None:
+    """The docstring formula of a single-result node whose letters fit its operands."""
+    rule = formula(node.prim)
+    if isinstance(node.outputs, tuple) or rule is None or len(rule.letters) != len(operands):
+        return None
+    return rule
 
 
 def _params(params: dict[str, Any]) -> tuple[tuple[str, str], ...]:
