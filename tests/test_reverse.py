@@ -565,7 +565,8 @@ def test_float32_stays_float32_in_every_reverse_transform():
 def overlapping_slices(np_, x):
     """Slices and ints of one array, read several times (the engine scatters each in place)."""
     y = x[1:] * x[:-1] + x[0] * x[::2].sum() - x[-1]
-    return np_.sum(np_.sin(x) * 2.0) + np_.sum(y[1:] ** 2) + np_.sum(x[1:3] * y[:2])
+    return (np_.sum(np_.sin(x) * 2.0) + np_.sum(y[1:] ** 2) + np_.sum(x[1:3] * y[:2])
+            + np_.sum(x[::-1] * x) + np_.sum(x[5:1:-2] ** 3))  # negative steps too
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
