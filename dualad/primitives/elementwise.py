@@ -4,6 +4,11 @@ Rules see tangents already broadcast-safe (``elementwise=True`` pads a lower-ran
 tangent to the output's rank), so ``dx * y`` is right for any broadcast pair. Conventions at
 kinks follow JAX: ``abs'(0) = 1``, ``maximum``/``minimum`` ties split 0.5/0.5,
 ``d/dx x**y = 0`` where ``y == 0``, ``d/dy x**y = 0`` where ``x == 0``.
+
+Each rule forms the derivative from the primals first and touches the tangent once:
+``dy * (-out / y)``, not ``-dy * out / y``. The tangent has ``k`` directions (a ``jacfwd``
+chunk, a ``jacrev`` batch of cotangents), so every operation on it costs ``k`` times one on
+the primal: the second spelling makes three passes over it instead of one.
 """
 
 from __future__ import annotations
@@ -74,15 +79,15 @@ multiply = _ufunc(np.multiply,
                   "x * y; d/dx = y, d/dy = x")
 true_divide = _ufunc(
     np.true_divide,
-    (lambda dx, x, y, *, out: dx / y, lambda dy, x, y, *, out: -dy * out / y),
+    (lambda dx, x, y, *, out: dx / y, lambda dy, x, y, *, out: dy * (-out / y)),
     "x / y; d/dx = 1/y, d/dy = -x/y**2", domain=POSITIVE,
 )
 negative = _ufunc(np.negative, lambda dx, x, *, out: -dx, "-x; d/dx = -1")
 positive = _ufunc(np.positive, lambda dx, x, *, out: dx, "+x; d/dx = 1")
-reciprocal = _ufunc(np.reciprocal, lambda dx, x, *, out: -dx * out * out,
+reciprocal = _ufunc(np.reciprocal, lambda dx, x, *, out: dx * (-out * out),
                     "1/x; d/dx = -1/x**2", domain=POSITIVE)
 square = _ufunc(np.square, lambda dx, x, *, out: 2 * x * dx, "x**2; d/dx = 2x")
-sqrt = _ufunc(np.sqrt, lambda dx, x, *, out: dx * 0.5 / out,
+sqrt = _ufunc(np.sqrt, lambda dx, x, *, out: dx * (0.5 / out),
               "sqrt(x); d/dx = 1/(2 sqrt(x)), inf at 0 as in JAX", domain=POSITIVE)
 cbrt = _ufunc(np.cbrt, lambda dx, x, *, out: dx / (3 * out * out),
               "cbrt(x); d/dx = 1/(3 cbrt(x)**2)", domain=Interval(-2, 2, avoid=(0.0,), margin=0.2))
@@ -118,7 +123,7 @@ def _power_dx(dx: Any, x: Any, y: Any, *, out: Any) -> Any:
 
 def _power_dy(dy: Any, x: Any, y: Any, *, out: Any) -> Any:
     # log(x) * x**y, and 0 where x == 0 (the limit along x**y with y > 0, JAX's choice).
-    return dy * np.log(np.where(x == 0, 1.0, x)) * out
+    return dy * (np.log(np.where(x == 0, 1.0, x)) * out)
 
 
 power = _ufunc(
@@ -139,7 +144,7 @@ float_power = _ufunc(np.float_power, (_power_dx, _power_dy),
 
 remainder = _ufunc(
     np.remainder,
-    (lambda dx, x, y, *, out: dx, lambda dy, x, y, *, out: -dy * np.floor_divide(x, y)),
+    (lambda dx, x, y, *, out: dx, lambda dy, x, y, *, out: dy * -np.floor_divide(x, y)),
     "x mod y (sign of y); d/dx = 1, d/dy = -floor(x/y)",
     domain=Interval(0.3, 2.5, avoid=(1.0, 2.0)),
     examples=(Example(lambda np_, x, y: np_.remainder(x, y), make=lambda rng: (
@@ -148,7 +153,7 @@ remainder = _ufunc(
 )
 fmod = _ufunc(
     np.fmod,
-    (lambda dx, x, y, *, out: dx, lambda dy, x, y, *, out: -dy * np.trunc(x / y)),
+    (lambda dx, x, y, *, out: dx, lambda dy, x, y, *, out: dy * -np.trunc(x / y)),
     "C fmod (sign of x); d/dx = 1, d/dy = -trunc(x/y)",
     examples=(Example(lambda np_, x, y: np_.fmod(x, y), make=lambda rng: (
         rng.uniform(0.2, 5, (2, 3)) * rng.choice([-1, 1], (2, 3)),
@@ -158,7 +163,7 @@ fmod = _ufunc(
 # --------------------------------------------------------------------------- exp and log
 
 exp = _ufunc(np.exp, lambda dx, x, *, out: dx * out, "e**x; d/dx = e**x")
-exp2 = _ufunc(np.exp2, lambda dx, x, *, out: dx * out * np.log(2.0), "2**x; d/dx = ln2 2**x")
+exp2 = _ufunc(np.exp2, lambda dx, x, *, out: dx * (out * np.log(2.0)), "2**x; d/dx = ln2 2**x")
 expm1 = _ufunc(np.expm1, lambda dx, x, *, out: dx * (out + 1), "e**x - 1; d/dx = e**x")
 log = _ufunc(np.log, lambda dx, x, *, out: dx / x, "ln x; d/dx = 1/x", domain=POSITIVE)
 log2 = _ufunc(np.log2, lambda dx, x, *, out: dx / (x * np.log(2.0)),
@@ -182,19 +187,19 @@ logaddexp2 = _ufunc(
 # --------------------------------------------------------------------------- trigonometric
 
 sin = _ufunc(np.sin, lambda dx, x, *, out: dx * np.cos(x), "sin x; d/dx = cos x")
-cos = _ufunc(np.cos, lambda dx, x, *, out: -dx * np.sin(x), "cos x; d/dx = -sin x")
+cos = _ufunc(np.cos, lambda dx, x, *, out: dx * -np.sin(x), "cos x; d/dx = -sin x")
 tan = _ufunc(np.tan, lambda dx, x, *, out: dx * (1 + out * out), "tan x; d/dx = 1 + tan**2 x",
              domain=Interval(-1.2, 1.2))
 arcsin = _ufunc(np.arcsin, lambda dx, x, *, out: dx / np.sqrt(1 - x * x),
                 "arcsin x; d/dx = 1/sqrt(1-x**2)", domain=UNIT)
-arccos = _ufunc(np.arccos, lambda dx, x, *, out: -dx / np.sqrt(1 - x * x),
+arccos = _ufunc(np.arccos, lambda dx, x, *, out: dx / -np.sqrt(1 - x * x),
                 "arccos x; d/dx = -1/sqrt(1-x**2)", domain=UNIT)
 arctan = _ufunc(np.arctan, lambda dx, x, *, out: dx / (1 + x * x),
                 "arctan x; d/dx = 1/(1+x**2)")
 arctan2 = _ufunc(
     np.arctan2,
-    (lambda dx, y, x, *, out: dx * x / (x * x + y * y),
-     lambda dy, y, x, *, out: -dy * y / (x * x + y * y)),
+    (lambda dx, y, x, *, out: dx * (x / (x * x + y * y)),
+     lambda dy, y, x, *, out: dy * (-y / (x * x + y * y))),
     "arctan2(y, x); d/dy = x/(x**2+y**2), d/dx = -y/(x**2+y**2)",
     domain=Interval(-2, 2, avoid=(0.0,), margin=0.2),
 )
