@@ -25,6 +25,7 @@ Measurements
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import functools
 import gc
@@ -33,7 +34,7 @@ import platform
 import statistics
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
@@ -492,12 +493,11 @@ def machine_info(peers: Peers) -> list[tuple[str, str]]:
     except OSError:
         pass
     logical = os.cpu_count()
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else logical
     info = [
         ("platform", platform.platform()),
         ("python", f"{platform.python_implementation()} {platform.python_version()}"),
         ("cpu", cpu),
-        ("cores", f"{logical} logical, {usable} usable by this process"),
+        ("cores", f"{logical} logical"),
         ("load average", _load()),
         ("numpy", f"{np.__version__} ({_blas_name()})"),
         ("dualad", dualad.__version__),
@@ -607,6 +607,83 @@ def write_csv(report: Report, path: str) -> None:
             ])
 
 
+# --------------------------------------------------------------------------- one core
+
+
+def blas_threads(count: int | None = None) -> int | None:
+    """NumPy's OpenBLAS thread count (None if not found); with ``count``, set it first.
+
+    >>> before = blas_threads()
+    >>> before is None or blas_threads(before) == before
+    True
+    """
+    import ctypes
+    import glob
+
+    libs = os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs", "*openblas*")
+    for path in glob.glob(libs):
+        lib = ctypes.CDLL(path)  # numpy loaded it already: the same handle
+        for suffix in ("64_", "_64_", ""):
+            get = getattr(lib, f"scipy_openblas_get_num_threads{suffix}", None)
+            put = getattr(lib, f"scipy_openblas_set_num_threads{suffix}", None)
+            if get is not None and put is not None:
+                if count is not None:
+                    put(count)
+                return int(get())
+    return None
+
+
+def _thread_ids() -> list[int]:
+    try:
+        return [int(tid) for tid in os.listdir("/proc/self/task")]
+    except OSError:
+        return [0]  # the calling thread
+
+
+def _pin(cpus: set[int]) -> None:
+    for tid in _thread_ids():
+        with contextlib.suppress(OSError):  # a thread may end meanwhile
+            os.sched_setaffinity(tid, cpus)
+
+
+@contextlib.contextmanager
+def one_core() -> Iterator[str]:
+    """Run every thread of this process on one CPU while the block runs; yield how.
+
+    Every tool gets the same single core. Thread settings alone do not do it: with
+    ``XLA_FLAGS`` asking for one thread, JAX 0.10 still ran a 1024 x 1024 matrix product on
+    both cores of this machine (twice its wall time in CPU time), against NumPy's one.
+    Threads started inside the block (JAX's, when it is imported there) inherit the CPU.
+    NumPy's OpenBLAS is set to one thread too: more would only take turns on the core.
+    Afterwards every thread may use the CPUs it could before.
+
+    >>> with one_core() as how:
+    ...     "CPU" in how or "not pinned" in how
+    True
+    """
+    os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
+                                       "intra_op_parallelism_threads=1")
+    blas_before = blas_threads()
+    blas_threads(1)
+    blas = f"NumPy's BLAS {'unknown' if blas_before is None else 1} thread"
+    if not hasattr(os, "sched_setaffinity"):
+        how = f"not pinned (no os.sched_setaffinity here); {blas}, XLA_FLAGS one thread"
+        before = None
+    else:
+        before = os.sched_getaffinity(0)
+        cpu = max(before)
+        _pin({cpu})
+        how = (f"CPU {cpu} only (of {len(before)} this process may use), for every thread "
+               f"(JAX's too); {blas}")
+    try:
+        yield how
+    finally:
+        if before is not None:
+            _pin(before)
+        if blas_before is not None:
+            blas_threads(blas_before)
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -628,14 +705,17 @@ def run_suite(name: str, argv: Sequence[str] | None, *, description: str, full: 
     command = f"python -m benchmarks.{name} " + " ".join(
         str(a) for a in (sys.argv[1:] if argv is None else argv))
 
-    peers = load_peers(not args.no_peers)
-    report = report_class(cfg, notes=list(peers.notes))
-    head = header(machine_info(peers), command.strip(), cfg.quick)
-    print(head, flush=True)
-    for bench in benches:
-        start = time.perf_counter()
-        bench(report, peers)
-        print(f"<!-- {bench.__name__}: {time.perf_counter() - start:.1f} s -->", flush=True)
+    with one_core() as threads:
+        peers = load_peers(not args.no_peers)
+        report = report_class(cfg, notes=list(peers.notes))
+        head = header(machine_info(peers) + [("threads", threads)], command.strip(),
+                      cfg.quick)
+        print(head, flush=True)
+        for bench in benches:
+            start = time.perf_counter()
+            bench(report, peers)
+            print(f"<!-- {bench.__name__}: {time.perf_counter() - start:.1f} s -->",
+                  flush=True)
     evaluate(report)
     report.notes.append(f"load average at the end of the run: {_load()}")
 

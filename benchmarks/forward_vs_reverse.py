@@ -1014,9 +1014,6 @@ def render_header(info: list[tuple[str, str]], command: str, quick: bool) -> str
     parts = ["# dualad forward vs reverse benchmark", "",
              f"`{command}`" + (" (quick: tiny sizes, indicative only)" if quick else ""), ""]
     parts += [f"- **{key}**: {value}" for key, value in info]
-    threads = blas_threads()
-    parts.append(f"- **threads**: NumPy's BLAS {'unknown' if threads is None else threads}, "
-                 f"XLA_FLAGS={os.environ.get('XLA_FLAGS', '')!r} (one core each)")
     return "\n".join(parts) + "\n"
 
 
@@ -1206,55 +1203,16 @@ def write_plots(report: SweepReport, out: str) -> list[str]:
 # --------------------------------------------------------------------------- main
 
 
-def blas_threads(count: int | None = None) -> int | None:
-    """NumPy's OpenBLAS thread count (None if not found); with ``count``, set it first.
-
-    On a 2-core machine shared with other work, OpenBLAS's threads wait for each other at
-    every matrix product: the dense layer's ``f`` at n = 1024 (a 150 µs matrix-vector
-    product) was once measured at 8 ms. One thread makes NumPy, dualad and autograd (which
-    all call it) repeatable and comparable; JAX keeps its own threads.
-
-    >>> before = blas_threads()
-    >>> before is None or blas_threads(before) == before
-    True
-    """
-    import ctypes
-    import glob
-
-    libs = os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs", "*openblas*")
-    for path in glob.glob(libs):
-        lib = ctypes.CDLL(path)  # numpy loaded it already: the same handle
-        for suffix in ("64_", "_64_", ""):
-            get = getattr(lib, f"scipy_openblas_get_num_threads{suffix}", None)
-            put = getattr(lib, f"scipy_openblas_set_num_threads{suffix}", None)
-            if get is not None and put is not None:
-                if count is not None:
-                    put(count)
-                return int(get())
-    return None
-
-
 BENCHES = tuple(_bench(w.key) for w in workloads(QUICK)) + (bench_overhead,)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m benchmarks.forward_vs_reverse [--quick] [--out DIR] [--no-peers]``."""
-    # One core each: NumPy's BLAS and (when JAX is imported here, not before) XLA's CPU
-    # backend. Two threads on a shared 2-core machine wait for each other at every matrix
-    # product, and a peer with two threads against dualad with one is not a comparison.
-    os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
-                                       "intra_op_parallelism_threads=1")
-    before = blas_threads()
-    blas_threads(1)
-    try:
-        return run_suite(
-            NAME, argv, description=__doc__.split("\n", 1)[0], full=FULL, quick=QUICK,
-            report_class=SweepReport, benches=BENCHES, evaluate=evaluate,
-            header=render_header, body=render_body, csv_writer=write_files,
-        )
-    finally:
-        if before is not None:
-            blas_threads(before)
+    return run_suite(
+        NAME, argv, description=__doc__.split("\n", 1)[0], full=FULL, quick=QUICK,
+        report_class=SweepReport, benches=BENCHES, evaluate=evaluate,
+        header=render_header, body=render_body, csv_writer=write_files,
+    )
 
 
 if __name__ == "__main__":

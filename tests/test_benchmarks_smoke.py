@@ -98,3 +98,31 @@ def test_forward_vs_reverse_helpers():
     assert np.allclose(fvr.column_loop(f, x), exact, rtol=1e-12)
     assert np.allclose(fvr.central_differences(f, x), exact, rtol=1e-8, atol=1e-9)
     assert np.allclose(dualad.jacfwd(f)(x), exact, rtol=1e-12)
+
+
+def test_one_core_pins_every_thread_then_restores():
+    """The benchmarks run each tool on one CPU: threads started before and inside the block."""
+    import os
+    import threading
+
+    import pytest
+
+    from benchmarks.forward import one_core
+
+    if not hasattr(os, "sched_setaffinity"):
+        pytest.skip("CPU affinity is Linux-only")  # one_core then only sets thread counts
+    before = os.sched_getaffinity(0)
+    seen: dict[str, set[int]] = {}
+    release = threading.Event()
+    older = threading.Thread(target=lambda: (release.wait(), seen.update(
+        older=os.sched_getaffinity(0))))
+    older.start()
+    with one_core() as how:
+        inner = threading.Thread(target=lambda: seen.update(inner=os.sched_getaffinity(0)))
+        inner.start()
+        inner.join()
+        release.set()
+        older.join()
+        assert len(os.sched_getaffinity(0)) == 1 and f"CPU {max(before)}" in how
+    assert seen == {"older": {max(before)}, "inner": {max(before)}}
+    assert os.sched_getaffinity(0) == before
