@@ -188,6 +188,14 @@ def _binary_rules(prim: Primitive, a: Any, b: Any, tag: int) -> Any:
     pb = b.primal if b_active else b
     out = prim.impl(pa, pb)
     out_ndim = out.ndim
+    if a_active and b_active and prim.jvp_fused is not None:
+        da, db = a.tangent, b.tangent
+        total = prim.jvp_fused((pad_tangent(da, out_ndim) if da.ndim <= out_ndim else da,
+                                pad_tangent(db, out_ndim) if db.ndim <= out_ndim else db),
+                               pa, pb, out=out)
+        if total.shape[1:] != out.shape or total.dtype is not out.dtype:
+            return _wrap(out, total, tag, da.shape[0])
+        return Dual._make(out, total, tag)
     rule_a, rule_b = prim.jvp
     total = None
     if a_active:

@@ -101,7 +101,9 @@ class Primitive:
     ``rule(dx, *xs, out=out, **params)``, whose contributions are added (zero tangents are
     skipped); ``jvp_all(dxs, *xs, out=out, **params)`` instead receives every tangent at
     once (``None`` for the tangent of a constant; ``_batch.fill_zeros`` makes them zeros),
-    which suits variadic operations such as ``concatenate``.
+    which suits variadic operations such as ``concatenate``. ``jvp_fused(dxs, *xs, out=out)``,
+    optional beside ``jvp``, is the sum of the rules' contributions when every argument has a
+    tangent, formed in fewer passes over memory; the forward engine's elementwise path uses it.
     Tangents carry a leading axis of directions: ``dx.shape == (k,) + x.shape``.
     """
 
@@ -120,6 +122,7 @@ class Primitive:
     examples: tuple[Example, ...]
     doc: str
     module: str = ""
+    jvp_fused: Rule | None = None
 
     @property
     def builtin(self) -> bool:
@@ -197,6 +200,7 @@ def defprimitive(
     jvp_all: Rule | None = None,
     vjp: Rule | Sequence[Rule] | None = None,
     vjp_all: Rule | None = None,
+    jvp_fused: Rule | None = None,
     numpy: Any = (),
     bind: Rule | None = None,
     nin: int | None = None,
@@ -237,6 +241,12 @@ def defprimitive(
     vjp_all : callable
         ``vjp_all(ct, *xs, out=out, **params)`` returning one cotangent per argument;
         required with ``jvp_all``.
+    jvp_fused : callable, optional
+        An optimisation beside ``jvp``: ``jvp_fused(dxs, *xs, out=out)`` returns the sum of
+        the rules' contributions when every argument has a tangent, in fewer passes over
+        memory (``multiply``'s forms ``dx * y + x * dy`` block by block in cache). The forward
+        engine uses it for elementwise primitives of two arguments; the test suite checks it
+        against the sum of the rules, bit for bit.
     numpy, bind, nin, elementwise, multiple_results, domain, examples, doc
         Dispatch and test metadata; ``elementwise=True`` broadcasts tangents of
         lower-rank operands against the output before the rules see them.
@@ -268,6 +278,11 @@ def defprimitive(
         raise RegistrationError(f"primitive {name!r} needs exactly one of jvp= and jvp_all=")
     if nin is None and rules is not None:
         nin = len(rules)
+    if jvp_fused is not None and (rules is None or not elementwise or nin != 2):
+        raise RegistrationError(
+            f"primitive {name!r}: jvp_fused= goes beside jvp= rules of an elementwise "
+            f"primitive of two arguments"
+        )
     if rules is not None and nin != len(rules):
         raise RegistrationError(
             f"primitive {name!r} takes {nin} differentiable arguments but has "
@@ -279,7 +294,7 @@ def defprimitive(
         name=name, impl=impl, jvp=rules, jvp_all=jvp_all, vjp=_as_rules(vjp), vjp_all=vjp_all,
         numpy=numpy, bind=bind,
         elementwise=elementwise, multiple_results=multiple_results, nin=nin, domain=domain,
-        examples=tuple(examples), doc=doc, module=_caller_module(),
+        examples=tuple(examples), doc=doc, module=_caller_module(), jvp_fused=jvp_fused,
     )
     REGISTRY[name] = prim
     for fn in numpy:

@@ -203,6 +203,10 @@ def test_registration_errors():
     with pytest.raises(RegistrationError, match="needs vjp_all="):
         dualad.defprimitive("user_all_forward_only", impl=np.add,
                             jvp_all=lambda dxs, x, y, *, out: dxs[0])
+    with pytest.raises(RegistrationError, match="jvp_fused= goes beside jvp= rules"):
+        dualad.defprimitive("user_fused_unary", impl=np.sin, jvp=lambda dx, x, *, out: dx,
+                            vjp=lambda ct, x, *, out: ct, elementwise=True,
+                            jvp_fused=lambda dxs, x, *, out: dxs[0])
     assert not any(name in dualad.REGISTRY for name in (
         "user_no_rule", "user_cos_again", "user_arity", "user_forward_only",
-        "user_vjp_arity", "user_vjp_none", "user_all_forward_only"))
+        "user_vjp_arity", "user_vjp_none", "user_all_forward_only", "user_fused_unary"))
