@@ -91,6 +91,7 @@ FUSED = [entry for _, entry in sorted(dualad.REGISTRY.items())
     ((2**16,), (2**16,), 1),  # large: block by block
     ((2**16 + 5,), (2**16 + 5,), 3),  # a last, shorter block, several directions
     ((300, 256), (300, 256), 1),
+    ((1000,), (1000,), 70),  # short rows, many directions (a jacfwd chunk): blocks of rows
     ((2**16,), (), 2),
 ])
 def test_fused_jvp_equals_the_sum_of_its_rules(entry, x_shape, y_shape, k):

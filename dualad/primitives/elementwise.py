@@ -75,7 +75,7 @@ add = _ufunc(np.add, (lambda dx, x, y, *, out: dx, lambda dy, x, y, *, out: dy),
 subtract = _ufunc(np.subtract, (lambda dx, x, y, *, out: dx, lambda dy, x, y, *, out: -dy),
                   "x - y; d/dx = 1, d/dy = -1")
 _BLOCK = 1 << 14  # values: 128 KiB of float64, so that a block of each operand stays in cache
-_FUSE_FROM = 1 << 16  # values per direction; below, the loop costs more than it saves
+_FUSE_FROM = 1 << 16  # values in a tangent; below, the loop costs more than it saves
 
 
 def _product_jvp(dxs: tuple, x: Any, y: Any, *, out: Any) -> Any:
@@ -83,26 +83,36 @@ def _product_jvp(dxs: tuple, x: Any, y: Any, *, out: Any) -> Any:
 
     For large plain arrays of one shape the sum is formed block by block, ``x * dy`` in a
     scratch block that stays in cache: one new array instead of three (8 MiB each at 2**20
-    values, with their page faults). It takes 9% off the ``jvp`` of the benchmarks'
-    elementwise chain, and gives the same bits as the two rules added.
+    values, with their page faults). It takes 7% off the ``jvp`` of the benchmarks'
+    elementwise chain at 2**20 and 6-9% off its ``jacfwd`` at n = 1024, and gives the same
+    bits as the two rules added.
     """
     dx, dy = dxs
     arrays = (dx, dy, x, y)
     if not (all(a.__class__ is np.ndarray and a.flags.c_contiguous for a in arrays)
-            and x.size >= _FUSE_FROM and x.shape == y.shape == dx.shape[1:] == dy.shape[1:]
+            and dx.size >= _FUSE_FROM and x.shape == y.shape == dx.shape[1:] == dy.shape[1:]
             and x.dtype == y.dtype == dx.dtype == dy.dtype):
         return dx * y + x * dy
     k, n = dx.shape[0], x.size
     total = np.empty(dx.shape, dx.dtype)
-    rows, dxs_flat, dys_flat = total.reshape(k, n), dx.reshape(k, n), dy.reshape(k, n)
+    rows, dx_rows, dy_rows = total.reshape(k, n), dx.reshape(k, n), dy.reshape(k, n)
     x_flat, y_flat = x.reshape(n), y.reshape(n)
     scratch = np.empty(_BLOCK, dx.dtype)
-    for i in range(k):
+    if n < _BLOCK:  # short rows (a jacfwd chunk): blocks of whole rows
+        step = _BLOCK // n
+        for start in range(0, k, step):
+            block = rows[start:start + step]
+            part = scratch[: block.size].reshape(block.shape)
+            np.multiply(dx_rows[start:start + step], y_flat, out=block)
+            np.multiply(x_flat, dy_rows[start:start + step], out=part)
+            block += part
+        return total
+    for i in range(k):  # long rows: blocks along each
         for start in range(0, n, _BLOCK):
             stop = min(start + _BLOCK, n)
             block, part = rows[i, start:stop], scratch[: stop - start]
-            np.multiply(dxs_flat[i, start:stop], y_flat[start:stop], out=block)
-            np.multiply(x_flat[start:stop], dys_flat[i, start:stop], out=part)
+            np.multiply(dx_rows[i, start:stop], y_flat[start:stop], out=block)
+            np.multiply(x_flat[start:stop], dy_rows[i, start:stop], out=part)
             block += part
     return total
 
