@@ -278,10 +278,11 @@ def defprimitive(
         raise RegistrationError(f"primitive {name!r} needs exactly one of jvp= and jvp_all=")
     if nin is None and rules is not None:
         nin = len(rules)
-    if jvp_fused is not None and (rules is None or not elementwise or nin != 2):
+    if jvp_fused is not None and (rules is None or not elementwise or nin != 2
+                                  or None in rules):
         raise RegistrationError(
             f"primitive {name!r}: jvp_fused= goes beside jvp= rules of an elementwise "
-            f"primitive of two arguments"
+            f"primitive of two differentiable arguments"
         )
     if rules is not None and nin != len(rules):
         raise RegistrationError(

@@ -207,6 +207,12 @@ def test_registration_errors():
         dualad.defprimitive("user_fused_unary", impl=np.sin, jvp=lambda dx, x, *, out: dx,
                             vjp=lambda ct, x, *, out: ct, elementwise=True,
                             jvp_fused=lambda dxs, x, *, out: dxs[0])
+    with pytest.raises(RegistrationError, match="two differentiable arguments"):
+        dualad.defprimitive("user_fused_half", impl=np.copysign, elementwise=True,
+                            jvp=(lambda dx, x, y, *, out: dx, None),
+                            vjp=(lambda ct, x, y, *, out: ct, None),
+                            jvp_fused=lambda dxs, x, y, *, out: dxs[0])
     assert not any(name in dualad.REGISTRY for name in (
         "user_no_rule", "user_cos_again", "user_arity", "user_forward_only",
-        "user_vjp_arity", "user_vjp_none", "user_all_forward_only", "user_fused_unary"))
+        "user_vjp_arity", "user_vjp_none", "user_all_forward_only", "user_fused_unary",
+        "user_fused_half"))

@@ -74,6 +74,7 @@ add = _ufunc(np.add, (lambda dx, x, y, *, out: dx, lambda dy, x, y, *, out: dy),
              "x + y; d/dx = 1, d/dy = 1")
 subtract = _ufunc(np.subtract, (lambda dx, x, y, *, out: dx, lambda dy, x, y, *, out: -dy),
                   "x - y; d/dx = 1, d/dy = -1")
+
 _BLOCK = 1 << 14  # values: 128 KiB of float64, so that a block of each operand stays in cache
 _FUSE_FROM = 1 << 16  # values in a tangent; below, the loop costs more than it saves
 
