@@ -6,19 +6,27 @@ A traced array (a forward-mode :class:`~dualad.forward.Dual`, a reverse-mode
 the registry. Operators, indexing, the usual ndarray methods and the conversions that would
 drop a derivative (and therefore raise) are written here once; each engine subclasses
 :class:`TracedArray` and supplies how a primitive is applied at its level
-(``_dualad_apply``), its hot path for elementwise ufuncs (``_elementwise``), fast basic
-indexing and the in-place update of a handle (``_assign``).
+(``_dualad_apply``), its hot path for elementwise ufuncs (``_elementwise``) and fast basic
+indexing.
+
+A traced array is a *handle* on values that are never written to. In-place operators
+(``x += y``) give the handle new contents, so every name that refers to it sees the update,
+as with NumPy; a copy (``x.copy()``, ``np.copy``, ``copy.deepcopy``) is a new handle. Where
+NumPy would return a view (basic slices, ``reshape``, ``.T``, ...), the handles are linked in
+a *family*: an in-place update of one of them while another is alive raises, because NumPy
+would change both and dualad cannot.
 """
 
 from __future__ import annotations
 
 import numbers
+import weakref
 from typing import Any
 
 import numpy as np
 
 from . import registry
-from .errors import ConversionError, UnsupportedPrimitiveError
+from .errors import ConversionError, InvalidInputError, UnsupportedPrimitiveError
 from .registry import NONDIFF, NUMPY_TABLE, Composite, Primitive, apply, strip, unsupported
 
 # ufunc methods other than __call__ that have a meaning for dual arrays, as NumPy functions
@@ -37,12 +45,14 @@ _UFUNC_METHODS: dict[tuple[Any, str], tuple[Any, Any]] = {
 class TracedArray:
     """Base of arrays that carry a derivative: NumPy protocols, operators and methods.
 
-    Subclasses define ``primal`` and ``tag`` (slots), ``_dualad_apply``, ``_elementwise``,
-    ``_fast_types`` (the argument types their hot path handles) and may refine
-    ``_index_basic`` and ``_assign``.
+    Subclasses define ``primal`` and ``tag`` (slots, listed with the rest of their contents
+    in ``_contents``), a ``_family`` and a ``__weakref__`` slot, ``_dualad_apply``,
+    ``_elementwise``, ``_fast_types`` (the argument types their hot path handles) and may
+    refine ``_index_basic``.
     """
 
     __slots__ = ()
+    _contents: tuple[str, ...] = ()
     __array_priority__ = 1000
     __hash__ = None  # type: ignore[assignment]  # like ndarray: mutable-looking, unhashable
     _fast_types: frozenset = frozenset()
@@ -57,10 +67,21 @@ class TracedArray:
         return _getitem(self, key=key)
 
     def _assign(self, result: Any) -> None:
-        """Take the contents of ``result`` (an array of the same kind): in-place operators."""
-        for name in self.__slots__:
-            if name != "_view":
-                setattr(self, name, getattr(result, name))
+        """Take the contents of ``result`` (an array of the same kind): in-place operators.
+
+        The handle leaves its family of views: its new values are its own.
+        """
+        for name in self._contents:
+            setattr(self, name, getattr(result, name))
+        self._family = None
+
+    def _handle(self) -> Any:
+        """A new handle on the same values and derivative (what a copy is, for values that
+        are never written to)."""
+        twin = object.__new__(type(self))
+        for name in self._contents:
+            setattr(twin, name, getattr(self, name))
+        return twin
 
     # -- NumPy protocols ----------------------------------------------------------------
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
@@ -70,8 +91,12 @@ class TracedArray:
             kind = type(x)
             if kind is np.ndarray:
                 collect = collect or x.dtype.hasobject
-            elif kind not in fast_types and not _known(x):
-                return NotImplemented
+                if x.dtype.kind == "c":
+                    raise constant_error(x, ufunc)
+            elif kind not in fast_types:
+                if not _known(x):
+                    return NotImplemented
+                check_constant(x, ufunc)
         if collect:
             inputs = tuple(map(_collect_objects, inputs))
         if kwargs:
@@ -138,6 +163,11 @@ class TracedArray:
         """The real part: the array itself (dualad is real-valued)."""
         return self
 
+    @property
+    def imag(self) -> np.ndarray:
+        """The imaginary part of a real array: zeros, without a derivative (like NumPy's)."""
+        return np.zeros(self.shape, dtype=self.dtype)
+
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of unsized object")
@@ -193,16 +223,8 @@ class TracedArray:
     def __getitem__(self, key: Any) -> Any:
         kind = type(key)
         if kind is int or kind is slice:
-            part = self._index_basic(key)
-            basic = True
-        else:
-            key = as_key(key)
-            part = _getitem(self, key=key)
-            basic = is_basic(key)
-        if basic and type(part) is type(self) and part.ndim:
-            # NumPy would return a view: in-place operators on it would not reach self
-            part._view = True
-        return part
+            return self._index_basic(key)
+        return _getitem(self, key=as_key(key))
 
     def reshape(self, *shape: Any, order: str = "C") -> Any:
         """Like ``ndarray.reshape``."""
@@ -218,15 +240,29 @@ class TracedArray:
 
     def flatten(self, order: str = "C") -> Any:
         """A flat copy, like ``ndarray.flatten``."""
-        return np.ravel(self, order=order)
+        return np.ravel(self, order=order).copy()
 
     def ravel(self, order: str = "C") -> Any:
         """Like ``ndarray.ravel``."""
         return np.ravel(self, order=order)
 
     def copy(self, order: str = "C") -> Any:
-        """A copy (dual arrays are immutable, so this is the array itself)."""
-        return self
+        """A copy, like ``ndarray.copy``: in-place operators on either leave the other as it
+        was. The derivative is the identity's."""
+        return self._handle()
+
+    def __copy__(self) -> Any:
+        return self._handle()
+
+    def __deepcopy__(self, memo: dict) -> Any:
+        return self._handle()
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        raise ConversionError(
+            f"pickling a {type(self).__name__} would drop its derivative (and, in reverse "
+            f"mode, its place on the tape). Pickle dualad.primal(x), the values only, or "
+            f"copy it with x.copy() / copy.deepcopy(x), which keep the derivative."
+        )
 
     def squeeze(self, axis: Any = None) -> Any:
         """Like ``ndarray.squeeze``."""
@@ -284,6 +320,22 @@ class TracedArray:
             "d.sort() sorts in place, which dual arrays do not support: write d = np.sort(d)"
         )
 
+    def partition(self, *args: Any, **kwargs: Any) -> None:
+        """Refused: in-place partition; write ``d = np.partition(d, kth)``."""
+        raise _inplace_method_error("d.partition(kth)", "d = np.partition(d, kth)")
+
+    def fill(self, value: Any) -> None:
+        """Refused: in-place fill; write ``d = np.full_like(d, value)``."""
+        raise _inplace_method_error("d.fill(value)", "d = np.full_like(d, value)")
+
+    def put(self, *args: Any, **kwargs: Any) -> None:
+        """Refused: in-place put; write ``d = np.where(mask, values, d)``."""
+        raise _inplace_method_error("d.put(indices, values)", "d = np.where(mask, values, d)")
+
+    def resize(self, *args: Any, **kwargs: Any) -> None:
+        """Refused: in-place resize; write ``d = np.resize``-free code (np.pad, slicing)."""
+        raise _inplace_method_error("d.resize(shape)", "d = np.pad(d, ...) or d = d[:n]")
+
     def nonzero(self) -> tuple[np.ndarray, ...]:
         """Like ``ndarray.nonzero``: plain index arrays."""
         return np.nonzero(self)
@@ -339,20 +391,30 @@ for _dunder, _ufunc in {"neg": np.negative, "pos": np.positive, "abs": np.absolu
     setattr(TracedArray, f"__{_dunder}__", _unary(_ufunc))
 
 
-def _inplace(ufunc: Any) -> Any:
+_INPLACE_SYMBOLS = {
+    "add": "+", "sub": "-", "mul": "*", "truediv": "/", "floordiv": "//", "mod": "%",
+    "pow": "**", "matmul": "@",
+}
+
+
+def _inplace(ufunc: Any, symbol: str) -> Any:
     def op(self: TracedArray, other: Any) -> Any:
-        # NumPy updates the array every name refers to (y = x; y += 1 changes x). A dual
+        # NumPy updates the array every name refers to (y = x; y += 1 changes x). A traced
         # array's buffers may be shared with its inputs, so instead the handle takes the
         # result's contents: every alias sees the update, no buffer is overwritten.
-        if getattr(self, "_view", False):
-            raise UnsupportedPrimitiveError(
-                f"in-place {ufunc.__name__} on a slice of a dual array (v = d[i]; v += ...) "
-                f"would not update d as NumPy does. Write v = v + ... for a new array, or "
-                f"rebuild d with np.where / np.concatenate."
-            )
+        scalar = self.ndim == 0  # like NumPy's scalars (x[0], np.sum(x)): x += 1 rebinds x
+        if not scalar:
+            check_not_shared(self, f"{symbol}=")
         result = _call_ufunc(ufunc, (self, _collect_objects(other)), {}, self._elementwise)
-        if type(result) is not type(self):
+        if scalar:
             return result
+        if type(result) is not type(self):
+            why = "is traced by another transform" if registry.is_traced(result) \
+                else "has no derivative"
+            raise UnsupportedPrimitiveError(
+                f"x {symbol}= y on a traced array: the result {why}, so it cannot update x "
+                f"in place for every name that refers to x. Write x = x {symbol} y."
+            )
         self._assign(result)
         return self
     return op
@@ -362,7 +424,116 @@ for _dunder, _ufunc in {
     "add": np.add, "sub": np.subtract, "mul": np.multiply, "truediv": np.true_divide,
     "floordiv": np.floor_divide, "mod": np.remainder, "pow": np.power, "matmul": np.matmul,
 }.items():
-    setattr(TracedArray, f"__i{_dunder}__", _inplace(_ufunc))
+    setattr(TracedArray, f"__i{_dunder}__", _inplace(_ufunc, _INPLACE_SYMBOLS[_dunder]))
+
+
+# --------------------------------------------------------------------------- views
+
+_FAMILY_PRUNE = 32
+
+
+def link_view(view: TracedArray, base: TracedArray) -> None:
+    """Record that ``view`` shows ``base``'s values as the NumPy view it mirrors would.
+
+    Both join one *family* (a list of weak references shared by its members), created with
+    ``base`` as its first member; dead members are pruned as the family grows.
+    """
+    family = getattr(base, "_family", None)
+    if family is None:
+        family = base._family = [weakref.ref(base)]
+    elif len(family) >= _FAMILY_PRUNE:
+        family[:] = [ref for ref in family if ref() is not None]
+    family.append(weakref.ref(view))
+    view._family = family
+
+
+def link_if_view(result: Any, inputs: Any, tag: int) -> None:
+    """Link ``result`` to the traced input (at level ``tag``) whose values it shares, if any:
+    the engines call this for every primitive that may return a NumPy view."""
+    if not isinstance(result, TracedArray):
+        return
+    out = strip(result)
+    if out.__class__ is not np.ndarray or not out.ndim:  # 0-d values act as scalars
+        return
+    base = out.base
+    for x in inputs:
+        if isinstance(x, TracedArray) and x.tag == tag:
+            data = strip(x)
+            if out is data or (base is not None and np.may_share_memory(out, data)):
+                link_view(result, x)
+                return
+
+
+def check_not_shared(x: TracedArray, operation: str) -> None:
+    """Raise if an in-place ``operation`` on ``x`` would, in NumPy, also change another live
+    array (a view of ``x``, or the array ``x`` is a view of)."""
+    family = getattr(x, "_family", None)
+    if family is None:
+        return
+    for ref in family:
+        other = ref()
+        if other is not None and other is not x:
+            if family[0]() is x:
+                role = "has a view that is still in use (v = x[1:], x.T, x.reshape(...), ...)"
+            else:
+                role = ("is a view (a slice x[i] or x[1:], x.T, x.reshape(...), ...) of "
+                        "another traced array that is still in use")
+            raise UnsupportedPrimitiveError(
+                f"in-place {operation} on a traced array that {role}: NumPy would change "
+                f"both arrays, and dualad cannot share an update between them. Write "
+                f"x = x {operation[:-1]} ... for a new array, or take the view after the "
+                f"update."
+            )
+
+
+# --------------------------------------------------------------------------- constants
+
+
+def check_constant(x: Any, fn: Any) -> None:
+    """Raise for a constant that a traced value cannot meet: complex numbers (dualad is
+    real-valued) and ndarray subclasses whose own semantics dualad would drop."""
+    if isinstance(x, (complex, np.complexfloating)) or (
+            isinstance(x, np.ndarray) and (x.dtype.kind == "c"
+                                           or type(x) not in (np.ndarray, np.memmap))):
+        raise constant_error(x, fn)
+
+
+def constant_error(x: Any, fn: Any) -> Exception:
+    """The error for a constant ``check_constant`` refuses, naming the function."""
+    if isinstance(fn, Primitive):
+        name = registry.numpy_name(fn.numpy[0]) if fn.numpy else fn.name
+    else:
+        name = fn if isinstance(fn, str) else registry.numpy_name(fn)
+    if isinstance(x, np.ma.MaskedArray):
+        return InvalidInputError(masked_message(f"{name} of a traced value and a masked array"))
+    if isinstance(x, np.ndarray) and type(x) not in (np.ndarray, np.memmap):
+        return InvalidInputError(subclass_message(type(x), f"{name} of a traced value and a"))
+    return UnsupportedPrimitiveError(
+        f"{name} of a traced value and a complex number: dualad differentiates real-valued "
+        f"functions only, and real rules applied to complex values would give wrong "
+        f"derivatives. Write the complex arithmetic with real and imaginary parts as "
+        f"separate real arrays (|x + 1j| is np.hypot(x, 1.0))."
+    )
+
+
+def masked_message(what: str) -> str:
+    """Why a masked array is refused, and what to write instead."""
+    return (
+        f"{what}: masked arrays (np.ma) are not supported. dualad would compute with the "
+        f"masked entries too and return a derivative for them. Pass the data with the masked "
+        f"entries filled (m.filled(value)) and the mask separately, and leave the masked "
+        f"entries out with np.where(mask, ..., ...) or a boolean index."
+    )
+
+
+def subclass_message(cls: type, what: str) -> str:
+    """Why an ndarray subclass other than np.memmap is refused, and what to write."""
+    if issubclass(cls, np.matrix):
+        return (f"{what} np.matrix: its * is a matrix product, which dualad would not "
+                f"honour. Pass np.asarray(m) and write @ for matrix products.")
+    name = f"{cls.__module__}.{cls.__qualname__}"
+    return (f"{what} {name}, an ndarray subclass: dualad computes with plain arrays and "
+            f"would drop what the subclass adds. Pass np.asarray(value) (or its plain data).")
 
 
 def _divmod(self: TracedArray, other: Any) -> tuple[Any, Any]:
@@ -469,7 +640,17 @@ def call_function(func: Any, args: Any, kwargs: dict) -> Any:
     if entry is None:
         if func in NONDIFF:
             return func(*strip(tuple(args)), **{k: strip(v) for k, v in kwargs.items()})
+        if func in _WRITING_FUNCTIONS:
+            raise _inplace_method_error(f"{registry.numpy_name(func)}(a, ...)",
+                                        "a = np.where(mask, values, a)")
         raise unsupported(func)
+    for arg in (*args, *kwargs.values()):
+        if arg.__class__ in (list, tuple):
+            for item in arg:
+                if item.__class__ is not float and not isinstance(item, TracedArray):
+                    check_constant(item, func)
+        elif arg.__class__ is not float and not isinstance(arg, TracedArray):
+            check_constant(arg, func)
     if any(type(x) is np.ndarray and x.dtype.hasobject for x in args):
         args = tuple(map(_collect_objects, args))
     if isinstance(entry, Composite):
@@ -482,6 +663,19 @@ def call_function(func: Any, args: Any, kwargs: dict) -> Any:
             f"arguments of its documented signature only."
         ) from None
     return apply(entry, xs, params)
+
+
+_WRITING_FUNCTIONS = frozenset((np.copyto, np.put, np.place, np.putmask, np.fill_diagonal,
+                                np.put_along_axis))
+"""NumPy functions that write into their first argument."""
+
+
+def _inplace_method_error(call: str, instead: str) -> UnsupportedPrimitiveError:
+    return UnsupportedPrimitiveError(
+        f"{call} writes into an array in place, which traced arrays do not support (the "
+        f"other names for it and its views could not see the change). Build the new array "
+        f"instead: {instead}."
+    )
 
 
 def _out_error(fn: Any) -> UnsupportedPrimitiveError:
@@ -504,11 +698,18 @@ def _conversion_error(what: str) -> ConversionError:
 def primal(x: Any) -> Any:
     """The values of ``x`` without any derivative (through every nesting level).
 
+    The array is read-only when ``x`` is traced: dualad may still need those values (a
+    pullback reads them), so write ``dualad.primal(x).copy()`` to change them.
+
     >>> import numpy as np, dualad
     >>> dualad.primal(dualad.Dual(np.array([1.0, 2.0]), np.ones((1, 2))))
     array([1., 2.])
     """
-    return strip(x)
+    values = strip(x)
+    if values is not x and isinstance(values, np.ndarray) and values.flags.writeable:
+        values = values.view()
+        values.flags.writeable = False
+    return values
 
 
 def not_differentiable(prim: Primitive, i: int) -> UnsupportedPrimitiveError:
@@ -522,5 +723,5 @@ def not_differentiable(prim: Primitive, i: int) -> UnsupportedPrimitiveError:
 # The primitives behind indexing and astype live with their families; imported last
 # because the families only need the registry.
 from .primitives.elementwise import astype as _astype  # noqa: E402
-from .primitives.indexing import as_key, is_basic  # noqa: E402
+from .primitives.indexing import as_key  # noqa: E402
 from .primitives.indexing import getitem as _getitem  # noqa: E402

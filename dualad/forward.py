@@ -14,8 +14,19 @@ import numpy as np
 
 from . import registry
 from ._batch import pad_tangent
-from ._traced import _NO_PARAMS, TracedArray, not_differentiable, primal, stack_objects
-from .errors import ShapeMismatchError
+from ._rule_checks import check_rule_result, check_rule_results, complex_result_error
+from ._traced import (
+    _NO_PARAMS,
+    TracedArray,
+    check_constant,
+    constant_error,
+    link_if_view,
+    link_view,
+    not_differentiable,
+    primal,
+    stack_objects,
+)
+from .errors import ShapeMismatchError, UnsupportedPrimitiveError
 from .registry import Primitive, apply, strip
 
 
@@ -44,11 +55,17 @@ class Dual(TracedArray):
     (array([1.683, 1.819]), array([[ 1.081, -0.832]]))
     """
 
-    __slots__ = ("primal", "tangent", "tag", "_view")
+    __slots__ = ("primal", "tangent", "tag", "_family", "__weakref__")
+    _contents = ("primal", "tangent", "tag")
 
     def __init__(self, primal: Any, tangent: Any, tag: int | None = None) -> None:
         primal = primal if registry.is_traced(primal) else np.asarray(primal)
         tangent = tangent if registry.is_traced(tangent) else np.asarray(tangent)
+        if primal.dtype.kind == "c" or tangent.dtype.kind == "c":
+            raise UnsupportedPrimitiveError(
+                "a Dual of complex values: dualad differentiates real-valued functions only. "
+                "Use separate real arrays for the real and imaginary parts."
+            )
         if np.ndim(tangent) != np.ndim(primal) + 1 or np.shape(tangent)[1:] != np.shape(primal):
             raise ShapeMismatchError(
                 f"a Dual's tangent must have shape (k,) + primal.shape = (k,) + "
@@ -71,26 +88,31 @@ class Dual(TracedArray):
     @staticmethod
     def _dualad_apply(prim: Primitive, xs: Any, params: dict[str, Any], tag: int) -> Any:
         """Apply ``prim`` at level ``tag``: values of other levels are constants here."""
-        primals = [x.primal if type(x) is Dual and x.tag == tag else x for x in xs]
+        primals = []
+        tangents = []
+        k = 0
+        for x in xs:
+            if type(x) is Dual and x.tag == tag:
+                primals.append(x.primal)
+                tangents.append(x.tangent)
+                k = x.tangent.shape[0]
+            else:
+                primals.append(x)
+                tangents.append(None)
         out = prim.impl(*primals, **params)
-        if prim.jvp is not None and not prim.multiple_results:
-            return _apply_rules(prim, xs, primals, out, params, tag)
-        tangents = [x.tangent if type(x) is Dual and x.tag == tag else None for x in xs]
-        k = next(t.shape[0] for t in tangents if t is not None)
-        if prim.jvp_all is not None:
-            tangent = prim.jvp_all(tuple(tangents), *primals, out=out, **params)
-        else:
-            tangent = _sum_rules(prim, primals, tangents, out, params)
-        if not prim.multiple_results:
-            return _wrap(out, tangent, tag, k)
-        results = [_wrap(o, t, tag, k) for o, t in zip(out, tangent)]
-        if hasattr(out, "_fields"):  # keep NumPy's named results (eigh, slogdet, svd)
-            return type(out)(*results)
-        return tuple(results) if isinstance(out, tuple) else results
+        result = package(prim, out, tangent_of(prim, primals, tangents, out, params), tag, k)
+        if not prim.elementwise:  # NumPy may have returned a view of an input
+            for part in (result if prim.multiple_results else (result,)):
+                link_if_view(part, xs, tag)
+        return result
 
     def _index_basic(self, key: Any) -> Dual:
-        # an int or slice indexes the tangent behind its direction axis directly
-        return Dual._make(self.primal[key], self.tangent[:, key], self.tag)
+        # an int or slice indexes the tangent behind its direction axis directly; NumPy
+        # returns a view
+        part = Dual._make(self.primal[key], self.tangent[:, key], self.tag)
+        if part.primal.ndim:
+            link_view(part, self)
+        return part
 
     def __repr__(self) -> str:
         primal = np.array2string(np.asarray(strip(self)), separator=", ", threshold=20)
@@ -106,78 +128,129 @@ class Dual(TracedArray):
 # --------------------------------------------------------------------------- engine helpers
 
 
-def _apply_rules(prim: Primitive, xs: Any, primals: list, out: Any, params: dict,
-                 tag: int) -> Any:
-    """The hot path: per-argument rules, one result. Contributions of nonzero tangents add."""
-    out_ndim = getattr(out, "ndim", 0) if prim.elementwise else -1
+def tangent_of(prim: Primitive, primals: Any, tangents: Any, out: Any, params: dict) -> Any:
+    """The tangent of ``out = prim(*primals, **params)`` from the inputs' ``tangents``.
+
+    ``tangents`` holds one ``(k,) + shape`` array per argument, ``None`` for a constant; the
+    result is the sum of the rules' contributions (a tuple of them, ``None`` where a result
+    gets none, for several results), not yet fitted to ``out``: see :func:`fit_tangent`.
+    This is the one place where per-argument JVP rules are summed; the elementwise hot paths
+    below are its specialisations for one and two arguments.
+    """
+    if prim.jvp_all is not None:
+        total = prim.jvp_all(tuple(tangents), *primals, out=out, **params)
+        if prim.checked and prim.multiple_results:
+            check_rule_results(prim, "jvp", total, len(out))
+        elif total is None and prim.checked:
+            k = next(t.shape[0] for t in tangents if t is not None)
+            check_rule_result(prim, "jvp", None, total, (k, *np.shape(out)))
+        return total
+    out_ndim = (getattr(out[0] if prim.multiple_results else out, "ndim", 0)
+                if prim.elementwise else -1)
     rules = prim.jvp
     total = None
-    k = 0
-    for i, x in enumerate(xs):
-        if type(x) is not Dual or x.tag != tag:
+    for i, dx in enumerate(tangents):
+        if dx is None:
             continue
-        dx = x.tangent
-        k = dx.shape[0]
         rule = rules[i]
         if rule is None:
             raise not_differentiable(prim, i)
         if dx.ndim <= out_ndim:
             dx = pad_tangent(dx, out_ndim)
         part = rule(dx, *primals, out=out, **params)
-        total = part if total is None else total + part
-    return _wrap(out, total, tag, k)
+        if part is None and prim.checked and not prim.multiple_results:
+            check_rule_result(prim, "jvp", i, part, (dx.shape[0], *np.shape(out)))
+        if prim.multiple_results:
+            if prim.checked:
+                check_rule_results(prim, "jvp", part, len(out))
+            total = part if total is None else tuple(
+                a if b is None else b if a is None else a + b for a, b in zip(total, part))
+        else:
+            total = part if total is None else total + part
+    return total
+
+
+def fit_tangent(prim: Primitive, out: Any, tangent: Any, k: int) -> Any:
+    """``tangent`` as ``(k,) + out.shape`` in ``out``'s dtype, or None when ``out`` carries no
+    derivative (an integer or boolean result). A user's rule must return exactly that shape;
+    dualad's own may return one that broadcasts to it."""
+    shape = getattr(out, "shape", None)
+    if shape is None:  # a Python number from a user's impl
+        out = np.asarray(out)
+        shape = out.shape
+    kind = out.dtype.kind
+    if kind != "f":
+        if kind == "c":
+            raise complex_result_error(prim)
+        return None  # integer or boolean results carry no derivative
+    if prim.checked:
+        check_rule_result(prim, "jvp", None, tangent, (k, *shape),
+                          broadcast="up" if prim.elementwise else None)
+    if tangent.shape != (k, *shape):
+        tangent = np.broadcast_to(tangent, (k, *shape))
+    if tangent.dtype is not out.dtype and tangent.dtype != out.dtype \
+            and not registry.is_traced(tangent):
+        tangent = tangent.astype(out.dtype, copy=False)
+    return tangent
+
+
+def package(prim: Primitive, out: Any, tangent: Any, tag: int, k: int) -> Any:
+    """A primitive's output(s) as Duals at level ``tag`` (plain where no derivative)."""
+    if not prim.multiple_results:
+        return _wrap(prim, out, tangent, tag, k)
+    if tangent is None:
+        tangent = (None,) * len(out)
+    results = [_wrap(prim, o, t, tag, k) for o, t in zip(out, tangent)]
+    if hasattr(out, "_fields"):  # keep NumPy's named results (eigh, slogdet, svd)
+        return type(out)(*results)
+    return tuple(results) if isinstance(out, tuple) else results
+
+
+def _wrap(prim: Primitive, out: Any, tangent: Any, tag: int, k: int) -> Any:
+    """One output as a Dual, or plain when it has no tangent."""
+    if tangent is None:
+        if getattr(out, "dtype", None) is not None and out.dtype.kind == "c":
+            raise complex_result_error(prim)
+        return out
+    tangent = fit_tangent(prim, out, tangent, k)
+    if tangent is None:
+        return out
+    return Dual._make(out if getattr(out, "shape", None) is not None else np.asarray(out),
+                      tangent, tag)
 
 
 def _elementwise(prim: Primitive, xs: tuple) -> Any:
-    """The hot path of ufuncs and operators: ``registry.apply`` and ``_apply_rules`` fused.
+    """The hot path of ufuncs and operators: ``registry.apply`` and ``tangent_of`` fused.
 
     Falls back to ``registry.apply`` when a traced value of another kind (reverse mode)
     takes part, so that the highest level still does the work.
     """
     tag = -1
     for x in xs:
-        if type(x) is Dual:
+        kind = x.__class__
+        if kind is Dual:
             if x.tag > tag:
                 tag = x.tag
-        elif type(x) not in _FAST_TYPES and registry.is_traced(x):
-            return apply(prim, xs, _NO_PARAMS)
+        elif kind is np.ndarray:
+            if x.dtype.kind == "c":
+                raise constant_error(x, prim)
+        elif kind not in _FAST_TYPES:
+            if registry.is_traced(x):
+                return apply(prim, xs, _NO_PARAMS)
+            check_constant(x, prim)
     if tag < 0:
         return prim.impl(*xs)
     if len(xs) == 1:  # unary ufuncs: no bookkeeping at all
         x = xs[0]
         primal = x.primal
         out = prim.impl(primal)
-        rule = prim.jvp[0]
-        tangent = rule(x.tangent, primal, out=out)
-        if tangent.shape[1:] != out.shape or tangent.dtype is not out.dtype:
-            return _wrap(out, tangent, tag, x.tangent.shape[0])
+        tangent = prim.jvp[0](x.tangent, primal, out=out)
+        if prim.checked or tangent.shape[1:] != out.shape or tangent.dtype is not out.dtype:
+            return _wrap(prim, out, tangent, tag, x.tangent.shape[0])
         return Dual._make(out, tangent, tag)
     if len(xs) == 2:  # binary ufuncs and operators
         return _binary_rules(prim, xs[0], xs[1], tag)
-    active = []
-    primals = []
-    for i, x in enumerate(xs):
-        if type(x) is Dual and x.tag == tag:
-            active.append(i)
-            primals.append(x.primal)
-        else:
-            primals.append(x)
-    out = prim.impl(*primals)
-    out_ndim = out.ndim
-    rules = prim.jvp
-    total = None
-    for i in active:
-        dx = xs[i].tangent
-        rule = rules[i]
-        if rule is None:
-            raise not_differentiable(prim, i)
-        if dx.ndim <= out_ndim:
-            dx = pad_tangent(dx, out_ndim)
-        part = rule(dx, *primals, out=out)
-        total = part if total is None else total + part
-    if total.shape[1:] != out.shape or total.dtype is not out.dtype:
-        return _wrap(out, total, tag, xs[active[0]].tangent.shape[0])
-    return Dual._make(out, total, tag)
+    return Dual._dualad_apply(prim, xs, _NO_PARAMS, tag)
 
 
 def _binary_rules(prim: Primitive, a: Any, b: Any, tag: int) -> Any:
@@ -193,8 +266,8 @@ def _binary_rules(prim: Primitive, a: Any, b: Any, tag: int) -> Any:
         total = prim.jvp_fused((pad_tangent(da, out_ndim) if da.ndim <= out_ndim else da,
                                 pad_tangent(db, out_ndim) if db.ndim <= out_ndim else db),
                                pa, pb, out=out)
-        if total.shape[1:] != out.shape or total.dtype is not out.dtype:
-            return _wrap(out, total, tag, da.shape[0])
+        if prim.checked or total.shape[1:] != out.shape or total.dtype is not out.dtype:
+            return _wrap(prim, out, total, tag, da.shape[0])
         return Dual._make(out, total, tag)
     rule_a, rule_b = prim.jvp
     total = None
@@ -210,9 +283,16 @@ def _binary_rules(prim: Primitive, a: Any, b: Any, tag: int) -> Any:
         db = b.tangent
         k = db.shape[0]
         part = rule_b(pad_tangent(db, out_ndim) if db.ndim <= out_ndim else db, pa, pb, out=out)
-        total = part if total is None else _accumulate(total, part, a.tangent)
-    if total.shape[1:] != out.shape or total.dtype is not out.dtype:
-        return _wrap(out, total, tag, k)
+        if total is None:
+            total = part
+        elif prim.checked:
+            check_rule_result(prim, "jvp", 0, total, (k, *out.shape), broadcast="up")
+            check_rule_result(prim, "jvp", 1, part, (k, *out.shape), broadcast="up")
+            total = total + part
+        else:
+            total = _accumulate(total, part, a.tangent)
+    if prim.checked or total.shape[1:] != out.shape or total.dtype is not out.dtype:
+        return _wrap(prim, out, total, tag, k)
     return Dual._make(out, total, tag)
 
 
@@ -221,7 +301,8 @@ def _accumulate(total: Any, part: Any, alias: Any) -> Any:
 
     A rule may return its input tangent itself (``add``'s does), so ``total`` is only
     written to when it is not that tangent; a new array saves a large allocation (for 2**20
-    values: 8 MiB and about 2000 page faults).
+    values: 8 MiB and about 2000 page faults). Only dualad's own rules get here: a user's
+    rule might return an array it keeps.
     """
     if (total.__class__ is np.ndarray and part.__class__ is np.ndarray
             and total is not alias and total.base is None and total.shape == part.shape
@@ -229,43 +310,6 @@ def _accumulate(total: Any, part: Any, alias: Any) -> Any:
         total += part
         return total
     return total + part
-
-
-def _sum_rules(prim: Primitive, primals: list, tangents: list, out: Any, params: dict) -> Any:
-    """Add up the per-argument JVP contributions (tuples of them for several results)."""
-    total = None
-    out_ndim = getattr(out[0], "ndim", 0) if prim.elementwise else -1
-    for i, rule in enumerate(prim.jvp):
-        dx = tangents[i]
-        if dx is None:
-            continue
-        if rule is None:
-            raise not_differentiable(prim, i)
-        if dx.ndim <= out_ndim:
-            dx = pad_tangent(dx, out_ndim)
-        part = rule(dx, *primals, out=out, **params)
-        total = part if total is None else tuple(
-            a if b is None else b if a is None else a + b for a, b in zip(total, part)
-        )
-    return total
-
-
-def _wrap(out: Any, tangent: Any, tag: int, k: int) -> Any:
-    """Package a primitive's output as a Dual, or return it plain when it has no tangent."""
-    if tangent is None:
-        return out
-    shape = getattr(out, "shape", None)
-    if shape is None:  # a Python number from a user's impl
-        out = np.asarray(out)
-        shape = out.shape
-    if tangent.shape != (k, *shape):
-        tangent = np.broadcast_to(tangent, (k, *shape))
-    if tangent.dtype is not out.dtype and tangent.dtype != out.dtype:
-        if out.dtype.kind not in "fc":
-            return out  # integer or boolean results carry no derivative
-        if not registry.is_traced(tangent):
-            tangent = tangent.astype(out.dtype, copy=False)
-    return Dual._make(out, tangent, tag)
 
 
 registry.register_traced_type(Dual)

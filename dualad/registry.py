@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import RegistrationError, UnsupportedPrimitiveError
+from .errors import PerturbationConfusionError, RegistrationError, UnsupportedPrimitiveError
 
 Rule = Callable[..., Any]
 
@@ -123,6 +123,9 @@ class Primitive:
     doc: str
     module: str = ""
     jvp_fused: Rule | None = None
+    checked: bool = True
+    """The engines check what the rules return (shape, dtype, structure): a user's primitive.
+    dualad's own rules are cross-checked against JAX by the test suite instead."""
 
     @property
     def builtin(self) -> bool:
@@ -291,11 +294,13 @@ def defprimitive(
         )
     _check_vjp(name, rules, _as_rules(vjp), vjp_all)
     _claim(name, numpy)
+    module = _caller_module()
     prim = Primitive(
         name=name, impl=impl, jvp=rules, jvp_all=jvp_all, vjp=_as_rules(vjp), vjp_all=vjp_all,
         numpy=numpy, bind=bind,
         elementwise=elementwise, multiple_results=multiple_results, nin=nin, domain=domain,
-        examples=tuple(examples), doc=doc, module=_caller_module(), jvp_fused=jvp_fused,
+        examples=tuple(examples), doc=doc, module=module, jvp_fused=jvp_fused,
+        checked=not module.startswith("dualad.primitives"),
     )
     REGISTRY[name] = prim
     for fn in numpy:
@@ -375,6 +380,11 @@ def defnondiff(*functions: Any, why: str) -> None:
 
 _traced_types: tuple[type, ...] = ()
 _tags = itertools.count(1)
+_running: dict[int, str] = {}
+"""Tags of the transform calls that are running now -> the transform's name."""
+_returned: dict[int, str] = {}
+"""The names of transforms that returned recently (a bounded memory, for error messages)."""
+_RETURNED_KEPT = 256
 
 
 def register_traced_type(cls: type) -> None:
@@ -390,8 +400,49 @@ def traced_types() -> tuple[type, ...]:
 
 
 def new_tag() -> int:
-    """A fresh tag, higher than every tag handed out before: one per transform call."""
-    return next(_tags)
+    """A fresh tag for a value made by hand (``Dual(x, v)``, ``Tape()``), higher than every
+    tag handed out before. Such a tag never expires; transforms use :func:`enter_transform`.
+
+    Tags of hand-made values are odd, those of transform calls even, so that an expired tag
+    is recognised without remembering every transform call.
+    """
+    return 2 * next(_tags) + 1
+
+
+def enter_transform(name: str) -> int:
+    """A fresh tag for one call of the transform ``name`` (``"dualad.grad"``), running until
+    :func:`leave_transform`. Values traced at that level and kept after it are *leaked*."""
+    tag = 2 * next(_tags)
+    _running[tag] = name
+    return tag
+
+
+def leave_transform(tag: int) -> None:
+    """The transform call with ``tag`` has returned: its traced values expire."""
+    _returned[tag] = _running.pop(tag)
+    if len(_returned) > _RETURNED_KEPT:
+        del _returned[next(iter(_returned))]
+
+
+def expired(tag: int) -> bool:
+    """True when ``tag`` belongs to a transform call that has already returned."""
+    return not tag & 1 and tag not in _running
+
+
+def transform_name(tag: int) -> str:
+    """The transform that issued ``tag`` (``"dualad.jvp"``), as far as it is remembered."""
+    return _running.get(tag) or _returned.get(tag) or "a dualad transform"
+
+
+def leaked_error(tag: int, where: str) -> PerturbationConfusionError:
+    """The error for a traced value used after the transform that made it returned."""
+    return PerturbationConfusionError(
+        f"{where} is a traced value of a {transform_name(tag)} call that has already "
+        f"returned (a leaked value, e.g. kept in a global variable, a list or an attribute "
+        f"inside the function and used afterwards). Its derivative belongs to that call. "
+        f"Return the value from the function instead (with has_aux=True if it is not the "
+        f"output), or keep dualad.primal(value) if you want the numbers only."
+    )
 
 
 def is_traced(x: Any) -> bool:

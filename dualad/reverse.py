@@ -9,6 +9,12 @@ order, calling each primitive's VJP rules, with cotangents that carry a leading 
 any length work; it does not modify the tape, so a pullback can run many times. Nothing
 global refers to a tape: it is freed with the last array or pullback that uses it.
 
+A tape holds the values at the time of use: its inputs and every plain array a node reads
+(a constant, an index array) are copied into read-only arrays when they are recorded, so a
+buffer the function reuses, or an argument the caller changes before calling the pullback,
+cannot change the derivative. When its transform returns, the tape is closed: a tape array
+kept beyond it (a leaked value) raises when used instead of growing the finished recording.
+
 Rules are written with NumPy calls, so when the recorded primals are themselves traced (a
 forward-mode ``Dual`` for ``hessian``, an outer tape for ``grad`` of ``grad``) the backward
 pass is differentiated in turn.
@@ -23,7 +29,16 @@ import numpy as np
 
 from . import registry
 from ._broadcast import fit_cotangent
-from ._traced import _NO_PARAMS, TracedArray, not_differentiable
+from ._rule_checks import check_rule_result, check_rule_results, complex_result_error
+from ._traced import (
+    _NO_PARAMS,
+    TracedArray,
+    check_constant,
+    constant_error,
+    link_if_view,
+    link_view,
+    not_differentiable,
+)
 from .errors import UnsupportedPrimitiveError
 from .registry import Primitive, apply, strip
 
@@ -64,21 +79,92 @@ class Tape:
     (['sin', 'multiply'], 3)
     """
 
-    __slots__ = ("tag", "nodes", "size", "__weakref__")
+    __slots__ = ("tag", "nodes", "size", "closed", "__weakref__")
 
     def __init__(self, tag: int | None = None) -> None:
         self.tag = registry.new_tag() if tag is None else tag
         self.nodes: list[Node] = []
         self.size = 0
+        self.closed = False
 
     def variable(self, primal: Any) -> TapeArray:
-        """A new input variable holding ``primal``."""
+        """A new input variable holding (a read-only copy of) ``primal``."""
         index = self.size
         self.size += 1
-        return TapeArray._make(primal, self.tag, self, index)
+        return TapeArray._make(frozen(primal), self.tag, self, index)
+
+    def record(self, prim: Primitive, primals: list, params: dict, out: Any,
+               parents: list) -> Any:
+        """Append a node for ``out = prim(*primals, **params)`` and return its output as a
+        tape array (or a tuple of them; plain arrays where an output has no derivative)."""
+        if self.closed:
+            raise registry.leaked_error(self.tag, "an operand of " + prim.name)
+        if not prim.multiple_results:
+            if getattr(out, "shape", None) is None:  # a Python number from a user's impl
+                out = np.asarray(out)
+            kind = out.dtype.kind
+            if kind != "f":
+                if kind == "c":
+                    raise complex_result_error(prim)
+                return out  # integer or boolean results carry no derivative
+            index = self.size
+            self.size = index + 1
+            self.nodes.append(Node(prim, primals, params, out, parents, index))
+            return TapeArray._make(out, self.tag, self, index)
+        results = []
+        outputs = []
+        for o in out:
+            kind = getattr(o, "dtype", np.dtype(float)).kind
+            if kind == "c":
+                raise complex_result_error(prim)
+            if kind != "f":
+                outputs.append(-1)
+                results.append(o)
+                continue
+            index = self.size
+            self.size = index + 1
+            outputs.append(index)
+            results.append(TapeArray._make(o, self.tag, self, index))
+        self.nodes.append(Node(prim, primals, params, out, parents, tuple(outputs)))
+        if hasattr(out, "_fields"):  # keep NumPy's named results (eigh, slogdet, svd)
+            return type(out)(*results)
+        return tuple(results) if isinstance(out, tuple) else results
+
+    def close(self) -> None:
+        """The transform has finished recording: any further operation raises."""
+        self.closed = True
 
     def __repr__(self) -> str:
         return f"<Tape tag={self.tag}: {self.size} variables, {len(self.nodes)} nodes>"
+
+
+def frozen(x: Any) -> Any:
+    """``x`` as a value that cannot change after it is recorded: a plain array is copied
+    into a read-only array the tape owns (arrays dualad made that way are kept as they
+    are); numbers and traced values are immutable already."""
+    if isinstance(x, np.ndarray) and (x.flags.writeable or x.base is not None):
+        x = x.copy()
+        x.flags.writeable = False
+    return x
+
+
+def _frozen_params(params: dict) -> dict:
+    """``params`` with every plain array in it (index arrays, masks) frozen."""
+    for value in params.values():
+        if isinstance(value, (np.ndarray, list, tuple)):
+            return {key: _frozen_item(value) for key, value in params.items()}
+    return params
+
+
+def _frozen_item(x: Any) -> Any:
+    if isinstance(x, np.ndarray):
+        return frozen(x)
+    if isinstance(x, (list, tuple)) and any(isinstance(i, (np.ndarray, list, tuple))
+                                           for i in x):
+        items = [_frozen_item(i) for i in x]
+        return items if isinstance(x, list) else type(x)(items) if type(x) is tuple \
+            else type(x)(*items)
+    return x
 
 
 class TapeArray(TracedArray):
@@ -95,7 +181,8 @@ class TapeArray(TracedArray):
     TapeArray(primal=5.0, variable=v2)
     """
 
-    __slots__ = ("primal", "tag", "tape", "index", "_view")
+    __slots__ = ("primal", "tag", "tape", "index", "_family", "__weakref__")
+    _contents = ("primal", "tag", "tape", "index")
 
     @classmethod
     def _make(cls, primal: Any, tag: int, tape: Tape, index: int) -> TapeArray:
@@ -118,7 +205,7 @@ class TapeArray(TracedArray):
                 primals.append(x.primal)
                 parents.append((i, x.index))
             else:
-                primals.append(x)
+                primals.append(frozen(x))
         if prim.vjp is None:
             if prim.vjp_all is None:
                 raise _no_vjp(prim)
@@ -127,20 +214,25 @@ class TapeArray(TracedArray):
             for i, _ in parents:
                 if rules[i] is None:
                     raise not_differentiable(prim, i)
+        params = _frozen_params(params)
         out = prim.impl(*primals, **params)
-        return _record(tape, prim, primals, params, out, parents)
+        result = tape.record(prim, primals, params, out, parents)
+        if not prim.elementwise:  # NumPy may have returned a view of an input
+            for part in (result if prim.multiple_results else (result,)):
+                link_if_view(part, xs, tag)
+        return result
 
     def _index_basic(self, key: Any) -> Any:
-        # an int or slice: record the getitem primitive without the dispatch
-        tape = self.tape
+        # an int or slice: record the getitem primitive without the dispatch; NumPy
+        # returns a view
         out = self.primal[key]
         if getattr(out, "shape", None) is None:
             return _getitem(self, key=key)
-        index = tape.size
-        tape.size = index + 1
-        params = {"key": key}
-        tape.nodes.append(Node(_getitem, [self.primal], params, out, [(0, self.index)], index))
-        return TapeArray._make(out, self.tag, tape, index)
+        part = self.tape.record(_getitem, [self.primal], {"key": key}, out,
+                                [(0, self.index)])
+        if out.ndim:
+            link_view(part, self)
+        return part
 
     # -- display ------------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -149,36 +241,6 @@ class TapeArray(TracedArray):
 
     def __str__(self) -> str:
         return f"TapeArray({strip(self)})"
-
-
-def _record(tape: Tape, prim: Primitive, primals: list, params: dict, out: Any,
-            parents: list) -> Any:
-    """Append a node for ``out = prim(*primals)`` and return its output(s) as tape arrays."""
-    tag = tape.tag
-    if not prim.multiple_results:
-        if getattr(out, "shape", None) is None:  # a Python number from a user's impl
-            out = np.asarray(out)
-        if out.dtype.kind not in "fc":  # integer or boolean results carry no derivative
-            return out
-        index = tape.size
-        tape.size = index + 1
-        tape.nodes.append(Node(prim, primals, params, out, parents, index))
-        return TapeArray._make(out, tag, tape, index)
-    results = []
-    outputs = []
-    for o in out:
-        if getattr(o, "dtype", np.dtype(float)).kind not in "fc":
-            outputs.append(-1)
-            results.append(o)
-            continue
-        index = tape.size
-        tape.size = index + 1
-        outputs.append(index)
-        results.append(TapeArray._make(o, tag, tape, index))
-    tape.nodes.append(Node(prim, primals, params, out, parents, tuple(outputs)))
-    if hasattr(out, "_fields"):  # keep NumPy's named results (eigh, slogdet, svd)
-        return type(out)(*results)
-    return tuple(results) if isinstance(out, tuple) else results
 
 
 def _no_vjp(prim: Primitive) -> UnsupportedPrimitiveError:
@@ -193,22 +255,23 @@ def _elementwise(prim: Primitive, xs: tuple) -> Any:
     """The hot path of ufuncs and operators on tape arrays."""
     tag = -1
     for x in xs:
-        if type(x) is TapeArray:
+        kind = x.__class__
+        if kind is TapeArray:
             if x.tag > tag:
                 tag = x.tag
-        elif type(x) not in _FAST_TYPES and registry.is_traced(x):
-            return apply(prim, xs, _NO_PARAMS)
+        elif kind is np.ndarray:
+            if x.dtype.kind == "c":
+                raise constant_error(x, prim)
+        elif kind not in _FAST_TYPES:
+            if registry.is_traced(x):
+                return apply(prim, xs, _NO_PARAMS)
+            check_constant(x, prim)
     if tag < 0:
         return prim.impl(*xs)
     if len(xs) == 1:  # unary ufuncs: no bookkeeping
         x = xs[0]
         primal = x.primal
-        out = prim.impl(primal)
-        tape = x.tape
-        index = tape.size
-        tape.size = index + 1
-        tape.nodes.append(Node(prim, [primal], _NO_PARAMS, out, [(0, x.index)], index))
-        return TapeArray._make(out, tag, tape, index)
+        return x.tape.record(prim, [primal], _NO_PARAMS, prim.impl(primal), [(0, x.index)])
     if len(xs) == 2:  # binary ufuncs and operators: x * y, x + 1
         a, b = xs
         if a.__class__ is TapeArray and a.tag == tag:
@@ -217,11 +280,11 @@ def _elementwise(prim: Primitive, xs: tuple) -> Any:
                 pb = b.primal
                 parents = [(0, a.index), (1, b.index)]
             else:
-                pb = b
+                pb = frozen(b)
                 parents = [(0, a.index)]
             tape = a.tape
         else:
-            pa = a
+            pa = frozen(a)
             pb = b.primal
             parents = [(1, b.index)]
             tape = b.tape
@@ -229,13 +292,7 @@ def _elementwise(prim: Primitive, xs: tuple) -> Any:
         for i, _ in parents:
             if rules[i] is None:
                 raise not_differentiable(prim, i)
-        out = prim.impl(pa, pb)
-        if out.__class__ is not np.ndarray and out.__class__ is not np.float64:
-            return _record(tape, prim, [pa, pb], _NO_PARAMS, out, parents)
-        index = tape.size
-        tape.size = index + 1
-        tape.nodes.append(Node(prim, [pa, pb], _NO_PARAMS, out, parents, index))
-        return TapeArray._make(out, tag, tape, index)
+        return tape.record(prim, [pa, pb], _NO_PARAMS, prim.impl(pa, pb), parents)
     return TapeArray._dualad_apply(prim, xs, _NO_PARAMS, tag)
 
 
@@ -290,12 +347,18 @@ def backward(tape: Tape, seeds: list[tuple[int, Any]], wanted: list[int], k: int
         rules = prim.vjp
         if rules is None:
             every = prim.vjp_all(g, *primals, out=out, **params)
+            if prim.checked:
+                check_rule_results(prim, "vjp", every, len(primals))
         for i, index in node.parents:
             ct = every[i] if rules is None else rules[i](g, *primals, out=out, **params)
             x = primals[i]
             shape = x.shape if x.__class__ is np.ndarray else _shape(x)
+            if prim.checked:
+                check_rule_result(prim, "vjp", i, ct, (k, *shape), broadcast="down")
             if ct.__class__ is not np.ndarray or ct.shape[1:] != shape or ct.shape[0] != k:
                 ct = fit_cotangent(ct, shape, k)
+            if ct.dtype != x.dtype and ct.__class__ is np.ndarray and x.dtype.kind == "f":
+                ct = ct.astype(x.dtype)  # float32 stays float32 whatever a rule computed in
             if observe is not None:
                 observe(node, i, index, ct)
             previous = cts[index]

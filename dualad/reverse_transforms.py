@@ -14,113 +14,12 @@ from typing import Any
 import numpy as np
 
 from . import registry
-from .errors import (
-    InvalidInputError,
-    NonScalarOutputError,
-    PerturbationConfusionError,
-    ShapeMismatchError,
-)
-from .forward import stack_objects
+from ._boundary import FLAT_LEAVES, argnums_tuple, as_input, chunks, finish, owned
+from ._recording import Recording, zeros
+from .errors import InvalidInputError, NonScalarOutputError, ShapeMismatchError
 from .reverse import Tape, TapeArray, backward
-from .transforms import (
-    _arg_paths,
-    _argnums,
-    _as_input,
-    _chunks,
-    _finish,
-    _split_aux,
-    _strip_level,
-    jacfwd,
-    jvp,
-)
+from .transforms import jacfwd, jvp
 from .tree import flatten, unflatten
-
-# --------------------------------------------------------------------------- recording
-
-
-class _Recording:
-    """``fun`` run once on a fresh tape: its inputs, outputs and the tape behind them."""
-
-    __slots__ = ("tape", "inputs", "in_tree", "out_tree", "out_primals", "out_indices", "aux")
-
-    def __init__(self, fun: Callable[..., Any], args: Sequence[Any], numbers: tuple[int, ...],
-                 tuple_argnums: bool, has_aux: bool) -> None:
-        chosen = tuple(args[i] for i in numbers)
-        leaves, self.in_tree = flatten(chosen if tuple_argnums else chosen[0])
-        paths = _arg_paths(chosen, numbers)
-        self.tape = tape = Tape()
-        self.inputs = [tape.variable(_as_input(x, where)) for x, where in zip(leaves, paths)]
-        traced = unflatten(self.in_tree, self.inputs)
-        call_args = list(args)
-        if tuple_argnums:
-            for i, value in zip(numbers, traced):
-                call_args[i] = value
-        else:
-            call_args[numbers[0]] = traced
-        self._read_outputs(fun(*call_args), has_aux)
-
-    @classmethod
-    def of_output(cls, tape: Tape, inputs: list, in_tree: Any, out: Any,
-                  has_aux: bool) -> _Recording:
-        """A recording of a function that has already run on ``inputs``."""
-        rec = object.__new__(cls)
-        rec.tape, rec.inputs, rec.in_tree = tape, inputs, in_tree
-        rec._read_outputs(out, has_aux)
-        return rec
-
-    def _read_outputs(self, out: Any, has_aux: bool) -> None:
-        tape = self.tape
-        self.aux = None
-        if has_aux:
-            out, aux = _split_aux(out)
-            self.aux = _strip_level(aux, tape.tag)
-        out_leaves, self.out_tree = flatten(out)
-        self.out_primals = []
-        self.out_indices = []
-        for i, leaf in enumerate(out_leaves):
-            value, index = _read(leaf, tape, f"output {i}")
-            self.out_primals.append(value)
-            self.out_indices.append(index)
-
-    def pull(self, seeds: list[Any], k: int) -> list[Any]:
-        """Cotangents ``(k,) + x.shape`` of every input for output cotangents ``seeds``
-        (one per output leaf, ``(k,) + out.shape``, or None)."""
-        pairs = [(index, seed) for index, seed in zip(self.out_indices, seeds)
-                 if index is not None and seed is not None]
-        wanted = [x.index for x in self.inputs]
-        cts = backward(self.tape, pairs, wanted, k) if pairs else [None] * len(wanted)
-        return [_zeros(x.primal, k) if ct is None else ct for ct, x in zip(cts, self.inputs)]
-
-
-def _read(leaf: Any, tape: Tape, where: str) -> tuple[Any, int | None]:
-    """An output leaf's primal and its variable on ``tape`` (None for a constant)."""
-    if isinstance(leaf, np.ndarray) and leaf.dtype == object:
-        leaf = stack_objects(leaf)
-    if type(leaf) is TapeArray and leaf.tag == tape.tag:
-        return leaf.primal, leaf.index
-    if registry.is_traced(leaf):
-        if leaf.tag > tape.tag:
-            raise PerturbationConfusionError(
-                f"{where} is a traced value of a transform that already returned (tag "
-                f"{leaf.tag}): a value leaked out of an inner transform, e.g. through a "
-                f"global variable. Return it from the inner transform instead."
-            )
-        return leaf, None
-    try:
-        value = np.asarray(leaf)
-    except Exception:  # noqa: BLE001 - report any unreadable output the same way
-        value = np.asarray(None)
-    if value.dtype.kind not in "biuf":
-        raise InvalidInputError(
-            f"{where} of the function is a {type(leaf).__name__}, not an array or number: "
-            f"only arrays can be differentiated"
-        )
-    return value, None
-
-
-def _zeros(x: Any, k: int) -> Any:
-    dtype = x.dtype if x.dtype.kind == "f" else np.float64
-    return np.zeros((k, *np.shape(x)), dtype=dtype)
 
 
 def _as_cotangent(ct: Any, out: Any, where: str) -> Any:
@@ -149,7 +48,7 @@ def _as_cotangent(ct: Any, out: Any, where: str) -> Any:
         )
     dtype = out.dtype if getattr(out, "dtype", None) is not None and out.dtype.kind == "f" \
         else np.float64
-    return ct.astype(dtype, copy=False)
+    return ct.astype(dtype)  # a copy: rules may return views of it, and results are the caller's
 
 
 # --------------------------------------------------------------------------- vjp
@@ -165,7 +64,7 @@ class Pullback:
 
     __slots__ = ("_recording", "_n_args")
 
-    def __init__(self, recording: _Recording, n_args: int) -> None:
+    def __init__(self, recording: Recording, n_args: int) -> None:
         self._recording = recording
         self._n_args = n_args
 
@@ -180,7 +79,7 @@ class Pullback:
         seeds = [_as_cotangent(ct, out, f"output {i}")[None]
                  for i, (ct, out) in enumerate(zip(leaves, rec.out_primals))]
         cts = rec.pull(seeds, 1)
-        return unflatten(rec.in_tree, [_finish(ct[0]) for ct in cts])
+        return unflatten(rec.in_tree, [finish(owned(ct[0], ())) for ct in cts])
 
     def __repr__(self) -> str:
         return f"<dualad pullback over {self._recording.tape!r}>"
@@ -232,10 +131,21 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
            [0., 0.]]))
     """
     numbers = tuple(range(len(primals)))
-    rec = _Recording(fun, primals, numbers, True, has_aux)
-    out = unflatten(rec.out_tree, [_finish(p) for p in rec.out_primals])
+    rec = Recording(fun, primals, numbers, True, has_aux, "dualad.vjp")
+    # copies: the pullback reads the recorded values, which the caller may then change
+    out = unflatten(rec.out_tree, [finish(np.array(p) if isinstance(p, np.ndarray) else p)
+                                   for p in rec.out_primals])
     pullback = Pullback(rec, len(primals))
-    return (out, pullback, rec.aux) if has_aux else (out, pullback)
+    if has_aux:
+        return out, pullback, _copied(rec.aux)
+    return out, pullback
+
+
+def _copied(tree: Any) -> Any:
+    """``tree`` with its arrays copied."""
+    leaves, treedef = flatten(tree)
+    return unflatten(treedef, [leaf.copy() if isinstance(leaf, np.ndarray) else leaf
+                               for leaf in leaves])
 
 
 # --------------------------------------------------------------------------- grad
@@ -268,51 +178,71 @@ def value_and_grad(
     >>> float(value), g
     (5.0, array([2., 4.]))
     """
+    return _value_and_grad(fun, argnums, has_aux, "dualad.value_and_grad")
+
+
+def _value_and_grad(fun: Callable[..., Any], argnums: int | Sequence[int], has_aux: bool,
+                    name: str) -> Callable[..., Any]:
+    """``value_and_grad`` as the transform ``name`` (``grad`` is one too), for errors."""
 
     def value_and_gradient(*args: Any) -> Any:
         if not has_aux and argnums.__class__ is int and -len(args) <= argnums < len(args) \
-                and args[argnums].__class__ in _FLAT_LEAVES:
-            return _value_and_grad_flat(fun, args, argnums)
-        numbers = _argnums(argnums, len(args))
-        rec = _Recording(fun, args, numbers, isinstance(argnums, (tuple, list)), has_aux)
+                and args[argnums].__class__ in FLAT_LEAVES:
+            return _value_and_grad_flat(fun, args, argnums, name)
+        numbers = argnums_tuple(argnums, len(args))
+        rec = Recording(fun, args, numbers, isinstance(argnums, (tuple, list)), has_aux, name)
         return _value_and_grad_of(rec, has_aux)
 
     return value_and_gradient
 
 
-_FLAT_LEAVES = frozenset((np.ndarray, float, int, np.float64, np.float32))
-
-
-def _value_and_grad_flat(fun: Callable[..., Any], args: Sequence[Any], argnum: int) -> Any:
+def _value_and_grad_flat(fun: Callable[..., Any], args: Sequence[Any], argnum: int,
+                         name: str) -> Any:
     """``value_and_grad`` of one array argument, without pytree bookkeeping when the
     function returns one scalar tape array (the common case)."""
     argnum %= len(args)
-    tape = Tape()
-    x = tape.variable(_as_input(args[argnum], f"argument {argnum + 1}"))
-    call_args = list(args)
-    call_args[argnum] = x
-    out = fun(*call_args)
-    if out.__class__ is TapeArray and out.tag == tape.tag and out.primal.shape == ():
-        value = out.primal
-        seed = np.ones((1,), dtype=value.dtype)
-        ct = backward(tape, [(out.index, seed)], [x.index], 1)[0]
-        gradient = _zeros(x.primal, 1)[0] if ct is None else ct[0]
-        return _finish(value), _finish(gradient)
-    rec = _Recording.of_output(tape, [x], flatten(x)[1], out, False)
+    x0 = as_input(args[argnum], f"argument {argnum + 1}")
+    tag = registry.enter_transform(name)
+    tape = Tape(tag)
+    try:
+        x = tape.variable(x0)
+        index, primal = x.index, x.primal
+        call_args = list(args)
+        call_args[argnum] = x
+        out = fun(*call_args)
+        if out.__class__ is TapeArray and out.tag == tag and out.primal.shape == () \
+                and not registry.is_traced(out.primal):
+            tape.close()
+            value = out.primal
+            seed = np.ones((1,), dtype=value.dtype)
+            ct = backward(tape, [(out.index, seed)], [index], 1)[0]
+            gradient = zeros(primal, 1)[0] if ct is None else ct[0]
+            return finish(value), finish(owned(gradient, ()))
+        rec = Recording.of_output(tape, [_input_as_called(x, index, primal)], flatten(x)[1],
+                                  out, False)
+    finally:
+        tape.close()
+        registry.leave_transform(tag)
     return _value_and_grad_of(rec, False)
 
 
-def _value_and_grad_of(rec: _Recording, has_aux: bool) -> Any:
+def _input_as_called(x: TapeArray, index: int, primal: Any) -> TapeArray:
+    """The input variable as it was when the function was called (``x`` may have been
+    updated in place since)."""
+    return TapeArray._make(primal, x.tag, x.tape, index)
+
+
+def _value_and_grad_of(rec: Recording, has_aux: bool) -> Any:
     """The value and gradient of a recorded scalar function."""
     value = _scalar_output(rec)
-    seed = np.ones((1,), dtype=value.dtype if value.dtype.kind == "f" else np.float64)
+    seed = np.ones((1,), dtype=value.dtype)
     cts = rec.pull([seed], 1)
-    gradient = unflatten(rec.in_tree, [_finish(ct[0]) for ct in cts])
-    value = _finish(value)
+    gradient = unflatten(rec.in_tree, [finish(owned(ct[0], ())) for ct in cts])
+    value = finish(value)
     return ((value, rec.aux), gradient) if has_aux else (value, gradient)
 
 
-def _scalar_output(rec: _Recording) -> Any:
+def _scalar_output(rec: Recording) -> Any:
     if len(rec.out_primals) != 1 or rec.out_tree.kind != "leaf":
         raise NonScalarOutputError(
             f"grad needs a function with one scalar output; this one returned "
@@ -326,6 +256,14 @@ def _scalar_output(rec: _Recording) -> Any:
             f"{np.shape(value)}. Use dualad.jacrev(f) for the Jacobian, "
             f"dualad.vjp(f, x)[1](u) for one vector-Jacobian product, or reduce the output "
             f"first (e.g. np.sum)."
+        )
+    dtype = getattr(value, "dtype", np.dtype(float))
+    if dtype.kind != "f":
+        raise InvalidInputError(
+            f"grad needs a floating-point output, but the function returned {dtype} values: "
+            f"an integer or boolean result has no derivative (JAX refuses this too). Return "
+            f"a float (e.g. np.sum(x, dtype=float) or x.astype(float) before reducing) if "
+            f"the zero gradient is what you want."
         )
     return value
 
@@ -365,7 +303,7 @@ def grad(
     >>> float(x1_bar), round(float(x2_bar), 3)
     (5.5, 1.716)
     """
-    value_and_gradient = value_and_grad(fun, argnums, has_aux)
+    value_and_gradient = _value_and_grad(fun, argnums, has_aux, "dualad.grad")
 
     def gradient(*args: Any) -> Any:
         value, g = value_and_gradient(*args)
@@ -414,8 +352,9 @@ def jacrev(
     """
 
     def jacobian(*args: Any) -> Any:
-        numbers = _argnums(argnums, len(args))
-        rec = _Recording(fun, args, numbers, isinstance(argnums, (tuple, list)), has_aux)
+        numbers = argnums_tuple(argnums, len(args))
+        rec = Recording(fun, args, numbers, isinstance(argnums, (tuple, list)), has_aux,
+                        "dualad.jacrev")
         jac_leaves = []
         for j, out in enumerate(rec.out_primals):
             jac_leaves.append(_jacobian_of_output(rec, j, out, chunk_size))
@@ -425,15 +364,18 @@ def jacrev(
     return jacobian
 
 
-def _jacobian_of_output(rec: _Recording, j: int, out: Any, chunk_size: int | None) -> Any:
+def _jacobian_of_output(rec: Recording, j: int, out: Any, chunk_size: int | None) -> Any:
     """The Jacobian blocks of output leaf ``j``: its rows pulled back in chunks."""
     out_shape = tuple(np.shape(out))
     m = int(np.prod(out_shape, dtype=np.int64))
-    dtype = out.dtype if getattr(out, "dtype", None) is not None and out.dtype.kind == "f" \
-        else np.float64
-    chunks = _chunks(m, chunk_size, np.dtype(dtype).itemsize)
+    dtype = getattr(out, "dtype", np.dtype(float))
+    if dtype.kind != "f":
+        raise InvalidInputError(
+            f"jacrev needs floating-point outputs, but output {j} has dtype {dtype}: an "
+            f"integer or boolean result has no derivative (JAX refuses this too)."
+        )
     parts: list[list[Any]] = []
-    for start, stop in chunks:
+    for start, stop in chunks(m, chunk_size, np.dtype(dtype).itemsize):
         k = stop - start
         seed = np.zeros((k, m), dtype=dtype)
         seed[np.arange(k), np.arange(start, stop)] = 1
@@ -441,10 +383,10 @@ def _jacobian_of_output(rec: _Recording, j: int, out: Any, chunk_size: int | Non
         seeds[j] = seed.reshape((k, *out_shape))
         parts.append(rec.pull(seeds, k))
     blocks = []
-    for i, x in enumerate(rec.inputs):
+    for i, x in enumerate(rec.input_primals):
         rows = [chunk[i] for chunk in parts]
         stacked = rows[0] if len(rows) == 1 else np.concatenate(rows, axis=0)
-        blocks.append(_finish(np.reshape(stacked, out_shape + tuple(np.shape(x.primal)))))
+        blocks.append(finish(owned(np.reshape(stacked, out_shape + tuple(np.shape(x))), ())))
     return unflatten(rec.in_tree, blocks)
 
 

@@ -1,4 +1,5 @@
-"""The README stays true: its code runs, and its list of supported functions is the registry's."""
+"""The README and docs/ stay true: their code runs, and the README's list of supported
+functions is the registry's."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ import doctest
 import re
 from pathlib import Path
 
+import pytest
+
 from dualad._docs import supported_markdown
 
 README = Path(__file__).resolve().parent.parent / "README.md"
+DOCS = sorted((README.parent / "docs").glob("*.md"))
 
 
 def _python_blocks(text: str) -> list[str]:
@@ -23,14 +27,16 @@ def test_readme_supported_list_matches_registry():
     )
 
 
-def test_readme_python_examples_run():
+@pytest.mark.parametrize("page", [README, *DOCS], ids=lambda p: p.name)
+def test_python_examples_run(page):
     namespace: dict = {}
-    for block in _python_blocks(README.read_text()):
+    for block in _python_blocks(page.read_text()):
         if block.lstrip().startswith(">>>"):
             parser = doctest.DocTestParser()
-            test = parser.get_doctest(block, namespace, "README", str(README), 0)
+            test = parser.get_doctest(block, namespace, page.name, str(page), 0)
             runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
-            runner.run(test)
-            assert runner.failures == 0, f"README doctest failed:\n{block}"
+            runner.run(test, clear_globs=False)
+            namespace.update(test.globs)  # a DocTest works on a copy: later blocks see it
+            assert runner.failures == 0, f"{page.name} doctest failed:\n{block}"
         else:
-            exec(compile(block, str(README), "exec"), namespace)  # noqa: S102
+            exec(compile(block, str(page), "exec"), namespace)  # noqa: S102

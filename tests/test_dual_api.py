@@ -246,16 +246,27 @@ def test_repr_and_str_show_the_values():
     assert "7.5" in repr(nested) and "7.5" in str(nested)
 
 
+def _read_only_values_of(p, x):
+    return p.base is x and not p.flags.writeable and np.array_equal(p, x)
+
+
 def test_primal_strips_every_level():
     x = np.array([1.0, 2.0])
     assert dualad.primal(x) is x
     assert dualad.primal(3.0) == 3.0
     d = Dual(x, np.ones((1, 2)))
-    assert dualad.primal(d) is x
+    assert _read_only_values_of(dualad.primal(d), x)
     nested = Dual(d, np.ones((1, 2)))
-    assert dualad.primal(nested) is x
+    assert _read_only_values_of(dualad.primal(nested), x)
     stripped = dualad.primal((d, [nested, 1.0]))
     assert stripped[0] is x and stripped[1][0] is x and stripped[1][1] == 1.0
+
+
+def test_primal_values_cannot_be_changed_behind_a_pullback():
+    seen = []
+    dualad.vjp(lambda x: seen.append(dualad.primal(np.exp(x))) or np.sum(x), np.ones(2))
+    with pytest.raises(ValueError, match="read-only"):
+        seen[0][0] = 5.0
 
 
 def test_primal_inside_a_transform_is_a_constant():

@@ -224,30 +224,40 @@ def test_chunk_sizes_give_identical_jacobians():
 
 
 @pytest.mark.parametrize("chunk_size, passes", [(None, 1), (1, 14), (2, 7), (5, 3), (14, 1)])
-def test_chunk_size_sets_the_number_of_passes(chunk_size, passes):
-    calls = []
+def test_chunk_size_sets_the_number_of_passes(chunk_size, passes, monkeypatch):
+    """One chunk: one pass of dual arrays. Several: the function runs once on a tape and
+    each chunk of directions is pushed through the recorded values."""
+    calls, sweeps = [], []
+    sweep = dualad._recording.forward_sweep
+
+    def counting_sweep(tape, seeds, wanted, k):
+        sweeps.append(k)
+        return sweep(tape, seeds, wanted, k)
+
+    monkeypatch.setattr(dualad._recording, "forward_sweep", counting_sweep)
 
     def f(x, y):
         calls.append(None)
         return chunked_f(np, x, y)
 
     dualad.jacfwd(f, argnums=(0, 1), chunk_size=chunk_size)(*CHUNK_ARGS)
-    assert len(calls) == passes
+    assert len(calls) == 1
+    assert max(1, len(sweeps)) == passes
+    assert sum(sweeps) in (0, 14)
 
 
 def test_default_chunking_follows_DEFAULT_CHUNK_BYTES(monkeypatch):
     """A small memory budget splits the default pass; the Jacobian stays bitwise equal."""
     reference = ours_jacfwd(chunked_f, *CHUNK_ARGS, argnums=(0, 1))
     n = sum(a.size for a in CHUNK_ARGS)
-    monkeypatch.setattr(dualad.transforms, "DEFAULT_CHUNK_BYTES", 8 * n * 3)  # 3 directions
-    calls = []
+    monkeypatch.setattr(dualad._boundary, "DEFAULT_CHUNK_BYTES", 8 * n * 3)  # 3 directions
+    sweeps = []
+    sweep = dualad._recording.forward_sweep
+    monkeypatch.setattr(dualad._recording, "forward_sweep",
+                        lambda *args: sweeps.append(args[3]) or sweep(*args))
 
-    def f(x, y):
-        calls.append(None)
-        return chunked_f(np, x, y)
-
-    actual = dualad.jacfwd(f, argnums=(0, 1))(*CHUNK_ARGS)
-    assert len(calls) == 5  # ceil(14 / 3)
+    actual = dualad.jacfwd(lambda x, y: chunked_f(np, x, y), argnums=(0, 1))(*CHUNK_ARGS)
+    assert sweeps == [3, 3, 3, 3, 2]  # ceil(14 / 3) passes
     for key in ("a", "b"):
         for a, r in zip(actual[key], reference[key], strict=True):
             np.testing.assert_array_equal(a, r)

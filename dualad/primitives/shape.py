@@ -1026,10 +1026,10 @@ diagflat = defcomposite(
 # --------------------------------------------------------------------------- grids and copies
 
 copy = defcomposite(
-    "copy", lambda a, order="K", subok=False: a, numpy=np.copy,
+    "copy", lambda a, order="K", subok=False: a.copy(), numpy=np.copy,
     examples=(Example(lambda np_, x: np_.copy(x) * 2.0, ((2, 3),)),
               Example(lambda np_, x: x.copy(), ((),))),
-    doc="np.copy: dual arrays are immutable, so the array itself; identity",
+    doc="np.copy: a new array with the same values and derivative; identity",
 )
 
 

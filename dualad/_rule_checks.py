@@ -1,0 +1,89 @@
+"""What the engines check about the values rules return.
+
+dualad's own rules are cross-checked against JAX by the test suite; a user's rules
+(:func:`dualad.defprimitive` outside dualad) are checked as they run, because a result of the
+wrong shape would otherwise be broadcast silently and a ``None`` turned into an object array.
+The errors name the primitive, the rule and what was expected.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .errors import ShapeMismatchError, UnsupportedPrimitiveError
+from .registry import Primitive, is_traced
+
+
+def describe(value: Any) -> str:
+    """A rule's result in words: ``None``, ``a float (a Python number)``, ``shape (3, 2)``."""
+    if value is None:
+        return "None"
+    shape = getattr(value, "shape", None)
+    if shape is None:
+        return f"a {type(value).__name__}"
+    return f"an array of shape {tuple(shape)} and dtype {value.dtype}"
+
+
+def check_rule_result(prim: Primitive, mode: str, argument: int | None, value: Any,
+                      expected: tuple[int, ...], broadcast: str | None = None) -> None:
+    """Raise unless ``value`` is a float array of shape ``expected``: ``(k,) + shape``.
+
+    ``mode`` is ``"jvp"`` or ``"vjp"``; ``argument`` the 0-based argument of the rule. With
+    ``broadcast="up"`` (an elementwise JVP contribution) a shape of the same rank that
+    broadcasts to ``expected`` is accepted too; with ``broadcast="down"`` (a VJP) a shape
+    that broadcasting ``expected[1:]`` produces, which dualad sums back.
+    """
+    shape = getattr(value, "shape", None)
+    dtype = getattr(value, "dtype", None)
+    good_dtype = dtype is not None and (dtype.kind == "f" or is_traced(value))
+    good_shape = shape is not None and shape[:1] == expected[:1] and (
+        tuple(shape) == expected
+        or (broadcast == "up" and len(shape) == len(expected)
+            and _broadcasts_to(tuple(shape), expected))
+        or (broadcast == "down" and len(shape) >= len(expected)
+            and _broadcasts_to(expected[1:], tuple(shape[1:]))))
+    if good_dtype and good_shape:
+        return
+    which = f"{mode} rule" + ("" if argument is None else f" for argument {argument + 1}")
+    wanted = f"a float array of shape {expected}"
+    if broadcast == "down":
+        wanted += " (or of the broadcast output's shape, summed back by dualad)"
+    elif broadcast == "up":
+        wanted += " (or one that broadcasts to it)"
+    raise ShapeMismatchError(
+        f"primitive {prim.name!r}: its {which} returned {describe(value)}; it must return "
+        f"{wanted}: a leading axis of {expected[0]} direction(s), then the "
+        f"{'output' if mode == 'jvp' else 'argument'}'s shape {expected[1:]}. Rules see "
+        f"tangents and cotangents with that leading axis (see the README, 'Your own "
+        f"primitives')."
+    )
+
+
+def check_rule_results(prim: Primitive, mode: str, values: Any, count: int) -> None:
+    """Raise unless a rule of a primitive with several results returned ``count`` of them."""
+    if isinstance(values, (tuple, list)) and len(values) == count:
+        return
+    raise ShapeMismatchError(
+        f"primitive {prim.name!r} has {count} results, so its {mode} rule must return a "
+        f"tuple of {count} arrays (None for a result without a derivative); it returned "
+        f"{describe(values) if not isinstance(values, (tuple, list)) else len(values)}"
+        f"{'' if not isinstance(values, (tuple, list)) else ' values'}."
+    )
+
+
+def complex_result_error(prim: Primitive) -> UnsupportedPrimitiveError:
+    """A primitive produced a complex value from traced real ones."""
+    return UnsupportedPrimitiveError(
+        f"{prim.name} returned complex values: dualad differentiates real-valued functions "
+        f"only, and real rules applied to complex values would give wrong derivatives. "
+        f"Write the computation with real and imaginary parts as separate real arrays."
+    )
+
+
+def _broadcasts_to(small: tuple[int, ...], big: tuple[int, ...]) -> bool:
+    try:
+        return np.broadcast_shapes(small, big) == big
+    except ValueError:
+        return False
