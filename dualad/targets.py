@@ -14,6 +14,7 @@ import difflib
 import importlib
 import importlib.util
 import inspect
+import math
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -156,30 +157,115 @@ def parse_values(items: Sequence[str], option: str = "--at") -> dict[str, np.nda
 def _parse_value(name: str, text: str, option: str) -> np.ndarray:
     if text.startswith("@"):
         return _load_array(name, text[1:], option)
+    shown = f"{option} {name}={_shorten(text)}"
+    malformed = CommandLineError(
+        f"{shown}: not a number or a (nested) list of numbers; write {name}=2, "
+        f"{name}=[1,2,3], {name}=[[1,2],[3,4]] or {name}=@file.npy")
     try:
         value = ast.literal_eval(text)
-        array = np.asarray(value, dtype=float)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        raise CommandLineError(
-            f"{option} {name}={text}: not a number or a (nested) list of numbers; write "
-            f"{name}=2, {name}=[1,2,3], {name}=[[1,2],[3,4]] or {name}=@file.npy") from None
+        raise malformed from None
     if isinstance(value, (str, bytes, bool, dict, set)):
-        raise CommandLineError(f"{option} {name}={text}: not a number or a list of numbers")
+        raise CommandLineError(f"{shown}: not a number or a list of numbers")
+    try:
+        array = np.asarray(value, dtype=float)
+    except OverflowError:  # an integer beyond the floats
+        array = np.array(np.inf)
+    except (ValueError, TypeError, MemoryError, RecursionError):
+        raise malformed from None
+    if not np.all(np.isfinite(array)):  # only overflow gets here: nan and inf are no literals
+        raise CommandLineError(f"{shown}: too large for a float (the largest is about "
+                               f"1.8e308); write a smaller number such as {name}=1e300")
     return array
 
 
+def _shorten(text: str, width: int = 40) -> str:
+    """``text``, or its start and length when it is longer than ``width``."""
+    return text if len(text) <= width else f"{text[:width - 10]}... ({len(text)} characters)"
+
+
+_NPY_MAGIC = b"\x93NUMPY"
+_ZIP_MAGIC = b"PK\x03\x04"
+_ADVICE = "give a .npy file (np.save) or a text file of numbers"
+
+
 def _load_array(name: str, path: str, option: str) -> np.ndarray:
-    if not Path(path).is_file():
-        raise CommandLineError(f"{option} {name}=@{path}: no such file")
+    where = f"{option} {name}=@{path}"
+    file = Path(path)
+    if file.is_dir():
+        raise CommandLineError(f"{where}: is a directory; {_ADVICE}")
+    if not file.is_file():
+        raise CommandLineError(f"{where}: no such file")
     try:
-        array = np.load(path, allow_pickle=False) if path.endswith(".npy") else np.loadtxt(path)
-    except (ValueError, OSError) as err:
-        raise CommandLineError(f"{option} {name}=@{path}: cannot read an array ({err}); "
-                               f"give a .npy file (np.save) or a text file of numbers") from None
+        array = _read_array(file, where)
+    except OSError as err:
+        raise CommandLineError(f"{where}: cannot read the file ({err.strerror or err})") \
+            from None
+    except ValueError as err:  # np.loadtxt: not a table of numbers
+        raise CommandLineError(f"{where}: cannot read an array ({err}); {_ADVICE}") from None
+    return _real(array, where).astype(float)
+
+
+def _read_array(file: Path, where: str) -> np.ndarray:
+    """The array in ``file``: a .npy file (by its content) or a text file of numbers."""
+    with open(file, "rb") as fh:
+        size = fh.seek(0, 2)
+        fh.seek(0)
+        start = fh.read(len(_NPY_MAGIC))
+        fh.seek(0)
+        if size == 0:
+            raise CommandLineError(f"{where}: the file is empty; {_ADVICE}")
+        if start == _NPY_MAGIC:
+            return _read_npy(fh, size, where)
+        if start.startswith(_ZIP_MAGIC):
+            raise CommandLineError(f"{where}: a zip archive (an .npz file?), not one array; "
+                                   f"save the array itself with np.save('{file.stem}.npy', a)")
+        if file.suffix.lower() == ".npy":
+            raise CommandLineError(f"{where}: not a .npy file (it does not start with NumPy's "
+                                   f"header); save the array with np.save")
+    return np.loadtxt(file)
+
+
+def _read_npy(fh: Any, size: int, where: str) -> np.ndarray:
+    """A .npy file's array, its header checked against the file first; pickles are refused."""
+    shape, dtype = _npy_header(fh, where)
+    _real(np.empty(0, dtype=dtype), where)
+    needed = math.prod(shape) * dtype.itemsize
+    if size - fh.tell() < needed:
+        raise CommandLineError(
+            f"{where}: its header promises an array of shape {shape} ({needed} bytes of "
+            f"{dtype}) but the file holds {size - fh.tell()} bytes of data; the file is "
+            f"truncated or damaged: save the array again with np.save")
+    fh.seek(0)
+    return np.lib.format.read_array(fh, allow_pickle=False)
+
+
+def _npy_header(fh: Any, where: str) -> tuple[tuple[int, ...], np.dtype]:
+    fmt = np.lib.format
+    try:
+        version = fmt.read_magic(fh)
+        if version not in ((1, 0), (2, 0)):
+            raise CommandLineError(f"{where}: .npy format version {version[0]}.{version[1]} "
+                                   f"is not read here; save the array with np.save")
+        read = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+        shape, _, dtype = read(fh)
+    except (ValueError, TypeError, SyntaxError) as err:
+        raise CommandLineError(f"{where}: a damaged .npy header ({err}); save the array "
+                               f"again with np.save") from None
+    if any(n < 0 for n in shape):
+        raise CommandLineError(f"{where}: a damaged .npy header (shape {shape}); save the "
+                               f"array again with np.save")
+    return shape, dtype
+
+
+def _real(array: np.ndarray, where: str) -> np.ndarray:
+    """``array`` when it holds real numbers; pickled Python objects are never loaded."""
+    if array.dtype.hasobject:
+        raise CommandLineError(f"{where}: holds Python objects (a pickle), which are never "
+                               f"loaded; save an array of numbers")
     if array.dtype.kind not in "iuf":
-        raise CommandLineError(f"{option} {name}=@{path}: holds {array.dtype} values, not "
-                               f"real numbers")
-    return array.astype(float)
+        raise CommandLineError(f"{where}: holds {array.dtype} values, not real numbers")
+    return array
 
 
 def bind_values(target: Target, values: dict[str, np.ndarray]) -> list[np.ndarray]:
