@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import functools
 import inspect
+import numbers
 import os
 import sys
 import traceback
@@ -22,8 +23,19 @@ from typing import Any
 
 import numpy as np
 
+from ._traced import TracedArray
 from .errors import DualadError
-from .targets import CommandLineError, Target, bind_values, given_inputs, load_target, parse_values
+from .targets import (
+    CommandLineError,
+    Target,
+    bind_values,
+    exception_text,
+    given_inputs,
+    load_target,
+    parse_values,
+    shorten,
+)
+from .tree import flatten
 
 FORMATS = ("text", "markdown", "latex", "json", "dot")
 MODES = ("forward", "reverse", "both")
@@ -78,6 +90,8 @@ def _point_arguments(parser: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``dualad`` command; returns the exit status.
 
+    A mistake prints one ``dualad: error: ...`` line and returns 2; Ctrl-C returns 130.
+
     >>> main(["trace", "x1 * x2", "--at", "x1=3", "x2=4", "--mode", "reverse"])
     ... # doctest: +ELLIPSIS
     f = x1 * x2 ...
@@ -87,15 +101,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser().parse_args(argv)
         run = _trace if args.command == "trace" else _check
         return run(args)
-    except CommandLineError as err:
-        print(f"dualad: error: {err}", file=sys.stderr)
-        return 2
-    except DualadError as err:  # e.g. an expression's syntax, an unsupported function
+    except DualadError as err:  # CommandLineError, an expression's syntax, a function...
         print(f"dualad: error: {err}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # the reader (``| head``) stopped early: not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except KeyboardInterrupt:  # Ctrl-C, wherever it landed (the user's code included)
+        print("dualad: interrupted", file=sys.stderr)
+        return 130
 
 
 # --------------------------------------------------------------------------- trace
@@ -157,20 +171,74 @@ def _call_by_name(target: Target, names: tuple[str, ...]) -> Callable[..., Any]:
     return call
 
 
+def _returning_numbers(target: Target, f: Callable[..., Any]) -> Callable[..., Any]:
+    """``f``, whose result must be numbers: a str or None is the user's mistake, not ours."""
+    if target.is_expression:  # a formula always computes numbers
+        return f
+
+    @functools.wraps(f)
+    def call(*values: Any) -> Any:
+        result = f(*values)
+        leaves, _ = flatten(result)
+        if not leaves:
+            raise CommandLineError(f"{target.text} returned {shorten(repr(result))}: nothing "
+                                   f"to differentiate; return a number or an array (is a "
+                                   f"return statement missing?)")
+        for leaf in leaves:
+            if not _is_number(leaf):
+                raise CommandLineError(f"{target.text} returned {_describe(leaf)}, not a "
+                                       f"number or an array of real numbers; return the value "
+                                       f"to differentiate")
+        return result
+
+    return call
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, (np.ndarray, np.generic, TracedArray)):
+        return value.dtype.kind in "biuf"
+    return isinstance(value, numbers.Real)
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, (str, bytes)):
+        return f"a {type(value).__name__} ({shorten(repr(value))})"
+    if isinstance(value, (np.ndarray, np.generic, TracedArray)):
+        return f"an array of {value.dtype}"
+    kind = type(value).__name__
+    return f"{'an' if kind[:1].lower() in 'aeiou' else 'a'} {kind}"
+
+
 def _run_user_function(target: Target, run: Callable[[Callable[..., Any]], Any],
                        names: tuple[str, ...] | None = None,
                        passthrough: tuple[type[Exception], ...] = ()) -> Any:
     """``run(f)``, where an error raised inside the user's code is shown as theirs."""
-    f = _call_by_name(target, names if names is not None else target.inputs)
+    f = _returning_numbers(target, _call_by_name(target, names if names is not None
+                                                 else target.inputs))
     try:
         return run(f)
-    except (CommandLineError, *passthrough):
+    except (CommandLineError, KeyboardInterrupt, *passthrough):
         raise
-    except Exception as err:  # noqa: BLE001 - the user's function raised: show its error
+    except BaseException as err:  # noqa: BLE001 - the user's function failed: show its error
         raise CommandLineError(_user_error(target, err)) from None
 
 
-def _user_error(target: Target, err: Exception) -> str:
+def _attributed(target: Target, f: Callable[..., Any]) -> Callable[..., Any]:
+    """``f``, whose errors are shown as ``target``'s (GRAD's, inside TARGET's check)."""
+
+    @functools.wraps(f)
+    def call(*values: Any) -> Any:
+        try:
+            return f(*values)
+        except (CommandLineError, KeyboardInterrupt):
+            raise
+        except BaseException as err:  # noqa: BLE001 - the user's function failed
+            raise CommandLineError(_user_error(target, err)) from None
+
+    return call
+
+
+def _user_error(target: Target, err: BaseException) -> str:
     where = ""
     code = getattr(inspect.unwrap(target.function), "__code__", None)
     if code is not None:
@@ -179,7 +247,9 @@ def _user_error(target: Target, err: Exception) -> str:
         if frames:
             where = f" at {Path(frames[-1].filename).name}, line {frames[-1].lineno}" \
                     f" ({frames[-1].line})"
-    return f"{target.text} raised {type(err).__name__}: {err}{where}"
+    hint = ": a function to differentiate returns its value and must not exit" \
+        if isinstance(err, SystemExit) else ""
+    return f"{target.text} {exception_text(err)}{where}{hint}"
 
 
 # --------------------------------------------------------------------------- check
@@ -192,7 +262,8 @@ def _check(args: argparse.Namespace) -> int:
     values = parse_values(args.at)
     point = bind_values(target, values)
     names = given_inputs(target, values)
-    if args.grad is None:
+    manual = None if args.grad is None else load_target(args.grad)
+    if manual is None:
         try:
             report = _run_user_function(
                 target, lambda f: check_grads(f, tuple(point), order=2), names,
@@ -202,8 +273,7 @@ def _check(args: argparse.Namespace) -> int:
             return 1
         print(report)
         return 0
-    manual = load_target(args.grad)
-    manual_f = _call_by_name(manual, names)
+    manual_f = _attributed(manual, _call_by_name(manual, names))
     comparison = _run_user_function(
         target, lambda f: compare(f, manual_f, *point), names)
     print(comparison)

@@ -10,6 +10,7 @@ with status 2.
 from __future__ import annotations
 
 import ast
+import contextlib
 import difflib
 import importlib
 import importlib.util
@@ -77,17 +78,32 @@ def _load_file(path_text: str) -> Any:
     if spec is None or spec.loader is None:
         raise CommandLineError(f"{path_text} is not a Python file")
     module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(path.resolve().parent))
+    folder = str(path.resolve().parent)
+    sys.path.insert(0, folder)
+    # Registered under its name while it runs, as an import does: dataclasses (with postponed
+    # annotations), typing and pickle look a class's module up in sys.modules.
+    sys.modules[spec.name] = module
     try:
-        spec.loader.exec_module(module)
+        _execute(spec.loader, module, path_text)
+    except BaseException:
+        sys.modules.pop(spec.name, None)
+        raise
+    finally:
+        with contextlib.suppress(ValueError):  # unless the module took it off itself
+            sys.path.remove(folder)
+    return module
+
+
+def _execute(loader: Any, module: Any, path_text: str) -> None:
+    try:
+        loader.exec_module(module)
     except SyntaxError as err:
         raise CommandLineError(f"{path_text}, line {err.lineno}: syntax error: {err.msg}") \
             from None
-    except Exception as err:  # noqa: BLE001 - the user's module failed: show its error
-        raise CommandLineError(f"importing {path_text} raised {_error_text(err)}") from None
-    finally:
-        sys.path.remove(str(path.resolve().parent))
-    return module
+    except KeyboardInterrupt:
+        raise
+    except BaseException as err:  # noqa: BLE001 - the user's module failed: show its error
+        raise CommandLineError(f"importing {path_text} {_import_error_text(err)}") from None
 
 
 def _import(name: str) -> Any:
@@ -98,8 +114,10 @@ def _import(name: str) -> Any:
     except ModuleNotFoundError as err:
         raise CommandLineError(f"no module named {err.name!r} (from {name!r}; for a file, "
                                f"write path/to/file.py:function)") from None
-    except Exception as err:  # noqa: BLE001 - the user's module failed: show its error
-        raise CommandLineError(f"importing {name} raised {_error_text(err)}") from None
+    except KeyboardInterrupt:
+        raise
+    except BaseException as err:  # noqa: BLE001 - the user's module failed: show its error
+        raise CommandLineError(f"importing {name} {_import_error_text(err)}") from None
 
 
 def _function_target(module: Any, name: str, spec: str) -> Target:
@@ -128,8 +146,18 @@ def _parameters(function: Callable[..., Any], spec: str) -> list[inspect.Paramet
                                             p.KEYWORD_ONLY)]
 
 
-def _error_text(err: BaseException) -> str:
-    return f"{type(err).__name__}: {err}"
+def exception_text(err: BaseException) -> str:
+    """What the user's code did, for a message: ``raised ValueError: ...`` or, for
+    :class:`SystemExit`, ``called sys.exit(0)`` (a program's way out, not a value)."""
+    if isinstance(err, SystemExit):
+        return f"called sys.exit({err.code!r})"
+    return f"raised {type(err).__name__}: {err}"
+
+
+def _import_error_text(err: BaseException) -> str:
+    hint = (" (put the script part of the file under if __name__ == '__main__':)"
+            if isinstance(err, SystemExit) else "")
+    return exception_text(err) + hint
 
 
 # --------------------------------------------------------------------------- values
@@ -157,7 +185,7 @@ def parse_values(items: Sequence[str], option: str = "--at") -> dict[str, np.nda
 def _parse_value(name: str, text: str, option: str) -> np.ndarray:
     if text.startswith("@"):
         return _load_array(name, text[1:], option)
-    shown = f"{option} {name}={_shorten(text)}"
+    shown = f"{option} {name}={shorten(text)}"
     malformed = CommandLineError(
         f"{shown}: not a number or a (nested) list of numbers; write {name}=2, "
         f"{name}=[1,2,3], {name}=[[1,2],[3,4]] or {name}=@file.npy")
@@ -179,8 +207,12 @@ def _parse_value(name: str, text: str, option: str) -> np.ndarray:
     return array
 
 
-def _shorten(text: str, width: int = 40) -> str:
-    """``text``, or its start and length when it is longer than ``width``."""
+def shorten(text: str, width: int = 40) -> str:
+    """``text``, or its start and length when it is longer than ``width`` (for messages).
+
+    >>> shorten("1" + "0" * 399)
+    '100000000000000000000000000000... (400 characters)'
+    """
     return text if len(text) <= width else f"{text[:width - 10]}... ({len(text)} characters)"
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import gc
 import io
 import os
+import subprocess
+import sys
 import textwrap
 import warnings
 from pathlib import Path
@@ -99,3 +101,107 @@ def test_npy_and_text_files_still_load(capsys, tmp_path):
 def test_a_directory_as_a_value_file(capsys, tmp_path):
     status, out, err = run(capsys, "trace", "x * 2", "--at", f"x=@{tmp_path}")
     one_error(status, out, err, "is a directory")
+
+
+# --------------------------------------------------------------------------- the user's code
+
+
+def test_a_function_that_returns_a_string_or_nothing(capsys, tmp_path):
+    path = user_file(tmp_path, '''
+        def hi(x):
+            return "hi"
+        def nothing(x):
+            y = x * 2
+        def grad(x):
+            return 2.0
+    ''')
+    for argv in (["trace", f"{path}:hi"], ["check", f"{path}:hi"],
+                 ["check", f"{path}:hi", f"{path}:grad"]):
+        status, out, err = run(capsys, *argv, "--at", "x=1")
+        one_error(status, out, err, f"{path}:hi returned a str ('hi'), not a number")
+    for command in ("trace", "check"):
+        status, out, err = run(capsys, command, f"{path}:nothing", "--at", "x=1")
+        one_error(status, out, err, "returned None", "return statement missing")
+
+
+@pytest.mark.parametrize("argv", [["trace", "{path}:stop"], ["check", "{path}:stop"],
+                                  ["check", "{path}:f", "{path}:stop"]])
+def test_ctrl_c_in_the_users_code(capsys, tmp_path, argv):
+    path = user_file(tmp_path, '''
+        def stop(x):
+            raise KeyboardInterrupt
+        def f(x):
+            return x * x
+    ''')
+    status, out, err = run(capsys, *(a.format(path=path) for a in argv), "--at", "x=1")
+    assert (status, out, err) == (130, "", "dualad: interrupted\n")
+
+
+def test_ctrl_c_while_importing_the_users_file(capsys, tmp_path):
+    path = user_file(tmp_path, "raise KeyboardInterrupt\n")
+    assert run(capsys, "trace", f"{path}:f", "--at", "x=1") == (130, "",
+                                                                 "dualad: interrupted\n")
+
+
+def test_ctrl_c_as_a_program(tmp_path):
+    path = user_file(tmp_path, '''
+        def stop(x):
+            raise KeyboardInterrupt
+    ''')
+    result = subprocess.run([sys.executable, "-m", "dualad", "trace", f"{path}:stop", "--at",
+                             "x=1"], capture_output=True, text=True, timeout=120)
+    assert (result.returncode, result.stdout, result.stderr) == (130, "",
+                                                                 "dualad: interrupted\n")
+
+
+@pytest.mark.parametrize("argv", [["trace", "{path}:leave"], ["check", "{path}:leave"],
+                                  ["check", "{path}:f", "{path}:leave"]])
+def test_sys_exit_in_the_users_code_is_a_mistake(capsys, tmp_path, argv):
+    path = user_file(tmp_path, '''
+        import sys
+        def leave(x):
+            sys.exit(0)
+        def f(x):
+            return x * x
+    ''')
+    status, out, err = run(capsys, *(a.format(path=path) for a in argv), "--at", "x=1")
+    one_error(status, out, err, f"{path}:leave called sys.exit(0)", "line 4 (sys.exit(0))",
+              "must not exit")
+
+
+def test_sys_exit_and_base_exceptions_while_importing(capsys, tmp_path):
+    path = user_file(tmp_path, "import sys\nsys.exit(3)\n")
+    status, out, err = run(capsys, "trace", f"{path}:f", "--at", "x=1")
+    one_error(status, out, err, f"importing {path} called sys.exit(3)", "__main__")
+    path = user_file(tmp_path, '''
+        class Stop(BaseException):
+            pass
+        def f(x):
+            raise Stop("no")
+    ''', name="base.py")
+    status, out, err = run(capsys, "trace", f"{path}:f", "--at", "x=1")
+    one_error(status, out, err, "raised Stop: no")
+
+
+def test_a_dataclass_with_postponed_annotations_in_a_file(capsys, tmp_path):
+    path = user_file(tmp_path, '''
+        from __future__ import annotations
+        from dataclasses import dataclass
+
+        @dataclass
+        class Scale:
+            factor: float
+
+        def f(x):
+            return Scale(3.0).factor * x
+    ''')
+    status, out, err = run(capsys, "trace", f"{path}:f", "--at", "x=2")
+    assert status == 0 and err == "" and "x_bar = 3" in out
+
+
+def test_a_file_that_fails_to_import_is_not_left_in_sys_modules(capsys, tmp_path):
+    path = user_file(tmp_path, "raise ValueError('broken')\n")
+    before = set(sys.modules)
+    status, out, err = run(capsys, "trace", f"{path}:f", "--at", "x=1")
+    one_error(status, out, err, "ValueError: broken")
+    assert set(sys.modules) == before
