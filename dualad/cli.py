@@ -11,13 +11,14 @@ traceback, and the command exits with status 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import inspect
 import numbers
 import os
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -97,28 +98,73 @@ def main(argv: Sequence[str] | None = None) -> int:
     f = x1 * x2 ...
     0
     """
+    with _printable_streams():
+        try:
+            args = _parser().parse_args(argv)
+            run = _trace if args.command == "trace" else _check
+            return run(args)
+        except DualadError as err:  # CommandLineError, an expression's syntax, a function...
+            print(f"dualad: error: {err}", file=sys.stderr)
+            return 2
+        except BrokenPipeError:  # the reader (``| head``) stopped early: not an error
+            _discard_stdout()
+            return 0
+        except KeyboardInterrupt:  # Ctrl-C, wherever it landed (the user's code included)
+            print("dualad: interrupted", file=sys.stderr)
+            return 130
+
+
+@contextlib.contextmanager
+def _printable_streams() -> Iterator[None]:
+    """stdout and stderr write what their encoding cannot (``ψ`` in ASCII) as ``\\u03c8``."""
+    changed = []
+    for stream in (sys.stdout, sys.stderr):
+        errors = getattr(stream, "errors", None)
+        if errors in (None, "backslashreplace") or not hasattr(stream, "reconfigure"):
+            continue
+        with contextlib.suppress(OSError, ValueError):
+            stream.reconfigure(errors="backslashreplace")
+            changed.append((stream, errors))
     try:
-        args = _parser().parse_args(argv)
-        run = _trace if args.command == "trace" else _check
-        return run(args)
-    except DualadError as err:  # CommandLineError, an expression's syntax, a function...
-        print(f"dualad: error: {err}", file=sys.stderr)
-        return 2
-    except BrokenPipeError:  # the reader (``| head``) stopped early: not an error
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
-    except KeyboardInterrupt:  # Ctrl-C, wherever it landed (the user's code included)
-        print("dualad: interrupted", file=sys.stderr)
-        return 130
+        yield
+    finally:
+        for stream, errors in changed:
+            with contextlib.suppress(OSError, ValueError):
+                stream.reconfigure(errors=errors)
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so that what is left in its buffer cannot fail at exit."""
+    with contextlib.suppress(OSError, ValueError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, sys.stdout.fileno())
+        finally:
+            os.close(null)
+
+
+def _emit(text: str) -> None:
+    """Print ``text`` on stdout, a failure to write (a full disk) reported as a mistake."""
+    try:
+        print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as err:
+        _discard_stdout()
+        raise CommandLineError(f"cannot write to standard output ({err.strerror or err}); "
+                               f"write to a file with --output FILE") from None
 
 
 # --------------------------------------------------------------------------- trace
 
 
 def _trace(args: argparse.Namespace) -> int:
-    from .trace_format import render, write_graph
+    from .trace_format import render
     from .tracing import trace
 
+    if args.output:
+        _check_output_path(args.output, args.format)
     target = load_target(args.target)
     values = parse_values(args.at)
     point = bind_values(target, values)
@@ -137,14 +183,46 @@ def _trace(args: argparse.Namespace) -> int:
             target, lambda f: trace(f, *point, wrt=args.wrt, direction=direction, names=names,
                                     function=target.text, local_names=not target.is_expression))
     text = render(result, args.format, mode=args.mode, digits=args.digits)
-    if args.output and args.format == "dot" and Path(args.output).suffix in (".svg", ".png",
-                                                                             ".pdf"):
-        write_graph(text, args.output)
-    elif args.output:
-        Path(args.output).write_text(text + "\n")
+    if args.output:
+        _write_output(text, args.output, args.format)
     else:
-        print(text)
+        _emit(text)
     return _report_non_finite(result)
+
+
+_EXAMPLE_NAMES = {"text": "trace.txt", "markdown": "trace.md", "latex": "trace.tex",
+                  "json": "trace.json", "dot": "trace.svg"}
+
+
+def _check_output_path(output: str, fmt: str) -> None:
+    """Refuse an --output that cannot be a new file before any work is done."""
+    path = Path(output)
+    example = path / _EXAMPLE_NAMES[fmt]
+    if path.is_dir():
+        raise CommandLineError(f"--output {output}: is a directory; give a file name such as "
+                               f"{example}")
+    if output.endswith(("/", os.sep)):
+        raise CommandLineError(f"--output {output}: names a directory, which does not exist; "
+                               f"give a file name such as {example}")
+    if not path.parent.is_dir():
+        raise CommandLineError(f"--output {output}: the directory {path.parent} does not "
+                               f"exist; create it first (mkdir -p {path.parent}) or name a "
+                               f"file in an existing directory")
+
+
+def _write_output(text: str, output: str, fmt: str) -> None:
+    """``text`` into the file ``output`` (rendered by Graphviz for a dot image)."""
+    from .trace_format import write_graph
+
+    try:
+        if fmt == "dot" and Path(output).suffix.lower() in (".svg", ".png", ".pdf"):
+            write_graph(text, output)
+        else:
+            with open(output, "w", encoding="utf-8") as fh:
+                fh.write(text + "\n")
+    except OSError as err:
+        raise CommandLineError(f"--output {output}: cannot write the file "
+                               f"({err.strerror or err}); name another file") from None
 
 
 def _report_non_finite(result: Any) -> int:
@@ -269,14 +347,14 @@ def _check(args: argparse.Namespace) -> int:
                 target, lambda f: check_grads(f, tuple(point), order=2), names,
                 passthrough=(GradientCheckError,))
         except GradientCheckError as err:
-            print(err)
+            _emit(str(err))
             return 1
-        print(report)
+        _emit(str(report))
         return 0
     manual_f = _attributed(manual, _call_by_name(manual, names))
     comparison = _run_user_function(
         target, lambda f: compare(f, manual_f, *point), names)
-    print(comparison)
+    _emit(str(comparison))
     return 0 if comparison.agrees else 1
 
 

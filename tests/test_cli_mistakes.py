@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from .test_cli import run
+from .test_cli import LECTURE, run
 
 
 def one_error(status, out, err, *fragments, stdout=""):
@@ -205,3 +205,71 @@ def test_a_file_that_fails_to_import_is_not_left_in_sys_modules(capsys, tmp_path
     status, out, err = run(capsys, "trace", f"{path}:f", "--at", "x=1")
     one_error(status, out, err, "ValueError: broken")
     assert set(sys.modules) == before
+
+
+# --------------------------------------------------------------------------- --output
+
+
+@pytest.mark.parametrize("where, fragments", [
+    ("directory", ["is a directory", "give a file name such as", "trace.txt"]),
+    ("missing", ["does not exist", "mkdir -p"]),
+    ("missing/", ["names a directory, which does not exist", "trace.txt"]),
+    ("full", ["/dev/full", "No space left on device"]),
+])
+def test_an_output_that_cannot_be_written(capsys, tmp_path, where, fragments):
+    output = {"directory": str(tmp_path), "missing": str(tmp_path / "no" / "trace.txt"),
+              "missing/": f"{tmp_path / 'no'}/", "full": "/dev/full"}[where]
+    if where == "full" and not Path(output).exists():
+        pytest.skip("no /dev/full here")
+    status, out, err = run(capsys, "trace", LECTURE, "--at", "x1=2", "x2=5", "--output", output)
+    one_error(status, out, err, f"--output {output}:", *fragments)
+    assert not (tmp_path / "no").exists()
+
+
+def test_an_output_file_is_utf8_in_an_ascii_locale(tmp_path):
+    path = user_file(tmp_path, '''
+        def f(x):
+            ψ = x * 2
+            return ψ
+    ''')
+    target = tmp_path / "trace.txt"
+    ascii_locale = {**os.environ, "LC_ALL": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"}
+    result = subprocess.run([sys.executable, "-m", "dualad", "trace", f"{path}:f", "--at", "x=1",
+                             "--output", str(target)], capture_output=True, timeout=120,
+                            env=ascii_locale)
+    assert (result.returncode, result.stdout, result.stderr) == (0, b"", b"")
+    assert "ψ_bar = y_bar" in target.read_text(encoding="utf-8")
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
+def test_a_full_standard_output():
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "dualad", "trace", "x * 2", "--at", "x=1"],
+                                stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == ("dualad: error: cannot write to standard output (No space left on "
+                             "device); write to a file with --output FILE\n")
+
+
+# --------------------------------------------------------------------------- encodings
+
+
+def _ascii_run(*argv):
+    return subprocess.run([sys.executable, "-m", "dualad", *argv], capture_output=True,
+                          timeout=120, env={**os.environ, "PYTHONIOENCODING": "ascii"})
+
+
+def test_non_ascii_names_on_an_ascii_terminal():
+    good = _ascii_run("trace", "ψ * 2", "--at", "ψ=1")
+    assert good.returncode == 0 and good.stderr == b""
+    assert b"\\u03c8_bar = 2" in good.stdout and b"gradient: \\u03c8_bar = 2" in good.stdout
+    bad = _ascii_run("trace", "ψ * 2", "--at", "φ=1")
+    assert bad.returncode == 2 and bad.stdout == b""
+    assert bad.stderr.startswith(b"dualad: error: \\u03c6 is given a value")
+    assert bad.stderr.count(b"\n") == 1
+
+
+def test_main_leaves_the_streams_as_it_found_them(capsys):
+    errors = sys.stdout.errors
+    run(capsys, "trace", "x * 2", "--at", "x=1")
+    assert sys.stdout.errors == errors
