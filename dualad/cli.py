@@ -36,7 +36,7 @@ from .targets import (
     parse_values,
     shorten,
 )
-from .tree import flatten
+from .tree import flatten, tree_map
 
 FORMATS = ("text", "markdown", "latex", "json", "dot")
 MODES = ("forward", "reverse", "both")
@@ -341,6 +341,8 @@ def _check(args: argparse.Namespace) -> int:
     point = bind_values(target, values)
     names = given_inputs(target, values)
     manual = None if args.grad is None else load_target(args.grad)
+    with np.errstate(all="ignore"):  # reported by _require_finite
+        _run_user_function(target, lambda f: _require_finite(target, f, point, names), names)
     if manual is None:
         try:
             report = _run_user_function(
@@ -356,6 +358,40 @@ def _check(args: argparse.Namespace) -> int:
         target, lambda f: compare(f, manual_f, *point), names)
     _emit(str(comparison))
     return 0 if comparison.agrees else 1
+
+
+def _require_finite(target: Target, f: Callable[..., Any], point: Sequence[np.ndarray],
+                    names: tuple[str, ...]) -> None:
+    """Refuse a point where ``f`` or its gradient (reverse mode, outputs seeded with ones) is
+    nan or inf: a derivative check there would compare non-numbers and say nothing."""
+    from .reverse_transforms import vjp
+
+    value, pullback = vjp(f, *point)
+    problems = []
+    leaves, _ = flatten(value)
+    if not all(np.all(np.isfinite(leaf)) for leaf in leaves):
+        problems.append(f"its value is {_non_finite_text(leaves)}")
+    gradient = pullback(tree_map(lambda leaf: np.ones(np.shape(leaf)), value))
+    bad = [(n, g) for n, g in zip(names, gradient) if not np.all(np.isfinite(g))]
+    if bad:
+        problems.append(f"dualad's derivative for {', '.join(n for n, _ in bad)} is "
+                        f"{_non_finite_text([g for _, g in bad])}")
+    if problems:
+        raise CommandLineError(
+            f"{target.text} is not finite at this point ({'; '.join(problems)}); a check "
+            f"needs finite numbers: choose another --at point (dualad trace shows where nan "
+            f"or inf first appear)")
+
+
+def _non_finite_text(arrays: Sequence[Any]) -> str:
+    """``inf``, ``nan``, ... for a single number; how many elements, for arrays."""
+    values = np.concatenate([np.ravel(np.asarray(a, dtype=float)) for a in arrays])
+    bad = values[~np.isfinite(values)]
+    if values.size == 1:
+        return str(bad[0])
+    kinds = " and ".join(k for k, m in (("nan", np.isnan(bad)), ("inf", np.isinf(bad)))
+                         if m.any())
+    return f"{kinds} in {bad.size} of {values.size} elements"
 
 
 if __name__ == "__main__":  # pragma: no cover

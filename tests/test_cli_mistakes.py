@@ -273,3 +273,37 @@ def test_main_leaves_the_streams_as_it_found_them(capsys):
     errors = sys.stdout.errors
     run(capsys, "trace", "x * 2", "--at", "x=1")
     assert sys.stdout.errors == errors
+
+
+# --------------------------------------------------------------------------- non-finite checks
+
+
+@pytest.mark.parametrize("argv, fragments", [
+    (["check", "log(x)"], ["its value is -inf", "derivative for x is inf"]),
+    (["check", "{path}:f", "{path}:grad"], ["its value is inf"]),
+    (["check", "{path}:g", "{path}:grad_g"], ["its value is inf", "derivative for x is inf"]),
+    (["check", "{path}:h"], ["its value is nan", "derivative for x is nan"]),
+])
+def test_check_refuses_a_non_finite_point(capsys, tmp_path, argv, fragments):
+    path = user_file(tmp_path, '''
+        import numpy as np
+        def f(x):
+            return x * 0 + np.inf
+        def grad(x):
+            return 0 * x
+        def g(x):
+            return np.exp(x)
+        def grad_g(x):
+            return np.exp(x)
+        def h(x):
+            return x * np.nan
+    ''')
+    at = "x=0" if argv[1] == "log(x)" else "x=1000"
+    status, out, err = run(capsys, *(a.format(path=path) for a in argv), "--at", at)
+    one_error(status, out, err, "is not finite at this point", "choose another --at point",
+              *fragments)
+
+
+def test_check_of_arrays_counts_the_non_finite_elements(capsys):
+    status, out, err = run(capsys, "check", "sum(log(x))", "--at", "x=[1, 2, 0, 3]")
+    one_error(status, out, err, "its value is -inf", "derivative for x is inf in 1 of 4")
