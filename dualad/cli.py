@@ -46,6 +46,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse with its usage errors raised, so that they are printed like ours."""
 
     def error(self, message: str) -> Any:
+        if "--expression" in message and "expected one argument" in message:
+            message += "; for a TEXT that starts with '-', write --expression=TEXT"
         raise CommandLineError(f"{message} (see dualad {self.prog.split()[-1]} --help)")
 
 
@@ -55,8 +57,10 @@ def _parser() -> argparse.ArgumentParser:
     trace = sub.add_parser("trace", help="print the primal, tangent and adjoint traces",
                            description="Print the forward primal, forward tangent and reverse "
                                        "adjoint traces of TARGET at a point.")
-    trace.add_argument("target", help='an expression ("log(x1) + x1*x2 - sin(x2)"), '
-                                      "path/to/file.py:function or package.module:function")
+    trace.add_argument("target", nargs="?",
+                       help='an expression ("log(x1) + x1*x2 - sin(x2)"), '
+                            "path/to/file.py:function or package.module:function")
+    _expression_argument(trace, "instead of TARGET")
     _point_arguments(trace)
     trace.add_argument("--wrt", help="the input whose tangent is seeded with 1 (default: "
                                      "the first)")
@@ -76,11 +80,20 @@ def _parser() -> argparse.ArgumentParser:
                                        "check dualad's forward and reverse derivatives of "
                                        "TARGET against central differences. Exit status 0 "
                                        "when they agree, 1 when they differ.")
-    check.add_argument("target", help="the function: path/to/file.py:f or module:f (or an "
-                                      "expression)")
+    check.add_argument("target", nargs="?", help="the function: path/to/file.py:f or "
+                                                 "module:f (or an expression)")
     check.add_argument("grad", nargs="?", help="the hand-derived gradient: file.py:grad_f")
+    _expression_argument(check, "instead of TARGET; a GRAD given with it is read as an "
+                                "expression too")
     _point_arguments(check)
     return parser
+
+
+def _expression_argument(parser: argparse.ArgumentParser, where: str) -> None:
+    parser.add_argument("--expression", "-e", metavar="TEXT",
+                        help=f"an expression, {where}: TEXT is only ever parsed as a formula, "
+                             "never imported or run (safe for untrusted text; write "
+                             "-e=TEXT or --expression=TEXT when TEXT starts with '-')")
 
 
 def _point_arguments(parser: argparse.ArgumentParser) -> None:
@@ -156,6 +169,24 @@ def _emit(text: str) -> None:
                                f"write to a file with --output FILE") from None
 
 
+def _target_texts(args: argparse.Namespace) -> tuple[str, str | None]:
+    """TARGET (or --expression TEXT) and, for ``check``, GRAD (the positional after TARGET,
+    or the only one with --expression)."""
+    grad = getattr(args, "grad", None)
+    if args.expression is None:
+        if args.target is None:
+            raise CommandLineError(f"no TARGET: give one, or --expression TEXT (see dualad "
+                                   f"{args.command} --help)")
+        return args.target, grad
+    if args.command == "trace" and args.target is not None:
+        raise CommandLineError(f"give either TARGET ({args.target!r}) or --expression TEXT, "
+                               f"not both")
+    if grad is not None:
+        raise CommandLineError(f"with --expression TEXT, give at most one more argument "
+                               f"(GRAD), not {args.target!r} and {grad!r}")
+    return args.expression, args.target
+
+
 # --------------------------------------------------------------------------- trace
 
 
@@ -163,9 +194,10 @@ def _trace(args: argparse.Namespace) -> int:
     from .trace_format import render
     from .tracing import trace
 
+    text, _ = _target_texts(args)
     if args.output:
         _check_output_path(args.output, args.format)
-    target = load_target(args.target)
+    target = load_target(text, expression_only=args.expression is not None)
     values = parse_values(args.at)
     point = bind_values(target, values)
     names = given_inputs(target, values)
@@ -336,11 +368,13 @@ def _user_error(target: Target, err: BaseException) -> str:
 def _check(args: argparse.Namespace) -> int:
     from .checking import GradientCheckError, check_grads, compare
 
-    target = load_target(args.target)
+    target_text, grad_text = _target_texts(args)
+    only = args.expression is not None
+    target = load_target(target_text, expression_only=only)
     values = parse_values(args.at)
     point = bind_values(target, values)
     names = given_inputs(target, values)
-    manual = None if args.grad is None else load_target(args.grad)
+    manual = None if grad_text is None else load_target(grad_text, expression_only=only)
     with np.errstate(all="ignore"):  # reported by _require_finite
         _run_user_function(target, lambda f: _require_finite(target, f, point, names), names)
     if manual is None:

@@ -49,25 +49,45 @@ class Target:
     is_expression: bool
 
 
-def load_target(spec: str) -> Target:
+def load_target(spec: str, expression_only: bool = False) -> Target:
     """The expression or ``file.py:function`` / ``module:function`` named by ``spec``.
+
+    With ``expression_only=True`` the text is only ever parsed as an expression (by
+    :func:`dualad.expression.parse_expression`, which runs no code): ``"os:abort"`` or
+    ``"model.py:loss"`` is refused as a malformed formula instead of being imported, so
+    untrusted text can be passed safely.
 
     >>> t = load_target("x1 * sin(x2)")
     >>> t.inputs, t.is_expression
     (('x1', 'x2'), True)
+    >>> load_target("os:abort", expression_only=True)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    dualad.expression.ExpressionError: assignments are not allowed: ...
     """
-    match = _TARGET.match(spec.strip())
+    match = None if expression_only else _TARGET.match(spec.strip())
     if match is None:
-        from .expression import parse_expression
-
-        expression = parse_expression(spec)
-        if not expression.variables:
-            raise CommandLineError(f"the expression {spec!r} has no variables to differentiate "
-                                   f"with respect to")
-        return Target(expression, tuple(expression.variables), frozenset(), spec, True)
+        return _expression_target(spec, expression_only)
     where, name = match.group("where"), match.group("name")
     module = _load_file(where) if where.endswith(".py") or "/" in where else _import(where)
     return _function_target(module, name, spec)
+
+
+def _expression_target(spec: str, expression_only: bool) -> Target:
+    from .expression import ExpressionError, parse_expression
+
+    try:
+        expression = parse_expression(spec)
+    except ExpressionError as err:
+        if expression_only and _TARGET.match(spec.strip()):
+            raise ExpressionError(f"{err.message} (read as an expression only: module:function "
+                                  f"and file.py:function are never loaded here)",
+                                  err.source, err.offset) from None
+        raise
+    if not expression.variables:
+        raise CommandLineError(f"the expression {spec!r} has no variables to differentiate "
+                               f"with respect to")
+    return Target(expression, tuple(expression.variables), frozenset(), spec, True)
 
 
 def _load_file(path_text: str) -> Any:

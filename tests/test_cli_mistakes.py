@@ -307,3 +307,66 @@ def test_check_refuses_a_non_finite_point(capsys, tmp_path, argv, fragments):
 def test_check_of_arrays_counts_the_non_finite_elements(capsys):
     status, out, err = run(capsys, "check", "sum(log(x))", "--at", "x=[1, 2, 0, 3]")
     one_error(status, out, err, "its value is -inf", "derivative for x is inf in 1 of 4")
+
+
+# --------------------------------------------------------------------------- untrusted text
+
+
+@pytest.fixture
+def no_imports(monkeypatch):
+    """importlib that fails the test when anything is imported or loaded from a file."""
+    import importlib
+    import importlib.util
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"imported {args}")
+
+    monkeypatch.setattr(importlib, "import_module", refuse)
+    monkeypatch.setattr(importlib.util, "spec_from_file_location", refuse)
+
+
+@pytest.mark.parametrize("text", ["os:abort", "os:fork", "tests/forum001.py:loss",
+                                  "no_such_module_xyz:f"])
+def test_expression_option_never_imports(capsys, no_imports, text):
+    for argv in (["trace", "--expression", text], ["trace", "-e", text],
+                 ["trace", f"--expression={text}"], ["check", "-e", text],
+                 ["check", "-e", "x * x", text]):
+        status, out, err = run(capsys, *argv, "--at", "x=1")
+        assert status == 2 and out == "" and err.startswith("dualad: error: ")
+        assert "read as an expression only" in err, err
+        assert text in err  # the caret's line
+
+
+def test_load_target_expression_only(no_imports):
+    from dualad.expression import ExpressionError
+    from dualad.targets import load_target
+
+    with pytest.raises(ExpressionError, match="expression only"):
+        load_target("os:abort", expression_only=True)
+    target = load_target("x1 * sin(x2)", expression_only=True)
+    assert target.is_expression and target.inputs == ("x1", "x2")
+
+
+def test_expression_option_runs_expressions(capsys, no_imports):
+    status, out, _ = run(capsys, "trace", "-e", LECTURE, "--at", "x1=2", "x2=5")
+    assert status == 0 and "x2_bar = 1.716" in out
+    status, out, _ = run(capsys, "trace", "--expression=-x * 2", "--at", "x=1")
+    assert status == 0 and "x_bar = -2" in out
+    status, out, _ = run(capsys, "check", "-e", "x * x", "--at", "x=3")
+    assert status == 0
+    status, out, _ = run(capsys, "check", "-e", "x * x", "2 * x", "--at", "x=3")
+    assert status == 0 and "agrees" in out
+    status, out, _ = run(capsys, "check", "-e", "x * x", "3 * x", "--at", "x=3")
+    assert status == 1 and "differs" in out
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["trace", "-e", "x * 2", "x * 3"], "either TARGET ('x * 3') or --expression"),
+    (["check", "-e", "x * x", "2 * x", "3"], "at most one more argument (GRAD)"),
+    (["trace"], "no TARGET"),
+    (["check"], "no TARGET"),
+    (["trace", "-e", "-x"], "--expression=TEXT"),
+])
+def test_expression_option_mistakes(capsys, argv, fragment):
+    status, out, err = run(capsys, *argv, "--at", "x=1")
+    one_error(status, out, err, fragment)
