@@ -10,10 +10,12 @@ with status 2.
 from __future__ import annotations
 
 import ast
+import contextlib
 import difflib
 import importlib
 import importlib.util
 import inspect
+import math
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -47,25 +49,45 @@ class Target:
     is_expression: bool
 
 
-def load_target(spec: str) -> Target:
+def load_target(spec: str, expression_only: bool = False) -> Target:
     """The expression or ``file.py:function`` / ``module:function`` named by ``spec``.
+
+    With ``expression_only=True`` the text is only ever parsed as an expression (by
+    :func:`dualad.expression.parse_expression`, which runs no code): ``"os:abort"`` or
+    ``"model.py:loss"`` is refused as a malformed formula instead of being imported, so
+    untrusted text can be passed safely.
 
     >>> t = load_target("x1 * sin(x2)")
     >>> t.inputs, t.is_expression
     (('x1', 'x2'), True)
+    >>> load_target("os:abort", expression_only=True)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    dualad.expression.ExpressionError: assignments are not allowed: ...
     """
-    match = _TARGET.match(spec.strip())
+    match = None if expression_only else _TARGET.match(spec.strip())
     if match is None:
-        from .expression import parse_expression
-
-        expression = parse_expression(spec)
-        if not expression.variables:
-            raise CommandLineError(f"the expression {spec!r} has no variables to differentiate "
-                                   f"with respect to")
-        return Target(expression, tuple(expression.variables), frozenset(), spec, True)
+        return _expression_target(spec, expression_only)
     where, name = match.group("where"), match.group("name")
     module = _load_file(where) if where.endswith(".py") or "/" in where else _import(where)
     return _function_target(module, name, spec)
+
+
+def _expression_target(spec: str, expression_only: bool) -> Target:
+    from .expression import ExpressionError, parse_expression
+
+    try:
+        expression = parse_expression(spec)
+    except ExpressionError as err:
+        if expression_only and _TARGET.match(spec.strip()):
+            raise ExpressionError(f"{err.message} (read as an expression only: module:function "
+                                  f"and file.py:function are never loaded here)",
+                                  err.source, err.offset) from None
+        raise
+    if not expression.variables:
+        raise CommandLineError(f"the expression {spec!r} has no variables to differentiate "
+                               f"with respect to")
+    return Target(expression, tuple(expression.variables), frozenset(), spec, True)
 
 
 def _load_file(path_text: str) -> Any:
@@ -76,17 +98,32 @@ def _load_file(path_text: str) -> Any:
     if spec is None or spec.loader is None:
         raise CommandLineError(f"{path_text} is not a Python file")
     module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(path.resolve().parent))
+    folder = str(path.resolve().parent)
+    sys.path.insert(0, folder)
+    # Registered under its name while it runs, as an import does: dataclasses (with postponed
+    # annotations), typing and pickle look a class's module up in sys.modules.
+    sys.modules[spec.name] = module
     try:
-        spec.loader.exec_module(module)
+        _execute(spec.loader, module, path_text)
+    except BaseException:
+        sys.modules.pop(spec.name, None)
+        raise
+    finally:
+        with contextlib.suppress(ValueError):  # unless the module took it off itself
+            sys.path.remove(folder)
+    return module
+
+
+def _execute(loader: Any, module: Any, path_text: str) -> None:
+    try:
+        loader.exec_module(module)
     except SyntaxError as err:
         raise CommandLineError(f"{path_text}, line {err.lineno}: syntax error: {err.msg}") \
             from None
-    except Exception as err:  # noqa: BLE001 - the user's module failed: show its error
-        raise CommandLineError(f"importing {path_text} raised {_error_text(err)}") from None
-    finally:
-        sys.path.remove(str(path.resolve().parent))
-    return module
+    except KeyboardInterrupt:
+        raise
+    except BaseException as err:  # noqa: BLE001 - the user's module failed: show its error
+        raise CommandLineError(f"importing {path_text} {_import_error_text(err)}") from None
 
 
 def _import(name: str) -> Any:
@@ -97,8 +134,10 @@ def _import(name: str) -> Any:
     except ModuleNotFoundError as err:
         raise CommandLineError(f"no module named {err.name!r} (from {name!r}; for a file, "
                                f"write path/to/file.py:function)") from None
-    except Exception as err:  # noqa: BLE001 - the user's module failed: show its error
-        raise CommandLineError(f"importing {name} raised {_error_text(err)}") from None
+    except KeyboardInterrupt:
+        raise
+    except BaseException as err:  # noqa: BLE001 - the user's module failed: show its error
+        raise CommandLineError(f"importing {name} {_import_error_text(err)}") from None
 
 
 def _function_target(module: Any, name: str, spec: str) -> Target:
@@ -127,8 +166,18 @@ def _parameters(function: Callable[..., Any], spec: str) -> list[inspect.Paramet
                                             p.KEYWORD_ONLY)]
 
 
-def _error_text(err: BaseException) -> str:
-    return f"{type(err).__name__}: {err}"
+def exception_text(err: BaseException) -> str:
+    """What the user's code did, for a message: ``raised ValueError: ...`` or, for
+    :class:`SystemExit`, ``called sys.exit(0)`` (a program's way out, not a value)."""
+    if isinstance(err, SystemExit):
+        return f"called sys.exit({err.code!r})"
+    return f"raised {type(err).__name__}: {err}"
+
+
+def _import_error_text(err: BaseException) -> str:
+    hint = (" (put the script part of the file under if __name__ == '__main__':)"
+            if isinstance(err, SystemExit) else "")
+    return exception_text(err) + hint
 
 
 # --------------------------------------------------------------------------- values
@@ -156,30 +205,119 @@ def parse_values(items: Sequence[str], option: str = "--at") -> dict[str, np.nda
 def _parse_value(name: str, text: str, option: str) -> np.ndarray:
     if text.startswith("@"):
         return _load_array(name, text[1:], option)
+    shown = f"{option} {name}={shorten(text)}"
+    malformed = CommandLineError(
+        f"{shown}: not a number or a (nested) list of numbers; write {name}=2, "
+        f"{name}=[1,2,3], {name}=[[1,2],[3,4]] or {name}=@file.npy")
     try:
         value = ast.literal_eval(text)
-        array = np.asarray(value, dtype=float)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        raise CommandLineError(
-            f"{option} {name}={text}: not a number or a (nested) list of numbers; write "
-            f"{name}=2, {name}=[1,2,3], {name}=[[1,2],[3,4]] or {name}=@file.npy") from None
+        raise malformed from None
     if isinstance(value, (str, bytes, bool, dict, set)):
-        raise CommandLineError(f"{option} {name}={text}: not a number or a list of numbers")
+        raise CommandLineError(f"{shown}: not a number or a list of numbers")
+    try:
+        array = np.asarray(value, dtype=float)
+    except OverflowError:  # an integer beyond the floats
+        array = np.array(np.inf)
+    except (ValueError, TypeError, MemoryError, RecursionError):
+        raise malformed from None
+    if not np.all(np.isfinite(array)):  # only overflow gets here: nan and inf are no literals
+        raise CommandLineError(f"{shown}: too large for a float (the largest is about "
+                               f"1.8e308); write a smaller number such as {name}=1e300")
     return array
 
 
+def shorten(text: str, width: int = 40) -> str:
+    """``text``, or its start and length when it is longer than ``width`` (for messages).
+
+    >>> shorten("1" + "0" * 399)
+    '100000000000000000000000000000... (400 characters)'
+    """
+    return text if len(text) <= width else f"{text[:width - 10]}... ({len(text)} characters)"
+
+
+_NPY_MAGIC = b"\x93NUMPY"
+_ZIP_MAGIC = b"PK\x03\x04"
+_ADVICE = "give a .npy file (np.save) or a text file of numbers"
+
+
 def _load_array(name: str, path: str, option: str) -> np.ndarray:
-    if not Path(path).is_file():
-        raise CommandLineError(f"{option} {name}=@{path}: no such file")
+    where = f"{option} {name}=@{path}"
+    file = Path(path)
+    if file.is_dir():
+        raise CommandLineError(f"{where}: is a directory; {_ADVICE}")
+    if not file.is_file():
+        raise CommandLineError(f"{where}: no such file")
     try:
-        array = np.load(path, allow_pickle=False) if path.endswith(".npy") else np.loadtxt(path)
-    except (ValueError, OSError) as err:
-        raise CommandLineError(f"{option} {name}=@{path}: cannot read an array ({err}); "
-                               f"give a .npy file (np.save) or a text file of numbers") from None
+        array = _read_array(file, where)
+    except OSError as err:
+        raise CommandLineError(f"{where}: cannot read the file ({err.strerror or err})") \
+            from None
+    except ValueError as err:  # np.loadtxt: not a table of numbers
+        raise CommandLineError(f"{where}: cannot read an array ({err}); {_ADVICE}") from None
+    return _real(array, where).astype(float)
+
+
+def _read_array(file: Path, where: str) -> np.ndarray:
+    """The array in ``file``: a .npy file (by its content) or a text file of numbers."""
+    with open(file, "rb") as fh:
+        size = fh.seek(0, 2)
+        fh.seek(0)
+        start = fh.read(len(_NPY_MAGIC))
+        fh.seek(0)
+        if size == 0:
+            raise CommandLineError(f"{where}: the file is empty; {_ADVICE}")
+        if start == _NPY_MAGIC:
+            return _read_npy(fh, size, where)
+        if start.startswith(_ZIP_MAGIC):
+            raise CommandLineError(f"{where}: a zip archive (an .npz file?), not one array; "
+                                   f"save the array itself with np.save('{file.stem}.npy', a)")
+        if file.suffix.lower() == ".npy":
+            raise CommandLineError(f"{where}: not a .npy file (it does not start with NumPy's "
+                                   f"header); save the array with np.save")
+    return np.loadtxt(file)
+
+
+def _read_npy(fh: Any, size: int, where: str) -> np.ndarray:
+    """A .npy file's array, its header checked against the file first; pickles are refused."""
+    shape, dtype = _npy_header(fh, where)
+    _real(np.empty(0, dtype=dtype), where)
+    needed = math.prod(shape) * dtype.itemsize
+    if size - fh.tell() < needed:
+        raise CommandLineError(
+            f"{where}: its header promises an array of shape {shape} ({needed} bytes of "
+            f"{dtype}) but the file holds {size - fh.tell()} bytes of data; the file is "
+            f"truncated or damaged: save the array again with np.save")
+    fh.seek(0)
+    return np.lib.format.read_array(fh, allow_pickle=False)
+
+
+def _npy_header(fh: Any, where: str) -> tuple[tuple[int, ...], np.dtype]:
+    fmt = np.lib.format
+    try:
+        version = fmt.read_magic(fh)
+        if version not in ((1, 0), (2, 0)):
+            raise CommandLineError(f"{where}: .npy format version {version[0]}.{version[1]} "
+                                   f"is not read here; save the array with np.save")
+        read = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+        shape, _, dtype = read(fh)
+    except (ValueError, TypeError, SyntaxError) as err:
+        raise CommandLineError(f"{where}: a damaged .npy header ({err}); save the array "
+                               f"again with np.save") from None
+    if any(n < 0 for n in shape):
+        raise CommandLineError(f"{where}: a damaged .npy header (shape {shape}); save the "
+                               f"array again with np.save")
+    return shape, dtype
+
+
+def _real(array: np.ndarray, where: str) -> np.ndarray:
+    """``array`` when it holds real numbers; pickled Python objects are never loaded."""
+    if array.dtype.hasobject:
+        raise CommandLineError(f"{where}: holds Python objects (a pickle), which are never "
+                               f"loaded; save an array of numbers")
     if array.dtype.kind not in "iuf":
-        raise CommandLineError(f"{option} {name}=@{path}: holds {array.dtype} values, not "
-                               f"real numbers")
-    return array.astype(float)
+        raise CommandLineError(f"{where}: holds {array.dtype} values, not real numbers")
+    return array
 
 
 def bind_values(target: Target, values: dict[str, np.ndarray]) -> list[np.ndarray]:
