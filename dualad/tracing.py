@@ -75,14 +75,17 @@ def trace(f: Callable[..., Any], *args: Any, wrt: str | int | None = None,
     duals = [Dual(v, s[None], tag) for v, s in zip(values, seeds)]
     tape = Tape()  # a newer tag than the duals': the tape is the inner level
     inputs = [tape.variable(d) for d in duals]
+    # f may rebind these handles (x += 1 gives x the result's variable): the builder reads
+    # the inputs' values and variables as they were when f was called
+    variables = [x.index for x in inputs]
     watcher = _LocalNames(f, tape) if local_names else None
     out = watcher.run(inputs) if watcher else f(*inputs)
-    return _Builder(tape, inputs, input_names, watcher, function or _describe(f)).build(
-        out, dict(zip(input_names, seeds)))
+    return _Builder(tape, values, variables, input_names, watcher,
+                    function or _describe(f)).build(out, dict(zip(input_names, seeds)))
 
 
 def _as_point(value: Any, i: int) -> np.ndarray:
-    array = np.asarray(value)
+    array = np.array(value)  # a copy: the trace shows the point as it was when f was called
     if array.dtype.kind in "iub":
         array = array.astype(float)
     if array.dtype.kind != "f":
@@ -254,11 +257,12 @@ def _referent(ref: Any) -> Any:
 class _Builder:
     """Turns a recorded tape (with dual primals) into the frozen records of a Trace."""
 
-    def __init__(self, tape: Tape, inputs: list[TapeArray], names: list[str],
-                 watcher: _LocalNames | None, function: str) -> None:
+    def __init__(self, tape: Tape, values: list[np.ndarray], variables: list[int],
+                 names: list[str], watcher: _LocalNames | None, function: str) -> None:
         self.tape = tape
-        self.inputs = inputs
-        self.n = len(inputs)
+        self.values = values  # the inputs' values and tape variables when f was called
+        self.variables = variables
+        self.n = len(values)
         self.names = names
         self.watcher = watcher
         self.function = function
@@ -278,7 +282,7 @@ class _Builder:
         outputs = self._outputs(out)
         adjoint_steps, adjoints = self._reverse(outputs)
         return Trace(self.function, tuple(steps), tuple(outputs),
-                     {self.labels[i]: d for i, d in enumerate(direction.values())},
+                     {self.labels[v]: d for v, d in zip(self.variables, direction.values())},
                      tuple(adjoint_steps), adjoints)
 
     def _label(self, variable: int) -> str:
@@ -291,9 +295,10 @@ class _Builder:
         return label
 
     def _input_step(self, i: int, name: str, seed: np.ndarray) -> Step:
-        label = self._label(i)
-        return Step(self.id(i), label, name, "input", (), (), name, f"{name}_dot",
-                    _primal(self.inputs[i].primal), np.asarray(seed))
+        variable = self.variables[i]
+        label = self._label(variable)
+        return Step(self.id(variable), label, name, "input", (), (), name, f"{name}_dot",
+                    self.values[i], np.asarray(seed))
 
     def _node_steps(self, node: Node) -> list[Step]:
         outs = node.outputs if isinstance(node.outputs, tuple) else (node.outputs,)

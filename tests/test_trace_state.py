@@ -8,8 +8,11 @@ timings). A name must not pass to a later object that reuses a dropped one's ``i
 
 from __future__ import annotations
 
+import json
 import tracemalloc
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 import dualad
@@ -127,3 +130,100 @@ def test_long_loops_keep_their_names_and_numbers():
     assert t.steps[1].expression == "x * w"
     assert {s.expression.split(" * ")[1] for s in t.steps if s.op == "multiply"} == {"w"}
     assert len(t.steps) == 1 + 2 * 200 + 1
+
+
+# --------------------------------------------------------------------------- in-place inputs
+# x += 1 inside f rebinds the handle x (its value and variable become the result's): the
+# trace must show, and differentiate with respect to, the inputs as f received them.
+
+
+def doubles_in_place(x):
+    x *= 2
+    return np.sin(x)
+
+
+def doubles_in_place_jax(x):
+    x *= 2  # a new array: JAX arrays are immutable
+    return jnp.sin(x)
+
+
+def test_an_input_doubled_in_place_is_shown_and_differentiated_at_its_given_value():
+    x0 = np.array([1.0, 2.0])
+    t = dualad.trace(doubles_in_place, x0)
+    np.testing.assert_array_equal(t.steps[0].primal, [1.0, 2.0])
+    assert t.steps[0].label == "x" and t.steps[0].is_input
+    assert str(t).splitlines()[0] == "f = doubles_in_place   at x = (2,) [1, 2]"
+    assert json.loads(t.render("json"))["nodes"][0]["primal"] == [1.0, 2.0]
+    np.testing.assert_allclose(t.outputs[0].value, np.sin(2 * x0), rtol=1e-15)
+    expected = jax.grad(lambda x: jnp.sum(doubles_in_place_jax(x)))(x0)  # 2 cos 2x
+    np.testing.assert_allclose(t.gradient["x"], expected, rtol=1e-14)
+    np.testing.assert_allclose(t.output_tangents["y"], 2 * np.cos(2 * x0), rtol=1e-14)
+    np.testing.assert_array_equal(t.direction["x"], [1.0, 1.0])
+    np.testing.assert_array_equal(x0, [1.0, 2.0])
+
+
+def adds_and_multiplies_in_place(x, y):
+    x = x * 1.0
+    x += y
+    x *= y
+    return np.sum(x)
+
+
+def adds_and_multiplies_in_place_jax(x, y):
+    x = x * 1.0
+    x += y
+    x *= y
+    return jnp.sum(x)
+
+
+def test_in_place_operations_on_a_copy_against_dualad_grad_and_jax():
+    x0, y0 = np.array([1.0, 2.0]), np.array([3.0, 4.0])
+    t = dualad.trace(adds_and_multiplies_in_place, x0, y0)
+    np.testing.assert_array_equal(t.steps[0].primal, x0)
+    np.testing.assert_array_equal(t.steps[1].primal, y0)
+    expected = jax.grad(adds_and_multiplies_in_place_jax, argnums=(0, 1))(x0, y0)
+    np.testing.assert_allclose(t.gradient["x"], expected[0], rtol=1e-15)  # y
+    np.testing.assert_allclose(t.gradient["y"], expected[1], rtol=1e-15)  # x + 2y
+    ours = dualad.grad(adds_and_multiplies_in_place, argnums=(0, 1))(x0, y0)
+    np.testing.assert_allclose(t.gradient["x"], ours[0], rtol=1e-15)
+    np.testing.assert_allclose(t.gradient["y"], ours[1], rtol=1e-15)
+
+
+def updates_both_in_place(a, b):
+    a *= b
+    b += a
+    b -= 0.5
+    return a * b
+
+
+def updates_both_in_place_jax(a, b):
+    a *= b
+    b += a
+    b -= 0.5
+    return a * b
+
+
+def test_two_inputs_updated_in_place_along_a_direction():
+    a0, b0 = np.array([0.5, -1.0, 2.0]), np.array([3.0, 0.25, -2.0])
+    da, db = np.array([1.0, 0.0, -1.0]), np.array([2.0, 1.0, 0.5])
+    t = dualad.trace(updates_both_in_place, a0, b0, direction={"a": da, "b": db})
+    assert [s.label for s in t.inputs] == ["a", "b"]
+    np.testing.assert_array_equal(t.inputs[0].primal, a0)
+    np.testing.assert_array_equal(t.inputs[1].primal, b0)
+    assert set(t.direction) == {"a", "b"}
+    np.testing.assert_array_equal(t.direction["b"], db)
+    value, tangent = jax.jvp(updates_both_in_place_jax, (a0, b0), (da, db))
+    np.testing.assert_allclose(t.outputs[0].value, value, rtol=1e-15)
+    np.testing.assert_allclose(t.output_tangents["y"], tangent, rtol=1e-14)
+    ga, gb = jax.grad(lambda a, b: jnp.sum(updates_both_in_place_jax(a, b)),
+                      argnums=(0, 1))(a0, b0)
+    np.testing.assert_allclose(t.gradient["a"], ga, rtol=1e-14)
+    np.testing.assert_allclose(t.gradient["b"], gb, rtol=1e-14)
+
+
+def test_the_trace_keeps_the_point_as_it_was():
+    x0 = np.array([1.0, 2.0])
+    t = dualad.trace(lambda x: np.sum(x * x), x0)
+    x0[:] = 7.0  # the caller reuses its array
+    np.testing.assert_array_equal(t.steps[0].primal, [1.0, 2.0])
+    assert str(t).splitlines()[0].endswith("at x = (2,) [1, 2]")
