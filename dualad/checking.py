@@ -14,6 +14,7 @@ float32) and, if not, which argument and which elements differ.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -395,7 +396,9 @@ def check_grads(
         Ordinary NumPy code of positional arguments; it may return an array, a number or a
         tuple, list or dict of them.
     args : tuple
-        Arrays or numbers to check at (integers are checked as float64).
+        Arrays or numbers to check at (integers are checked as float64). Every call of
+        ``f`` gets fresh copies, so ``f`` may update its arguments in place; the caller's
+        arrays are never changed.
     order : int
         1 checks first derivatives; 2 (the default) also second derivatives; 3 and more
         nest further.
@@ -476,8 +479,14 @@ def _check_derivative_functions(level: _Level, probes: list[_Probe], u: list[np.
                         f"x -> vjp({label})(x)(u)", s)
 
 
+def _copies(args: Sequence[np.ndarray]) -> tuple[np.ndarray, ...]:
+    """Fresh copies of the arguments for one evaluation: ``f`` may update its arguments in
+    place (``x *= 2``), which must change neither the caller's arrays nor later evaluations."""
+    return tuple(a.copy() for a in args)
+
+
 def _outputs(fun: Callable[..., Any], args: Sequence[Any]) -> tuple[list[np.ndarray], TreeDef]:
-    leaves, tree = flatten(fun(*args))
+    leaves, tree = flatten(fun(*_copies(args)))
     arrays = [np.asarray(leaf) for leaf in leaves]
     for i, a in enumerate(arrays):
         if a.dtype.kind not in "biuf":
@@ -535,7 +544,7 @@ def _probe(level: _Level, i: int, s: _Settings) -> _Probe:
 def _check_jvp(level: _Level, probe: _Probe, s: _Settings) -> None:
     tangents = tuple(probe.tangent if j == probe.index else np.zeros_like(x)
                      for j, x in enumerate(level.args))
-    out, out_dot = jvp(level.fun, level.args, tangents)
+    out, out_dot = jvp(level.fun, _copies(level.args), tangents)
     _check_primal(level, probe, [np.asarray(o) for o in flatten(out)[0]], s)
     probe.jvp = [np.asarray(t, dtype=np.float64) for t in flatten(out_dot)[0]]
     for k, (expected, got) in enumerate(zip(probe.differences, probe.jvp)):
@@ -580,7 +589,7 @@ def _record(level: _Level, probe: _Probe, s: _Settings, mode: str, output: int |
 
 
 def _check_vjp(level: _Level, probes: list[_Probe], u: list[np.ndarray], s: _Settings) -> None:
-    _, pullback = vjp(level.fun, *level.args)
+    _, pullback = vjp(level.fun, *_copies(level.args))
     cotangents = pullback(unflatten(level.out_tree, u))
     u64 = [np.asarray(c, dtype=np.float64) for c in u]
     for probe, ct in zip(probes, cotangents):
@@ -818,7 +827,8 @@ def compare(
     manual_grad : callable
         Called with the same arguments; returns the hand-derived gradient.
     *args
-        The point at which to compare.
+        The point at which to compare. ``f`` and ``manual_grad`` get fresh copies of its
+        arrays on every call (either may update them in place; the caller's are unchanged).
     argnums : int or tuple of ints, optional
         The arguments differentiated; default all.
 
@@ -861,6 +871,7 @@ def compare(
     """
     numbers = tuple(range(len(args))) if argnums is None else _argnums(argnums, len(args))
     names = _parameter_names(f, len(args))
+    f, manual_grad = _on_copies(f), _on_copies(manual_grad)
     reference = grad(f, argnums=numbers)(*(_upcast(a) for a in args))
     manual = _manual_arrays(manual_grad(*args), numbers, names, args)
     precision = _least_precise([np.asarray(a).dtype for a in args])
@@ -871,6 +882,34 @@ def compare(
     if all(a.agrees for a in arguments):
         return Comparison(arguments)
     return Comparison(arguments, tuple(first_mismatches(f, manual_grad, args)))
+
+
+def _on_copies(fun: Callable[..., Any]) -> Callable[..., Any]:
+    """``fun`` called on fresh copies of the arrays among its arguments (see :func:`_fresh`).
+
+    ``functools.wraps`` keeps its name, signature and ``__wrapped__``: :func:`dualad.trace`
+    and :func:`~dualad.diagnose.first_mismatches` still watch ``fun``'s own frame."""
+
+    @functools.wraps(fun)
+    def call(*args: Any) -> Any:
+        return fun(*(_fresh(a) for a in args))
+
+    return call
+
+
+def _fresh(value: Any) -> Any:
+    """``value`` with every NumPy array in it copied (in tuples, lists and dicts too), so that
+    a function updating its arguments in place changes neither the caller's arrays nor what
+    the next call gets. Traced values and numbers are immutable and passed as they are."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        return type(value)(*(_fresh(v) for v in value))
+    if type(value) in (tuple, list):
+        return type(value)(_fresh(v) for v in value)
+    if type(value) is dict:
+        return {k: _fresh(v) for k, v in value.items()}
+    return value
 
 
 def _upcast(x: Any) -> Any:

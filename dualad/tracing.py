@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 import sys
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -74,14 +75,17 @@ def trace(f: Callable[..., Any], *args: Any, wrt: str | int | None = None,
     duals = [Dual(v, s[None], tag) for v, s in zip(values, seeds)]
     tape = Tape()  # a newer tag than the duals': the tape is the inner level
     inputs = [tape.variable(d) for d in duals]
+    # f may rebind these handles (x += 1 gives x the result's variable): the builder reads
+    # the inputs' values and variables as they were when f was called
+    variables = [x.index for x in inputs]
     watcher = _LocalNames(f, tape) if local_names else None
     out = watcher.run(inputs) if watcher else f(*inputs)
-    return _Builder(tape, inputs, input_names, watcher, function or _describe(f)).build(
-        out, dict(zip(input_names, seeds)))
+    return _Builder(tape, values, variables, input_names, watcher,
+                    function or _describe(f)).build(out, dict(zip(input_names, seeds)))
 
 
 def _as_point(value: Any, i: int) -> np.ndarray:
-    array = np.asarray(value)
+    array = np.array(value)  # a copy: the trace shows the point as it was when f was called
     if array.dtype.kind in "iub":
         array = array.astype(float)
     if array.dtype.kind != "f":
@@ -148,14 +152,29 @@ def _input_index(wrt: str | int, names: list[str]) -> int:
 
 
 class _LocalNames:
-    """Runs ``f`` watching its frame: which local variable holds which traced value."""
+    """Runs ``f`` watching its frame: which local variable holds which traced value.
+
+    Each line event reads the frame's locals once and does constant work per local, so
+    watching costs time in proportion to the lines run (times the number of locals), however
+    many values the loop makes. A tape variable is remembered by its number: the first local
+    name that held it. A plain constant (a float or an array) is remembered by identity,
+    with the first local name that held it, without keeping it alive: an array through a
+    weak reference, a float (which cannot be weakly referenced) only while a local holds it
+    or a node of the tape uses it (the tape then keeps it alive). So memory follows what
+    ``f`` keeps, and a name never passes to a later object that reuses a freed one's id.
+    """
 
     def __init__(self, f: Callable[..., Any], tape: Tape) -> None:
         self.code = getattr(inspect.unwrap(f), "__code__", None)
         self.f = f
         self.tape = tape
         self.variables: dict[int, str] = {}  # tape variable -> first local name holding it
-        self.constants: list[tuple[Any, str]] = []  # (value, name) of untraced locals
+        # id of an untraced local -> (first name, a weak reference to it, or the value itself)
+        self._constants: dict[int, tuple[str, Any]] = {}
+        self._held: dict[int, Any] = {}  # floats held strongly: in a local at the last line
+        self._used: set[int] = set()  # ids of the floats the tape's nodes hold
+        self._scanned = 0  # nodes of the tape already looked at for _used
+        self._sweep_at = 64  # when _constants grows past this, forget dead arrays
 
     def run(self, inputs: list[TapeArray]) -> Any:
         if self.code is None:
@@ -171,16 +190,65 @@ class _LocalNames:
         return self._line if event == "call" and frame.f_code is self.code else None
 
     def _line(self, frame: Any, event: str, arg: Any) -> Any:
+        constants = self._constants
+        held: dict[int, Any] = {}
         for name, value in frame.f_locals.items():
-            if value.__class__ is TapeArray and value.tape is self.tape:
-                self.variables.setdefault(value.index, name)
-            elif isinstance(value, (float, np.ndarray)) and not any(
-                    value is v for v, _ in self.constants):
-                self.constants.append((value, name))
+            kind = value.__class__
+            if kind is TapeArray:
+                if value.tape is self.tape:
+                    self.variables.setdefault(value.index, name)
+                continue
+            if kind is not float and kind is not np.ndarray and not isinstance(
+                    value, (float, np.ndarray)):
+                continue
+            key = id(value)
+            entry = constants.get(key)
+            if entry is None or _referent(entry[1]) is not value:  # new, or a dead one's id
+                entry = constants[key] = (name, _reference(value))
+            if entry[1] is value:
+                held[key] = value
+        if any(key not in held for key in self._held):
+            self._release(held)
+        self._held = held
+        if len(constants) > self._sweep_at:
+            self._sweep()
         return self._line
 
+    def _release(self, held: dict[int, Any]) -> None:
+        """Forget the floats no local holds any more, unless a node of the tape uses them."""
+        nodes = self.tape.nodes
+        for node in nodes[self._scanned:]:
+            for value in node.primals:
+                if isinstance(value, float):
+                    self._used.add(id(value))
+        self._scanned = len(nodes)
+        for key in self._held:
+            if key not in held and key not in self._used:
+                del self._constants[key]
+
+    def _sweep(self) -> None:
+        """Drop the entries of arrays that no longer exist (amortised: the limit doubles)."""
+        dead = [key for key, (_, ref) in self._constants.items() if _referent(ref) is None]
+        for key in dead:
+            del self._constants[key]
+        self._sweep_at = max(64, 2 * len(self._constants))
+
     def constant_name(self, value: Any) -> str | None:
-        return next((name for v, name in self.constants if v is value), None)
+        """The first local name that held ``value`` (this very object), if one did."""
+        entry = self._constants.get(id(value))
+        return entry[0] if entry is not None and _referent(entry[1]) is value else None
+
+
+def _reference(value: Any) -> Any:
+    """A weak reference to ``value`` where it supports one, else ``value`` itself."""
+    try:
+        return weakref.ref(value)
+    except TypeError:
+        return value
+
+
+def _referent(ref: Any) -> Any:
+    return ref() if ref.__class__ is weakref.ReferenceType else ref
 
 
 # --------------------------------------------------------------------------- building
@@ -189,11 +257,12 @@ class _LocalNames:
 class _Builder:
     """Turns a recorded tape (with dual primals) into the frozen records of a Trace."""
 
-    def __init__(self, tape: Tape, inputs: list[TapeArray], names: list[str],
-                 watcher: _LocalNames | None, function: str) -> None:
+    def __init__(self, tape: Tape, values: list[np.ndarray], variables: list[int],
+                 names: list[str], watcher: _LocalNames | None, function: str) -> None:
         self.tape = tape
-        self.inputs = inputs
-        self.n = len(inputs)
+        self.values = values  # the inputs' values and tape variables when f was called
+        self.variables = variables
+        self.n = len(values)
         self.names = names
         self.watcher = watcher
         self.function = function
@@ -213,7 +282,7 @@ class _Builder:
         outputs = self._outputs(out)
         adjoint_steps, adjoints = self._reverse(outputs)
         return Trace(self.function, tuple(steps), tuple(outputs),
-                     {self.labels[i]: d for i, d in enumerate(direction.values())},
+                     {self.labels[v]: d for v, d in zip(self.variables, direction.values())},
                      tuple(adjoint_steps), adjoints)
 
     def _label(self, variable: int) -> str:
@@ -226,9 +295,10 @@ class _Builder:
         return label
 
     def _input_step(self, i: int, name: str, seed: np.ndarray) -> Step:
-        label = self._label(i)
-        return Step(self.id(i), label, name, "input", (), (), name, f"{name}_dot",
-                    _primal(self.inputs[i].primal), np.asarray(seed))
+        variable = self.variables[i]
+        label = self._label(variable)
+        return Step(self.id(variable), label, name, "input", (), (), name, f"{name}_dot",
+                    self.values[i], np.asarray(seed))
 
     def _node_steps(self, node: Node) -> list[Step]:
         outs = node.outputs if isinstance(node.outputs, tuple) else (node.outputs,)
