@@ -56,7 +56,22 @@ def _trace(x: Any) -> Any:
 
 def _diag_embed(d: Any) -> Any:
     """The stack of diagonal matrices with diagonals ``d`` (``(..., n) -> (..., n, n)``)."""
-    return d[..., :, None] * np.eye(_shape(d)[-1])
+    return d[..., :, None] * np.eye(_shape(d)[-1], dtype=d.dtype)
+
+
+def _eye(n: int, like: Any) -> np.ndarray:
+    """The identity in ``like``'s dtype: a float64 constant would promote a float32 rule."""
+    return np.eye(n, dtype=like.dtype)
+
+
+def _tril_half(n: int, like: Any) -> np.ndarray:
+    """The mask of the lower triangle with the diagonal halved, in ``like``'s dtype."""
+    return np.tril(np.ones((n, n), dtype=like.dtype)) - 0.5 * _eye(n, like)
+
+
+def _strict_tril(n: int, like: Any) -> np.ndarray:
+    """The mask of the strictly lower triangle, in ``like``'s dtype."""
+    return np.tril(np.ones((n, n), dtype=like.dtype), -1)
 
 
 def _sum_to(y: Any, shape: tuple[int, ...]) -> Any:
@@ -228,7 +243,7 @@ def _cholesky_jvp(dx: Any, x: Any, *, out: Any, upper: bool) -> Any:
     n = _shape(x)[-1]
     # L^-1 S L^-T for the symmetrised tangent S, then L times its lower part, diagonal halved
     inner = np.linalg.solve(low, _mT(np.linalg.solve(low, _sym(dx))))
-    dlow = np.matmul(low, inner * (np.tril(np.ones((n, n))) - 0.5 * np.eye(n)))
+    dlow = np.matmul(low, inner * _tril_half(n, out))
     return _mT(dlow) if upper else dlow
 
 
@@ -236,7 +251,7 @@ def _cholesky_vjp(g: Any, x: Any, *, out: Any, upper: bool) -> Any:
     """a_bar = sym(L^-T P L^-1), P = tril_half(L^T L_bar) (L_bar = U_bar^T when upper)."""
     low, gl = (_mT(out), _mT(g)) if upper else (out, g)
     n = _shape(x)[-1]
-    p = np.matmul(_mT(low), gl) * (np.tril(np.ones((n, n))) - 0.5 * np.eye(n))
+    p = np.matmul(_mT(low), gl) * _tril_half(n, out)
     low_t = _mT(low)
     return _sym(_mT(np.linalg.solve(low_t, _mT(np.linalg.solve(low_t, p)))))
 
@@ -271,7 +286,7 @@ def _eigh_jvp(dx: Any, x: Any, *, out: Any, UPLO: str) -> Any:  # noqa: N803 - N
     w, v = out
     n = _shape(w)[-1]
     vt_dx_v = np.matmul(_mT(v), np.matmul(_sym(dx), v))
-    eye = np.eye(n)
+    eye = _eye(n, w)
     gaps = (1.0 - eye) / (w[..., None, :] - w[..., :, None] + eye)  # 1/(w_j - w_i), 0 on diag
     return _diag(vt_dx_v), np.matmul(v, gaps * vt_dx_v)
 
@@ -281,7 +296,7 @@ def _eigh_vjp(g: Any, x: Any, *, out: Any, UPLO: str) -> Any:  # noqa: N803 - Nu
     w, v = out
     gw, gv = g
     n = _shape(w)[-1]
-    eye = np.eye(n)
+    eye = _eye(n, w)
     gaps = (1.0 - eye) / (w[..., None, :] - w[..., :, None] + eye)
     inner = _diag_embed(gw) + gaps * np.matmul(_mT(v), gv)
     return _sym(np.matmul(v, np.matmul(inner, _mT(v))))
@@ -338,7 +353,7 @@ def _svd_jvp(dx: Any, x: Any, *, out: Any, hermitian: bool) -> Any:
     m, n = _shape(x)[-2:]
     v = _mT(vh)
     ds_mat = np.matmul(_mT(u), np.matmul(dx, v))
-    eye = np.eye(_shape(s)[-1])
+    eye = _eye(_shape(s)[-1], s)
     sj, si = s[..., None, :], s[..., :, None]
     gaps = (1.0 - eye) / ((sj + si) * (sj - si) + eye)  # 1/(s_j^2 - s_i^2), 0 on the diagonal
     dss = ds_mat * sj
@@ -362,7 +377,7 @@ def _svd_vjp(g: Any, x: Any, *, out: Any, hermitian: bool) -> Any:
     gu, gs, gvh = g
     m, n = _shape(x)[-2:]
     v, gv = _mT(vh), _mT(gvh)
-    eye = np.eye(_shape(s)[-1])
+    eye = _eye(_shape(s)[-1], s)
     sj, si = s[..., None, :], s[..., :, None]
     gaps = (1.0 - eye) / ((sj + si) * (sj - si) + eye)
     a_u = gaps * np.matmul(_mT(u), gu)
@@ -459,8 +474,8 @@ def _pinv_jvp(dx: Any, x: Any, *, out: Any, rcond: Any, hermitian: bool, rtol: A
     m, n = _shape(x)[-2:]
     p, dxt = out, _mT(dx)
     dp = -np.matmul(p, np.matmul(dx, p))
-    dp = dp + np.matmul(np.matmul(p, _mT(p)), np.matmul(dxt, np.eye(m) - np.matmul(x, p)))
-    return dp + np.matmul(np.eye(n) - np.matmul(p, x), np.matmul(dxt, np.matmul(_mT(p), p)))
+    dp = dp + np.matmul(np.matmul(p, _mT(p)), np.matmul(dxt, _eye(m, p) - np.matmul(x, p)))
+    return dp + np.matmul(_eye(n, p) - np.matmul(p, x), np.matmul(dxt, np.matmul(_mT(p), p)))
 
 
 def _pinv_vjp(g: Any, x: Any, *, out: Any, rcond: Any, hermitian: bool, rtol: Any) -> Any:
@@ -468,8 +483,8 @@ def _pinv_vjp(g: Any, x: Any, *, out: Any, rcond: Any, hermitian: bool, rtol: An
     m, n = _shape(x)[-2:]
     p, pt, gt = out, _mT(out), _mT(g)
     abar = -np.matmul(pt, np.matmul(g, pt))
-    abar = abar + np.matmul(np.eye(m) - np.matmul(x, p), np.matmul(gt, np.matmul(p, pt)))
-    return abar + np.matmul(np.matmul(pt, p), np.matmul(gt, np.eye(n) - np.matmul(p, x)))
+    abar = abar + np.matmul(_eye(m, p) - np.matmul(x, p), np.matmul(gt, np.matmul(p, pt)))
+    return abar + np.matmul(np.matmul(pt, p), np.matmul(gt, _eye(n, p) - np.matmul(p, x)))
 
 
 def _pinv_impl(x: Any, *, rcond: Any, hermitian: bool, rtol: Any) -> Any:
@@ -499,7 +514,7 @@ def _qr_jvp(dx: Any, x: Any, *, out: Any) -> Any:
     n = _shape(x)[-1]
     dx_rinv = _mT(np.linalg.solve(_mT(r), _mT(dx)))  # dA R^-1
     qt_dx_rinv = np.matmul(_mT(q), dx_rinv)
-    lower = qt_dx_rinv * np.tril(np.ones((n, n)), -1)
+    lower = qt_dx_rinv * _strict_tril(n, r)
     skew = lower - _mT(lower)
     dq = np.matmul(q, skew - qt_dx_rinv) + dx_rinv
     dr = np.matmul(qt_dx_rinv - skew, r)
@@ -512,7 +527,7 @@ def _qr_vjp(g: Any, x: Any, *, out: Any) -> Any:
     gq, gr = g
     n = _shape(x)[-1]
     mm = np.matmul(_mT(q), gq) - np.matmul(gr, _mT(r))
-    c_bar = (mm - _mT(mm)) * np.tril(np.ones((n, n)), -1) - mm
+    c_bar = (mm - _mT(mm)) * _strict_tril(n, r) - mm
     b_bar = gq + np.matmul(q, c_bar)
     return _mT(np.linalg.solve(r, _mT(b_bar)))
 
