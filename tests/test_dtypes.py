@@ -123,14 +123,13 @@ def test_float32_in_float32_out(entry, i):
     assert not problems, f"{entry.name} example {i}: " + "; ".join(problems)
 
 
-@pytest.mark.xfail(strict=True, reason=(
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
     "the reverse engine does not cast a contribution to its input's dtype; an output that "
     "NumPy promotes to float64 (float32 x times a float64 constant, np.float_power) sends "
     "float64 cotangents to float32 inputs (issue 12: suggested change to reverse.backward)"))
 def test_float32_inputs_get_float32_cotangents_from_float64_outputs():
-    """Where NumPy promotes a float32 input's result to float64, the input's cotangent is
-    still float32, as its tangent is float64: JAX's convention, and forward mode's (which
-    casts each tangent to its output's dtype)."""
+    """A float32 input's cotangent is float32 even where NumPy promotes the result to
+    float64, as in JAX (forward mode already casts each tangent to its output's dtype)."""
     mixed, failing = 0, []
     for entry, i in (case.values for case in WALK):
         single, _, cotangent_problems = _problems(entry, i)
