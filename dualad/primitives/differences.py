@@ -29,6 +29,11 @@ def _dtype(x: Any) -> Any:
     return dtype if dtype is not None and np.dtype(dtype).kind == "f" else np.float64
 
 
+def _cast(x: Any, dtype: Any) -> Any:
+    """``x`` in ``dtype`` (a traced ``x`` through the differentiable ``astype``)."""
+    return x if x.dtype == dtype else x.astype(dtype)
+
+
 def _along(axis: int, item: Any) -> tuple:
     """An index applying ``item`` along ``axis`` (all axes before it kept whole)."""
     return (slice(None),) * axis + (item,)
@@ -89,10 +94,12 @@ diff = defcomposite(
 def _ediff1d(ary: Any, to_end: Any = None, to_begin: Any = None) -> Any:
     flat = np.reshape(ary, (-1,))
     parts = [flat[1:] - flat[:-1]]
+    # NumPy's result has ary's dtype: the ends are cast to it (-1.0 or a float64 array
+    # beside a float32 ary stay float32)
     if to_begin is not None:
-        parts.insert(0, np.reshape(to_begin, (-1,)))
+        parts.insert(0, _cast(np.reshape(to_begin, (-1,)), flat.dtype))
     if to_end is not None:
-        parts.append(np.reshape(to_end, (-1,)))
+        parts.append(_cast(np.reshape(to_end, (-1,)), flat.dtype))
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 

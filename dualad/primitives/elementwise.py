@@ -63,9 +63,18 @@ def _safe_divide(num: Any, den: Any) -> Any:
     return np.where(zero, 0.0, num / np.where(zero, 1.0, den))
 
 
+def _in_dtype_of(factor: Any, out: Any) -> Any:
+    """``factor`` (a plain array of constants, such as ``np.where(m, 1.0, -1.0)``) in the
+    dtype of ``out``, so that a float32 result keeps a float32 derivative in both modes."""
+    dtype = getattr(out, "dtype", None)
+    if dtype is None or factor.dtype == dtype:
+        return factor
+    return factor.astype(dtype)
+
+
 def _balanced_eq(x: Any, out: Any, other: Any) -> Any:
     """1 where x alone attains out, 0.5 at a tie with other, 0 elsewhere (JAX's rule)."""
-    return np.where(x == out, np.where(other == out, 0.5, 1.0), 0.0)
+    return _in_dtype_of(np.where(x == out, np.where(other == out, 0.5, 1.0), 0.0), out)
 
 
 # --------------------------------------------------------------------------- arithmetic
@@ -166,8 +175,9 @@ def _power_dx(dx: Any, x: Any, y: Any, *, out: Any) -> Any:
 
 
 def _power_dy(dy: Any, x: Any, y: Any, *, out: Any) -> Any:
-    # log(x) * x**y, and 0 where x == 0 (the limit along x**y with y > 0, JAX's choice).
-    return dy * (np.log(np.where(x == 0, 1.0, x)) * out)
+    # log(x) * x**y, and 0 where x == 0 (the limit along x**y with y > 0, JAX's choice);
+    # in out's dtype when x is a Python number (2.0 ** x of float32 x is float32)
+    return dy * (np.log(_in_dtype_of(np.where(x == 0, 1.0, x), out)) * out)
 
 
 power = _ufunc(
@@ -206,13 +216,18 @@ fmod = _ufunc(
 
 # --------------------------------------------------------------------------- exp and log
 
+# ln 2 and ln 10 as Python floats, which keep a float32 derivative float32 (NumPy's scalars
+# would promote it to float64)
+_LN2 = float(np.log(2.0))
+_LN10 = float(np.log(10.0))
+
 exp = _ufunc(np.exp, lambda dx, x, *, out: dx * out, "e**x; d/dx = e**x")
-exp2 = _ufunc(np.exp2, lambda dx, x, *, out: dx * (out * np.log(2.0)), "2**x; d/dx = ln2 2**x")
+exp2 = _ufunc(np.exp2, lambda dx, x, *, out: dx * (out * _LN2), "2**x; d/dx = ln2 2**x")
 expm1 = _ufunc(np.expm1, lambda dx, x, *, out: dx * (out + 1), "e**x - 1; d/dx = e**x")
 log = _ufunc(np.log, lambda dx, x, *, out: dx / x, "ln x; d/dx = 1/x", domain=POSITIVE)
-log2 = _ufunc(np.log2, lambda dx, x, *, out: dx / (x * np.log(2.0)),
+log2 = _ufunc(np.log2, lambda dx, x, *, out: dx / (x * _LN2),
               "log2 x; d/dx = 1/(x ln2)", domain=POSITIVE)
-log10 = _ufunc(np.log10, lambda dx, x, *, out: dx / (x * np.log(10.0)),
+log10 = _ufunc(np.log10, lambda dx, x, *, out: dx / (x * _LN10),
                "log10 x; d/dx = 1/(x ln10)", domain=POSITIVE)
 log1p = _ufunc(np.log1p, lambda dx, x, *, out: dx / (1 + x), "ln(1+x); d/dx = 1/(1+x)",
                domain=Interval(-0.5, 2))
@@ -296,7 +311,8 @@ fmin = _ufunc(
 )
 copysign = _ufunc(
     np.copysign,
-    (lambda dx, x, y, *, out: dx * np.where(np.signbit(x) == np.signbit(y), 1.0, -1.0), None),
+    (lambda dx, x, y, *, out: dx * _in_dtype_of(
+        np.where(np.signbit(x) == np.signbit(y), 1.0, -1.0), out), None),
     "|x| with the sign of y; d/dx = +-1, not differentiable in y (piecewise constant)",
     domain=Interval(-2, 2, avoid=(0.0,)),
     examples=(Example(lambda np_, x: np_.copysign(x, np_.array([1.0, -1.0, -2.0])), ((3,),)),),

@@ -279,6 +279,12 @@ select = defcomposite(
 def _choose(a: Any, choices: Any, out: Any = None, mode: str = "raise") -> Any:
     a = np.asarray(_plain_indices(a, "choose"))
     if isinstance(choices, (list, tuple)):
+        # NumPy makes the choices one array: a Python number takes the others' dtype (1.0
+        # beside float32 choices is float32), which np.stack of its own array would not
+        dtype = np.result_type(*(c if isinstance(c, (int, float)) else np.asarray(strip(c))
+                                 for c in choices))
+        choices = [np.asarray(c, dtype=dtype) if isinstance(c, (int, float)) else c
+                   for c in choices]
         shape = np.broadcast_shapes(np.shape(a), *map(np.shape, choices))
         choices = np.stack([np.broadcast_to(c, shape) for c in choices])
     n = np.shape(choices)[0]

@@ -10,18 +10,26 @@ derivatives are taken with respect to the symmetrised input ``(a + a.T) / 2``; s
 differentiated in their reduced forms; eigenvectors and singular vectors are defined up to
 sign, so test functions of them that do not depend on the sign. ``norm`` at 0 has the finite
 subgradient 0 (JAX gives nan there).
+
+``det``'s derivative is the cofactor matrix adj(a)^T (the ``cofactor`` primitive), which
+exists at singular matrices too: JAX's value there, and exact to every order, where JAX's
+own Hessian is sometimes nan. ``slogdet``'s derivative does not exist at a singular matrix
+(log|det| is -inf): it raises :class:`SingularMatrixError`. ``inv`` and ``solve`` of a
+singular matrix raise NumPy's ``LinAlgError`` from the primal, as NumPy does.
 """
 
 from __future__ import annotations
 
+import itertools
 import operator
 from typing import Any
 
 import numpy as np
 
 from .._batch import batch_axis, expand_reduced, normalize_axis, pad_tangent
-from ..errors import UnsupportedPrimitiveError
-from ..registry import Example, defcomposite, defnondiff, defprimitive, is_traced
+from ..errors import DualadError, UnsupportedPrimitiveError
+from ..registry import Example, defcomposite, defnondiff, defprimitive, is_traced, strip
+from .reductions import _others_product
 
 _NUMPY2 = hasattr(np.linalg, "svdvals")  # and vector_norm, matrix_norm, the array-API names
 
@@ -56,7 +64,22 @@ def _trace(x: Any) -> Any:
 
 def _diag_embed(d: Any) -> Any:
     """The stack of diagonal matrices with diagonals ``d`` (``(..., n) -> (..., n, n)``)."""
-    return d[..., :, None] * np.eye(_shape(d)[-1])
+    return d[..., :, None] * np.eye(_shape(d)[-1], dtype=d.dtype)
+
+
+def _eye(n: int, like: Any) -> np.ndarray:
+    """The identity in ``like``'s dtype: a float64 constant would promote a float32 rule."""
+    return np.eye(n, dtype=like.dtype)
+
+
+def _tril_half(n: int, like: Any) -> np.ndarray:
+    """The mask of the lower triangle with the diagonal halved, in ``like``'s dtype."""
+    return np.tril(np.ones((n, n), dtype=like.dtype)) - 0.5 * _eye(n, like)
+
+
+def _strict_tril(n: int, like: Any) -> np.ndarray:
+    """The mask of the strictly lower triangle, in ``like``'s dtype."""
+    return np.tril(np.ones((n, n), dtype=like.dtype), -1)
 
 
 def _sum_to(y: Any, shape: tuple[int, ...]) -> Any:
@@ -174,29 +197,227 @@ solve = defprimitive(
 # --------------------------------------------------------------------------- determinants
 
 
+class SingularMatrixError(DualadError, np.linalg.LinAlgError):
+    """A derivative that does not exist at a singular matrix (``np.linalg.slogdet``'s)."""
+
+
+def _pair_products(s: Any) -> Any:
+    """``q[..., i, j]``, the product of ``s[..., k]`` over ``k`` not in ``{i, j}``; on the
+    diagonal the product over ``k != i``. Products only, no division: exact at zeros."""
+    n = _shape(s)[-1]
+    return _others_product(np.where(np.eye(n, dtype=bool), 1.0, s[..., None, :]))
+
+
+def _svd_parts(x: Any) -> tuple:
+    """``U``, the pair products of the singular values, ``Vh`` and ``det(U) det(Vh)``.
+
+    The sign is +-1 and locally constant (the factors move continuously and stay
+    orthogonal), so it is a plain array: it has derivative 0.
+    """
+    u, s, vh = np.linalg.svd(x)
+    sign = np.sign(np.linalg.det(strip(u)) * np.linalg.det(strip(vh)))
+    return u, _pair_products(s), vh, np.asarray(sign)
+
+
+def _cofactor_svd(x: Any) -> Any:
+    """adj(A)^T from A = U S Vh: det(U) det(Vh) U diag(p) Vh, p_i = prod_{j != i} s_j
+    (det(A) A^-T = det(U) det(S) det(Vh) U S^-1 Vh where A is invertible; by continuity
+    also where it is not)."""
+    u, q, vh, sign = _svd_parts(x)
+    return sign[..., None, None] * np.matmul(u * _diag(q)[..., None, :], vh)
+
+
+def _ill_conditioned(x: Any) -> np.ndarray:
+    """Which matrices of the stack ``x`` are singular or nearly so, s_min <= sqrt(eps) s_max
+    (a plain boolean array): there det(A) A^-1 would cancel in the cofactor's derivative."""
+    s = np.linalg.svd(strip(x), compute_uv=False)
+    return s[..., -1] <= np.sqrt(np.finfo(s.dtype).eps) * s[..., 0]
+
+
+def _cofactor_impl(x: Any) -> Any:
+    if is_traced(x):  # an outer derivative: through cofactor's own rules again
+        return cofactor(x)
+    d = np.linalg.det(x)
+    singular = d == 0  # NumPy's LU found a zero pivot: inv would raise
+    if not np.any(singular):
+        # det(A) A^-T is accurate even for nearly singular A: the LU's errors in det(A)
+        # and in A^-1 cancel (G. W. Stewart, "On the adjugate matrix", 1998)
+        return d[..., None, None] * _mT(np.linalg.inv(x))
+    if d.ndim == 0:
+        return _cofactor_svd(x)
+    result = np.empty(np.shape(x), dtype=d.dtype)
+    regular = ~singular
+    result[regular] = d[regular][..., None, None] * _mT(np.linalg.inv(x[regular]))
+    result[singular] = _cofactor_svd(x[singular])
+    return result
+
+
+def _cofactor_jvp_inv(dx: Any, x: Any, out: Any) -> Any:
+    """dC = <C, dA> A^-T - C dA^T A^-T (C = det(A) A^-T)."""
+    inv_t = _mT(np.linalg.inv(x))
+    inner = np.sum(out * dx, axis=(-2, -1))
+    return inner[..., None, None] * inv_t - np.matmul(out, np.matmul(_mT(dx), inv_t))
+
+
+def _cofactor_jvp_svd(dx: Any, x: Any) -> Any:
+    """dC = det(U) det(Vh) U M Vh in the SVD's coordinates G = U^T dA Vh^T, where
+    M = diag(sum_{j != i} q_ij G_jj) - q o G^T off the diagonal, q_ij = prod_{k != i, j} s_k
+    (the derivative of the cofactor matrix at the diagonal S; products only)."""
+    u, q, vh, sign = _svd_parts(x)
+    off = q * (1 - _eye(_shape(x)[-1], q))
+    g = np.matmul(_mT(u), np.matmul(dx, _mT(vh)))
+    m = _diag_embed(np.matmul(off, _diag(g)[..., None])[..., 0]) - off * _mT(g)
+    return sign[..., None, None] * np.matmul(u, np.matmul(m, vh))
+
+
+def _minors(x: Any) -> Any:
+    """The stack of the n^2 minors of ``x``: ``[..., i, j, :, :]`` is x without row i and
+    column j (``x`` may carry a leading direction axis)."""
+    n = _shape(x)[-1]
+    keep = np.array([[k for k in range(n) if k != i] for i in range(n)], dtype=np.intp)
+    return x[..., keep[:, None, :, None], keep[None, :, None, :]]
+
+
+def _cofactor_jvp_minors(dx: Any, x: Any) -> Any:
+    """dC_ij = (-1)^(i+j) <cofactor(A_ij), dA_ij>, A_ij the minor without row i and column
+    j: the derivative of the minor's determinant. Exact at every rank and without the
+    SVD, whose own derivative needs distinct singular values; this is the form that is
+    differentiated again (third derivatives of det), at O(n^5)."""
+    n = _shape(x)[-1]
+    if n == 1:  # the cofactor of a 1 x 1 matrix is the constant 1
+        return dx * 0.0
+    signs = (-1.0) ** np.add.outer(np.arange(n), np.arange(n))
+    return np.sum(cofactor(_minors(x)) * _minors(dx), axis=(-2, -1)) * signs.astype(x.dtype)
+
+
+def _cofactor_jvp(dx: Any, x: Any, *, out: Any) -> Any:
+    """The cofactor's derivative: from A^-1 where A is well conditioned; where it is
+    singular or nearly so, from the SVD, or from the minors when this rule is itself
+    differentiated (``x`` traced). A stack mixing both evaluates each form on its own
+    matrices (the others replaced by harmless ones, so that neither form's derivative sees
+    a singular matrix). Self-adjoint (it is the Hessian of det), so also the VJP rule."""
+    bad = _ill_conditioned(x)
+    if not np.any(bad):
+        return _cofactor_jvp_inv(dx, x, out)
+    singular_form = _cofactor_jvp_minors if is_traced(x) else _cofactor_jvp_svd
+    if np.all(bad):
+        return singular_form(dx, x)
+    n = _shape(x)[-1]
+    mask = bad[..., None, None]
+    eye = _eye(n, x)
+    spread = np.diag(np.arange(1, n + 1, dtype=eye.dtype))  # distinct singular values
+    by_svd = singular_form(dx, np.where(mask, x, spread))
+    by_inv = _cofactor_jvp_inv(dx, np.where(mask, eye, x), np.where(mask, eye, out))
+    return np.where(mask, by_svd, by_inv)
+
+
+def _det_by_permutations(np_: Any, x: Any) -> Any:
+    """det(A) = sum over permutations p of sign(p) prod_i A[i, p(i)]: a test reference that
+    JAX differentiates exactly everywhere (a polynomial; its own det has nan second
+    derivatives at some singular matrices). For small n only."""
+    n = np.shape(x)[-1]
+    rows = np.arange(n)
+    total = 0.0
+    for perm in itertools.permutations(range(n)):
+        sign = (-1.0) ** sum(a > b for i, a in enumerate(perm) for b in perm[i + 1:])
+        total = total + sign * np_.prod(x[..., rows, np.array(perm)], axis=-1)
+    return total
+
+
+def _cofactor_by_minors(np_: Any, x: Any) -> Any:
+    """The cofactor matrix from its definition, (-1)^(i+j) det(A without row i, column j),
+    the determinants by permutations: the tests' reference."""
+    n = np.shape(x)[-1]
+    signs = (-1.0) ** np.add.outer(np.arange(n), np.arange(n))
+    return _det_by_permutations(np_, _minors(x)) * signs
+
+
+def _rank_deficient(rng: np.random.Generator, *shape: int) -> np.ndarray:
+    """A (stack of) n x n matrices of rank n - 1, singular values well separated."""
+    a = _singular(rng, *shape)
+    u, s, vh = np.linalg.svd(a)
+    s[..., -1] = 0.0
+    return (u * s[..., None, :]) @ vh
+
+
+_SINGULAR_3x3 = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]])  # det exactly 0
+_SINGULAR_2x2 = np.array([[1.0, 2.0], [2.0, 4.0]])
+
+cofactor = defprimitive(
+    "cofactor", impl=_cofactor_impl, jvp=_cofactor_jvp, vjp=_cofactor_jvp,
+    examples=(
+        Example(lambda np_, x: cofactor(x), make=lambda rng: (_wellcond(rng, 3, 3),),
+                reference=_cofactor_by_minors),
+        Example(lambda np_, x: cofactor(x), make=lambda rng: (_wellcond(rng, 2, 3, 3),),
+                reference=_cofactor_by_minors),
+        Example(lambda np_, x: cofactor(x), make=lambda rng: (_SINGULAR_3x3,),
+                reference=_cofactor_by_minors),
+        Example(lambda np_, x: cofactor(x), make=lambda rng: (
+            np.stack([_SINGULAR_2x2, _wellcond(rng, 2, 2)]),), reference=_cofactor_by_minors),
+    ),
+    doc="the cofactor matrix adj(a)^T = d det(a)/da, also at singular matrices: "
+        "det(a) inv(a)^T, or from the SVD where det(a) is 0",
+)
+
+
+def _det_jvp(dx: Any, x: Any, *, out: Any) -> Any:
+    """d det = <cofactor(a), da> = trace(adj(a) da)."""
+    return np.sum(cofactor(x) * dx, axis=(-2, -1))
+
+
 def _det_vjp(g: Any, x: Any, *, out: Any) -> Any:
-    """a_bar = g det(a) inv(a)^T."""
-    return (g * out)[..., None, None] * _mT(np.linalg.inv(x))
+    """a_bar = g cofactor(a) = g adj(a)^T (g det(a) inv(a)^T where a is invertible)."""
+    return g[..., None, None] * cofactor(x)
+
+
+def _diagonal(*values: float) -> Any:
+    return lambda rng: (np.diag(values),)
 
 
 det = defprimitive(
     "det", impl=np.linalg.det, numpy=np.linalg.det, bind=lambda a: ((a,), {}),
-    jvp=lambda dx, x, *, out: out * _trace(np.linalg.solve(x, dx)), vjp=_det_vjp,
+    jvp=_det_jvp, vjp=_det_vjp,
     examples=(
         Example(lambda np_, x: np_.linalg.det(x), make=lambda rng: (_wellcond(rng, 3, 3),)),
         Example(lambda np_, x: np_.linalg.det(x), make=lambda rng: (_wellcond(rng, 2, 3, 3),)),
         Example(lambda np_, x: np_.linalg.det(x), make=lambda rng: (_wellcond(rng, 1, 1),)),
+    ) + tuple(
+        # singular matrices: the derivative is the cofactor matrix, as JAX's; the reference
+        # is the permutation expansion, since JAX's own Hessian of det is nan at some
+        # singular matrices (the second of the rank-deficient stack)
+        Example(lambda np_, x: np_.linalg.det(x), make=make, reference=_det_by_permutations)
+        for make in (
+            lambda rng: (_SINGULAR_2x2,), lambda rng: (_SINGULAR_3x3,),
+            lambda rng: (_rank_deficient(rng, 2, 4, 4),),
+            _diagonal(2.0, 0.0, 0.0),  # rank n - 2 (more in tests/test_linalg_singular.py)
+            lambda rng: (np.stack([_SINGULAR_2x2, _wellcond(rng, 2, 2), np.zeros((2, 2))]),),
+        )
     ),
-    doc="np.linalg.det; d = det(a) trace(solve(a, da))",
+    doc="np.linalg.det; d = trace(adj(a) da), the cofactor matrix, also at singular a",
 )
 
 
+def _nonsingular(x: Any, out: Any) -> None:
+    """slogdet's derivative needs det(a) != 0: raise a clear error where the sign is 0."""
+    sign = np.asarray(strip(out[0]))
+    if np.any(sign == 0):
+        where = "" if sign.ndim == 0 else f" (matrices {np.argwhere(sign == 0).tolist()})"
+        raise SingularMatrixError(
+            f"np.linalg.slogdet of a singular matrix{where}: sign 0 and logabsdet -inf, and "
+            f"log|det(a)| has no derivative there (JAX returns inf and nan). Differentiate "
+            f"np.linalg.det instead, whose derivative (the cofactor matrix) exists at "
+            f"singular matrices, or keep the matrix away from singular ones."
+        )
+
+
 def _slogdet_jvp(dx: Any, x: Any, *, out: Any) -> Any:
+    _nonsingular(x, out)
     return None, _trace(np.linalg.solve(x, dx))
 
 
 def _slogdet_vjp(g: Any, x: Any, *, out: Any) -> Any:
     """a_bar = logabsdet_bar inv(a)^T (the sign has no derivative)."""
+    _nonsingular(x, out)
     return g[1][..., None, None] * _mT(np.linalg.inv(x))
 
 
@@ -228,7 +449,7 @@ def _cholesky_jvp(dx: Any, x: Any, *, out: Any, upper: bool) -> Any:
     n = _shape(x)[-1]
     # L^-1 S L^-T for the symmetrised tangent S, then L times its lower part, diagonal halved
     inner = np.linalg.solve(low, _mT(np.linalg.solve(low, _sym(dx))))
-    dlow = np.matmul(low, inner * (np.tril(np.ones((n, n))) - 0.5 * np.eye(n)))
+    dlow = np.matmul(low, inner * _tril_half(n, out))
     return _mT(dlow) if upper else dlow
 
 
@@ -236,7 +457,7 @@ def _cholesky_vjp(g: Any, x: Any, *, out: Any, upper: bool) -> Any:
     """a_bar = sym(L^-T P L^-1), P = tril_half(L^T L_bar) (L_bar = U_bar^T when upper)."""
     low, gl = (_mT(out), _mT(g)) if upper else (out, g)
     n = _shape(x)[-1]
-    p = np.matmul(_mT(low), gl) * (np.tril(np.ones((n, n))) - 0.5 * np.eye(n))
+    p = np.matmul(_mT(low), gl) * _tril_half(n, out)
     low_t = _mT(low)
     return _sym(_mT(np.linalg.solve(low_t, _mT(np.linalg.solve(low_t, p)))))
 
@@ -271,7 +492,7 @@ def _eigh_jvp(dx: Any, x: Any, *, out: Any, UPLO: str) -> Any:  # noqa: N803 - N
     w, v = out
     n = _shape(w)[-1]
     vt_dx_v = np.matmul(_mT(v), np.matmul(_sym(dx), v))
-    eye = np.eye(n)
+    eye = _eye(n, w)
     gaps = (1.0 - eye) / (w[..., None, :] - w[..., :, None] + eye)  # 1/(w_j - w_i), 0 on diag
     return _diag(vt_dx_v), np.matmul(v, gaps * vt_dx_v)
 
@@ -281,7 +502,7 @@ def _eigh_vjp(g: Any, x: Any, *, out: Any, UPLO: str) -> Any:  # noqa: N803 - Nu
     w, v = out
     gw, gv = g
     n = _shape(w)[-1]
-    eye = np.eye(n)
+    eye = _eye(n, w)
     gaps = (1.0 - eye) / (w[..., None, :] - w[..., :, None] + eye)
     inner = _diag_embed(gw) + gaps * np.matmul(_mT(v), gv)
     return _sym(np.matmul(v, np.matmul(inner, _mT(v))))
@@ -338,7 +559,7 @@ def _svd_jvp(dx: Any, x: Any, *, out: Any, hermitian: bool) -> Any:
     m, n = _shape(x)[-2:]
     v = _mT(vh)
     ds_mat = np.matmul(_mT(u), np.matmul(dx, v))
-    eye = np.eye(_shape(s)[-1])
+    eye = _eye(_shape(s)[-1], s)
     sj, si = s[..., None, :], s[..., :, None]
     gaps = (1.0 - eye) / ((sj + si) * (sj - si) + eye)  # 1/(s_j^2 - s_i^2), 0 on the diagonal
     dss = ds_mat * sj
@@ -362,7 +583,7 @@ def _svd_vjp(g: Any, x: Any, *, out: Any, hermitian: bool) -> Any:
     gu, gs, gvh = g
     m, n = _shape(x)[-2:]
     v, gv = _mT(vh), _mT(gvh)
-    eye = np.eye(_shape(s)[-1])
+    eye = _eye(_shape(s)[-1], s)
     sj, si = s[..., None, :], s[..., :, None]
     gaps = (1.0 - eye) / ((sj + si) * (sj - si) + eye)
     a_u = gaps * np.matmul(_mT(u), gu)
@@ -459,8 +680,8 @@ def _pinv_jvp(dx: Any, x: Any, *, out: Any, rcond: Any, hermitian: bool, rtol: A
     m, n = _shape(x)[-2:]
     p, dxt = out, _mT(dx)
     dp = -np.matmul(p, np.matmul(dx, p))
-    dp = dp + np.matmul(np.matmul(p, _mT(p)), np.matmul(dxt, np.eye(m) - np.matmul(x, p)))
-    return dp + np.matmul(np.eye(n) - np.matmul(p, x), np.matmul(dxt, np.matmul(_mT(p), p)))
+    dp = dp + np.matmul(np.matmul(p, _mT(p)), np.matmul(dxt, _eye(m, p) - np.matmul(x, p)))
+    return dp + np.matmul(_eye(n, p) - np.matmul(p, x), np.matmul(dxt, np.matmul(_mT(p), p)))
 
 
 def _pinv_vjp(g: Any, x: Any, *, out: Any, rcond: Any, hermitian: bool, rtol: Any) -> Any:
@@ -468,8 +689,8 @@ def _pinv_vjp(g: Any, x: Any, *, out: Any, rcond: Any, hermitian: bool, rtol: An
     m, n = _shape(x)[-2:]
     p, pt, gt = out, _mT(out), _mT(g)
     abar = -np.matmul(pt, np.matmul(g, pt))
-    abar = abar + np.matmul(np.eye(m) - np.matmul(x, p), np.matmul(gt, np.matmul(p, pt)))
-    return abar + np.matmul(np.matmul(pt, p), np.matmul(gt, np.eye(n) - np.matmul(p, x)))
+    abar = abar + np.matmul(_eye(m, p) - np.matmul(x, p), np.matmul(gt, np.matmul(p, pt)))
+    return abar + np.matmul(np.matmul(pt, p), np.matmul(gt, _eye(n, p) - np.matmul(p, x)))
 
 
 def _pinv_impl(x: Any, *, rcond: Any, hermitian: bool, rtol: Any) -> Any:
@@ -499,7 +720,7 @@ def _qr_jvp(dx: Any, x: Any, *, out: Any) -> Any:
     n = _shape(x)[-1]
     dx_rinv = _mT(np.linalg.solve(_mT(r), _mT(dx)))  # dA R^-1
     qt_dx_rinv = np.matmul(_mT(q), dx_rinv)
-    lower = qt_dx_rinv * np.tril(np.ones((n, n)), -1)
+    lower = qt_dx_rinv * _strict_tril(n, r)
     skew = lower - _mT(lower)
     dq = np.matmul(q, skew - qt_dx_rinv) + dx_rinv
     dr = np.matmul(qt_dx_rinv - skew, r)
@@ -512,7 +733,7 @@ def _qr_vjp(g: Any, x: Any, *, out: Any) -> Any:
     gq, gr = g
     n = _shape(x)[-1]
     mm = np.matmul(_mT(q), gq) - np.matmul(gr, _mT(r))
-    c_bar = (mm - _mT(mm)) * np.tril(np.ones((n, n)), -1) - mm
+    c_bar = (mm - _mT(mm)) * _strict_tril(n, r) - mm
     b_bar = gq + np.matmul(q, c_bar)
     return _mT(np.linalg.solve(r, _mT(b_bar)))
 

@@ -829,8 +829,6 @@ def _quantile_core(a: Any, q: Any, axis: Any, keepdims: bool, method: str, who: 
             f"np.{who}(method={method!r}) is not supported on dual arrays; use one of "
             f"{list(_METHODS)}"
         )
-    if not is_traced(q):
-        q = np.asarray(q, dtype=_dtype(a))
     q_plain = np.asarray(strip(q))
     if np.any((q_plain < 0) | (q_plain > 1)):
         raise ValueError("Quantiles must be in the range [0, 1]")
@@ -845,7 +843,8 @@ def _quantile_core(a: Any, q: Any, axis: Any, keepdims: bool, method: str, who: 
     elif method == "higher":
         result = s[..., np.ceil(pos).astype(np.intp)]
     else:
-        frac = pos - lo if method == "linear" else np.where(lo == strip(pos), 0.0, 0.5)
+        frac = pos - lo if method == "linear" else \
+            np.where(lo == strip(pos), 0.0, 0.5).astype(_dtype(pos))
         below = s[..., lo.astype(np.intp)]
         above = s[..., np.minimum(lo + 1, n - 1).astype(np.intp)]
         result = below + (above - below) * frac
@@ -866,6 +865,13 @@ def _quantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input
               method: str = "linear", keepdims: bool = False, *, weights: Any = None,
               interpolation: Any = None) -> Any:
     _refuse("quantile", weights=weights, interpolation=interpolation)
+    if not is_traced(q):
+        weak = type(q) in (int, float)
+        q = np.asarray(q)
+        if weak or (q.dtype.kind in "biu" and method != "midpoint"):
+            q = q.astype(_dtype(a))
+        elif q.dtype.kind in "biu":
+            q = q.astype(np.float64)
     return _quantile_core(a, q, axis, keepdims, method, "quantile")
 
 
@@ -874,13 +880,14 @@ def _percentile(a: Any, q: Any, axis: Any = None, out: Any = None,
                 *, weights: Any = None, interpolation: Any = None) -> Any:
     _refuse("percentile", weights=weights, interpolation=interpolation)
     if not is_traced(q):
-        q = np.asarray(q, dtype=_dtype(a))
+        q = np.asarray(q, dtype=_dtype(a)) if type(q) in (int, float) else np.asarray(q)
     return _quantile_core(a, q / 100, axis, keepdims, method, "percentile")
 
 
 def _median(a: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False,
             keepdims: bool = False) -> Any:
-    return _quantile_core(a, 0.5, axis, keepdims, "linear", "median")
+    return _quantile_core(a, np.asarray(0.5, dtype=_dtype(a)), axis, keepdims, "linear",
+                          "median")
 
 
 median = defcomposite(
