@@ -19,6 +19,7 @@ from .errors import (
     PerturbationConfusionError,
     RegistrationError,
     ShapeMismatchError,
+    SingularMatrixError,
     UnsupportedPrimitiveError,
 )
 from .forward import Dual, primal
@@ -45,6 +46,7 @@ __all__ = [
     "REGISTRY",
     "RegistrationError",
     "ShapeMismatchError",
+    "SingularMatrixError",
     "TapeArray",
     "Trace",
     "UnsupportedPrimitiveError",

@@ -6,6 +6,8 @@ Catching ``TypeError`` or ``ValueError`` keeps working for code written against 
 
 from __future__ import annotations
 
+import numpy as np
+
 
 class DualadError(Exception):
     """Base class of every error dualad raises on purpose."""
@@ -37,6 +39,10 @@ class ShapeMismatchError(DualadError, ValueError):
 
 class InvalidArgumentError(DualadError, ValueError):
     """An argument to a transform that is out of range (``argnums``, ``chunk_size``, ...)."""
+
+
+class SingularMatrixError(DualadError, np.linalg.LinAlgError):
+    """A derivative that does not exist at a singular matrix (``np.linalg.slogdet``'s)."""
 
 
 class InvalidInputError(DualadError, TypeError):

@@ -79,19 +79,29 @@ class Tape:
     (['sin', 'multiply'], 3)
     """
 
-    __slots__ = ("tag", "nodes", "size", "closed", "__weakref__")
+    __slots__ = ("tag", "nodes", "size", "closed", "on_keep", "__weakref__")
 
     def __init__(self, tag: int | None = None) -> None:
         self.tag = registry.new_tag() if tag is None else tag
         self.nodes: list[Node] = []
         self.size = 0
         self.closed = False
+        self.on_keep: Callable[[Any, Any], None] | None = None
+        """Called with each copy :meth:`keep` makes and the array it copied (for
+        :func:`dualad.trace`, which names constants after the locals that held them)."""
 
     def variable(self, primal: Any) -> TapeArray:
         """A new input variable holding (a read-only copy of) ``primal``."""
         index = self.size
         self.size += 1
         return TapeArray._make(frozen(primal), self.tag, self, index)
+
+    def keep(self, x: Any) -> Any:
+        """``x`` as the tape keeps a constant: :func:`frozen` (and :attr:`on_keep` told)."""
+        kept = frozen(x)
+        if kept is not x and self.on_keep is not None:
+            self.on_keep(kept, x)
+        return kept
 
     def record(self, prim: Primitive, primals: list, params: dict, out: Any,
                parents: list) -> Any:
@@ -205,7 +215,9 @@ class TapeArray(TracedArray):
                 primals.append(x.primal)
                 parents.append((i, x.index))
             else:
-                primals.append(frozen(x))
+                primals.append(x)
+        traced = dict(parents)
+        primals = [p if i in traced else tape.keep(p) for i, p in enumerate(primals)]
         if prim.vjp is None:
             if prim.vjp_all is None:
                 raise _no_vjp(prim)
@@ -280,11 +292,11 @@ def _elementwise(prim: Primitive, xs: tuple) -> Any:
                 pb = b.primal
                 parents = [(0, a.index), (1, b.index)]
             else:
-                pb = frozen(b)
+                pb = a.tape.keep(b)
                 parents = [(0, a.index)]
             tape = a.tape
         else:
-            pa = frozen(a)
+            pa = b.tape.keep(a)
             pb = b.primal
             parents = [(1, b.index)]
             tape = b.tape

@@ -21,7 +21,7 @@ import numpy as np
 
 from .errors import InvalidArgumentError, InvalidInputError
 from .forward import Dual
-from .registry import new_tag, strip
+from .registry import enter_transform, leave_transform, strip
 from .reverse import Node, Tape, TapeArray, backward
 from .trace_record import AdjointStep, Operand, Output, Step, Trace
 from .trace_rules import Formula, formula, join_terms, substitute, tangent_term, times
@@ -71,17 +71,23 @@ def trace(f: Callable[..., Any], *args: Any, wrt: str | int | None = None,
     values = [_as_point(a, i) for i, a in enumerate(args)]
     input_names = _input_names(f, len(values), names)
     seeds = _direction(values, input_names, wrt, direction)
-    tag = new_tag()
-    duals = [Dual(v, s[None], tag) for v, s in zip(values, seeds)]
-    tape = Tape()  # a newer tag than the duals': the tape is the inner level
-    inputs = [tape.variable(d) for d in duals]
-    # f may rebind these handles (x += 1 gives x the result's variable): the builder reads
-    # the inputs' values and variables as they were when f was called
-    variables = [x.index for x in inputs]
-    watcher = _LocalNames(f, tape) if local_names else None
-    out = watcher.run(inputs) if watcher else f(*inputs)
-    return _Builder(tape, values, variables, input_names, watcher,
-                    function or _describe(f)).build(out, dict(zip(input_names, seeds)))
+    tag = enter_transform("dualad.trace")
+    tape = Tape(enter_transform("dualad.trace"))  # a newer tag: the tape is the inner level
+    try:
+        duals = [Dual(v, s[None], tag) for v, s in zip(values, seeds)]
+        inputs = [tape.variable(d) for d in duals]
+        # f may rebind these handles (x += 1 gives x the result's variable): the builder
+        # reads the inputs' values and variables as they were when f was called
+        variables = [x.index for x in inputs]
+        watcher = _LocalNames(f, tape) if local_names else None
+        out = watcher.run(inputs) if watcher else f(*inputs)
+        del inputs, duals
+        return _Builder(tape, values, variables, input_names, watcher,
+                        function or _describe(f)).build(out, dict(zip(input_names, seeds)))
+    finally:
+        tape.close()
+        leave_transform(tape.tag)
+        leave_transform(tag)
 
 
 def _as_point(value: Any, i: int) -> np.ndarray:
@@ -175,6 +181,10 @@ class _LocalNames:
         self._used: set[int] = set()  # ids of the floats the tape's nodes hold
         self._scanned = 0  # nodes of the tape already looked at for _used
         self._sweep_at = 64  # when _constants grows past this, forget dead arrays
+        # the tape records copies of the arrays it reads: id of a copy -> the original's name
+        # (the tape holds the copies, so their ids stay theirs while the trace is built)
+        self._copies: dict[int, str] = {}
+        tape.on_keep = self._copied
 
     def run(self, inputs: list[TapeArray]) -> Any:
         if self.code is None:
@@ -233,8 +243,17 @@ class _LocalNames:
             del self._constants[key]
         self._sweep_at = max(64, 2 * len(self._constants))
 
+    def _copied(self, copy: Any, original: Any) -> None:
+        name = self.constant_name(original)
+        if name is not None:
+            self._copies[id(copy)] = name
+
     def constant_name(self, value: Any) -> str | None:
-        """The first local name that held ``value`` (this very object), if one did."""
+        """The first local name that held ``value`` (this very object, or the array the tape
+        copied into it), if one did."""
+        name = self._copies.get(id(value))
+        if name is not None:
+            return name
         entry = self._constants.get(id(value))
         return entry[0] if entry is not None and _referent(entry[1]) is value else None
 

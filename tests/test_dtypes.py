@@ -11,7 +11,9 @@ in float64 by tests/test_registry.py. For every example:
 * every tangent (``jvp``, and ``jacfwd``) has the dtype of the output it belongs to;
 * every cotangent (``vjp``) has the dtype of the input it belongs to, for an output
   cotangent of the output's dtype: a float32 input gets a float32 gradient, where NumPy
-  computes in float32 throughout (where it promotes to float64, see the xfail below);
+  computes in float32 throughout, and also where NumPy promotes the result to float64
+  (a float64 constant, ``np.float_power``): the reverse engine casts each contribution to
+  its input's dtype, as JAX does;
 * second derivatives (``jacfwd`` of ``jacfwd``, ``hessian``) of float32 functions are
   float32.
 
@@ -123,10 +125,6 @@ def test_float32_in_float32_out(entry, i):
     assert not problems, f"{entry.name} example {i}: " + "; ".join(problems)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "the reverse engine does not cast a contribution to its input's dtype; an output that "
-    "NumPy promotes to float64 (float32 x times a float64 constant, np.float_power) sends "
-    "float64 cotangents to float32 inputs (issue 12: suggested change to reverse.backward)"))
 def test_float32_inputs_get_float32_cotangents_from_float64_outputs():
     """A float32 input's cotangent is float32 even where NumPy promotes the result to
     float64, as in JAX (forward mode already casts each tangent to its output's dtype)."""

@@ -19,6 +19,7 @@ from dualad import (
     PerturbationConfusionError,
     RegistrationError,
     ShapeMismatchError,
+    SingularMatrixError,
     UnsupportedPrimitiveError,
 )
 
@@ -150,6 +151,7 @@ ERROR_CLASSES = [
     (ShapeMismatchError, ValueError),
     (InvalidArgumentError, ValueError),
     (InvalidInputError, TypeError),
+    (SingularMatrixError, np.linalg.LinAlgError),
 ]
 
 

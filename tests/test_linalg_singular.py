@@ -23,7 +23,8 @@ import numpy as np
 import pytest
 
 import dualad
-from dualad.primitives.linalg import SingularMatrixError, _det_by_permutations
+from dualad import SingularMatrixError
+from dualad.primitives.linalg import _det_by_permutations
 
 from .reference import assert_tree_close, jax_hessians, jax_jacobians
 

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from .._batch import batch_axis, expand_reduced, normalize_axis, pad_tangent
-from ..errors import DualadError, UnsupportedPrimitiveError
+from ..errors import SingularMatrixError, UnsupportedPrimitiveError
 from ..registry import Example, defcomposite, defnondiff, defprimitive, is_traced, strip
 from .reductions import _others_product
 
@@ -195,10 +195,6 @@ solve = defprimitive(
 
 
 # --------------------------------------------------------------------------- determinants
-
-
-class SingularMatrixError(DualadError, np.linalg.LinAlgError):
-    """A derivative that does not exist at a singular matrix (``np.linalg.slogdet``'s)."""
 
 
 def _pair_products(s: Any) -> Any:
