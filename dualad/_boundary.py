@@ -178,6 +178,8 @@ def check_level(value: Any, tag: int, where: str) -> None:
     that does not belong there: one of an inner transform, or of a transform that has
     already returned (a leaked value)."""
     while registry.is_traced(value):
+        if value._stale:
+            raise value.stale_error()
         if value.tag > tag or (value.tag != tag and registry.expired(value.tag)):
             raise registry.leaked_error(value.tag, where)
         tangent = getattr(value, "tangent", None)
@@ -190,13 +192,16 @@ def owned(tree: Any, sources: Sequence[Any]) -> Any:
     """``tree`` with every array leaf that shares memory with one of ``sources`` (the
     caller's arguments and tangents) or that is read-only (a view of a value dualad keeps)
     replaced by a copy: results are the caller's to change."""
-    leaves, treedef = flatten(tree)
     plain = [s for s in sources if isinstance(s, np.ndarray)]
-    return unflatten(treedef, [_owned(leaf, plain) for leaf in leaves])
+    if tree.__class__ is np.ndarray:
+        return owned_array(tree, plain)
+    leaves, treedef = flatten(tree)
+    return unflatten(treedef, [owned_array(leaf, plain) for leaf in leaves])
 
 
-def _owned(x: Any, sources: list[np.ndarray]) -> Any:
-    if not isinstance(x, np.ndarray) or x.ndim == 0:
+def owned_array(x: Any, sources: Sequence[np.ndarray] = ()) -> Any:
+    """The array ``x`` as a result of the caller's own (see :func:`owned`)."""
+    if x.__class__ is not np.ndarray or x.ndim == 0:
         return x
     if not x.flags.writeable or any(np.may_share_memory(x, s) for s in sources):
         return x.copy()

@@ -13,8 +13,10 @@ A traced array is a *handle* on values that are never written to. In-place opera
 (``x += y``) give the handle new contents, so every name that refers to it sees the update,
 as with NumPy; a copy (``x.copy()``, ``np.copy``, ``copy.deepcopy``) is a new handle. Where
 NumPy would return a view (basic slices, ``reshape``, ``.T``, ...), the handles are linked in
-a *family*: an in-place update of one of them while another is alive raises, because NumPy
-would change both and dualad cannot.
+a *family*. An in-place update of one member makes every other live member whose memory
+NumPy would share *stale*: its class becomes a subclass that raises as soon as it is used,
+because NumPy would show it the update and dualad cannot. ``A += A.T`` therefore works (the
+view is a temporary), while ``v = A.T; A += 1; v + 1`` raises at ``v + 1``.
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ class TracedArray:
 
     __slots__ = ()
     _contents: tuple[str, ...] = ()
+    _stale = False
+    _stale_class: type | None = None
     __array_priority__ = 1000
     __hash__ = None  # type: ignore[assignment]  # like ndarray: mutable-looking, unhashable
     _fast_types: frozenset = frozenset()
@@ -78,6 +82,8 @@ class TracedArray:
     def _handle(self) -> Any:
         """A new handle on the same values and derivative (what a copy is, for values that
         are never written to)."""
+        if self._stale:
+            raise self.stale_error()
         twin = object.__new__(type(self))
         for name in self._contents:
             setattr(twin, name, getattr(self, name))
@@ -402,11 +408,8 @@ def _inplace(ufunc: Any, symbol: str) -> Any:
         # NumPy updates the array every name refers to (y = x; y += 1 changes x). A traced
         # array's buffers may be shared with its inputs, so instead the handle takes the
         # result's contents: every alias sees the update, no buffer is overwritten.
-        scalar = self.ndim == 0  # like NumPy's scalars (x[0], np.sum(x)): x += 1 rebinds x
-        if not scalar:
-            check_not_shared(self, f"{symbol}=")
         result = _call_ufunc(ufunc, (self, _collect_objects(other)), {}, self._elementwise)
-        if scalar:
+        if self.ndim == 0:  # like NumPy's scalars (x[0], np.sum(x)): x += 1 rebinds x
             return result
         if type(result) is not type(self):
             why = "is traced by another transform" if registry.is_traced(result) \
@@ -415,6 +418,7 @@ def _inplace(ufunc: Any, symbol: str) -> Any:
                 f"x {symbol}= y on a traced array: the result {why}, so it cannot update x "
                 f"in place for every name that refers to x. Write x = x {symbol} y."
             )
+        leave_family(self, f"x {symbol}= ...")
         self._assign(result)
         return self
     return op
@@ -464,26 +468,60 @@ def link_if_view(result: Any, inputs: Any, tag: int) -> None:
                 return
 
 
-def check_not_shared(x: TracedArray, operation: str) -> None:
-    """Raise if an in-place ``operation`` on ``x`` would, in NumPy, also change another live
-    array (a view of ``x``, or the array ``x`` is a view of)."""
+def leave_family(x: TracedArray, operation: str) -> None:
+    """``x`` is about to be updated in place by ``operation``: every other live member of its
+    family whose memory NumPy would share becomes stale (raises when used)."""
     family = getattr(x, "_family", None)
     if family is None:
         return
+    data = _innermost(x)
     for ref in family:
         other = ref()
-        if other is not None and other is not x:
-            if family[0]() is x:
-                role = "has a view that is still in use (v = x[1:], x.T, x.reshape(...), ...)"
-            else:
-                role = ("is a view (a slice x[i] or x[1:], x.T, x.reshape(...), ...) of "
-                        "another traced array that is still in use")
-            raise UnsupportedPrimitiveError(
-                f"in-place {operation} on a traced array that {role}: NumPy would change "
-                f"both arrays, and dualad cannot share an update between them. Write "
-                f"x = x {operation[:-1]} ... for a new array, or take the view after the "
-                f"update."
-            )
+        if other is not None and other is not x and not other._stale \
+                and np.may_share_memory(data, _innermost(other)):
+            other._family = (operation, "base" if family[0]() is x else "view")
+            other.__class__ = other._stale_class
+
+
+def _innermost(x: Any) -> Any:
+    while isinstance(x, TracedArray):
+        x = x.primal
+    return x
+
+
+def stale_class(cls: type) -> type:
+    """The class a handle of ``cls`` takes when it goes stale: every use raises."""
+
+    def _dualad_apply(self: Any, prim: Primitive, xs: Any, params: Any, tag: int) -> Any:
+        raise self.stale_error()
+
+    def _index_basic(self: Any, key: Any) -> Any:
+        raise self.stale_error()
+
+    def stale_error(self: Any) -> UnsupportedPrimitiveError:
+        operation, updated = self._family
+        shared = ("the array it is a view of (a slice x[1:] or x[i], x.T, x.reshape(...), "
+                  "...)" if updated == "base" else "a view of it (a slice x[1:] or x[i], "
+                  "x.T, x.reshape(...), ...), or of the array it is a view of,")
+        return UnsupportedPrimitiveError(
+            f"this array's values are out of date: {shared} was updated in place ({operation}) "
+            f"after the view was taken, and NumPy would show the update here too. dualad "
+            f"cannot share an update between two arrays, so it refuses the old values. Take "
+            f"the view after the update, or copy before updating (v = x.T.copy()), or write "
+            f"the update as x = x + ... (a new array, leaving the view as it was)."
+        )
+
+    def describe(self: Any) -> str:
+        return f"<stale {cls.__name__}: a view whose values NumPy would have changed>"
+
+    namespace = {"__slots__": (), "_stale": True, "_dualad_apply": _dualad_apply,
+                 "_index_basic": _index_basic, "stale_error": stale_error,
+                 "__repr__": describe, "__str__": describe, "__bool__": _refuse_bool}
+    return type(f"Stale{cls.__name__}", (cls,), namespace)
+
+
+def _refuse_bool(self: Any) -> bool:
+    raise self.stale_error()
 
 
 # --------------------------------------------------------------------------- constants

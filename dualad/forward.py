@@ -25,6 +25,7 @@ from ._traced import (
     not_differentiable,
     primal,
     stack_objects,
+    stale_class,
 )
 from .errors import ShapeMismatchError, UnsupportedPrimitiveError
 from .registry import Primitive, apply, strip
@@ -260,40 +261,43 @@ def _binary_rules(prim: Primitive, a: Any, b: Any, tag: int) -> Any:
     pa = a.primal if a_active else a
     pb = b.primal if b_active else b
     out = prim.impl(pa, pb)
+    da = a.tangent if a_active else None
+    db = b.tangent if b_active else None
+    total = binary_tangent(prim, pa, pb, da, db, out)
+    if prim.checked or total.shape[1:] != out.shape or total.dtype is not out.dtype:
+        return _wrap(prim, out, total, tag, (db if da is None else da).shape[0])
+    return Dual._make(out, total, tag)
+
+
+def binary_tangent(prim: Primitive, pa: Any, pb: Any, da: Any, db: Any, out: Any) -> Any:
+    """The tangent of ``out = prim(pa, pb)``, an elementwise primitive of two arguments,
+    from their tangents (``None`` for a constant): :func:`tangent_of` for the common case,
+    with the fused rule where both have tangents and sums formed in place in new arrays."""
     out_ndim = out.ndim
-    if a_active and b_active and prim.jvp_fused is not None:
-        da, db = a.tangent, b.tangent
-        total = prim.jvp_fused((pad_tangent(da, out_ndim) if da.ndim <= out_ndim else da,
-                                pad_tangent(db, out_ndim) if db.ndim <= out_ndim else db),
-                               pa, pb, out=out)
-        if prim.checked or total.shape[1:] != out.shape or total.dtype is not out.dtype:
-            return _wrap(prim, out, total, tag, da.shape[0])
-        return Dual._make(out, total, tag)
+    if da is not None and db is not None and prim.jvp_fused is not None:
+        return prim.jvp_fused((pad_tangent(da, out_ndim) if da.ndim <= out_ndim else da,
+                               pad_tangent(db, out_ndim) if db.ndim <= out_ndim else db),
+                              pa, pb, out=out)
     rule_a, rule_b = prim.jvp
     total = None
-    if a_active:
+    if da is not None:
         if rule_a is None:
             raise not_differentiable(prim, 0)
-        da = a.tangent
-        k = da.shape[0]
         total = rule_a(pad_tangent(da, out_ndim) if da.ndim <= out_ndim else da, pa, pb, out=out)
-    if b_active:
+    if db is not None:
         if rule_b is None:
             raise not_differentiable(prim, 1)
-        db = b.tangent
-        k = db.shape[0]
         part = rule_b(pad_tangent(db, out_ndim) if db.ndim <= out_ndim else db, pa, pb, out=out)
         if total is None:
             total = part
         elif prim.checked:
+            k = db.shape[0]
             check_rule_result(prim, "jvp", 0, total, (k, *out.shape), broadcast="up")
             check_rule_result(prim, "jvp", 1, part, (k, *out.shape), broadcast="up")
             total = total + part
         else:
-            total = _accumulate(total, part, a.tangent)
-    if prim.checked or total.shape[1:] != out.shape or total.dtype is not out.dtype:
-        return _wrap(prim, out, total, tag, k)
-    return Dual._make(out, total, tag)
+            total = _accumulate(total, part, da)
+    return total
 
 
 def _accumulate(total: Any, part: Any, alias: Any) -> Any:
@@ -313,6 +317,7 @@ def _accumulate(total: Any, part: Any, alias: Any) -> Any:
 
 
 registry.register_traced_type(Dual)
+Dual._stale_class = stale_class(Dual)
 Dual._elementwise = staticmethod(_elementwise)  # type: ignore[method-assign]
 Dual._fast_types = _FAST_TYPES = frozenset((Dual, float, int, np.float64, np.float32))
 

@@ -462,8 +462,13 @@ def apply(prim: Primitive, xs: Sequence[Any], params: dict[str, Any]) -> Any:
 
 
 def strip(x: Any) -> Any:
-    """The innermost primal of ``x`` (through every level), for non-differentiable use."""
+    """The innermost primal of ``x`` (through every level), for non-differentiable use.
+
+    Raises for a stale array (a view whose values NumPy would have changed in place).
+    """
     while isinstance(x, _traced_types):
+        if x._stale:
+            raise x.stale_error()
         x = x.primal
     if isinstance(x, (list, tuple)) and any(map(_contains_traced, x)):
         return type(x)(strip(item) for item in x)

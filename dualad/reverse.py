@@ -38,6 +38,7 @@ from ._traced import (
     link_if_view,
     link_view,
     not_differentiable,
+    stale_class,
 )
 from .errors import UnsupportedPrimitiveError
 from .registry import Primitive, apply, strip
@@ -110,11 +111,11 @@ class Tape:
         if self.closed:
             raise registry.leaked_error(self.tag, "an operand of " + prim.name)
         if not prim.multiple_results:
-            if getattr(out, "shape", None) is None:  # a Python number from a user's impl
-                out = np.asarray(out)
-            kind = out.dtype.kind
-            if kind != "f":
-                if kind == "c":
+            if out.__class__ is not np.ndarray and getattr(out, "shape", None) is None:
+                out = np.asarray(out)  # a Python number from a user's impl
+            dtype = out.dtype
+            if dtype is not _FLOAT64 and dtype.kind != "f":
+                if dtype.kind == "c":
                     raise complex_result_error(prim)
                 return out  # integer or boolean results carry no derivative
             index = self.size
@@ -150,12 +151,32 @@ class Tape:
 
 def frozen(x: Any) -> Any:
     """``x`` as a value that cannot change after it is recorded: a plain array is copied
-    into a read-only array the tape owns (arrays dualad made that way are kept as they
-    are); numbers and traced values are immutable already."""
-    if isinstance(x, np.ndarray) and (x.flags.writeable or x.base is not None):
+    into a read-only array the tape owns, unless it is read-only through and through (a
+    read-only array that owns its data, or a read-only view of one: the copies dualad
+    made, and constants a user made read-only to spare the copy); numbers and traced
+    values are immutable already.
+
+    >>> frozen(np.ones(2)).flags.writeable
+    False
+    >>> w = np.ones(2); w.flags.writeable = False
+    >>> frozen(w) is w
+    True
+    """
+    if isinstance(x, np.ndarray) and not _read_only_throughout(x):
         x = x.copy()
         x.flags.writeable = False
     return x
+
+
+def _read_only_throughout(x: np.ndarray) -> bool:
+    while not x.flags.writeable:
+        base = x.base
+        if base is None:
+            return True
+        if not isinstance(base, np.ndarray):
+            return isinstance(base, bytes)  # np.frombuffer of bytes: immutable memory
+        x = base
+    return False
 
 
 def _frozen_params(params: dict) -> dict:
@@ -292,11 +313,11 @@ def _elementwise(prim: Primitive, xs: tuple) -> Any:
                 pb = b.primal
                 parents = [(0, a.index), (1, b.index)]
             else:
-                pb = a.tape.keep(b)
+                pb = b if b.__class__ in _SCALARS else a.tape.keep(b)
                 parents = [(0, a.index)]
             tape = a.tape
         else:
-            pa = b.tape.keep(a)
+            pa = a if a.__class__ in _SCALARS else b.tape.keep(a)
             pb = b.primal
             parents = [(1, b.index)]
             tape = b.tape
@@ -369,7 +390,8 @@ def backward(tape: Tape, seeds: list[tuple[int, Any]], wanted: list[int], k: int
                 check_rule_result(prim, "vjp", i, ct, (k, *shape), broadcast="down")
             if ct.__class__ is not np.ndarray or ct.shape[1:] != shape or ct.shape[0] != k:
                 ct = fit_cotangent(ct, shape, k)
-            if ct.dtype != x.dtype and ct.__class__ is np.ndarray and x.dtype.kind == "f":
+            if ct.dtype is not x.dtype and ct.__class__ is np.ndarray and ct.dtype != x.dtype \
+                    and x.dtype.kind == "f":
                 ct = ct.astype(x.dtype)  # float32 stays float32 whatever a rule computed in
             if observe is not None:
                 observe(node, i, index, ct)
@@ -426,7 +448,10 @@ def _zeros_cotangent(out: Any, k: int) -> Any:
 
 
 registry.register_traced_type(TapeArray)
+TapeArray._stale_class = stale_class(TapeArray)
 TapeArray._elementwise = staticmethod(_elementwise)  # type: ignore[method-assign]
+_SCALARS = frozenset((float, int, np.float64, np.float32))
+_FLOAT64 = np.dtype(np.float64)
 TapeArray._fast_types = _FAST_TYPES = frozenset(
     (TapeArray, float, int, np.float64, np.float32)
 )

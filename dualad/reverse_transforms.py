@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import registry
-from ._boundary import FLAT_LEAVES, argnums_tuple, as_input, chunks, finish, owned
+from ._boundary import FLAT_LEAVES, argnums_tuple, as_input, chunks, finish, owned_array
 from ._recording import Recording, zeros
 from .errors import InvalidInputError, NonScalarOutputError, ShapeMismatchError
 from .reverse import Tape, TapeArray, backward
@@ -79,7 +79,7 @@ class Pullback:
         seeds = [_as_cotangent(ct, out, f"output {i}")[None]
                  for i, (ct, out) in enumerate(zip(leaves, rec.out_primals))]
         cts = rec.pull(seeds, 1)
-        return unflatten(rec.in_tree, [finish(owned(ct[0], ())) for ct in cts])
+        return unflatten(rec.in_tree, [finish(owned_array(ct[0])) for ct in cts])
 
     def __repr__(self) -> str:
         return f"<dualad pullback over {self._recording.tape!r}>"
@@ -217,7 +217,7 @@ def _value_and_grad_flat(fun: Callable[..., Any], args: Sequence[Any], argnum: i
             seed = np.ones((1,), dtype=value.dtype)
             ct = backward(tape, [(out.index, seed)], [index], 1)[0]
             gradient = zeros(primal, 1)[0] if ct is None else ct[0]
-            return finish(value), finish(owned(gradient, ()))
+            return finish(value), finish(owned_array(gradient))
         rec = Recording.of_output(tape, [_input_as_called(x, index, primal)], flatten(x)[1],
                                   out, False)
     finally:
@@ -237,7 +237,7 @@ def _value_and_grad_of(rec: Recording, has_aux: bool) -> Any:
     value = _scalar_output(rec)
     seed = np.ones((1,), dtype=value.dtype)
     cts = rec.pull([seed], 1)
-    gradient = unflatten(rec.in_tree, [finish(owned(ct[0], ())) for ct in cts])
+    gradient = unflatten(rec.in_tree, [finish(owned_array(ct[0])) for ct in cts])
     value = finish(value)
     return ((value, rec.aux), gradient) if has_aux else (value, gradient)
 
@@ -386,7 +386,7 @@ def _jacobian_of_output(rec: Recording, j: int, out: Any, chunk_size: int | None
     for i, x in enumerate(rec.input_primals):
         rows = [chunk[i] for chunk in parts]
         stacked = rows[0] if len(rows) == 1 else np.concatenate(rows, axis=0)
-        blocks.append(finish(owned(np.reshape(stacked, out_shape + tuple(np.shape(x))), ())))
+        blocks.append(finish(owned_array(np.reshape(stacked, out_shape + tuple(np.shape(x))))))
     return unflatten(rec.in_tree, blocks)
 
 

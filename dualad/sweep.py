@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .forward import fit_tangent, tangent_of
+from .forward import binary_tangent, fit_tangent, tangent_of
 from .reverse import Tape
 
 
@@ -47,7 +47,15 @@ def forward_sweep(tape: Tape, seeds: list[tuple[int, Any]], wanted: list[int],
             continue
         prim = node.prim
         out = node.out
-        tangent = tangent_of(prim, node.primals, dxs, out, node.params)
+        primals = node.primals
+        if prim.elementwise and prim.jvp is not None and len(primals) <= 2 \
+                and not prim.multiple_results and not node.params:  # the engine's hot paths
+            if len(primals) == 2:
+                tangent = binary_tangent(prim, primals[0], primals[1], dxs[0], dxs[1], out)
+            else:
+                tangent = prim.jvp[0](dxs[0], primals[0], out=out)
+        else:
+            tangent = tangent_of(prim, primals, dxs, out, node.params)
         if node.outputs.__class__ is int:
             tangents[node.outputs] = fit_tangent(prim, out, tangent, k)
         else:

@@ -213,27 +213,101 @@ READ_ONLY_VIEWS = [  # NumPy's own are read-only
 
 
 @pytest.mark.parametrize("view", VIEWS + READ_ONLY_VIEWS)
-@pytest.mark.parametrize("transform", ["jvp", "grad"])
-def test_inplace_update_through_a_view_raises_while_its_base_is_alive(view, transform):
+@pytest.mark.parametrize("transform", ["jvp", "grad", "jacfwd"])
+def test_an_array_numpy_would_change_through_a_view_raises_when_used(view, transform):
     def through_view(x):
         x = x * 1.0
         v = view(np, x)
         v *= 3.0
-        return np.sum(x)
+        return np.sum(x)  # NumPy's x is tripled too
 
     def on_base(x):
         x = x * 1.0
         v = view(np, x)
         x += 1.0
-        return np.sum(v)
+        return np.sum(v)  # NumPy's v shows the update
+
+    def returned(x):
+        x = x * 1.0
+        v = view(np, x)
+        x += 1.0
+        return v
+
+    def compared(x):
+        x = x * 1.0
+        v = view(np, x)
+        x += 1.0
+        return np.where(v > 2.0, x, 0.0)  # even a comparison would use the old values
 
     x = np.arange(4.0).reshape(2, 2)
-    for f in (through_view, on_base):
-        with pytest.raises(UnsupportedPrimitiveError, match="NumPy would change both"):
+    for f in (through_view, on_base, returned, compared):
+        with pytest.raises(UnsupportedPrimitiveError, match="updated in place.*after the view"):
             if transform == "jvp":
                 dualad.jvp(f, (x,), (np.ones((2, 2)),))
+            elif transform == "grad":
+                dualad.vjp(f, x)
             else:
-                dualad.grad(f)(x)
+                dualad.jacfwd(f, chunk_size=1)(x)
+
+
+def test_a_stale_array_cannot_be_copied_or_read_either():
+    seen = []
+
+    def f(x):
+        x = x * 1.0
+        v = x.T
+        x += 1.0
+        for read in (lambda: v.copy(), lambda: copy.deepcopy(v), lambda: dualad.primal(v),
+                     lambda: bool(v[0, 0]), lambda: v[0], lambda: list(v), lambda: v + 1):
+            with pytest.raises(UnsupportedPrimitiveError, match="out of date"):
+                read()
+            seen.append(read)
+        assert "stale" in repr(v) and v.shape == (2, 2)
+        return np.sum(x)
+
+    dualad.grad(f)(np.ones((2, 2)))
+    assert len(seen) == 7
+
+
+@pytest.mark.parametrize("f, jax_f", [
+    pytest.param(lambda A: _sym(A), lambda A: jnp.sum((A + A.T) ** 2), id="A += A.T"),
+    pytest.param(lambda A: _transposed_in_place(A), lambda A: jnp.sum((A.T + 1.0) ** 2),
+                 id="x = x.T; x += 1"),
+    pytest.param(lambda A: _disjoint_rows(A), lambda A: jnp.sum(A[0] * 2.0 + A[1]),
+                 id="rows that share no memory"),
+])
+def test_updates_whose_view_is_gone_or_disjoint_are_numpys(f, jax_f):
+    A = np.array([[0.5, 1.0, -2.0], [3.0, 0.25, 1.5], [2.0, -1.0, 0.75]])
+    np.testing.assert_allclose(dualad.value_and_grad(f)(A)[0], f(A.copy()), rtol=1e-12)
+    _all_modes_matrix(f, A, jax_f)
+
+
+def _sym(A):
+    A = A * 1.0
+    A += A.T  # the view is a temporary: NumPy's overlap handling, dualad's new array
+    return np.sum(A ** 2)
+
+
+def _transposed_in_place(A):
+    A = A.T  # the argument is not used again
+    A += 1.0
+    return np.sum(A ** 2)
+
+
+def _disjoint_rows(A):
+    A = A * 1.0
+    first, second = A[0], A[1]
+    first *= 2.0  # changes A[0] in NumPy: the base goes stale, the other row does not
+    return np.sum(first + second)
+
+
+def _all_modes_matrix(f, A, jax_f):
+    expected = np.asarray(jax.grad(jax_f)(A))
+    np.testing.assert_allclose(dualad.grad(f)(A), expected, rtol=1e-12)
+    np.testing.assert_allclose(dualad.jacrev(f)(A), expected, rtol=1e-12)
+    np.testing.assert_allclose(dualad.jacfwd(f, chunk_size=2)(A), expected, rtol=1e-12)
+    _, dy = dualad.jvp(f, (A,), (np.ones_like(A),))
+    np.testing.assert_allclose(dy, np.sum(expected), rtol=1e-12)
 
 
 @pytest.mark.parametrize("view", VIEWS)
