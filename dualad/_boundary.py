@@ -138,9 +138,9 @@ def read_only(x: Any) -> Any:
     >>> read_only(np.ones(2)).flags.writeable
     False
     """
-    if isinstance(x, np.ndarray) and x.flags.writeable:
+    if x.__class__ is np.ndarray and x.flags.writeable:
         x = x.view()
-        x.flags.writeable = False
+        x.setflags(write=False)
     return x
 
 
@@ -192,17 +192,31 @@ def owned(tree: Any, sources: Sequence[Any]) -> Any:
     """``tree`` with every array leaf that shares memory with one of ``sources`` (the
     caller's arguments and tangents) or that is read-only (a view of a value dualad keeps)
     replaced by a copy: results are the caller's to change."""
-    plain = [s for s in sources if isinstance(s, np.ndarray)]
-    if tree.__class__ is np.ndarray:
-        return owned_array(tree, plain)
+    if not isinstance(tree, (tuple, list, dict)):  # one leaf: the common case
+        return owned_array(tree, sources)
     leaves, treedef = flatten(tree)
-    return unflatten(treedef, [owned_array(leaf, plain) for leaf in leaves])
+    return unflatten(treedef, [owned_array(leaf, sources) for leaf in leaves])
 
 
-def owned_array(x: Any, sources: Sequence[np.ndarray] = ()) -> Any:
+def owned_array(x: Any, sources: Sequence[Any] = ()) -> Any:
     """The array ``x`` as a result of the caller's own (see :func:`owned`)."""
     if x.__class__ is not np.ndarray or x.ndim == 0:
         return x
-    if not x.flags.writeable or any(np.may_share_memory(x, s) for s in sources):
+    if not x.flags.writeable:
         return x.copy()
+    root = _memory(x)
+    for s in sources:
+        if isinstance(s, np.ndarray) and _memory(s) is root:
+            return x.copy()
     return x
+
+
+def _memory(x: np.ndarray) -> Any:
+    """The object that owns ``x``'s memory: arrays that share memory share it."""
+    while True:
+        base = x.base
+        if base is None:
+            return x
+        if not isinstance(base, np.ndarray):
+            return base
+        x = base

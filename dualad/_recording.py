@@ -59,14 +59,14 @@ class Recording:
             registry.leave_transform(tag)
 
     @classmethod
-    def of_output(cls, tape: Tape, inputs: list[TapeArray], in_tree: TreeDef,
-                  out: Any, has_aux: bool) -> Recording:
-        """A recording of a function that has already run on ``inputs``, whose variables
-        and values are read here (call it before anything else could change them)."""
+    def of_output(cls, tape: Tape, input_indices: list[int], input_primals: list[Any],
+                  in_tree: TreeDef, out: Any, has_aux: bool) -> Recording:
+        """A recording of a function that has already run on the tape variables
+        ``input_indices`` holding ``input_primals`` (read when it was called) and returned
+        ``out``."""
         rec = object.__new__(cls)
         rec.tape, rec.in_tree = tape, in_tree
-        rec.input_indices = [x.index for x in inputs]
-        rec.input_primals = [x.primal for x in inputs]
+        rec.input_indices, rec.input_primals = input_indices, input_primals
         rec.read_outputs(out, has_aux)
         return rec
 

@@ -746,7 +746,7 @@ def primal(x: Any) -> Any:
     values = strip(x)
     if values is not x and isinstance(values, np.ndarray) and values.flags.writeable:
         values = values.view()
-        values.flags.writeable = False
+        values.setflags(write=False)
     return values
 
 

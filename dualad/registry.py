@@ -420,8 +420,9 @@ def enter_transform(name: str) -> int:
 def leave_transform(tag: int) -> None:
     """The transform call with ``tag`` has returned: its traced values expire."""
     _returned[tag] = _running.pop(tag)
-    if len(_returned) > _RETURNED_KEPT:
-        del _returned[next(iter(_returned))]
+    if len(_returned) > 2 * _RETURNED_KEPT:  # forget the older half, now and then
+        for old in list(_returned)[:_RETURNED_KEPT]:
+            del _returned[old]
 
 
 def expired(tag: int) -> bool:

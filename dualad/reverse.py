@@ -164,7 +164,7 @@ def frozen(x: Any) -> Any:
     """
     if isinstance(x, np.ndarray) and not _read_only_throughout(x):
         x = x.copy()
-        x.flags.writeable = False
+        x.setflags(write=False)
     return x
 
 

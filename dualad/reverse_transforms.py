@@ -19,7 +19,7 @@ from ._recording import Recording, zeros
 from .errors import InvalidInputError, NonScalarOutputError, ShapeMismatchError
 from .reverse import Tape, TapeArray, backward
 from .transforms import jacfwd, jvp
-from .tree import flatten, unflatten
+from .tree import LEAF, flatten, unflatten
 
 
 def _as_cotangent(ct: Any, out: Any, where: str) -> Any:
@@ -212,24 +212,16 @@ def _value_and_grad_flat(fun: Callable[..., Any], args: Sequence[Any], argnum: i
         out = fun(*call_args)
         if out.__class__ is TapeArray and out.tag == tag and out.primal.shape == () \
                 and not registry.is_traced(out.primal):
-            tape.close()
             value = out.primal
             seed = np.ones((1,), dtype=value.dtype)
             ct = backward(tape, [(out.index, seed)], [index], 1)[0]
             gradient = zeros(primal, 1)[0] if ct is None else ct[0]
             return finish(value), finish(owned_array(gradient))
-        rec = Recording.of_output(tape, [_input_as_called(x, index, primal)], flatten(x)[1],
-                                  out, False)
+        rec = Recording.of_output(tape, [index], [primal], LEAF, out, False)
     finally:
         tape.close()
         registry.leave_transform(tag)
     return _value_and_grad_of(rec, False)
-
-
-def _input_as_called(x: TapeArray, index: int, primal: Any) -> TapeArray:
-    """The input variable as it was when the function was called (``x`` may have been
-    updated in place since)."""
-    return TapeArray._make(primal, x.tag, x.tape, index)
 
 
 def _value_and_grad_of(rec: Recording, has_aux: bool) -> Any:

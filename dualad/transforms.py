@@ -78,17 +78,26 @@ def jvp(
             "jvp(fun, primals, tangents): primals and tangents must be tuples or lists of "
             "arguments, e.g. jvp(f, (x,), (v,))"
         )
-    p_leaves, p_tree = flatten(tuple(primals))
-    t_leaves, t_tree = flatten(tuple(tangents))
-    if p_tree != t_tree:
-        raise ShapeMismatchError(
-            "jvp: tangents must have the same structure as primals (the same nesting of "
-            f"tuples, lists and dicts); got {len(p_leaves)} primal and {len(t_leaves)} "
-            "tangent arrays"
-        )
-    flat = not has_aux and all(p.__class__ in FLAT_LEAVES for p in primals)
-    paths = arg_paths(primals, range(len(primals))) if not flat else \
-        [f"argument {i + 1}" for i in range(len(p_leaves))]
+    flat = len(primals) == len(tangents)
+    for p, t in zip(primals, tangents):
+        if p.__class__ not in FLAT_LEAVES or t.__class__ not in FLAT_LEAVES:
+            flat = False
+            break
+    if flat and not has_aux:
+        return _jvp_flat(fun, primals, tangents)
+    if flat:  # arrays and numbers: no pytree bookkeeping
+        p_leaves, t_leaves = primals, tangents
+        paths = [f"argument {i + 1}" for i in range(len(primals))]
+    else:
+        p_leaves, p_tree = flatten(tuple(primals))
+        t_leaves, t_tree = flatten(tuple(tangents))
+        if p_tree != t_tree:
+            raise ShapeMismatchError(
+                "jvp: tangents must have the same structure as primals (the same nesting of "
+                f"tuples, lists and dicts); got {len(p_leaves)} primal and {len(t_leaves)} "
+                "tangent arrays"
+            )
+        paths = arg_paths(primals, range(len(primals)))
     values = [read_only(as_input(p, where)) for p, where in zip(p_leaves, paths)]
     directions = [read_only(_as_tangent(t, p, where)[None])
                   for p, t, where in zip(values, t_leaves, paths)]
@@ -109,6 +118,29 @@ def jvp(
     if has_aux:
         return primals_out, tangents_out, owned(aux, sources)
     return primals_out, tangents_out
+
+
+def _jvp_flat(fun: Callable[..., Any], primals: Sequence[Any],
+              tangents: Sequence[Any]) -> tuple[Any, Any]:
+    """``jvp`` of arrays and numbers, the common call, with as little bookkeeping as the
+    general path allows (the same checks, conversions and results)."""
+    tag = registry.enter_transform("dualad.jvp")
+    try:
+        inputs = []
+        for i, (p, t) in enumerate(zip(primals, tangents)):
+            where = f"argument {i + 1}"
+            p = as_input(p, where)
+            inputs.append(Dual._make(read_only(p), read_only(_as_tangent(t, p, where)[None]),
+                                     tag))
+        out = fun(*inputs)
+        del inputs
+        if type(out) is Dual and out.tag == tag and out.primal.__class__ is np.ndarray:
+            y, dy = finish(out.primal), finish(out.tangent[0])  # the common result
+        else:
+            y, dy = _jvp_outputs(out, tag)
+    finally:
+        registry.leave_transform(tag)
+    return owned(y, (*primals, *tangents)), owned(dy, (*primals, *tangents))
 
 
 def _as_tangent(t: Any, x: Any, where: str) -> Any:
