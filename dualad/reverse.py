@@ -304,7 +304,7 @@ def _elementwise(prim: Primitive, xs: tuple) -> Any:
     if len(xs) == 1:  # unary ufuncs: no bookkeeping
         x = xs[0]
         primal = x.primal
-        return x.tape.record(prim, [primal], _NO_PARAMS, prim.impl(primal), [(0, x.index)])
+        return _record_one(x.tape, prim, [primal], prim.impl(primal), [(0, x.index)])
     if len(xs) == 2:  # binary ufuncs and operators: x * y, x + 1
         a, b = xs
         if a.__class__ is TapeArray and a.tag == tag:
@@ -325,8 +325,18 @@ def _elementwise(prim: Primitive, xs: tuple) -> Any:
         for i, _ in parents:
             if rules[i] is None:
                 raise not_differentiable(prim, i)
-        return tape.record(prim, [pa, pb], _NO_PARAMS, prim.impl(pa, pb), parents)
+        return _record_one(tape, prim, [pa, pb], prim.impl(pa, pb), parents)
     return TapeArray._dualad_apply(prim, xs, _NO_PARAMS, tag)
+
+
+def _record_one(tape: Tape, prim: Primitive, primals: list, out: Any, parents: list) -> Any:
+    """:meth:`Tape.record` of an elementwise result, inlined for a float64 array."""
+    if out.__class__ is not np.ndarray or out.dtype is not _FLOAT64 or tape.closed:
+        return tape.record(prim, primals, _NO_PARAMS, out, parents)
+    index = tape.size
+    tape.size = index + 1
+    tape.nodes.append(Node(prim, primals, _NO_PARAMS, out, parents, index))
+    return TapeArray._make(out, tape.tag, tape, index)
 
 
 # --------------------------------------------------------------------------- backward
