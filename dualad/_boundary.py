@@ -173,6 +173,29 @@ def strip_level(tree: Any, tag: int) -> Any:
     return unflatten(treedef, stripped)
 
 
+def output_leaf(leaf: Any, tag: int, where: str) -> Any:
+    """One leaf of a function's output at level ``tag``: an object array of scalar traced
+    values as one traced array, checked for values of other (finished, inner) levels."""
+    if isinstance(leaf, np.ndarray) and leaf.dtype == object:
+        leaf = stack_objects(leaf)
+    check_level(leaf, tag, where)
+    return leaf
+
+
+def plain_output(leaf: Any, where: str) -> np.ndarray:
+    """An output leaf without a derivative as an array of numbers, or a clear error."""
+    try:
+        value = np.asarray(leaf)
+    except Exception:  # noqa: BLE001 - report any unreadable output the same way
+        value = np.asarray(None)
+    if value.dtype.kind not in "biuf":
+        raise InvalidInputError(
+            f"{where} of the function is a {type(leaf).__name__}, not an array or number: "
+            f"only arrays can be differentiated"
+        )
+    return value
+
+
 def check_level(value: Any, tag: int, where: str) -> None:
     """Raise if ``value``, a result of the transform at level ``tag``, holds a traced value
     that does not belong there: one of an inner transform, or of a transform that has

@@ -15,9 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import registry
-from ._boundary import arg_paths, as_input, check_level, split_aux, strip_level
-from ._traced import stack_objects
-from .errors import InvalidInputError
+from ._boundary import arg_paths, as_input, output_leaf, plain_output, split_aux, strip_level
 from .reverse import Tape, TapeArray, backward
 from .sweep import forward_sweep
 from .tree import TreeDef, flatten, unflatten
@@ -109,23 +107,12 @@ class Recording:
 
 def _read(leaf: Any, tape: Tape, where: str) -> tuple[Any, int | None]:
     """An output leaf's primal and its variable on ``tape`` (None for a constant)."""
-    if isinstance(leaf, np.ndarray) and leaf.dtype == object:
-        leaf = stack_objects(leaf)
-    check_level(leaf, tape.tag, where)
+    leaf = output_leaf(leaf, tape.tag, where)
     if type(leaf) is TapeArray and leaf.tag == tape.tag:
         return leaf.primal, leaf.index
     if registry.is_traced(leaf):
         return leaf, None
-    try:
-        value = np.asarray(leaf)
-    except Exception:  # noqa: BLE001 - report any unreadable output the same way
-        value = np.asarray(None)
-    if value.dtype.kind not in "biuf":
-        raise InvalidInputError(
-            f"{where} of the function is a {type(leaf).__name__}, not an array or number: "
-            f"only arrays can be differentiated"
-        )
-    return value, None
+    return plain_output(leaf, where), None
 
 
 def zeros(x: Any, k: int) -> Any:

@@ -19,16 +19,16 @@ from ._boundary import (
     arg_paths,
     argnums_tuple,
     as_input,
-    check_level,
     chunks,
     finish,
+    output_leaf,
     owned,
+    plain_output,
     read_only,
     split_aux,
     strip_level,
 )
 from ._recording import Recording
-from ._traced import stack_objects
 from .errors import InvalidInputError, ShapeMismatchError
 from .forward import Dual
 from .tree import flatten, unflatten
@@ -178,22 +178,12 @@ def _jvp_outputs(out: Any, tag: int) -> tuple[Any, Any]:
 
 def _read(leaf: Any, tag: int, k: int, where: str) -> tuple[Any, Any]:
     """The primal and tangent (``(k,) + shape``) of one output leaf at level ``tag``."""
-    if isinstance(leaf, np.ndarray) and leaf.dtype == object:
-        leaf = stack_objects(leaf)
-    check_level(leaf, tag, where)
+    leaf = output_leaf(leaf, tag, where)
     if isinstance(leaf, Dual) and leaf.tag == tag:
         return leaf.primal, leaf.tangent
     if registry.is_traced(leaf):
         return leaf, np.zeros((k,) + np.shape(leaf))
-    try:
-        a = np.asarray(leaf)
-    except Exception:  # noqa: BLE001 - report any unreadable output the same way
-        a = np.asarray(None)
-    if a.dtype.kind not in "biuf":
-        raise InvalidInputError(
-            f"{where} of the function is a {type(leaf).__name__}, not an array or number: "
-            f"only arrays can be differentiated"
-        )
+    a = plain_output(leaf, where)
     return a, np.zeros((k,) + a.shape, dtype=a.dtype if a.dtype.kind == "f" else np.float64)
 
 
