@@ -257,6 +257,19 @@ class TracedArray:
         was. The derivative is the identity's."""
         return self._handle()
 
+    def view(self, dtype: Any = None, type: Any = None) -> Any:  # noqa: A002 - NumPy's names
+        """A view, like ``ndarray.view()``: the same values; an in-place update of either
+        makes the other stale (it raises when used), as NumPy would show it the update."""
+        if dtype is not None or type is not None:
+            raise UnsupportedPrimitiveError(
+                "d.view(dtype) reinterprets the bytes of a traced array, which has no "
+                "derivative: take dualad.primal(d).view(dtype) for the values."
+            )
+        twin = self._handle()
+        if self.ndim:
+            link_view(twin, self)
+        return twin
+
     def __copy__(self) -> Any:
         return self._handle()
 

@@ -743,3 +743,23 @@ def test_an_elementwise_user_rule_may_return_a_broadcastable_contribution():
     np.testing.assert_array_equal(jac[1], np.ones(3))
     _, dy = dualad.jvp(lambda s: shift(X, s), (np.array(2.0),), (np.array(1.0),))
     np.testing.assert_array_equal(dy, np.ones(3))
+
+
+def test_ndarray_view_method_is_a_view():
+    def f(x):
+        x = x * 1.0
+        v = x.view()
+        v += 1.0
+        return np.sum(v)  # x itself is not used again: allowed
+
+    def g(x):
+        x = x * 1.0
+        v = x.view()
+        v += 1.0
+        return np.sum(x)  # NumPy's x shows the update: refused
+
+    _all_modes(f, X, lambda x: jnp.sum(x + 1.0))
+    with pytest.raises(UnsupportedPrimitiveError, match="out of date"):
+        dualad.grad(g)(X)
+    with pytest.raises(UnsupportedPrimitiveError, match="primal"):
+        dualad.grad(lambda x: np.sum(x.view(np.int64)))(X)
