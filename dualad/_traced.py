@@ -29,7 +29,16 @@ import numpy as np
 
 from . import registry
 from .errors import ConversionError, InvalidInputError, UnsupportedPrimitiveError
-from .registry import NONDIFF, NUMPY_TABLE, Composite, Primitive, apply, strip, unsupported
+from .registry import (
+    NONDIFF,
+    NUMPY_TABLE,
+    REGISTRY,
+    Composite,
+    Primitive,
+    apply,
+    strip,
+    unsupported,
+)
 
 # ufunc methods other than __call__ that have a meaning for dual arrays, as NumPy functions
 # with the ufunc method's default axis.
@@ -68,7 +77,7 @@ class TracedArray:
 
     def _index_basic(self, key: Any) -> Any:
         """``self[key]`` for an int or slice key (an engine may do it without the primitive)."""
-        return _getitem(self, key=key)
+        return apply(REGISTRY["getitem"], (self,), {"key": key})
 
     def _assign(self, result: Any) -> None:
         """Take the contents of ``result`` (an array of the same kind): in-place operators.
@@ -216,7 +225,7 @@ class TracedArray:
                 f"d.astype({dtype}) would drop the derivative (only float dtypes keep it). "
                 f"Use np.floor/np.round (derivative 0) or dualad.primal(d).astype(...)."
             )
-        return _astype(self, dtype=dtype)
+        return apply(REGISTRY["astype"], (self,), {"dtype": dtype})
 
     def __setitem__(self, key: Any, value: Any) -> None:
         raise UnsupportedPrimitiveError(
@@ -230,7 +239,9 @@ class TracedArray:
         kind = type(key)
         if kind is int or kind is slice:
             return self._index_basic(key)
-        return _getitem(self, key=as_key(key))
+        getitem = REGISTRY["getitem"]
+        xs, params = getitem.bind(self, key)
+        return apply(getitem, xs, params)
 
     def reshape(self, *shape: Any, order: str = "C") -> Any:
         """Like ``ndarray.reshape``."""
@@ -770,9 +781,3 @@ def not_differentiable(prim: Primitive, i: int) -> UnsupportedPrimitiveError:
         f"(dualad.primal(x) if the derivative is meant to be zero)."
     )
 
-
-# The primitives behind indexing and astype live with their families; imported last
-# because the families only need the registry.
-from .primitives.elementwise import astype as _astype  # noqa: E402
-from .primitives.indexing import as_key  # noqa: E402
-from .primitives.indexing import getitem as _getitem  # noqa: E402

@@ -104,6 +104,10 @@ class Primitive:
     which suits variadic operations such as ``concatenate``. ``jvp_fused(dxs, *xs, out=out)``,
     optional beside ``jvp``, is the sum of the rules' contributions when every argument has a
     tangent, formed in fewer passes over memory; the forward engine's elementwise path uses it.
+    ``vjp_add(total, owned, g, *xs, out=out, **params)``, optional beside ``vjp`` for a
+    primitive of one argument, adds its cotangent straight into ``total`` (the argument's
+    cotangent so far, or None; ``owned``: the backward pass may write into it) and returns the
+    new total, or None where the general path is needed; the reverse engine uses it.
     Tangents carry a leading axis of directions: ``dx.shape == (k,) + x.shape``.
     """
 
@@ -123,6 +127,7 @@ class Primitive:
     doc: str
     module: str = ""
     jvp_fused: Rule | None = None
+    vjp_add: Rule | None = None
     checked: bool = True
     """The engines check what the rules return (shape, dtype, structure): a user's primitive.
     dualad's own rules are cross-checked against JAX by the test suite instead."""
@@ -204,6 +209,7 @@ def defprimitive(
     vjp: Rule | Sequence[Rule] | None = None,
     vjp_all: Rule | None = None,
     jvp_fused: Rule | None = None,
+    vjp_add: Rule | None = None,
     numpy: Any = (),
     bind: Rule | None = None,
     nin: int | None = None,
@@ -250,6 +256,12 @@ def defprimitive(
         memory (``multiply``'s forms ``dx * y + x * dy`` block by block in cache). The forward
         engine uses it for elementwise primitives of two arguments; the test suite checks it
         against the sum of the rules, bit for bit.
+    vjp_add : callable, optional
+        An optimisation beside ``vjp`` for a primitive of one differentiable argument:
+        ``vjp_add(total, owned, g, *xs, out=out, **params)`` adds the argument's cotangent
+        into ``total`` (the cotangent so far, or None; it may be written to when ``owned``)
+        and returns the new total, or None to let the engine call the rule
+        (``getitem``'s writes a slice's cotangent into one buffer for the whole array).
     numpy, bind, nin, elementwise, multiple_results, domain, examples, doc
         Dispatch and test metadata; ``elementwise=True`` broadcasts tangents of
         lower-rank operands against the output before the rules see them.
@@ -293,6 +305,11 @@ def defprimitive(
             f"{len(rules)} jvp rules"
         )
     _check_vjp(name, rules, _as_rules(vjp), vjp_all)
+    if vjp_add is not None and (rules is None or nin != 1):
+        raise RegistrationError(
+            f"primitive {name!r}: vjp_add= goes beside the vjp= rule of a primitive of one "
+            f"differentiable argument"
+        )
     _claim(name, numpy)
     module = _caller_module()
     prim = Primitive(
@@ -300,7 +317,7 @@ def defprimitive(
         numpy=numpy, bind=bind,
         elementwise=elementwise, multiple_results=multiple_results, nin=nin, domain=domain,
         examples=tuple(examples), doc=doc, module=module, jvp_fused=jvp_fused,
-        checked=not module.startswith("dualad.primitives"),
+        checked=not module.startswith("dualad.primitives"), vjp_add=vjp_add,
     )
     REGISTRY[name] = prim
     for fn in numpy:

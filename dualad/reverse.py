@@ -41,7 +41,7 @@ from ._traced import (
     stale_class,
 )
 from .errors import UnsupportedPrimitiveError
-from .registry import Primitive, apply, strip
+from .registry import REGISTRY, Primitive, apply, strip
 
 
 class Node:
@@ -259,10 +259,10 @@ class TapeArray(TracedArray):
         # an int or slice: record the getitem primitive without the dispatch; NumPy
         # returns a view
         out = self.primal[key]
+        getitem = REGISTRY["getitem"]
         if getattr(out, "shape", None) is None:
-            return _getitem(self, key=key)
-        part = self.tape.record(_getitem, [self.primal], {"key": key}, out,
-                                [(0, self.index)])
+            return apply(getitem, (self,), {"key": key})
+        part = self.tape.record(getitem, [self.primal], {"key": key}, out, [(0, self.index)])
         if out.ndim:
             link_view(part, self)
         return part
@@ -384,9 +384,14 @@ def backward(tape: Tape, seeds: list[tuple[int, Any]], wanted: list[int], k: int
         primals = node.primals
         out = node.out
         params = node.params
-        if prim is _getitem and observe is None and g.__class__ is np.ndarray and _scatter_slice(
-                cts, owned, node.parents[0][1], primals[0], g, params["key"]):
-            continue
+        add = prim.vjp_add
+        if add is not None and observe is None:
+            index = node.parents[0][1]
+            total = add(cts[index], owned[index], g, *primals, out=out, **params)
+            if total is not None:
+                cts[index] = total
+                owned[index] = True
+                continue
         rules = prim.vjp
         if rules is None:
             every = prim.vjp_all(g, *primals, out=out, **params)
@@ -418,34 +423,6 @@ def backward(tape: Tape, seeds: list[tuple[int, Any]], wanted: list[int], k: int
     return [cts[i] for i in wanted]
 
 
-def _scatter_slice(cts: list, owned: list, index: int, x: Any, g: Any, key: Any) -> bool:
-    """Add ``g``, the cotangent of ``x[key]`` for an int or slice ``key``, into ``cts[index]``.
-
-    The getitem rule would write ``g`` into zeros the size of ``x`` and the engine then add
-    that to the cotangent so far; here ``g`` goes straight into the slice of the buffer
-    (``x[1:]`` and ``x[:-1]`` share one). Returns False where the general path is needed.
-    """
-    kind = key.__class__
-    if (kind is not slice and kind is not int) or x.__class__ is not np.ndarray:
-        return False
-    previous = cts[index]
-    at = (slice(None), key)
-    if previous is None:
-        buffer = np.zeros((g.shape[0], *x.shape), dtype=g.dtype)
-        buffer[at] = g
-    elif previous.__class__ is not np.ndarray:
-        return False
-    elif owned[index] and np.promote_types(previous.dtype, g.dtype) == previous.dtype:
-        previous[at] += g
-        return True
-    else:
-        buffer = previous.astype(np.result_type(previous, g))  # a copy this pass owns
-        buffer[at] += g
-    cts[index] = buffer
-    owned[index] = True
-    return True
-
-
 def _shape(x: Any) -> tuple[int, ...]:
     shape = getattr(x, "shape", None)
     return np.shape(x) if shape is None else shape
@@ -465,7 +442,5 @@ _FLOAT64 = np.dtype(np.float64)
 TapeArray._fast_types = _FAST_TYPES = frozenset(
     (TapeArray, float, int, np.float64, np.float32)
 )
-
-from .primitives.indexing import getitem as _getitem  # noqa: E402
 
 __all__ = ["Node", "Tape", "TapeArray", "backward"]

@@ -228,3 +228,29 @@ def test_second_order_matches_reference(entry, i, mode):
         return
     expected = _reference(entry.name, i, "hessian")
     _assert_tree_close(actual, expected, example, f"{entry.name} second order ({mode})")
+
+
+def test_vjp_add_is_declared_only_beside_the_rule_of_one_argument():
+    with pytest.raises(dualad.RegistrationError, match="vjp_add="):
+        dualad.defprimitive(
+            "registry_two_args_add", impl=lambda x, y: x + y,
+            jvp=(lambda dx, x, y, *, out: dx, lambda dy, x, y, *, out: dy),
+            vjp=(lambda g, x, y, *, out: g, lambda g, x, y, *, out: g),
+            vjp_add=lambda total, owned, g, x, y, *, out: None)
+
+
+def test_getitems_vjp_add_equals_its_rule():
+    """The slice hook gives what the rule plus the engine's sum give, bit for bit."""
+    getitem = dualad.REGISTRY["getitem"]
+    x = np.arange(12.0).reshape(3, 4)
+    g = np.linspace(-1.0, 1.0, 8).reshape(1, 2, 4)
+    for total in (None, np.ones((1, 3, 4))):
+        for owned in (False, True):
+            before = None if total is None else total.copy()
+            key = slice(1, None)
+            added = getitem.vjp_add(None if total is None else total.copy(), owned, g, x,
+                                    out=x[key], key=key)
+            expected = getitem.vjp[0](g, x, out=x[key], key=key)
+            if before is not None:
+                expected = before + expected
+            np.testing.assert_array_equal(added, expected)

@@ -105,8 +105,36 @@ def _getitem_vjp(g: Any, x: Any, *, out: Any, key: Any) -> Any:
     return _gather_vjp(g, x, lambda positions: positions[key])
 
 
+def _getitem_vjp_add(total: Any, owned: bool, g: Any, x: Any, *, out: Any,
+                     key: Any) -> Any:
+    """Add ``g``, the cotangent of ``x[key]`` for an int or slice ``key``, into ``total``.
+
+    The rule would write ``g`` into zeros the size of ``x`` and the engine then add that to
+    the cotangent so far; here ``g`` goes straight into the slice of one buffer (``x[1:]``
+    and ``x[:-1]`` share one). None where the general path is needed.
+    """
+    kind = key.__class__
+    if (kind is not slice and kind is not int) or x.__class__ is not np.ndarray \
+            or g.__class__ is not np.ndarray:
+        return None
+    at = (slice(None), key)
+    if total is None:
+        buffer = np.zeros((g.shape[0], *x.shape), dtype=g.dtype)
+        buffer[at] = g
+        return buffer
+    if total.__class__ is not np.ndarray:
+        return None
+    if owned and np.promote_types(total.dtype, g.dtype) == total.dtype:
+        total[at] += g
+        return total
+    buffer = total.astype(np.result_type(total, g))  # a copy the backward pass owns
+    buffer[at] += g
+    return buffer
+
+
 getitem = defprimitive(
     "getitem", impl=_getitem_impl, jvp=_getitem_jvp, vjp=_getitem_vjp,
+    vjp_add=_getitem_vjp_add, bind=lambda x, key: ((x,), {"key": as_key(key)}),
     examples=(
         Example(lambda np_, x: x[1], ((3, 4),)),
         Example(lambda np_, x: x[::-1, 1:3], ((3, 4),)),
