@@ -66,7 +66,7 @@ from benchmarks.forward import (
     run_suite,
 )
 from benchmarks.reverse import _faults
-from dualad.reverse import Tape
+from dualad.tape import Tape
 
 NAME = "forward_vs_reverse"
 

@@ -53,7 +53,7 @@ from benchmarks.forward import (
     run_suite,
     table_rows,
 )
-from dualad.reverse import Tape
+from dualad.tape import Tape
 
 # --------------------------------------------------------------------------- configuration
 

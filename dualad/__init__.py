@@ -10,6 +10,7 @@
 
 from . import primitives  # noqa: F401  - registers the built-in primitives
 from .checking import check_grads, compare
+from .dual import Dual
 from .errors import (
     ConversionError,
     DualadError,
@@ -22,13 +23,11 @@ from .errors import (
     SingularMatrixError,
     UnsupportedPrimitiveError,
 )
-from .forward import Dual, primal
 from .registry import NONDIFF, REGISTRY, Example, Interval, defprimitive
-from .reverse import TapeArray
-from .reverse_transforms import grad, hessian, hvp, jacrev, value_and_grad, vjp
-from .trace_record import Trace
-from .tracing import trace
-from .transforms import jacfwd, jvp
+from .tape import TapeArray
+from .traced import primal
+from .traces import Trace, trace
+from .transforms import grad, hessian, hvp, jacfwd, jacrev, jvp, value_and_grad, vjp
 
 __version__ = "0.1.0"
 

@@ -1,6 +1,6 @@
 """Forward mode over a recorded tape: evaluate once, push tangents many times.
 
-A :class:`~dualad.reverse.Tape` holds every primitive application of one evaluation with
+A :class:`~dualad.tape.Tape` holds every primitive application of one evaluation with
 its values. :func:`forward_sweep` walks it in order and applies each primitive's JVP rules
 to those values, so any number of tangent chunks can be pushed through one evaluation of
 the function: ``jacfwd`` in several chunks evaluates the function once (a function with
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .forward import binary_tangent, fit_tangent, tangent_of
-from .reverse import Tape
+from .dual import binary_tangent, fit_tangent, tangent_of
+from .tape import Tape
 
 
 def forward_sweep(tape: Tape, seeds: list[tuple[int, Any]], wanted: list[int],

@@ -1,4 +1,4 @@
-"""check_grads and compare (dualad/checking.py).
+"""check_grads and compare (dualad/checking/).
 
 check_grads must pass on correct derivatives (float64 and float32, several arguments,
 array and tuple outputs) and raise, naming mode, order and argument, on primitives declared

@@ -17,7 +17,7 @@ import pydot
 import pytest
 
 from dualad.cli import main
-from dualad.trace_format import JSON_SCHEMA
+from dualad.traces.formats import JSON_SCHEMA
 
 from .test_trace_format import LECTURE_TEXT
 

@@ -338,8 +338,8 @@ def test_expression_option_never_imports(capsys, no_imports, text):
 
 
 def test_load_target_expression_only(no_imports):
-    from dualad.expression import ExpressionError
-    from dualad.targets import load_target
+    from dualad.cli.expression import ExpressionError
+    from dualad.cli.targets import load_target
 
     with pytest.raises(ExpressionError, match="expression only"):
         load_target("os:abort", expression_only=True)

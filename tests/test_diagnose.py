@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import dualad
-from dualad.diagnose import first_mismatches
+from dualad.checking.diagnose import first_mismatches
 
 from .forum001 import analytic, backward, fixed, loss
 

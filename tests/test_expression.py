@@ -21,8 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dualad
-from dualad.errors import DualadError, InvalidInputError
-from dualad.expression import (
+from dualad.cli.expression import (
     ALLOWED_FUNCTIONS,
     MAX_DEPTH,
     MAX_LENGTH,
@@ -30,6 +29,7 @@ from dualad.expression import (
     ExpressionError,
     parse_expression,
 )
+from dualad.errors import DualadError, InvalidInputError
 from dualad.registry import NONDIFF, NUMPY_TABLE
 from tests.reference import central_differences, jax_jacobians
 

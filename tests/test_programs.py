@@ -30,7 +30,7 @@ from hypothesis.extra import numpy as hnp
 
 import dualad
 from dualad.registry import lookup
-from dualad.reverse import TapeArray
+from dualad.tape import TapeArray
 from tests.reference import assert_tree_close
 
 MAX_SIZE = 24  # elements per value, so Jacobians stay small

@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 
 import dualad
-import dualad.reverse_transforms
+import dualad.transforms.reverse
 from dualad import (
     ConversionError,
     DualadError,
@@ -600,13 +600,13 @@ def test_jacrev_chunk_sizes_give_identical_results(chunk_size, passes, chunk_ref
     """Each chunk pulls up to chunk_size rows back at once (per output leaf); every chunk
     size gives bitwise the same Jacobian, equal to JAX's."""
     calls = []
-    backward = dualad._recording.backward
+    backward = dualad.transforms._recording.backward
 
     def counting_backward(tape, seeds, wanted, k):
         calls.append(k)
         return backward(tape, seeds, wanted, k)
 
-    monkeypatch.setattr(dualad._recording, "backward", counting_backward)
+    monkeypatch.setattr(dualad.transforms._recording, "backward", counting_backward)
     jac = dualad.jacrev(lambda x, y: chunked_f(np, x, y), argnums=(0, 1),
                         chunk_size=chunk_size)(*CHUNK_ARGS)
     assert len(calls) == passes
@@ -694,15 +694,15 @@ def test_other_reverse_transforms_keep_no_tape(monkeypatch):
     """grad, value_and_grad, jacrev and hessian drop their tapes on return, also with
     has_aux holding traced intermediates (aux is returned as plain values)."""
     tapes = []
-    Tape = dualad.reverse_transforms.Tape
+    Tape = dualad.transforms.reverse.Tape
 
     def spy(*args, **kwargs):
         tape = Tape(*args, **kwargs)
         tapes.append(weakref.ref(tape))
         return tape
 
-    monkeypatch.setattr(dualad.reverse_transforms, "Tape", spy)
-    monkeypatch.setattr(dualad._recording, "Tape", spy)
+    monkeypatch.setattr(dualad.transforms.reverse, "Tape", spy)
+    monkeypatch.setattr(dualad.transforms._recording, "Tape", spy)
     f = lambda x: with_aux(np, x, 1.5)
     results = [dualad.grad(f, has_aux=True)(X3), dualad.value_and_grad(f, has_aux=True)(X3),
                dualad.jacrev(lambda x: vector_with_aux(np, x, 1.5), has_aux=True)(X3),

@@ -1,4 +1,4 @@
-"""The formatters of a trace (dualad/trace_format.py) on traces built by hand.
+"""The formatters of a trace (dualad/traces/formats.py) on traces built by hand.
 
 The traces are the lecture's example (seed 003; Baydin et al. 2018, Tables 2 and 3), the
 forum's tanh network (seed 001, with the user's own variable names), a small array-valued one
@@ -25,7 +25,7 @@ import pydot
 import pytest
 
 from dualad.errors import DualadError, InvalidArgumentError
-from dualad.trace_format import (
+from dualad.traces.formats import (
     JSON_SCHEMA,
     GraphvizError,
     format_number,
@@ -40,7 +40,7 @@ from dualad.trace_format import (
     to_text,
     write_graph,
 )
-from dualad.trace_record import AdjointStep, Operand, Output, Step, Trace
+from dualad.traces.record import AdjointStep, Operand, Output, Step, Trace
 
 jax.config.update("jax_enable_x64", True)
 # pydot's parser uses pyparsing names that newer pyparsing deprecates: not ours to fix

@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import dualad
-from dualad import tracing
+from dualad.traces import build as tracing
 
 
 def _peak(f, *args, **kwargs):

@@ -228,13 +228,13 @@ def test_chunk_size_sets_the_number_of_passes(chunk_size, passes, monkeypatch):
     """One chunk: one pass of dual arrays. Several: the function runs once on a tape and
     each chunk of directions is pushed through the recorded values."""
     calls, sweeps = [], []
-    sweep = dualad._recording.forward_sweep
+    sweep = dualad.transforms._recording.forward_sweep
 
     def counting_sweep(tape, seeds, wanted, k):
         sweeps.append(k)
         return sweep(tape, seeds, wanted, k)
 
-    monkeypatch.setattr(dualad._recording, "forward_sweep", counting_sweep)
+    monkeypatch.setattr(dualad.transforms._recording, "forward_sweep", counting_sweep)
 
     def f(x, y):
         calls.append(None)
@@ -250,10 +250,10 @@ def test_default_chunking_follows_DEFAULT_CHUNK_BYTES(monkeypatch):
     """A small memory budget splits the default pass; the Jacobian stays bitwise equal."""
     reference = ours_jacfwd(chunked_f, *CHUNK_ARGS, argnums=(0, 1))
     n = sum(a.size for a in CHUNK_ARGS)
-    monkeypatch.setattr(dualad._boundary, "DEFAULT_CHUNK_BYTES", 8 * n * 3)  # 3 directions
+    monkeypatch.setattr(dualad.transforms._boundary, "DEFAULT_CHUNK_BYTES", 8 * n * 3)  # k = 3
     sweeps = []
-    sweep = dualad._recording.forward_sweep
-    monkeypatch.setattr(dualad._recording, "forward_sweep",
+    sweep = dualad.transforms._recording.forward_sweep
+    monkeypatch.setattr(dualad.transforms._recording, "forward_sweep",
                         lambda *args: sweeps.append(args[3]) or sweep(*args))
 
     actual = dualad.jacfwd(lambda x, y: chunked_f(np, x, y), argnums=(0, 1))(*CHUNK_ARGS)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .._batch import normalize_axis
+from ..axes import normalize_axis
 from ..errors import UnsupportedPrimitiveError
 from ..registry import POSITIVE, Example, defcomposite
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .._batch import batch_axis
+from ..axes import batch_axis
 from ..errors import ConversionError
 from ..registry import Example, defcomposite, defnondiff, defprimitive, is_traced, strip
 

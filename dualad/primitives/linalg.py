@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .._batch import batch_axis, expand_reduced, normalize_axis, pad_tangent
+from ..axes import batch_axis, expand_reduced, normalize_axis, pad_tangent
 from ..errors import SingularMatrixError, UnsupportedPrimitiveError
 from ..registry import Example, defcomposite, defnondiff, defprimitive, is_traced, strip
 from .reductions import _others_product

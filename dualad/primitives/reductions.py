@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .._batch import batch_axis, expand_reduced, normalize_axis, reduced_axes
+from ..axes import batch_axis, expand_reduced, normalize_axis, reduced_axes
 from ..errors import UnsupportedPrimitiveError
 from ..registry import (
     POSITIVE,

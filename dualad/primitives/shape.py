@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .._batch import batch_axis, fill_zeros, normalize_axis
+from ..axes import batch_axis, fill_zeros, normalize_axis
 from ..errors import UnsupportedPrimitiveError
 from ..registry import Example, defcomposite, defnondiff, defprimitive, is_traced, strip
 

@@ -24,8 +24,13 @@ from typing import Any
 
 import numpy as np
 
-from ._traced import TracedArray
-from .errors import DualadError
+from ..checking import GradientCheckError, check_grads, compare
+from ..errors import DualadError
+from ..traced import TracedArray
+from ..traces.build import trace
+from ..traces.formats import render, write_graph
+from ..transforms.reverse import vjp
+from ..tree import flatten, tree_map
 from .targets import (
     CommandLineError,
     Target,
@@ -36,7 +41,6 @@ from .targets import (
     parse_values,
     shorten,
 )
-from .tree import flatten, tree_map
 
 FORMATS = ("text", "markdown", "latex", "json", "dot")
 MODES = ("forward", "reverse", "both")
@@ -191,8 +195,6 @@ def _target_texts(args: argparse.Namespace) -> tuple[str, str | None]:
 
 
 def _trace(args: argparse.Namespace) -> int:
-    from .trace_format import render
-    from .tracing import trace
 
     text, _ = _target_texts(args)
     if args.output:
@@ -244,7 +246,6 @@ def _check_output_path(output: str, fmt: str) -> None:
 
 def _write_output(text: str, output: str, fmt: str) -> None:
     """``text`` into the file ``output`` (rendered by Graphviz for a dot image)."""
-    from .trace_format import write_graph
 
     try:
         if fmt == "dot" and Path(output).suffix.lower() in (".svg", ".png", ".pdf"):
@@ -366,7 +367,6 @@ def _user_error(target: Target, err: BaseException) -> str:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from .checking import GradientCheckError, check_grads, compare
 
     target_text, grad_text = _target_texts(args)
     only = args.expression is not None
@@ -398,7 +398,6 @@ def _require_finite(target: Target, f: Callable[..., Any], point: Sequence[np.nd
                     names: tuple[str, ...]) -> None:
     """Refuse a point where ``f`` or its gradient (reverse mode, outputs seeded with ones) is
     nan or inf: a derivative check there would compare non-numbers and say nothing."""
-    from .reverse_transforms import vjp
 
     value, pullback = vjp(f, *point)
     problems = []

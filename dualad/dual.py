@@ -2,7 +2,7 @@
 
 A :class:`Dual` holds a primal array and a tangent with one extra leading axis for the
 directions, ``tangent.shape == (k,) + primal.shape``, so every NumPy call carries ``k``
-Jacobian columns at once. The NumPy protocols are :class:`~dualad._traced.TracedArray`'s;
+Jacobian columns at once. The NumPy protocols are :class:`~dualad.traced.TracedArray`'s;
 this module applies a primitive's JVP rules at a dual array's level.
 """
 
@@ -13,9 +13,11 @@ from typing import Any
 import numpy as np
 
 from . import registry
-from ._batch import pad_tangent
 from ._rule_checks import check_rule_result, check_rule_results, complex_result_error
-from ._traced import (
+from .axes import pad_tangent
+from .errors import ShapeMismatchError, UnsupportedPrimitiveError
+from .registry import Primitive, apply, strip
+from .traced import (
     _NO_PARAMS,
     TracedArray,
     check_constant,
@@ -27,8 +29,6 @@ from ._traced import (
     stack_objects,
     stale_class,
 )
-from .errors import ShapeMismatchError, UnsupportedPrimitiveError
-from .registry import Primitive, apply, strip
 
 
 class Dual(TracedArray):

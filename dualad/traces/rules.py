@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from .registry import Primitive
+from ..registry import Primitive
 
 _LETTERS = ("x", "y", "n")
 

@@ -29,8 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DualadError, InvalidInputError
-from .registry import NUMPY_TABLE
+from ..errors import DualadError, InvalidInputError
+from ..registry import NUMPY_TABLE
 
 __all__ = ["ALLOWED_FUNCTIONS", "MAX_DEPTH", "MAX_LENGTH", "Expression", "ExpressionError",
            "parse_expression"]
@@ -460,7 +460,7 @@ def parse_expression(source: str) -> Expression:
     >>> parse_expression("ln(x1)")
     Traceback (most recent call last):
     ...
-    dualad.expression.ExpressionError: unknown function 'ln': did you mean 'log'? (column 0)
+    dualad.cli.expression.ExpressionError: unknown function 'ln': did you mean 'log'? (column 0)
       ln(x1)
       ^
     """

@@ -3,7 +3,7 @@
 The trace is a view of what the engines record, not a second evaluator: the function runs on
 tape arrays (reverse mode) whose values are dual arrays (forward mode, seeded with the
 direction), so each recorded node holds its primal and its tangent, and the reverse pass
-(:func:`dualad.reverse.backward`) reports each adjoint contribution as it adds it. Any
+(:func:`dualad.tape.backward`) reports each adjoint contribution as it adds it. Any
 primitive in the registry can therefore appear in a trace. Where the traced function keeps a
 value in a local variable, the step is named after it (``h1_raw``), so that a trace can be
 set beside a chain rule written by hand.
@@ -19,13 +19,13 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InvalidArgumentError, InvalidInputError
-from .forward import Dual
-from .registry import enter_transform, leave_transform, strip
-from .reverse import Node, Tape, TapeArray, backward
-from .trace_record import AdjointStep, Operand, Output, Step, Trace
-from .trace_rules import Formula, formula, join_terms, substitute, tangent_term, times
-from .tree import flatten
+from ..dual import Dual
+from ..errors import InvalidArgumentError, InvalidInputError
+from ..registry import enter_transform, leave_transform, strip
+from ..tape import Node, Tape, TapeArray, backward
+from ..tree import flatten
+from .record import AdjointStep, Operand, Output, Step, Trace
+from .rules import Formula, formula, join_terms, substitute, tangent_term, times
 
 
 def trace(f: Callable[..., Any], *args: Any, wrt: str | int | None = None,

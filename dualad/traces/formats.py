@@ -1,4 +1,4 @@
-"""Formatters of a :class:`~dualad.trace_record.Trace`: text, Markdown, LaTeX, JSON, DOT, HTML.
+"""Formatters of a :class:`~dualad.traces.record.Trace`: text, Markdown, LaTeX, JSON, DOT, HTML.
 
 Every formatter is pure: it reads the frozen records and returns a string. The tables follow
 the AD lecture (Baydin et al. 2018, Tables 2 and 3): the forward primal trace, the forward
@@ -40,12 +40,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import DualadError, InvalidArgumentError
-from .trace_record import AdjointStep, Operand, Output, Step, Trace
+from ..errors import DualadError, InvalidArgumentError
+
+if TYPE_CHECKING:  # the records are data; they render themselves through this module
+    from .record import AdjointStep, Operand, Output, Step, Trace
 
 __all__ = [
     "FORMATS", "GRAPH_SUFFIXES", "JSON_SCHEMA", "MAX_DIGITS", "MODES", "GraphvizError",
@@ -365,7 +367,8 @@ def to_text(trace: Trace, *, mode: str = "both", digits: int = 3) -> str:
 
     Examples
     --------
-    >>> print(to_text(_doc_trace(), mode="reverse"))
+    >>> from dualad.traces.record import example_trace
+    >>> print(to_text(example_trace(), mode="reverse"))
     f = sin(x)   at x = 0.5
     <BLANKLINE>
     Forward primal trace
@@ -442,7 +445,8 @@ def to_markdown(trace: Trace, *, mode: str = "both", digits: int = 3) -> str:
 
     Examples
     --------
-    >>> md = to_markdown(_doc_trace())
+    >>> from dualad.traces.record import example_trace
+    >>> md = to_markdown(example_trace())
     >>> print(md.splitlines()[7])
     | 1 | `v1 = sin x` | 0.479 |
     >>> md.splitlines()[-1]
@@ -656,7 +660,8 @@ def to_latex(trace: Trace, *, mode: str = "both", digits: int = 3) -> str:
 
     Examples
     --------
-    >>> tex = to_latex(_doc_trace(), mode="forward")
+    >>> from dualad.traces.record import example_trace
+    >>> tex = to_latex(example_trace(), mode="forward")
     >>> print(tex.splitlines()[6])
     v_{1} & = \\sin x & = 0.479 \\\\
     """
@@ -711,7 +716,8 @@ def to_html(trace: Trace, *, mode: str = "both", digits: int = 3) -> str:
 
     Examples
     --------
-    >>> page = to_html(_doc_trace())
+    >>> from dualad.traces.record import example_trace
+    >>> page = to_html(example_trace())
     >>> "<code>v1 = sin x</code>" in page, page.count("<table"), page.endswith("</div>")
     (True, 3, True)
     """
@@ -832,7 +838,8 @@ def to_json(trace: Trace, *, indent: int | None = 2) -> str:
 
     Examples
     --------
-    >>> doc = json.loads(to_json(_doc_trace()))
+    >>> from dualad.traces.record import example_trace
+    >>> doc = json.loads(to_json(example_trace()))
     >>> doc["schema"], doc["nodes"][1]["expression"], doc["nodes"][1]["adjoint"]
     ('dualad.trace/1', 'sin x', 1.0)
     """
@@ -926,7 +933,8 @@ def to_dot(trace: Trace, *, mode: str = "both", digits: int = 3) -> str:
 
     Examples
     --------
-    >>> dot = to_dot(_doc_trace())
+    >>> from dualad.traces.record import example_trace
+    >>> dot = to_dot(example_trace())
     >>> print(dot.splitlines()[6])
       s1 [label="v1 = sin x\\lprimal 0.479\\ltangent 0.878\\ladjoint 1\\l"];
     >>> print(dot.splitlines()[7])
@@ -992,8 +1000,9 @@ def write_graph(dot_source: str, path: str | Path) -> None:
     Examples
     --------
     >>> import tempfile, os
+    >>> from dualad.traces.record import example_trace
     >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     write_graph(to_dot(_doc_trace()), os.path.join(tmp, "trace.dot"))
+    ...     write_graph(to_dot(example_trace()), os.path.join(tmp, "trace.dot"))
     ...     open(os.path.join(tmp, "trace.dot")).read().startswith("digraph trace {")
     True
     """
@@ -1042,9 +1051,10 @@ def render(trace: Trace, format: str = "text", *, mode: str = "both",  # noqa: A
 
     Examples
     --------
-    >>> print(render(_doc_trace(), mode="forward", digits=5).splitlines()[-1])
+    >>> from dualad.traces.record import example_trace
+    >>> print(render(example_trace(), mode="forward", digits=5).splitlines()[-1])
       y_dot  = v1_dot                = 0.87758
-    >>> render(_doc_trace(), "xml")
+    >>> render(example_trace(), "xml")
     Traceback (most recent call last):
     ...
     dualad.errors.InvalidArgumentError: unknown format 'xml': write one of 'text', \
@@ -1056,16 +1066,3 @@ def render(trace: Trace, format: str = "text", *, mode: str = "both",  # noqa: A
         _check_digits(digits)
         return to_json(trace)
     return _RENDERERS[format](trace, mode=mode, digits=digits)
-
-
-def _doc_trace() -> Trace:
-    """y = sin(x) at x = 0.5, seeded x_dot = 1 and y_bar = 1: the docstrings' example."""
-    x, dx = np.asarray(0.5), np.asarray(1.0)
-    y, dy = np.sin(x), np.cos(x) * dx
-    steps = (Step(0, "x", "x", "input", (), (), "x", "x_dot", x, dx),
-             Step(1, "v1", None, "sin", (Operand("x", 0),), (), "sin x", "x_dot * cos x",
-                  y, dy))
-    adjoint = AdjointStep(0, 1, "v1_bar * cos x", False, np.cos(x), np.cos(x))
-    one = np.asarray(1.0)
-    return Trace("sin(x)", steps, (Output("y", 1, y, one),), {"x": dx}, (adjoint,),
-                 {1: one, 0: np.cos(x)})

@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from .trace_record import Trace
-from .tracing import trace
+from ..traces.build import trace
+from ..traces.record import Trace
 
 _ADJOINT = (r"d_?(?P<x>\w+?)", r"(?P<x>\w+?)_bar", r"grad_(?P<x>\w+?)", r"(?P<x>\w+?)_grad")
 _TANGENT = r"d_?(?P<x>\w+?)_d_?(?P<w>\w+?)"

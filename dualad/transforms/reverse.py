@@ -1,9 +1,9 @@
-"""The reverse-mode transforms, with JAX's signatures: ``vjp``, ``grad``, ``value_and_grad``,
-``jacrev``, and, forward over reverse, ``hessian`` and ``hvp``.
+"""The reverse-mode transforms, with JAX's signatures: ``vjp``, ``grad``, ``value_and_grad``
+and ``jacrev``.
 
 Each call opens its own tape with a fresh tag (so nested transforms of either mode never
 confuse their derivatives), runs the function once on tape arrays, and pulls cotangents back
-through :func:`dualad.reverse.backward`, many rows at once for ``jacrev``.
+through :func:`dualad.tape.backward`, many rows at once for ``jacrev``.
 """
 
 from __future__ import annotations
@@ -13,13 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from . import registry
+from .. import registry
+from ..errors import InvalidInputError, NonScalarOutputError, ShapeMismatchError
+from ..tape import Tape, TapeArray, backward
+from ..tree import LEAF, flatten, unflatten
 from ._boundary import FLAT_LEAVES, argnums_tuple, as_input, chunks, finish, owned_array
 from ._recording import Recording, zeros
-from .errors import InvalidInputError, NonScalarOutputError, ShapeMismatchError
-from .reverse import Tape, TapeArray, backward
-from .transforms import jacfwd, jvp
-from .tree import LEAF, flatten, unflatten
 
 
 def _as_cotangent(ct: Any, out: Any, where: str) -> Any:
@@ -382,51 +381,4 @@ def _jacobian_of_output(rec: Recording, j: int, out: Any, chunk_size: int | None
     return unflatten(rec.in_tree, blocks)
 
 
-# --------------------------------------------------------------------------- second order
-
-
-def hessian(
-    fun: Callable[..., Any],
-    argnums: int | Sequence[int] = 0,
-    has_aux: bool = False,
-) -> Callable[..., Any]:
-    """The Hessian of ``fun``: ``jacfwd(jacrev(fun))``, forward over reverse, as in JAX.
-
-    For a scalar ``fun`` of ``x`` the result has shape ``x.shape + x.shape``; in general
-    ``out.shape + in.shape + in.shape``, nested like the arguments for tuple ``argnums``.
-
-    Examples
-    --------
-    >>> import numpy as np, dualad
-    >>> dualad.hessian(lambda x: x[0] ** 2 * x[1])(np.array([1.0, 3.0]))
-    array([[6., 2.],
-           [2., 0.]])
-    """
-    return jacfwd(jacrev(fun, argnums, has_aux), argnums, has_aux)
-
-
-def hvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
-    """The Hessian-vector product H·v of a scalar ``fun``, without forming H.
-
-    Forward over reverse: one ``jvp`` of the gradient, about the cost of a few gradient
-    evaluations whatever the dimension. ``primals`` and ``tangents`` are tuples (or lists)
-    of the same structure; the result is ``sum_j H[i, j] v_j`` for each argument ``i``, a
-    single array when there is one argument and a tuple otherwise.
-
-    Examples
-    --------
-    >>> import numpy as np, dualad
-    >>> f = lambda x: np.sum(x ** 3)
-    >>> dualad.hvp(f, (np.array([1.0, 2.0]),), (np.array([1.0, 0.0]),))
-    array([6., 0.])
-    """
-    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
-        raise InvalidInputError(
-            "hvp(fun, primals, tangents): primals and tangents must be tuples or lists of "
-            "arguments, e.g. hvp(f, (x,), (v,))"
-        )
-    argnums: Any = 0 if len(primals) == 1 else tuple(range(len(primals)))
-    return jvp(grad(fun, argnums=argnums), tuple(primals), tuple(tangents))[1]
-
-
-__all__ = ["Pullback", "grad", "hessian", "hvp", "jacrev", "value_and_grad", "vjp"]
+__all__ = ["Pullback", "grad", "jacrev", "value_and_grad", "vjp"]

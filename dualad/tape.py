@@ -28,9 +28,11 @@ from typing import Any
 import numpy as np
 
 from . import registry
-from ._broadcast import fit_cotangent
 from ._rule_checks import check_rule_result, check_rule_results, complex_result_error
-from ._traced import (
+from .axes import fit_cotangent
+from .errors import UnsupportedPrimitiveError
+from .registry import REGISTRY, Primitive, apply, strip
+from .traced import (
     _NO_PARAMS,
     TracedArray,
     check_constant,
@@ -40,8 +42,6 @@ from ._traced import (
     not_differentiable,
     stale_class,
 )
-from .errors import UnsupportedPrimitiveError
-from .registry import REGISTRY, Primitive, apply, strip
 
 
 class Node:

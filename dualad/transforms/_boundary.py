@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from . import registry
-from ._traced import masked_message, stack_objects, subclass_message
-from .errors import InvalidArgumentError, InvalidInputError, UnsupportedPrimitiveError
-from .tree import flatten, unflatten
+from .. import registry
+from ..errors import InvalidArgumentError, InvalidInputError, UnsupportedPrimitiveError
+from ..traced import masked_message, stack_objects, subclass_message
+from ..tree import flatten, unflatten
 
 DEFAULT_CHUNK_BYTES = 2**20
 """``jacfwd`` seeds at most this many bytes of input tangent per pass (1 MiB) unless

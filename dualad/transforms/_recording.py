@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from . import registry
+from .. import registry
+from ..sweep import forward_sweep
+from ..tape import Tape, TapeArray, backward
+from ..tree import TreeDef, flatten, unflatten
 from ._boundary import arg_paths, as_input, output_leaf, plain_output, split_aux, strip_level
-from .reverse import Tape, TapeArray, backward
-from .sweep import forward_sweep
-from .tree import TreeDef, flatten, unflatten
 
 
 class Recording:

@@ -1,7 +1,7 @@
 """The records of a trace: frozen steps of the primal, tangent and adjoint traces.
 
 A :class:`Trace` is what :func:`dualad.trace` returns: the lecture's three tables (Baydin et
-al. 2018, Tables 2 and 3) as data. The formatters in :mod:`dualad.trace_format` turn it into
+al. 2018, Tables 2 and 3) as data. The formatters in :mod:`dualad.traces.formats` turn it into
 text, Markdown, LaTeX, JSON or Graphviz DOT; nothing here computes a derivative.
 
 Numbering follows the lecture: the n inputs are ``v_{1-n} .. v_0`` (ids ``1-n .. 0``), each
@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from .formats import render, to_html
 
 
 @dataclass(frozen=True)
@@ -135,8 +137,6 @@ class Trace:
 
     def render(self, fmt: str = "text", *, mode: str = "both", digits: int = 3) -> str:
         """The trace as ``text``, ``markdown``, ``latex``, ``json`` or ``dot``."""
-        from .trace_format import render
-
         return render(self, fmt, mode=mode, digits=digits)
 
     def __str__(self) -> str:
@@ -146,7 +146,18 @@ class Trace:
         return self.render("markdown")
 
     def _repr_html_(self) -> str:
-        from .trace_format import to_html
-
         return to_html(self)
 
+
+def example_trace() -> Trace:
+    """A small trace built by hand: y = sin(x) at x = 0.5, seeded x_dot = 1 and y_bar = 1
+    (the formats' examples)."""
+    x, dx = np.asarray(0.5), np.asarray(1.0)
+    y, dy = np.sin(x), np.cos(x) * dx
+    steps = (Step(0, "x", "x", "input", (), (), "x", "x_dot", x, dx),
+             Step(1, "v1", None, "sin", (Operand("x", 0),), (), "sin x", "x_dot * cos x",
+                  y, dy))
+    adjoint = AdjointStep(0, 1, "v1_bar * cos x", False, np.cos(x), np.cos(x))
+    one = np.asarray(1.0)
+    return Trace("sin(x)", steps, (Output("y", 1, y, one),), {"x": dx}, (adjoint,),
+                 {1: one, 0: np.cos(x)})

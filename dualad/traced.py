@@ -1,7 +1,7 @@
 """The NumPy surface shared by forward- and reverse-mode arrays.
 
-A traced array (a forward-mode :class:`~dualad.forward.Dual`, a reverse-mode
-:class:`~dualad.reverse.TapeArray`) takes part in ordinary NumPy code: NumPy hands ufuncs to
+A traced array (a forward-mode :class:`~dualad.dual.Dual`, a reverse-mode
+:class:`~dualad.tape.TapeArray`) takes part in ordinary NumPy code: NumPy hands ufuncs to
 ``__array_ufunc__`` and functions to ``__array_function__``, and both look the callable up in
 the registry. Operators, indexing, the usual ndarray methods and the conversions that would
 drop a derivative (and therefore raise) are written here once; each engine subclasses

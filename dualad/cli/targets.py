@@ -25,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DualadError
+from ..errors import DualadError
+from .expression import ExpressionError, parse_expression
 
 _TARGET = re.compile(r"^(?P<where>[^:]+):(?P<name>[A-Za-z_][A-Za-z0-9_.]*)$")
 
@@ -53,7 +54,7 @@ def load_target(spec: str, expression_only: bool = False) -> Target:
     """The expression or ``file.py:function`` / ``module:function`` named by ``spec``.
 
     With ``expression_only=True`` the text is only ever parsed as an expression (by
-    :func:`dualad.expression.parse_expression`, which runs no code): ``"os:abort"`` or
+    :func:`dualad.cli.expression.parse_expression`, which runs no code): ``"os:abort"`` or
     ``"model.py:loss"`` is refused as a malformed formula instead of being imported, so
     untrusted text can be passed safely.
 
@@ -63,7 +64,7 @@ def load_target(spec: str, expression_only: bool = False) -> Target:
     >>> load_target("os:abort", expression_only=True)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    dualad.expression.ExpressionError: assignments are not allowed: ...
+    dualad.cli.expression.ExpressionError: assignments are not allowed: ...
     """
     match = None if expression_only else _TARGET.match(spec.strip())
     if match is None:
@@ -74,8 +75,6 @@ def load_target(spec: str, expression_only: bool = False) -> Target:
 
 
 def _expression_target(spec: str, expression_only: bool) -> Target:
-    from .expression import ExpressionError, parse_expression
-
     try:
         expression = parse_expression(spec)
     except ExpressionError as err:

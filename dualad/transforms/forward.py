@@ -13,7 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from . import registry
+from .. import registry
+from ..dual import Dual
+from ..errors import InvalidInputError, ShapeMismatchError
+from ..tree import flatten, unflatten
 from ._boundary import (
     FLAT_LEAVES,
     arg_paths,
@@ -29,9 +32,6 @@ from ._boundary import (
     strip_level,
 )
 from ._recording import Recording
-from .errors import InvalidInputError, ShapeMismatchError
-from .forward import Dual
-from .tree import flatten, unflatten
 
 # --------------------------------------------------------------------------- jvp
 
