@@ -76,13 +76,35 @@ def pad_tangent(dx: Any, ndim: int) -> Any:
     return dx.reshape(shape[:1] + (1,) * missing + shape[1:])
 
 
-def zeros_tangent(x: Any, k: int, dtype: Any = None) -> np.ndarray:
-    """A zero tangent for the constant ``x`` with ``k`` directions."""
-    if dtype is None:
-        dtype = np.result_type(getattr(x, "dtype", np.float64), np.float32)
-        if dtype.kind not in "fc":
-            dtype = np.float64
-    return np.zeros((k,) + np.shape(x), dtype=dtype)
+def shape_of(x: Any) -> tuple[int, ...]:
+    """The shape of an array, a traced array or a number.
+
+    >>> shape_of(np.ones((2, 3))), shape_of(2.0)
+    ((2, 3), ())
+    """
+    shape = getattr(x, "shape", None)
+    return tuple(shape) if shape is not None else np.shape(x)
+
+
+def float_dtype(x: Any) -> np.dtype:
+    """The dtype derivatives of ``x`` take: its own when it is a float dtype, else float64.
+
+    >>> float_dtype(np.ones(2, np.float32)), float_dtype(3)
+    (dtype('float32'), dtype('float64'))
+    """
+    dtype = getattr(x, "dtype", None)
+    return np.dtype(dtype) if dtype is not None and np.dtype(dtype).kind == "f" \
+        else np.dtype(np.float64)
+
+
+def zeros(x: Any, k: int) -> np.ndarray:
+    """``k`` zero (co)tangents of ``x``: shape ``(k,) + x.shape``, dtype ``float_dtype(x)``.
+    The one zero-maker of the engines and transforms.
+
+    >>> zeros(np.ones(3, np.float32), 2).dtype, zeros(1, 2).shape
+    (dtype('float32'), (2,))
+    """
+    return np.zeros((k, *shape_of(x)), dtype=float_dtype(x))
 
 
 def fill_zeros(dxs: Any, xs: Any) -> tuple:
@@ -92,40 +114,50 @@ def fill_zeros(dxs: Any, xs: Any) -> tuple:
     [(2, 4), (2, 3)]
     """
     k = next(dx.shape[0] for dx in dxs if dx is not None)
-    return tuple(zeros_tangent(x, k) if dx is None else dx for x, dx in zip(xs, dxs))
+    return tuple(zeros(x, k) if dx is None else dx for x, dx in zip(xs, dxs))
+
+
+def sum_to_shape(ct: Any, shape: tuple[int, ...]) -> Any:
+    """A batch of cotangents ``(k,) + s``, with ``s`` broadcast from ``shape``, summed back to
+    ``(k,) + shape``: the axes broadcasting added in front are summed away, those it stretched
+    from size 1 summed with ``keepdims``. The one place broadcasting is undone; written with
+    NumPy calls, so it is differentiable itself.
+
+    >>> sum_to_shape(np.ones((2, 3, 4)), (4,))
+    array([[3., 3., 3., 3.],
+           [3., 3., 3., 3.]])
+    >>> sum_to_shape(np.ones((1, 3, 4)), (3, 1)).shape
+    (1, 3, 1)
+    """
+    ct_shape = shape_of(ct)
+    extra = len(ct_shape) - 1 - len(shape)
+    if extra > 0:  # broadcasting prepended axes: sum them (they sit behind the batch axis)
+        ct = np.sum(ct, axis=tuple(range(1, 1 + extra)))
+        ct_shape = shape_of(ct)
+    if len(ct_shape) == len(shape) + 1:
+        stretched = tuple(axis + 1 for axis, n in enumerate(shape)
+                          if n == 1 and ct_shape[axis + 1] != 1)
+        if stretched:
+            ct = np.sum(ct, axis=stretched, keepdims=True)
+    return ct
 
 
 def fit_cotangent(ct: Any, shape: tuple[int, ...], k: int) -> Any:
-    """``ct`` as a batch of ``k`` cotangents of an operand of ``shape``: ``(k,) + shape``.
+    """``ct`` (a VJP rule's result) as a batch of ``k`` cotangents of an operand of
+    ``shape``: :func:`sum_to_shape`, and a result smaller than the operand (a rule that
+    returns a scalar zero, say) broadcast up.
 
-    Axes that broadcasting added in front are summed away, axes it stretched from size 1 are
-    summed with ``keepdims``; a result that is smaller than the operand (a rule that returns
-    a scalar zero, say) is broadcast up.
-
-    >>> fit_cotangent(np.ones((2, 3, 4)), (4,), 2)
-    array([[3., 3., 3., 3.],
-           [3., 3., 3., 3.]])
-    >>> fit_cotangent(np.ones((1, 3, 4)), (3, 1), 1).shape
-    (1, 3, 1)
+    >>> fit_cotangent(np.ones((2, 3, 4)), (4,), 2).shape
+    (2, 4)
+    >>> fit_cotangent(0.0, (3,), 1)
+    array([[0., 0., 0.]])
     """
-    ct_shape = getattr(ct, "shape", None)
-    if ct_shape is None:  # a Python number from a rule
+    if getattr(ct, "shape", None) is None:  # a Python number from a rule
         ct = np.asarray(ct)
-        ct_shape = ct.shape
     target = (k, *shape)
-    if ct_shape == target:
+    if ct.shape == target:
         return ct
-    extra = len(ct_shape) - len(target)
-    if extra > 0:  # broadcasting prepended axes: sum them (they sit behind the batch axis)
-        ct = np.sum(ct, axis=tuple(range(1, 1 + extra)))
-        ct_shape = ct.shape
-    if len(ct_shape) == len(target):
-        stretched = tuple(
-            axis for axis in range(1, len(target)) if target[axis] == 1 and ct_shape[axis] != 1
-        )
-        if stretched:
-            ct = np.sum(ct, axis=stretched, keepdims=True)
-            ct_shape = ct.shape
-    if ct_shape != target:
+    ct = sum_to_shape(ct, shape)
+    if ct.shape != target:
         ct = np.broadcast_to(ct, target)
     return ct

@@ -530,8 +530,3 @@ def unsupported(fn: Any, detail: str = "") -> UnsupportedPrimitiveError:
         "dualad.defprimitive (see the README, 'Your own primitives')."
     )
     return UnsupportedPrimitiveError(msg)
-
-
-def lookup(fn: Any) -> Primitive | Composite | None:
-    """The declaration differentiating the NumPy callable ``fn``, if any."""
-    return NUMPY_TABLE.get(fn)

@@ -29,7 +29,7 @@ import numpy as np
 
 from . import registry
 from ._rule_checks import check_rule_result, check_rule_results, complex_result_error
-from .axes import fit_cotangent
+from .axes import fit_cotangent, shape_of, zeros
 from .errors import UnsupportedPrimitiveError
 from .registry import REGISTRY, Primitive, apply, strip
 from .traced import (
@@ -379,7 +379,7 @@ def backward(tape: Tape, seeds: list[tuple[int, Any]], wanted: list[int], k: int
             for o in outputs:
                 if o >= 0:
                     cts[o] = None
-            g = tuple(_zeros_cotangent(o, k) if g is None else g for g, o in zip(gs, node.out))
+            g = tuple(zeros(o, k) if g is None else g for g, o in zip(gs, node.out))
         prim = node.prim
         primals = node.primals
         out = node.out
@@ -400,7 +400,7 @@ def backward(tape: Tape, seeds: list[tuple[int, Any]], wanted: list[int], k: int
         for i, index in node.parents:
             ct = every[i] if rules is None else rules[i](g, *primals, out=out, **params)
             x = primals[i]
-            shape = x.shape if x.__class__ is np.ndarray else _shape(x)
+            shape = x.shape if x.__class__ is np.ndarray else shape_of(x)
             if prim.checked:
                 check_rule_result(prim, "vjp", i, ct, (k, *shape), broadcast="down")
             if ct.__class__ is not np.ndarray or ct.shape[1:] != shape or ct.shape[0] != k:
@@ -421,17 +421,6 @@ def backward(tape: Tape, seeds: list[tuple[int, Any]], wanted: list[int], k: int
                 cts[index] = total
                 owned[index] = total.__class__ is np.ndarray
     return [cts[i] for i in wanted]
-
-
-def _shape(x: Any) -> tuple[int, ...]:
-    shape = getattr(x, "shape", None)
-    return np.shape(x) if shape is None else shape
-
-
-def _zeros_cotangent(out: Any, k: int) -> Any:
-    """Zeros standing in for an output of a multiple-result primitive that got no cotangent."""
-    dtype = out.dtype if out.dtype.kind == "f" else np.float64
-    return np.zeros((k, *np.shape(out)), dtype=dtype)
 
 
 registry.register_traced_type(TapeArray)

@@ -129,8 +129,9 @@ class TracedArray:
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         # A scalar dual may sit in an object array (np.array([[d00, d01], [d10, d11]]), as
-        # seed 004 writes); dualad turns such arrays back into dual arrays when they meet a
-        # NumPy function. Anything numeric would drop the tangent, so it raises.
+        # hand-written code builds matrices of scalars); dualad turns such arrays back into
+        # dual arrays when they meet a NumPy function. Anything numeric would drop the
+        # tangent, so it raises.
         # np.array(d) asks for a copy (copy=True); list elements and np.asarray do not.
         if self.ndim == 0 and copy is not True and (dtype is None or np.dtype(dtype) == object):
             holder = np.empty((), dtype=object)

@@ -19,13 +19,6 @@ class TreeDef:
     keys: tuple[Any, ...] = ()
     node_type: Any = None
 
-    @property
-    def num_leaves(self) -> int:
-        """How many leaves a tree of this structure has."""
-        if self.kind == "leaf":
-            return 1
-        return sum(child.num_leaves for child in self.children)
-
 
 LEAF = TreeDef("leaf")
 

@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import dualad
-from dualad.registry import lookup
+from dualad.registry import NUMPY_TABLE
 from dualad.tape import TapeArray
 from tests.reference import assert_tree_close
 
@@ -343,7 +343,13 @@ def _jax_reference(program, inputs, weights):
         return (f(*xs), jax.jacfwd(f, argnums=argnums)(*xs), jax.jacrev(f, argnums=argnums)(*xs),
                 gradient, hessian)
 
-    return jax.jit(everything).lower(*inputs).compile(FAST_COMPILE)(*inputs)
+    reference = jax.jit(everything).lower(*inputs).compile(FAST_COMPILE)(*inputs)
+    if any(np.isnan(leaf).any() for leaf in jax.tree_util.tree_leaves(reference)):
+        # Values stay in safe domains, so a NaN is XLA's, not the derivative's: without
+        # optimisation, JAX's max/min JVP can find no element equal to the maximum it
+        # computed (eq(x, max(x)) all false, 0/0). Recompile with the default options.
+        reference = jax.jit(everything)(*inputs)
+    return reference
 
 
 def _assert_tree_matches(ours, theirs, what: str, rtol: float = 1e-8):
@@ -363,7 +369,7 @@ def _assert_tree_matches(ours, theirs, what: str, rtol: float = 1e-8):
 
 
 def test_program_functions_are_registered():
-    missing = [f.__name__ for f in FUNCTIONS if lookup(f) is None]
+    missing = [f.__name__ for f in FUNCTIONS if NUMPY_TABLE.get(f) is None]
     assert not missing, f"NumPy functions the random programs need are not registered: {missing}"
 
 

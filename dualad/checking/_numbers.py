@@ -57,7 +57,7 @@ def default_step(dtype: Any = np.float64) -> float:
     """The base step of check_grads' central differences: ``eps ** (1/3)`` of ``dtype``.
 
     A central difference ``(f(x + h) - f(x - h)) / 2h`` has two errors (the lecture's slide
-    on choosing the step size, seed 003): truncation, ``h**2 |f'''| / 6``, which shrinks with
+    on choosing the step size): truncation, ``h**2 |f'''| / 6``, which shrinks with
     ``h``, and rounding, about ``eps |f| / h``, which grows as ``h`` shrinks because the two
     values of ``f`` agree in more and more leading digits. Their sum is smallest at
     ``h = (3 eps |f| / |f'''|) ** (1/3)``, that is ``eps ** (1/3)`` when ``f`` and ``f'''``

@@ -165,8 +165,8 @@ def compare(
       missing term, ``1 - x**2`` for ``1 - tanh(x)**2``) is off by order 1, ten orders of
       magnitude away.
     - "agrees to float32 rounding" when ``r <= 1000 eps32`` (eps32 = 1.2e-7) and the manual
-      values are float32 or were computed from float32 arguments (seed 000's hand gradient
-      in float32 is off by ~1e-9 absolute, one float32 unit in the last place).
+      values are float32 or were computed from float32 arguments (a hand-derived gradient
+      in float32 is typically off by ~1e-9 absolute, one float32 unit in the last place).
     - "differs: max relative error ... at index ..." otherwise, with the worst element.
 
     Parameters
@@ -199,7 +199,7 @@ def compare(
     >>> def f(w_h, w_y):
     ...     h1_raw = w_h * 0.5; h1 = np.tanh(h1_raw); h2_raw = w_h * h1; h2 = np.tanh(h2_raw)
     ...     return w_y * h2
-    >>> def buggy(w_h, w_y):   # seed 001: 1 - raw**2 where 1 - tanh(raw)**2 belongs
+    >>> def buggy(w_h, w_y):   # 1 - raw**2 where 1 - tanh(raw)**2 belongs
     ...     h1_raw = w_h * 0.5; h1 = np.tanh(h1_raw); h2_raw = w_h * h1; h2 = np.tanh(h2_raw)
     ...     dh2_raw = (1 - h2_raw**2) * w_y
     ...     return h1 * dh2_raw + 0.5 * (1 - h1_raw**2) * w_h * dh2_raw, h2

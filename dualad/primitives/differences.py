@@ -13,20 +13,13 @@ from typing import Any
 
 import numpy as np
 
-from ..axes import normalize_axis
+from ..axes import float_dtype, normalize_axis, shape_of
 from ..errors import UnsupportedPrimitiveError
 from ..registry import POSITIVE, Example, defcomposite
 
 _NV = np._NoValue  # NumPy's "argument not given"
 
 
-def _shape(x: Any) -> tuple[int, ...]:
-    return tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
-
-
-def _dtype(x: Any) -> Any:
-    dtype = getattr(x, "dtype", None)
-    return dtype if dtype is not None and np.dtype(dtype).kind == "f" else np.float64
 
 
 def _cast(x: Any, dtype: Any) -> Any:
@@ -40,7 +33,7 @@ def _along(axis: int, item: Any) -> tuple:
 
 
 def _moveaxis(x: Any, source: int, destination: int) -> Any:
-    ndim = len(_shape(x))
+    ndim = len(shape_of(x))
     source, destination = normalize_axis(source, ndim), normalize_axis(destination, ndim)
     if source == destination:
         return x
@@ -57,7 +50,7 @@ def _diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = _NV, append: Any = 
         return a
     if n < 0:
         raise ValueError(f"order must be non-negative but got {n!r}")
-    shape = _shape(a)
+    shape = shape_of(a)
     if len(shape) == 0:
         raise ValueError("diff requires input that is at least one dimensional")
     axis = normalize_axis(axis, len(shape))
@@ -65,7 +58,7 @@ def _diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = _NV, append: Any = 
     for value in (prepend, a, append):
         if value is _NV:
             continue
-        if len(_shape(value)) == 0:  # a scalar is repeated along the other axes
+        if len(shape_of(value)) == 0:  # a scalar is repeated along the other axes
             value = np.broadcast_to(value, shape[:axis] + (1,) + shape[axis + 1:])
         parts.append(value)
     if len(parts) > 1:
@@ -124,7 +117,7 @@ def _gradient_along(f: Any, h: Any, axis: int, edge_order: int) -> Any:
     def at(x: Any, start: Any, stop: Any) -> Any:
         return x[_along(axis, slice(start, stop))]
 
-    if len(_shape(h)) == 0:
+    if len(shape_of(h)) == 0:
         inner = (at(f, 2, None) - at(f, None, -2)) / (2.0 * h)
         if edge_order == 1:
             first = (at(f, 1, 2) - at(f, 0, 1)) / h
@@ -135,8 +128,8 @@ def _gradient_along(f: Any, h: Any, axis: int, edge_order: int) -> Any:
         return np.concatenate([first, inner, last], axis=axis)
     # coordinates: the non-uniform formulas (as JAX; NumPy applies them too unless the
     # coordinates are exactly uniform, where the values agree)
-    nf = len(_shape(f))
-    if len(_shape(h)) != 1 or _shape(h)[0] != _shape(f)[axis]:
+    nf = len(shape_of(f))
+    if len(shape_of(h)) != 1 or shape_of(h)[0] != shape_of(f)[axis]:
         raise ValueError("when 1d, distances must match the length of the corresponding "
                          "dimension")
     h = np.reshape(h, tuple(-1 if i == axis else 1 for i in range(nf)))
@@ -158,7 +151,7 @@ def _gradient_along(f: Any, h: Any, axis: int, edge_order: int) -> Any:
 
 
 def _gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> Any:
-    nf = len(_shape(f))
+    nf = len(shape_of(f))
     if axis is None:
         axes = tuple(range(nf))
     else:
@@ -166,7 +159,7 @@ def _gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> A
                      (axis if isinstance(axis, (tuple, list)) else (axis,)))
     if len(varargs) == 0:
         spacings = [1.0] * len(axes)
-    elif len(varargs) == 1 and len(_shape(varargs[0])) == 0:
+    elif len(varargs) == 1 and len(shape_of(varargs[0])) == 0:
         spacings = list(varargs) * len(axes)
     elif len(varargs) == len(axes):
         spacings = list(varargs)
@@ -175,7 +168,7 @@ def _gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> A
     if edge_order not in (1, 2):
         raise ValueError("'edge_order' greater than 2 not supported")
     for a in axes:
-        if _shape(f)[a] < edge_order + 1:
+        if shape_of(f)[a] < edge_order + 1:
             raise ValueError("Shape of array too small to calculate a numerical gradient, "
                              "at least (edge_order + 1) elements are required.")
     grads = tuple(_gradient_along(f, h, a, edge_order) for a, h in zip(axes, spacings, strict=True))
@@ -215,11 +208,11 @@ gradient = defcomposite(
 
 
 def _trapezoid(y: Any, x: Any = None, dx: Any = 1.0, axis: int = -1) -> Any:
-    ny = len(_shape(y))
+    ny = len(shape_of(y))
     axis = normalize_axis(axis, ny)
     if x is None:
         d = dx
-    elif len(_shape(x)) == 1:
+    elif len(shape_of(x)) == 1:
         d = np.diff(x)
         d = np.reshape(d, tuple(-1 if i == axis else 1 for i in range(ny)))
     else:
@@ -252,7 +245,7 @@ def _cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1,
     if axis is not None:
         axisa = axisb = axisc = axis
     a, b = _moveaxis(a, axisa, -1), _moveaxis(b, axisb, -1)
-    na, nb = _shape(a)[-1], _shape(b)[-1]
+    na, nb = shape_of(a)[-1], shape_of(b)[-1]
     if na not in (2, 3) or nb not in (2, 3):
         raise ValueError("incompatible dimensions for cross product\n"
                          "(dimension must be 2 or 3)")
@@ -296,7 +289,7 @@ cross = defcomposite(
 
 
 def _kron(a: Any, b: Any) -> Any:
-    sa, sb = _shape(a), _shape(b)
+    sa, sb = shape_of(a), shape_of(b)
     nd = len(sa) if len(sa) > len(sb) else len(sb)
     sa, sb = (1,) * (nd - len(sa)) + sa, (1,) * (nd - len(sb)) + sb
     a = np.reshape(a, tuple(s for n in sa for s in (n, 1)))
@@ -323,20 +316,20 @@ kron = defcomposite(
 
 def _full_convolution(a: Any, v: Any) -> Any:
     """All n + m - 1 terms of the 1-D convolution, as a windowed matrix-vector product."""
-    n, m = _shape(a)[0], _shape(v)[0]
+    n, m = shape_of(a)[0], shape_of(v)[0]
     if m > n:  # convolution commutes: slide the shorter array
         a, v, n, m = v, a, m, n
-    pad = np.zeros(m - 1, dtype=np.result_type(_dtype(a), _dtype(v)))
+    pad = np.zeros(m - 1, dtype=np.result_type(float_dtype(a), float_dtype(v)))
     padded = np.concatenate([pad, a, pad])
     windows = padded[np.arange(n + m - 1)[:, None] + np.arange(m)]
     return windows @ v[::-1]
 
 
 def _check_1d(a: Any, v: Any, who: str) -> None:
-    if len(_shape(a)) != 1 or len(_shape(v)) != 1:
+    if len(shape_of(a)) != 1 or len(shape_of(v)) != 1:
         raise UnsupportedPrimitiveError(f"np.{who} of dual arrays takes 1-D arrays only")
-    if _shape(a)[0] == 0 or _shape(v)[0] == 0:
-        raise ValueError(f"{'a' if _shape(a)[0] == 0 else 'v'} cannot be empty")
+    if shape_of(a)[0] == 0 or shape_of(v)[0] == 0:
+        raise ValueError(f"{'a' if shape_of(a)[0] == 0 else 'v'} cannot be empty")
 
 
 def _mode_slice(full: Any, n: int, m: int, mode: str, same_start: int) -> Any:
@@ -352,14 +345,14 @@ def _mode_slice(full: Any, n: int, m: int, mode: str, same_start: int) -> Any:
 
 def _convolve(a: Any, v: Any, mode: str = "full") -> Any:
     _check_1d(a, v, "convolve")
-    n, m = _shape(a)[0], _shape(v)[0]
+    n, m = shape_of(a)[0], shape_of(v)[0]
     start = ((n if n < m else m) - 1) // 2
     return _mode_slice(_full_convolution(a, v), n, m, mode, start)
 
 
 def _correlate(a: Any, v: Any, mode: str = "valid") -> Any:
     _check_1d(a, v, "correlate")
-    n, m = _shape(a)[0], _shape(v)[0]
+    n, m = shape_of(a)[0], shape_of(v)[0]
     start = (m - 1) // 2 if n >= m else n // 2  # NumPy swaps and reverses when m > n
     return _mode_slice(_full_convolution(a, v[::-1]), n, m, mode, start)
 

@@ -26,7 +26,14 @@ from typing import Any
 
 import numpy as np
 
-from ..axes import batch_axis, expand_reduced, normalize_axis, pad_tangent
+from ..axes import (
+    batch_axis,
+    expand_reduced,
+    normalize_axis,
+    pad_tangent,
+    shape_of,
+    sum_to_shape,
+)
 from ..errors import SingularMatrixError, UnsupportedPrimitiveError
 from ..registry import Example, defcomposite, defnondiff, defprimitive, is_traced, strip
 from .reductions import _others_product
@@ -39,9 +46,6 @@ _NUMPY2 = hasattr(np.linalg, "svdvals")  # and vector_norm, matrix_norm, the arr
 def _ndim(x: Any) -> int:
     return x.ndim if hasattr(x, "ndim") else np.ndim(x)
 
-
-def _shape(x: Any) -> tuple[int, ...]:
-    return tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
 
 
 def _mT(x: Any) -> Any:
@@ -64,7 +68,7 @@ def _trace(x: Any) -> Any:
 
 def _diag_embed(d: Any) -> Any:
     """The stack of diagonal matrices with diagonals ``d`` (``(..., n) -> (..., n, n)``)."""
-    return d[..., :, None] * np.eye(_shape(d)[-1], dtype=d.dtype)
+    return d[..., :, None] * np.eye(shape_of(d)[-1], dtype=d.dtype)
 
 
 def _eye(n: int, like: Any) -> np.ndarray:
@@ -80,16 +84,6 @@ def _tril_half(n: int, like: Any) -> np.ndarray:
 def _strict_tril(n: int, like: Any) -> np.ndarray:
     """The mask of the strictly lower triangle, in ``like``'s dtype."""
     return np.tril(np.ones((n, n), dtype=like.dtype), -1)
-
-
-def _sum_to(y: Any, shape: tuple[int, ...]) -> Any:
-    """Sum the cotangent ``y`` (``(k,) + s``, s broadcast from ``shape``) to ``(k,) + shape``."""
-    lead = _ndim(y) - 1 - len(shape)
-    if lead > 0:
-        y = np.sum(y, axis=tuple(range(1, 1 + lead)))
-    ys = _shape(y)
-    axes = tuple(i + 1 for i, d in enumerate(shape) if d == 1 and ys[i + 1] != 1)
-    return np.sum(y, axis=axes, keepdims=True) if axes else y
 
 
 # Example inputs: well-conditioned, symmetric positive definite, well-separated spectra.
@@ -170,13 +164,13 @@ def _solve_db(db: Any, a: Any, b: Any, *, out: Any) -> Any:
 def _solve_vjp_db(g: Any, a: Any, b: Any, *, out: Any) -> Any:
     """b_bar = solve(a^T, g), summed over the batch axes b was broadcast along."""
     bbar = _as_given(np.linalg.solve(_mT(a), _as_matrix(g, b)), b)
-    return _sum_to(bbar, _shape(b))
+    return sum_to_shape(bbar, shape_of(b))
 
 
 def _solve_vjp_da(g: Any, a: Any, b: Any, *, out: Any) -> Any:
     """a_bar = -solve(a^T, g) @ x^T, summed over the batch axes a was broadcast along."""
     bbar = np.linalg.solve(_mT(a), _as_matrix(g, b))
-    return _sum_to(-np.matmul(bbar, _mT(_as_matrix(out, b))), _shape(a))
+    return sum_to_shape(-np.matmul(bbar, _mT(_as_matrix(out, b))), shape_of(a))
 
 
 solve = defprimitive(
@@ -200,7 +194,7 @@ solve = defprimitive(
 def _pair_products(s: Any) -> Any:
     """``q[..., i, j]``, the product of ``s[..., k]`` over ``k`` not in ``{i, j}``; on the
     diagonal the product over ``k != i``. Products only, no division: exact at zeros."""
-    n = _shape(s)[-1]
+    n = shape_of(s)[-1]
     return _others_product(np.where(np.eye(n, dtype=bool), 1.0, s[..., None, :]))
 
 
@@ -260,7 +254,7 @@ def _cofactor_jvp_svd(dx: Any, x: Any) -> Any:
     M = diag(sum_{j != i} q_ij G_jj) - q o G^T off the diagonal, q_ij = prod_{k != i, j} s_k
     (the derivative of the cofactor matrix at the diagonal S; products only)."""
     u, q, vh, sign = _svd_parts(x)
-    off = q * (1 - _eye(_shape(x)[-1], q))
+    off = q * (1 - _eye(shape_of(x)[-1], q))
     g = np.matmul(_mT(u), np.matmul(dx, _mT(vh)))
     m = _diag_embed(np.matmul(off, _diag(g)[..., None])[..., 0]) - off * _mT(g)
     return sign[..., None, None] * np.matmul(u, np.matmul(m, vh))
@@ -269,7 +263,7 @@ def _cofactor_jvp_svd(dx: Any, x: Any) -> Any:
 def _minors(x: Any) -> Any:
     """The stack of the n^2 minors of ``x``: ``[..., i, j, :, :]`` is x without row i and
     column j (``x`` may carry a leading direction axis)."""
-    n = _shape(x)[-1]
+    n = shape_of(x)[-1]
     keep = np.array([[k for k in range(n) if k != i] for i in range(n)], dtype=np.intp)
     return x[..., keep[:, None, :, None], keep[None, :, None, :]]
 
@@ -279,7 +273,7 @@ def _cofactor_jvp_minors(dx: Any, x: Any) -> Any:
     j: the derivative of the minor's determinant. Exact at every rank and without the
     SVD, whose own derivative needs distinct singular values; this is the form that is
     differentiated again (third derivatives of det), at O(n^5)."""
-    n = _shape(x)[-1]
+    n = shape_of(x)[-1]
     if n == 1:  # the cofactor of a 1 x 1 matrix is the constant 1
         return dx * 0.0
     signs = (-1.0) ** np.add.outer(np.arange(n), np.arange(n))
@@ -298,7 +292,7 @@ def _cofactor_jvp(dx: Any, x: Any, *, out: Any) -> Any:
     singular_form = _cofactor_jvp_minors if is_traced(x) else _cofactor_jvp_svd
     if np.all(bad):
         return singular_form(dx, x)
-    n = _shape(x)[-1]
+    n = shape_of(x)[-1]
     mask = bad[..., None, None]
     eye = _eye(n, x)
     spread = np.diag(np.arange(1, n + 1, dtype=eye.dtype))  # distinct singular values
@@ -442,7 +436,7 @@ slogdet = defprimitive(
 
 def _cholesky_jvp(dx: Any, x: Any, *, out: Any, upper: bool) -> Any:
     low = _mT(out) if upper else out
-    n = _shape(x)[-1]
+    n = shape_of(x)[-1]
     # L^-1 S L^-T for the symmetrised tangent S, then L times its lower part, diagonal halved
     inner = np.linalg.solve(low, _mT(np.linalg.solve(low, _sym(dx))))
     dlow = np.matmul(low, inner * _tril_half(n, out))
@@ -452,7 +446,7 @@ def _cholesky_jvp(dx: Any, x: Any, *, out: Any, upper: bool) -> Any:
 def _cholesky_vjp(g: Any, x: Any, *, out: Any, upper: bool) -> Any:
     """a_bar = sym(L^-T P L^-1), P = tril_half(L^T L_bar) (L_bar = U_bar^T when upper)."""
     low, gl = (_mT(out), _mT(g)) if upper else (out, g)
-    n = _shape(x)[-1]
+    n = shape_of(x)[-1]
     p = np.matmul(_mT(low), gl) * _tril_half(n, out)
     low_t = _mT(low)
     return _sym(_mT(np.linalg.solve(low_t, _mT(np.linalg.solve(low_t, p)))))
@@ -486,7 +480,7 @@ cholesky = defprimitive(
 
 def _eigh_jvp(dx: Any, x: Any, *, out: Any, UPLO: str) -> Any:  # noqa: N803 - NumPy's name
     w, v = out
-    n = _shape(w)[-1]
+    n = shape_of(w)[-1]
     vt_dx_v = np.matmul(_mT(v), np.matmul(_sym(dx), v))
     eye = _eye(n, w)
     gaps = (1.0 - eye) / (w[..., None, :] - w[..., :, None] + eye)  # 1/(w_j - w_i), 0 on diag
@@ -497,7 +491,7 @@ def _eigh_vjp(g: Any, x: Any, *, out: Any, UPLO: str) -> Any:  # noqa: N803 - Nu
     """a_bar = sym(V (diag(w_bar) + F * V^T V_bar) V^T), F_ij = 1/(w_j - w_i), 0 on diag."""
     w, v = out
     gw, gv = g
-    n = _shape(w)[-1]
+    n = shape_of(w)[-1]
     eye = _eye(n, w)
     gaps = (1.0 - eye) / (w[..., None, :] - w[..., :, None] + eye)
     inner = _diag_embed(gw) + gaps * np.matmul(_mT(v), gv)
@@ -552,10 +546,10 @@ eigvalsh = defcomposite(
 
 def _svd_jvp(dx: Any, x: Any, *, out: Any, hermitian: bool) -> Any:
     u, s, vh = out
-    m, n = _shape(x)[-2:]
+    m, n = shape_of(x)[-2:]
     v = _mT(vh)
     ds_mat = np.matmul(_mT(u), np.matmul(dx, v))
-    eye = _eye(_shape(s)[-1], s)
+    eye = _eye(shape_of(s)[-1], s)
     sj, si = s[..., None, :], s[..., :, None]
     gaps = (1.0 - eye) / ((sj + si) * (sj - si) + eye)  # 1/(s_j^2 - s_i^2), 0 on the diagonal
     dss = ds_mat * sj
@@ -577,9 +571,9 @@ def _svd_vjp(g: Any, x: Any, *, out: Any, hermitian: bool) -> Any:
     A_v = F * V^T V_bar, F_ij = 1/(s_j^2 - s_i^2)."""
     u, s, vh = out
     gu, gs, gvh = g
-    m, n = _shape(x)[-2:]
+    m, n = shape_of(x)[-2:]
     v, gv = _mT(vh), _mT(gvh)
-    eye = _eye(_shape(s)[-1], s)
+    eye = _eye(shape_of(s)[-1], s)
     sj, si = s[..., None, :], s[..., :, None]
     gaps = (1.0 - eye) / ((sj + si) * (sj - si) + eye)
     a_u = gaps * np.matmul(_mT(u), gu)
@@ -644,7 +638,7 @@ def _svd(a: Any, full_matrices: bool = True, compute_uv: bool = True,
          hermitian: bool = False) -> Any:
     if not compute_uv:
         return svdvals(a, hermitian=bool(hermitian))
-    m, n = _shape(a)[-2:]
+    m, n = shape_of(a)[-2:]
     if full_matrices and m != n:
         raise UnsupportedPrimitiveError(
             "np.linalg.svd(a, full_matrices=True) of a non-square matrix: the extra columns "
@@ -673,7 +667,7 @@ _UNSET = object()
 
 
 def _pinv_jvp(dx: Any, x: Any, *, out: Any, rcond: Any, hermitian: bool, rtol: Any) -> Any:
-    m, n = _shape(x)[-2:]
+    m, n = shape_of(x)[-2:]
     p, dxt = out, _mT(dx)
     dp = -np.matmul(p, np.matmul(dx, p))
     dp = dp + np.matmul(np.matmul(p, _mT(p)), np.matmul(dxt, _eye(m, p) - np.matmul(x, p)))
@@ -682,7 +676,7 @@ def _pinv_jvp(dx: Any, x: Any, *, out: Any, rcond: Any, hermitian: bool, rtol: A
 
 def _pinv_vjp(g: Any, x: Any, *, out: Any, rcond: Any, hermitian: bool, rtol: Any) -> Any:
     """a_bar = -P^T g P^T + (I - A P) g^T P P^T + P^T P g^T (I - P A), P = pinv(A)."""
-    m, n = _shape(x)[-2:]
+    m, n = shape_of(x)[-2:]
     p, pt, gt = out, _mT(out), _mT(g)
     abar = -np.matmul(pt, np.matmul(g, pt))
     abar = abar + np.matmul(_eye(m, p) - np.matmul(x, p), np.matmul(gt, np.matmul(p, pt)))
@@ -713,7 +707,7 @@ pinv = defprimitive(
 
 def _qr_jvp(dx: Any, x: Any, *, out: Any) -> Any:
     q, r = out
-    n = _shape(x)[-1]
+    n = shape_of(x)[-1]
     dx_rinv = _mT(np.linalg.solve(_mT(r), _mT(dx)))  # dA R^-1
     qt_dx_rinv = np.matmul(_mT(q), dx_rinv)
     lower = qt_dx_rinv * _strict_tril(n, r)
@@ -727,7 +721,7 @@ def _qr_vjp(g: Any, x: Any, *, out: Any) -> Any:
     """a_bar = B_bar R^-T, B_bar = Q_bar + Q (tril(M - M^T, -1) - M), M = Q^T Q_bar - R_bar R^T."""
     q, r = out
     gq, gr = g
-    n = _shape(x)[-1]
+    n = shape_of(x)[-1]
     mm = np.matmul(_mT(q), gq) - np.matmul(gr, _mT(r))
     c_bar = (mm - _mT(mm)) * _strict_tril(n, r) - mm
     b_bar = gq + np.matmul(q, c_bar)
@@ -735,11 +729,11 @@ def _qr_vjp(g: Any, x: Any, *, out: Any) -> Any:
 
 
 def _qr_bind(a: Any, mode: str = "reduced") -> tuple:
-    m, n = _shape(a)[-2:]
+    m, n = shape_of(a)[-2:]
     if mode not in ("reduced", "complete") or m < n or (mode == "complete" and m != n):
         raise TypeError(
             f"only mode='reduced' of matrices with at least as many rows as columns is "
-            f"differentiable (got mode={mode!r} and shape {_shape(a)}); for R alone write "
+            f"differentiable (got mode={mode!r} and shape {shape_of(a)}); for R alone write "
             f"np.linalg.qr(a)[1]"
         )
     return (a,), {}
@@ -834,7 +828,7 @@ def _matrix_norm(x: Any, ord: Any, axis: Any, keepdims: bool) -> Any:  # noqa: A
     else:
         raise ValueError("Invalid norm order for matrices.")
     if keepdims:
-        shape = list(_shape(x))
+        shape = list(shape_of(x))
         shape[row] = shape[col] = 1
         ret = np.reshape(ret, tuple(shape))
     return ret
@@ -914,7 +908,7 @@ cond = defcomposite(
 
 
 def _tensorinv(a: Any, ind: int = 2) -> Any:
-    shape = _shape(a)
+    shape = shape_of(a)
     if ind <= 0:
         raise ValueError("Invalid ind argument.")
     rows = int(np.prod(shape[:ind]))
@@ -939,8 +933,8 @@ def _tensorsolve(a: Any, b: Any, axes: Any = None) -> Any:
     if axes is not None:
         axes = [normalize_axis(ax, nd) for ax in axes]
         a = np.transpose(a, [ax for ax in range(nd) if ax not in axes] + axes)
-    shape = _shape(a)[_ndim(b):]
-    rows = int(np.prod(_shape(b)))
+    shape = shape_of(a)[_ndim(b):]
+    rows = int(np.prod(shape_of(b)))
     x = np.linalg.solve(np.reshape(a, (rows, -1)), np.reshape(b, (rows,)))
     return np.reshape(x, shape)
 
@@ -980,7 +974,7 @@ def _matrix_transpose(x: Any, /) -> Any:
 
 
 def _linalg_diagonal(x: Any, /, *, offset: int = 0) -> Any:
-    rows, cols = _shape(x)[-2:]
+    rows, cols = shape_of(x)[-2:]
     length = max(0, min(rows + min(offset, 0), cols - max(offset, 0)))
     i = np.arange(length)
     return x[..., i - min(offset, 0), i + max(offset, 0)]
@@ -993,7 +987,7 @@ def _linalg_trace(x: Any, /, *, offset: int = 0, dtype: Any = None) -> Any:
 
 
 def _linalg_cross(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
-    if _shape(x1)[axis] != 3 or _shape(x2)[axis] != 3:
+    if shape_of(x1)[axis] != 3 or shape_of(x2)[axis] != 3:
         raise ValueError("Both input arrays must be (arrays of) 3-dimensional vectors")
     return np.cross(x1, x2, axis=axis)
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..axes import normalize_axis
+from ..axes import normalize_axis, shape_of, sum_to_shape
 from ..errors import UnsupportedPrimitiveError
 from ..registry import Example, defcomposite, defprimitive
 
@@ -67,20 +67,9 @@ def _matmul_dy(dy: Any, x: Any, y: Any, *, out: Any) -> Any:
     return _unpromote(np.matmul(xm, _as_batched_matrix(dy, np.ndim(y), False, rank)), x, y)
 
 
-def _sum_to(ct: Any, shape: tuple) -> Any:
-    """Cotangent ``(k,) + S`` (S a broadcast of ``shape``) summed back to ``(k,) + shape``."""
-    lead = np.ndim(ct) - 1 - len(shape)
-    have = np.shape(ct)[lead + 1:]
-    axes = tuple(range(1, lead + 1)) + tuple(
-        lead + 1 + i for i, (n, m) in enumerate(zip(shape, have, strict=True)) if n != m)
-    if axes:
-        ct = np.sum(ct, axis=axes, keepdims=True)
-    return np.reshape(ct, np.shape(ct)[:1] + tuple(shape))
-
-
 def _promoted_sum(r: Any, x: Any, promoted: tuple) -> Any:
     """``r`` of shape ``(k,) + batch + promoted matrix`` summed back to ``(k,) + x.shape``."""
-    r = _sum_to(r, promoted)
+    r = sum_to_shape(r, promoted)
     return r if len(promoted) == np.ndim(x) else np.reshape(r, np.shape(r)[:1] + np.shape(x))
 
 
@@ -174,9 +163,6 @@ _LABELS = string.ascii_letters
 def _ndim(x: Any) -> int:
     return x.ndim if hasattr(x, "ndim") else np.ndim(x)
 
-
-def _shape(x: Any) -> tuple[int, ...]:
-    return tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
 
 
 def _einsum_optimize(xs: Any) -> Any:
@@ -298,7 +284,7 @@ def _einsum_jvp(dxs: Any, *xs: Any, out: Any, subscripts: str) -> Any:
 def _einsum_vjp(ct: Any, *xs: Any, out: Any, subscripts: str) -> tuple:
     """x_bar_i = einsum of ct with the other operands into x_i's labels (see
     _transpose_einsum)."""
-    terms, output, sizes = _canonical(subscripts, [_shape(x) for x in xs])
+    terms, output, sizes = _canonical(subscripts, [shape_of(x) for x in xs])
     return tuple(_transpose_einsum(terms, output, sizes, xs, i, ct) for i in range(len(xs)))
 
 
@@ -372,7 +358,7 @@ def _contraction(name: str, numpy: Any, bind: Any, axes: Any, examples: Any, doc
             if name == "dot" and 1 <= na <= 2 and 1 <= nb <= 2:  # np.dot is matmul here
                 return (_matmul_vjp_x, _matmul_vjp_y)[i](ct, a, b, out=out)
             terms, output = _contraction_subscripts(na, nb, *axes(na, nb, **params))
-            sizes = dict(zip(terms[0] + terms[1], _shape(a) + _shape(b), strict=True))
+            sizes = dict(zip(terms[0] + terms[1], shape_of(a) + shape_of(b), strict=True))
             return _transpose_einsum(terms, output, sizes, (a, b), i, ct)
         return vjp
 
@@ -548,7 +534,7 @@ def _multi_dot(arrays: Any, *, out: Any = None) -> Any:
         arrays[-1] = np.reshape(arrays[-1], (-1, 1))
     if any(_ndim(a) != 2 for a in arrays):
         raise ValueError("multi_dot: the inner arrays must be two-dimensional")
-    result = _chain(arrays, _chain_order([_shape(a) for a in arrays]), 0, len(arrays) - 1)
+    result = _chain(arrays, _chain_order([shape_of(a) for a in arrays]), 0, len(arrays) - 1)
     if row and col:
         return result[0, 0]
     return result[0] if row else (result[:, 0] if col else result)
@@ -569,7 +555,7 @@ multi_dot = defcomposite(
 
 def _matrix_power(a: Any, n: Any) -> Any:
     n = operator.index(n)
-    shape = _shape(a)
+    shape = shape_of(a)
     if len(shape) < 2 or shape[-1] != shape[-2]:
         raise np.linalg.LinAlgError("Last 2 dimensions of the array must be square")
     if n == 0:  # the identity: a constant

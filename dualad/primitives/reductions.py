@@ -15,7 +15,14 @@ from typing import Any
 
 import numpy as np
 
-from ..axes import batch_axis, expand_reduced, normalize_axis, reduced_axes
+from ..axes import (
+    batch_axis,
+    expand_reduced,
+    float_dtype,
+    normalize_axis,
+    reduced_axes,
+    shape_of,
+)
 from ..errors import UnsupportedPrimitiveError
 from ..registry import (
     POSITIVE,
@@ -42,13 +49,6 @@ def _flag(value: Any) -> bool:
     return False if value is _NV else bool(value)
 
 
-def _shape(x: Any) -> tuple[int, ...]:
-    return tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
-
-
-def _dtype(x: Any) -> Any:
-    dtype = getattr(x, "dtype", None)
-    return dtype if dtype is not None and np.dtype(dtype).kind == "f" else np.float64
 
 
 def _count(shape: tuple[int, ...], axis: Any) -> int:
@@ -87,7 +87,7 @@ def _along(axis: int, item: Any) -> tuple:
 
 def _to_last(a: Any, axis: Any) -> tuple[Any, tuple[int, ...]]:
     """``a`` with the axes a reduction over ``axis`` removes moved last and merged into one."""
-    shape = _shape(a)
+    shape = shape_of(a)
     red = reduced_axes(axis, len(shape))
     kept = tuple(i for i in range(len(shape)) if i not in red)
     kept_shape = tuple(shape[i] for i in kept)
@@ -138,12 +138,12 @@ def _sum_jvp(dx: Any, x: Any, *, out: Any, axis: Any, dtype: Any, keepdims: bool
 def _sum_vjp(g: Any, x: Any, *, out: Any, axis: Any, dtype: Any, keepdims: bool,
              initial: Any) -> Any:
     """x_bar = g broadcast back over the reduced axes."""
-    x_shape = _shape(x)
+    x_shape = shape_of(x)
     if axis is None and not keepdims and type(g) is np.ndarray:  # the common np.sum(x)
         g = g.reshape(g.shape[:1] + (1,) * len(x_shape))
     else:
         g = expand_reduced(g, axis, len(x_shape), keepdims)
-    shape = _shape(g)[:1] + x_shape
+    shape = shape_of(g)[:1] + x_shape
     if type(g) is np.ndarray and math.prod(shape) < 4096:
         x_bar = np.empty(shape, dtype=g.dtype)  # small: a copy is cheaper than a view
         x_bar[...] = g
@@ -178,7 +178,7 @@ def _mean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims
           *, where: Any = _NV) -> Any:
     _refuse("mean", where=where)
     total = np.sum(a, axis=axis, dtype=dtype, keepdims=_flag(keepdims))
-    return total / _count(_shape(a), axis)
+    return total / _count(shape_of(a), axis)
 
 
 mean = defcomposite(
@@ -202,9 +202,9 @@ def _average(a: Any, axis: Any = None, weights: Any = None, returned: bool = Fal
     keep = _flag(keepdims)
     if weights is None:
         avg = np.mean(a, axis=axis, keepdims=keep)
-        scale = np.full(_shape(avg), _count(_shape(a), axis), dtype=_dtype(avg))
+        scale = np.full(shape_of(avg), _count(shape_of(a), axis), dtype=float_dtype(avg))
         return (avg, scale) if returned else avg
-    shape, wshape = _shape(a), _shape(weights)
+    shape, wshape = shape_of(a), shape_of(weights)
     if wshape != shape:
         if axis is None:
             raise TypeError("Axis must be specified when shapes of a and weights differ.")
@@ -226,7 +226,7 @@ def _average(a: Any, axis: Any = None, weights: Any = None, returned: bool = Fal
     avg = np.sum(a * weights, axis=axis, keepdims=keep) / scale
     if not returned:
         return avg
-    return avg, np.broadcast_to(scale, _shape(avg))
+    return avg, np.broadcast_to(scale, shape_of(avg))
 
 
 average = defcomposite(
@@ -254,7 +254,7 @@ average = defcomposite(
 
 def _others_product(y: Any) -> Any:
     """For each i along the last axis, the product of all the other elements (no division)."""
-    one = np.ones(_shape(y)[:-1] + (1,), dtype=_dtype(y))
+    one = np.ones(shape_of(y)[:-1] + (1,), dtype=float_dtype(y))
     left = np.cumprod(np.concatenate([one, y[..., :-1]], axis=-1), axis=-1)
     right = np.cumprod(np.concatenate([one, y[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
     return left * right
@@ -271,19 +271,19 @@ def _prod_impl(x: Any, *, axis: Any, dtype: Any, keepdims: bool, initial: Any) -
 def _prod_jvp(dx: Any, x: Any, *, out: Any, axis: Any, dtype: Any, keepdims: bool,
               initial: Any) -> Any:
     # d prod = sum_i dx_i * prod_{j != i} x_j, exact where some x_j are zero.
-    k = _shape(dx)[0]
+    k = shape_of(dx)[0]
     y = _to_last(x, axis)[0]
-    if _shape(y)[-1] == 0:
-        return np.zeros((k,) + _shape(out), dtype=_dtype(out))
+    if shape_of(y)[-1] == 0:
+        return np.zeros((k,) + shape_of(out), dtype=float_dtype(out))
     d = np.sum(_to_last_batched(dx, axis) * _others_product(y), axis=-1, dtype=dtype)
     if initial is not None:
         d = d * initial
-    return np.reshape(d, (k,) + _shape(out))
+    return np.reshape(d, (k,) + shape_of(out))
 
 
 def _to_last_batched(dx: Any, axis: Any) -> Any:
     """:func:`_to_last` for a tangent, keeping its leading direction axis in front."""
-    shape = _shape(dx)
+    shape = shape_of(dx)
     red = reduced_axes(axis, len(shape) - 1)
     kept = tuple(i for i in range(len(shape) - 1) if i not in red)
     perm = (0,) + tuple(i + 1 for i in kept + red)
@@ -307,10 +307,10 @@ def _from_last(y: Any, axis: Any, shape: tuple[int, ...]) -> Any:
 def _prod_vjp(g: Any, x: Any, *, out: Any, axis: Any, dtype: Any, keepdims: bool,
               initial: Any) -> Any:
     """x_bar_i = g * prod_{j != i} x_j (exclusive products, exact at zeros)."""
-    k, shape = _shape(g)[0], _shape(x)
+    k, shape = shape_of(g)[0], shape_of(x)
     y = _to_last(x, axis)[0]
-    if _shape(y)[-1] == 0:
-        return np.zeros((k,) + shape, dtype=_dtype(out))
+    if shape_of(y)[-1] == 0:
+        return np.zeros((k,) + shape, dtype=float_dtype(out))
     others = _from_last(_others_product(y), axis, shape)
     if initial is not None:
         others = others * initial
@@ -347,19 +347,19 @@ def _cum_bind(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> t
 
 def _cumsum_jvp(dx: Any, x: Any, *, out: Any, axis: Any, dtype: Any) -> Any:
     if axis is None:
-        return np.cumsum(np.reshape(dx, (_shape(dx)[0], -1)), axis=1, dtype=dtype)
+        return np.cumsum(np.reshape(dx, (shape_of(dx)[0], -1)), axis=1, dtype=dtype)
     return np.cumsum(dx, axis=batch_axis(axis, np.ndim(x)), dtype=dtype)
 
 
 def _cumsum_vjp(g: Any, x: Any, *, out: Any, axis: Any, dtype: Any) -> Any:
     """x_bar_i = sum_{j >= i} g_j: a cumulative sum of g in reverse."""
-    k = _shape(g)[0]
+    k = shape_of(g)[0]
     if axis is None:
         g, ax = np.reshape(g, (k, -1)), 1
     else:
         ax = batch_axis(axis, np.ndim(x))
     rev = _along(ax, slice(None, None, -1))
-    return np.reshape(np.cumsum(g[rev], axis=ax)[rev], (k,) + _shape(x))
+    return np.reshape(np.cumsum(g[rev], axis=ax)[rev], (k,) + shape_of(x))
 
 
 cumsum = defprimitive(
@@ -383,10 +383,10 @@ def _cumprod_jvp(dx: Any, x: Any, *, out: Any, axis: Any, dtype: Any) -> Any:
     # a Hillis-Steele scan in log2(n) steps of whole-array operations, exact at zeros.
     if axis is None:
         x = np.reshape(x, (-1,))
-        dx = np.reshape(dx, (_shape(dx)[0], -1))
+        dx = np.reshape(dx, (shape_of(dx)[0], -1))
         axis = 0
     ax = normalize_axis(axis, np.ndim(x))
-    n = _shape(x)[ax]
+    n = shape_of(x)[ax]
     if n == 0:
         return dx
     return _affine_scan(x, dx * _shifted_in(out, ax), ax)
@@ -394,14 +394,14 @@ def _cumprod_jvp(dx: Any, x: Any, *, out: Any, axis: Any, dtype: Any) -> Any:
 
 def _shifted_in(y: Any, ax: int) -> Any:
     """``y`` shifted by one along ``ax`` with a 1 in front: ``out_{i-1}`` (``out_{-1}`` = 1)."""
-    one = np.ones(_shape(y)[:ax] + (1,) + _shape(y)[ax + 1:], dtype=_dtype(y))
+    one = np.ones(shape_of(y)[:ax] + (1,) + shape_of(y)[ax + 1:], dtype=float_dtype(y))
     return np.concatenate([one, y[_along(ax, slice(None, -1))]], axis=ax)
 
 
 def _affine_scan(a: Any, b: Any, ax: int) -> Any:
     """Solve ``b_i <- b_i + a_i b_{i-1}`` along ``ax`` of ``a`` (``ax + 1`` of the batched
     ``b``): a Hillis-Steele scan in log2(n) steps of whole-array operations."""
-    n = _shape(a)[ax]
+    n = shape_of(a)[ax]
     step = 1
     while step < n:
         head, tail = _along(ax + 1, slice(None, step)), _along(ax + 1, slice(step, None))
@@ -416,12 +416,12 @@ def _affine_scan(a: Any, b: Any, ax: int) -> Any:
 def _cumprod_vjp(g: Any, x: Any, *, out: Any, axis: Any, dtype: Any) -> Any:
     """x_bar_i = out_{i-1} r_i with r_i = g_i + x_{i+1} r_{i+1}: the jvp's scan, run
     backwards; exact at zeros (no division by x)."""
-    k, shape = _shape(g)[0], _shape(x)
+    k, shape = shape_of(g)[0], shape_of(x)
     if axis is None:
         x, g, ax = np.reshape(x, (-1,)), np.reshape(g, (k, -1)), 0
     else:
         ax = normalize_axis(axis, np.ndim(x))
-    if _shape(x)[ax] == 0:
+    if shape_of(x)[ax] == 0:
         return np.reshape(g, (k,) + shape)
     rev = _along(ax, slice(None, None, -1))
     r = _affine_scan(_shifted_in(x[rev], ax), g[(slice(None),) + rev], ax)
@@ -450,16 +450,17 @@ cumprod = defprimitive(
 def _cumulative(name: str, fn: Any, identity: float) -> Any:
     def impl(x: Any, /, *, axis: Any = None, dtype: Any = None, out: Any = None,
              include_initial: bool = False) -> Any:
-        shape = _shape(x)
+        shape = shape_of(x)
         if axis is None:
             if len(shape) > 1:
                 raise ValueError("axis must be specified for multi-dimensional arrays.")
             x, axis = np.reshape(x, (-1,)), 0
         result = fn(x, axis=axis, dtype=dtype)
         if include_initial:
-            rshape = _shape(result)
+            rshape = shape_of(result)
             ax = normalize_axis(axis, len(rshape))
-            start = np.full(rshape[:ax] + (1,) + rshape[ax + 1:], identity, dtype=_dtype(result))
+            start = np.full(rshape[:ax] + (1,) + rshape[ax + 1:], identity,
+                            dtype=float_dtype(result))
             result = np.concatenate([start, result], axis=ax)
         return result
 
@@ -511,13 +512,13 @@ def _extremum_share(x: Any, out: Any, axis: Any, keepdims: bool, dtype: Any) -> 
 
 
 def _extremum_jvp(dx: Any, x: Any, *, out: Any, axis: Any, keepdims: bool, initial: Any) -> Any:
-    share = _extremum_share(x, out, axis, keepdims, _dtype(dx))
+    share = _extremum_share(x, out, axis, keepdims, float_dtype(dx))
     return np.sum(dx * share, axis=batch_axis(axis, np.ndim(x)), keepdims=keepdims)
 
 
 def _extremum_vjp(g: Any, x: Any, *, out: Any, axis: Any, keepdims: bool, initial: Any) -> Any:
     """x_bar = g * share, share = attains / count (ties share equally)."""
-    share = _extremum_share(x, out, axis, keepdims, _dtype(g))
+    share = _extremum_share(x, out, axis, keepdims, float_dtype(g))
     return expand_reduced(g, axis, np.ndim(x), keepdims) * share
 
 
@@ -586,7 +587,7 @@ def _var(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any
         ddof = correction
     centered = a - np.mean(a, axis=axis, dtype=dtype, keepdims=True)
     total = np.sum(centered * centered, axis=axis, dtype=dtype, keepdims=_flag(keepdims))
-    dof = _count(_shape(a), axis) - ddof  # a Python number, so float32 stays float32
+    dof = _count(shape_of(a), axis) - ddof  # a Python number, so float32 stays float32
     return total / (dof if dof > 0 else 0)
 
 
@@ -663,7 +664,7 @@ def _nanmean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
     filled, nan = _zero_nans(a, 0.0)
     keep = _flag(keepdims)
     total = np.sum(filled, axis=axis, dtype=dtype, keepdims=keep)
-    return total / _nancount(nan, axis, keep, _dtype(a) if dtype is None else dtype)
+    return total / _nancount(nan, axis, keep, float_dtype(a) if dtype is None else dtype)
 
 
 def _nanvar(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0,
@@ -675,7 +676,7 @@ def _nanvar(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: 
             raise ValueError("ddof and correction can't be provided simultaneously.")
         ddof = correction
     filled, nan = _zero_nans(a, 0.0)
-    dtype = _dtype(a) if dtype is None else dtype
+    dtype = float_dtype(a) if dtype is None else dtype
     centered = filled - (np.sum(filled, axis=axis, dtype=dtype, keepdims=True)
                          / _nancount(nan, axis, True, dtype))
     centered = np.where(nan, 0.0, centered)
@@ -771,7 +772,7 @@ def _sort(a: Any, axis: Any = -1, kind: Any = None, order: Any = None, *,
                                         "supported on dual arrays")
     if axis is None:
         a, axis = np.reshape(a, (-1,)), 0
-    axis = normalize_axis(axis, len(_shape(a)))
+    axis = normalize_axis(axis, len(shape_of(a)))
     # a stable order gives tied values the tangents in their original order, as JAX does
     return _take_along(a, np.argsort(a, axis=axis, kind="stable"), axis)
 
@@ -799,7 +800,7 @@ def _partition(a: Any, kth: Any, axis: Any = -1, kind: str = "introselect",
                                         "arrays")
     if axis is None:
         a, axis = np.reshape(a, (-1,)), 0
-    axis = normalize_axis(axis, len(_shape(a)))
+    axis = normalize_axis(axis, len(shape_of(a)))
     return _take_along(a, np.argpartition(a, kth, axis=axis, kind=kind), axis)
 
 
@@ -832,9 +833,9 @@ def _quantile_core(a: Any, q: Any, axis: Any, keepdims: bool, method: str, who: 
     q_plain = np.asarray(strip(q))
     if np.any((q_plain < 0) | (q_plain > 1)):
         raise ValueError("Quantiles must be in the range [0, 1]")
-    shape = _shape(a)
+    shape = shape_of(a)
     y, kept = _to_last(a, axis)
-    n = _shape(y)[-1]
+    n = shape_of(y)[-1]
     s = np.sort(y, axis=-1)
     pos = q * (n - 1)
     lo = np.floor(pos)  # piecewise constant: a plain array
@@ -844,7 +845,7 @@ def _quantile_core(a: Any, q: Any, axis: Any, keepdims: bool, method: str, who: 
         result = s[..., np.ceil(pos).astype(np.intp)]
     else:
         frac = pos - lo if method == "linear" else \
-            np.where(lo == strip(pos), 0.0, 0.5).astype(_dtype(pos))
+            np.where(lo == strip(pos), 0.0, 0.5).astype(float_dtype(pos))
         below = s[..., lo.astype(np.intp)]
         above = s[..., np.minimum(lo + 1, n - 1).astype(np.intp)]
         result = below + (above - below) * frac
@@ -869,7 +870,7 @@ def _quantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input
         weak = type(q) in (int, float)
         q = np.asarray(q)
         if weak or (q.dtype.kind in "biu" and method != "midpoint"):
-            q = q.astype(_dtype(a))
+            q = q.astype(float_dtype(a))
         elif q.dtype.kind in "biu":
             q = q.astype(np.float64)
     return _quantile_core(a, q, axis, keepdims, method, "quantile")
@@ -880,13 +881,13 @@ def _percentile(a: Any, q: Any, axis: Any = None, out: Any = None,
                 *, weights: Any = None, interpolation: Any = None) -> Any:
     _refuse("percentile", weights=weights, interpolation=interpolation)
     if not is_traced(q):
-        q = np.asarray(q, dtype=_dtype(a)) if type(q) in (int, float) else np.asarray(q)
+        q = np.asarray(q, dtype=float_dtype(a)) if type(q) in (int, float) else np.asarray(q)
     return _quantile_core(a, q / 100, axis, keepdims, method, "percentile")
 
 
 def _median(a: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False,
             keepdims: bool = False) -> Any:
-    return _quantile_core(a, np.asarray(0.5, dtype=_dtype(a)), axis, keepdims, "linear",
+    return _quantile_core(a, np.asarray(0.5, dtype=float_dtype(a)), axis, keepdims, "linear",
                           "median")
 
 
@@ -983,7 +984,7 @@ def _bincount_bind(x: Any, weights: Any = None, minlength: int = 0) -> tuple:
 
 def _bincount_jvp(dw: Any, w: Any, *, out: Any, x: Any, minlength: int) -> Any:
     # one bincount for all directions: direction j's bins are offset by j * nbins
-    k, nbins = _shape(dw)[0], _shape(out)[0]
+    k, nbins = shape_of(dw)[0], shape_of(out)[0]
     bins = np.reshape(x + nbins * np.arange(k)[:, None], (-1,))
     flat = np.bincount(bins, np.reshape(dw, (-1,)), minlength=k * nbins)
     return np.reshape(flat, (k, nbins))

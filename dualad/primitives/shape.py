@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..axes import batch_axis, fill_zeros, normalize_axis
+from ..axes import batch_axis, fill_zeros, normalize_axis, sum_to_shape
 from ..errors import UnsupportedPrimitiveError
 from ..registry import Example, defcomposite, defnondiff, defprimitive, is_traced, strip
 
@@ -99,13 +99,7 @@ def _broadcast_to_jvp(dx: Any, x: Any, *, out: Any, shape: Any) -> Any:
 
 def _broadcast_to_vjp(ct: Any, x: Any, *, out: Any, shape: Any) -> Any:
     """x_bar = ct summed over the axes the broadcast added or stretched."""
-    xshape = np.shape(x)
-    lead = len(shape) - len(xshape)
-    axes = tuple(range(1, lead + 1)) + tuple(
-        lead + i + 1 for i, n in enumerate(xshape) if n == 1 and shape[lead + i] != 1)
-    if axes:
-        ct = np.sum(ct, axis=axes)
-    return np.reshape(ct, (_k(ct),) + xshape)
+    return sum_to_shape(ct, np.shape(x))
 
 
 broadcast_to = defprimitive(

@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
-
 from .. import registry
+from ..axes import zeros
 from ..sweep import forward_sweep
 from ..tape import Tape, TapeArray, backward
 from ..tree import TreeDef, flatten, unflatten
@@ -113,10 +112,3 @@ def _read(leaf: Any, tape: Tape, where: str) -> tuple[Any, int | None]:
     if registry.is_traced(leaf):
         return leaf, None
     return plain_output(leaf, where), None
-
-
-def zeros(x: Any, k: int) -> Any:
-    """A batch of ``k`` zero (co)tangents for ``x``, in its float dtype (float64 else)."""
-    dtype = x.dtype if getattr(x, "dtype", None) is not None and x.dtype.kind == "f" \
-        else np.float64
-    return np.zeros((k, *np.shape(x)), dtype=dtype)

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .. import registry
+from ..axes import zeros
 from ..dual import Dual
 from ..errors import InvalidInputError, ShapeMismatchError
 from ..tree import flatten, unflatten
@@ -182,9 +183,9 @@ def _read(leaf: Any, tag: int, k: int, where: str) -> tuple[Any, Any]:
     if isinstance(leaf, Dual) and leaf.tag == tag:
         return leaf.primal, leaf.tangent
     if registry.is_traced(leaf):
-        return leaf, np.zeros((k,) + np.shape(leaf))
+        return leaf, zeros(leaf, k)
     a = plain_output(leaf, where)
-    return a, np.zeros((k,) + a.shape, dtype=a.dtype if a.dtype.kind == "f" else np.float64)
+    return a, zeros(a, k)
 
 
 # --------------------------------------------------------------------------- jacfwd

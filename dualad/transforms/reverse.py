@@ -14,11 +14,12 @@ from typing import Any
 import numpy as np
 
 from .. import registry
+from ..axes import zeros
 from ..errors import InvalidInputError, NonScalarOutputError, ShapeMismatchError
 from ..tape import Tape, TapeArray, backward
 from ..tree import LEAF, flatten, unflatten
 from ._boundary import FLAT_LEAVES, argnums_tuple, as_input, chunks, finish, owned_array
-from ._recording import Recording, zeros
+from ._recording import Recording
 
 
 def _as_cotangent(ct: Any, out: Any, where: str) -> Any:
@@ -61,11 +62,10 @@ class Pullback:
     holds is freed with it.
     """
 
-    __slots__ = ("_recording", "_n_args")
+    __slots__ = ("_recording",)
 
-    def __init__(self, recording: Recording, n_args: int) -> None:
+    def __init__(self, recording: Recording) -> None:
         self._recording = recording
-        self._n_args = n_args
 
     def __call__(self, cotangent: Any) -> tuple[Any, ...]:
         rec = self._recording
@@ -134,7 +134,7 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
     # copies: the pullback reads the recorded values, which the caller may then change
     out = unflatten(rec.out_tree, [finish(np.array(p) if isinstance(p, np.ndarray) else p)
                                    for p in rec.out_primals])
-    pullback = Pullback(rec, len(primals))
+    pullback = Pullback(rec)
     if has_aux:
         return out, pullback, _copied(rec.aux)
     return out, pullback
