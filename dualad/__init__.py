@@ -29,6 +29,8 @@ from .traced import primal
 from .traces import Trace, trace
 from .transforms import grad, hessian, hvp, jacfwd, jacrev, jvp, value_and_grad, vjp
 
+# The one place the version is written: pyproject.toml reads this literal (dynamic version,
+# attr:), so the installed metadata and dualad.__version__ agree; tests/test_release.py checks.
 __version__ = "0.1.0"
 
 __all__ = [
