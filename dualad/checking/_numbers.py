@@ -3,12 +3,13 @@ parameter names."""
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from ..introspect import positional_names
 
 _TOLERANCES = {"float16": 5e-2, "float32": 2e-3, "float64": 1e-6}
 """Default atol and rtol of check_grads by dtype. Central differences at the default step
@@ -93,15 +94,7 @@ def _default_tolerance(dtype: np.dtype) -> float:
 
 def _parameter_names(f: Callable[..., Any], n: int) -> tuple[str, ...]:
     """The names of ``f``'s first ``n`` positional parameters; ``arg<i>`` where unknown."""
-    try:
-        params = list(inspect.signature(f).parameters.values())
-    except (TypeError, ValueError):  # builtins and some callables have no signature
-        params = []
-    names = []
-    for p in params:
-        if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
-            break  # *args: the rest are anonymous
-        names.append(p.name)
+    names = positional_names(f)
     return tuple(names[i] if i < len(names) else f"arg{i}" for i in range(n))
 
 

@@ -11,15 +11,14 @@ every later one inherits the error.
 
 from __future__ import annotations
 
-import inspect
 import re
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from ..introspect import run_watching
 from ..traces.build import trace
 from ..traces.record import Trace
 
@@ -83,26 +82,14 @@ def first_mismatches(f: Callable[..., Any], manual_grad: Callable[..., Any],
 
 def _locals_of(manual_grad: Callable[..., Any], args: Sequence[Any]) -> dict[str, Any]:
     """The local variables of ``manual_grad(*args)`` when it returns."""
-    code = getattr(inspect.unwrap(manual_grad), "__code__", None)
-    if code is None:
-        return {}
     seen: dict[str, Any] = {}
 
-    def on_call(frame: Any, event: str, arg: Any) -> Any:
-        return on_line if frame.f_code is code else None
-
-    def on_line(frame: Any, event: str, arg: Any) -> Any:
+    def on_event(frame: Any, event: str) -> None:
         if event == "return":
             seen.update(frame.f_locals)
-        return on_line
 
-    previous = sys.gettrace()
-    sys.settrace(on_call)
-    try:
-        with np.errstate(all="ignore"):
-            manual_grad(*args)
-    finally:
-        sys.settrace(previous)
+    with np.errstate(all="ignore"):
+        run_watching(manual_grad, args, on_event)
     return {k: v for k, v in seen.items() if _is_number(v)}
 
 

@@ -11,8 +11,6 @@ set beside a chain rule written by hand.
 
 from __future__ import annotations
 
-import inspect
-import sys
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -21,6 +19,7 @@ import numpy as np
 
 from ..dual import Dual
 from ..errors import InvalidArgumentError, InvalidInputError
+from ..introspect import positional_names, run_watching
 from ..registry import enter_transform, leave_transform, strip
 from ..tape import Node, Tape, TapeArray, backward
 from ..tree import flatten
@@ -110,11 +109,7 @@ def _input_names(f: Callable[..., Any], n: int, names: Sequence[str] | None) -> 
         if len(names) != n:
             raise InvalidArgumentError(f"trace: {len(names)} names for {n} arguments")
         return list(names)
-    try:
-        params = [p.name for p in inspect.signature(f).parameters.values()
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    except (TypeError, ValueError):
-        params = []
+    params = list(positional_names(f))
     return params[:n] if len(params) >= n else [f"x{i + 1}" for i in range(n)]
 
 
@@ -171,7 +166,6 @@ class _LocalNames:
     """
 
     def __init__(self, f: Callable[..., Any], tape: Tape) -> None:
-        self.code = getattr(inspect.unwrap(f), "__code__", None)
         self.f = f
         self.tape = tape
         self.variables: dict[int, str] = {}  # tape variable -> first local name holding it
@@ -187,19 +181,9 @@ class _LocalNames:
         tape.on_keep = self._copied
 
     def run(self, inputs: list[TapeArray]) -> Any:
-        if self.code is None:
-            return self.f(*inputs)
-        previous = sys.gettrace()
-        sys.settrace(self._call)
-        try:
-            return self.f(*inputs)
-        finally:
-            sys.settrace(previous)
+        return run_watching(self.f, inputs, self._line)
 
-    def _call(self, frame: Any, event: str, arg: Any) -> Any:
-        return self._line if event == "call" and frame.f_code is self.code else None
-
-    def _line(self, frame: Any, event: str, arg: Any) -> Any:
+    def _line(self, frame: Any, event: str) -> None:
         constants = self._constants
         held: dict[int, Any] = {}
         for name, value in frame.f_locals.items():
@@ -222,7 +206,6 @@ class _LocalNames:
         self._held = held
         if len(constants) > self._sweep_at:
             self._sweep()
-        return self._line
 
     def _release(self, held: dict[int, Any]) -> None:
         """Forget the floats no local holds any more, unless a node of the tape uses them."""

@@ -113,6 +113,25 @@ def argnums_tuple(argnums: int | Sequence[int], nargs: int) -> tuple[int, ...]:
     return chosen
 
 
+def with_arguments(args: Sequence[Any], numbers: tuple[int, ...], tuple_argnums: bool,
+                   chosen: Any) -> list[Any]:
+    """``args`` with the arguments at ``numbers`` replaced by ``chosen``: a tuple of one value
+    per number when ``argnums`` was a tuple, else the one value itself.
+
+    >>> with_arguments(("a", "b", "c"), (0, 2), True, ("A", "C"))
+    ['A', 'b', 'C']
+    >>> with_arguments(("a", "b"), (1,), False, "B")
+    ['a', 'B']
+    """
+    call_args = list(args)
+    if tuple_argnums:
+        for i, value in zip(numbers, chosen, strict=True):
+            call_args[i] = value
+    else:
+        call_args[numbers[0]] = chosen
+    return call_args
+
+
 def chunks(n: int, chunk_size: int | None, itemsize: int) -> list[tuple[int, int]]:
     """``[(start, stop), ...]`` covering ``range(n)`` in chunks of ``chunk_size`` (by default
     as many as fit in ``DEFAULT_CHUNK_BYTES`` of ``n``-long rows).

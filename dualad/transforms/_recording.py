@@ -17,7 +17,15 @@ from ..axes import zeros
 from ..sweep import forward_sweep
 from ..tape import Tape, TapeArray, backward
 from ..tree import TreeDef, flatten, unflatten
-from ._boundary import arg_paths, as_input, output_leaf, plain_output, split_aux, strip_level
+from ._boundary import (
+    arg_paths,
+    as_input,
+    output_leaf,
+    plain_output,
+    split_aux,
+    strip_level,
+    with_arguments,
+)
 
 
 class Recording:
@@ -42,14 +50,9 @@ class Recording:
             inputs = [tape.variable(x) for x in values]
             self.input_indices = [x.index for x in inputs]
             self.input_primals = [x.primal for x in inputs]
-            traced = unflatten(self.in_tree, inputs)
-            call_args = list(args)
-            if tuple_argnums:
-                for i, value in zip(numbers, traced):
-                    call_args[i] = value
-            else:
-                call_args[numbers[0]] = traced
-            del inputs, traced
+            call_args = with_arguments(args, numbers, tuple_argnums,
+                                       unflatten(self.in_tree, inputs))
+            del inputs
             self.read_outputs(fun(*call_args), has_aux)
         finally:
             tape.close()

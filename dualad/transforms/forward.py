@@ -31,6 +31,7 @@ from ._boundary import (
     read_only,
     split_aux,
     strip_level,
+    with_arguments,
 )
 from ._recording import Recording
 
@@ -291,14 +292,8 @@ def _one_pass(fun: Callable[..., Any], args: Sequence[Any], numbers: tuple[int, 
     """Every Jacobian column in one forward pass of ``n`` directions."""
     tag = registry.enter_transform("dualad.jacfwd")
     try:
-        seeded = unflatten(tree, _seed(leaves, 0, n, tag))
-        call_args = list(args)
-        if tuple_argnums:
-            for i, value in zip(numbers, seeded):
-                call_args[i] = value
-        else:
-            call_args[numbers[0]] = seeded
-        del seeded
+        call_args = with_arguments(args, numbers, tuple_argnums,
+                                   unflatten(tree, _seed(leaves, 0, n, tag)))
         out = fun(*call_args)
         aux = None
         if has_aux:

@@ -18,7 +18,15 @@ from ..axes import zeros
 from ..errors import InvalidInputError, NonScalarOutputError, ShapeMismatchError
 from ..tape import Tape, TapeArray, backward
 from ..tree import LEAF, flatten, unflatten
-from ._boundary import FLAT_LEAVES, argnums_tuple, as_input, chunks, finish, owned_array
+from ._boundary import (
+    FLAT_LEAVES,
+    argnums_tuple,
+    as_input,
+    chunks,
+    finish,
+    owned_array,
+    with_arguments,
+)
 from ._recording import Recording
 
 
@@ -206,9 +214,7 @@ def _value_and_grad_flat(fun: Callable[..., Any], args: Sequence[Any], argnum: i
     try:
         x = tape.variable(x0)
         index, primal = x.index, x.primal
-        call_args = list(args)
-        call_args[argnum] = x
-        out = fun(*call_args)
+        out = fun(*with_arguments(args, (argnum,), False, x))
         if out.__class__ is TapeArray and out.tag == tag and out.primal.shape == () \
                 and not registry.is_traced(out.primal):
             value = out.primal
