@@ -28,7 +28,7 @@ from ..checking import GradientCheckError, check_grads, compare
 from ..errors import DualadError
 from ..traced import TracedArray
 from ..traces.build import trace
-from ..traces.formats import render, write_graph
+from ..traces.formats import FORMATS, MODES, render, write_graph
 from ..transforms.reverse import vjp
 from ..tree import flatten, tree_map
 from .targets import (
@@ -41,9 +41,6 @@ from .targets import (
     parse_values,
     shorten,
 )
-
-FORMATS = ("text", "markdown", "latex", "json", "dot")
-MODES = ("forward", "reverse", "both")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -73,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     trace.add_argument("--mode", choices=MODES, default="both",
                        help="forward: primal and tangent traces; reverse: primal and adjoint "
                             "traces; both (default)")
-    trace.add_argument("--format", choices=FORMATS, default="text")
+    trace.add_argument("--format", choices=tuple(FORMATS), default="text")
     trace.add_argument("--digits", type=int, default=3, help="decimals shown (default 3)")
     trace.add_argument("--output", "-o", help="write to this file instead of printing; with "
                                               "--format dot, .svg/.png/.pdf are rendered by "
@@ -224,14 +221,10 @@ def _trace(args: argparse.Namespace) -> int:
     return _report_non_finite(result)
 
 
-_EXAMPLE_NAMES = {"text": "trace.txt", "markdown": "trace.md", "latex": "trace.tex",
-                  "json": "trace.json", "dot": "trace.svg"}
-
-
 def _check_output_path(output: str, fmt: str) -> None:
     """Refuse an --output that cannot be a new file before any work is done."""
     path = Path(output)
-    example = path / _EXAMPLE_NAMES[fmt]
+    example = path / f"trace{FORMATS[fmt].extensions[0]}"
     if path.is_dir():
         raise CommandLineError(f"--output {output}: is a directory; give a file name such as "
                                f"{example}")
