@@ -42,6 +42,12 @@ from .targets import (
     shorten,
 )
 
+DESCRIPTION = ("Automatic differentiation on the command line: 'dualad trace' prints the "
+               "forward primal, forward tangent and reverse adjoint traces of a function at a "
+               "point, as the AD lecture's tables; 'dualad check' compares a gradient derived "
+               "by hand with dualad's, or checks dualad's derivatives against finite "
+               "differences.")
+
 
 class _Parser(argparse.ArgumentParser):
     """argparse with its usage errors raised, so that they are printed like ours."""
@@ -49,45 +55,74 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:
         if "--expression" in message and "expected one argument" in message:
             message += "; for a TEXT that starts with '-', write --expression=TEXT"
-        raise CommandLineError(f"{message} (see dualad {self.prog.split()[-1]} --help)")
+        raise CommandLineError(f"{message} ({_see(self.prog)})")
+
+
+def _see(prog: str) -> str:
+    """Where to read more: ``see dualad --help`` or ``see dualad trace --help``."""
+    return f"see {prog} --help"
+
+
+def _version() -> str:
+    """dualad's version, from its one source: the package's ``__version__``.
+
+    Read from the loaded package when asked: the package (the public API, above every
+    layer) is always imported before its ``cli`` and is not imported from below."""
+    return str(sys.modules["dualad"].__version__)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="dualad", description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = _Parser(prog="dualad", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}",
+                        help="print dualad's version and exit")
+    sub = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND",
+                                parser_class=_Parser,
+                                help="one of these; dualad COMMAND --help shows its options")
+    _trace_parser(sub)
+    _check_parser(sub)
+    return parser
+
+
+def _trace_parser(sub: Any) -> None:
     trace = sub.add_parser("trace", help="print the primal, tangent and adjoint traces",
                            description="Print the forward primal, forward tangent and reverse "
                                        "adjoint traces of TARGET at a point.")
-    trace.add_argument("target", nargs="?",
+    trace.add_argument("target", nargs="?", metavar="TARGET",
                        help='an expression ("log(x1) + x1*x2 - sin(x2)"), '
                             "path/to/file.py:function or package.module:function")
     _expression_argument(trace, "instead of TARGET")
     _point_arguments(trace)
-    trace.add_argument("--wrt", help="the input whose tangent is seeded with 1 (default: "
-                                     "the first)")
+    trace.add_argument("--wrt", metavar="NAME", help="the input whose tangent is seeded with "
+                                                     "1 (default: the first)")
     trace.add_argument("--direction", nargs="+", default=None, metavar="NAME=VALUE",
                        help="an arbitrary tangent seed instead of --wrt (inputs left out: 0)")
     trace.add_argument("--mode", choices=MODES, default="both",
                        help="forward: primal and tangent traces; reverse: primal and adjoint "
                             "traces; both (default)")
-    trace.add_argument("--format", choices=tuple(FORMATS), default="text")
-    trace.add_argument("--digits", type=int, default=3, help="decimals shown (default 3)")
-    trace.add_argument("--output", "-o", help="write to this file instead of printing; with "
-                                              "--format dot, .svg/.png/.pdf are rendered by "
-                                              "Graphviz")
+    trace.add_argument("--format", choices=tuple(FORMATS), default="text",
+                       help=f"{', '.join(FORMATS)} (default text); dot is the computational "
+                            f"graph for Graphviz")
+    trace.add_argument("--digits", type=int, default=3, metavar="N",
+                       help="decimals shown, 0 to 17 (default 3)")
+    trace.add_argument("--output", "-o", metavar="FILE",
+                       help="write to FILE instead of printing; with --format dot, "
+                            ".svg/.png/.pdf are rendered by Graphviz")
+
+
+def _check_parser(sub: Any) -> None:
     check = sub.add_parser("check", help="compare a hand-derived gradient with dualad's",
                            description="With GRAD: compare GRAD(...) (a gradient derived by "
                                        "hand) with dualad's gradient of TARGET. Without: "
                                        "check dualad's forward and reverse derivatives of "
                                        "TARGET against central differences. Exit status 0 "
                                        "when they agree, 1 when they differ.")
-    check.add_argument("target", nargs="?", help="the function: path/to/file.py:f or "
-                                                 "module:f (or an expression)")
-    check.add_argument("grad", nargs="?", help="the hand-derived gradient: file.py:grad_f")
+    check.add_argument("target", nargs="?", metavar="TARGET",
+                       help="the function: path/to/file.py:f or module:f (or an expression)")
+    check.add_argument("grad", nargs="?", metavar="GRAD",
+                       help="the hand-derived gradient: file.py:grad_f")
     _expression_argument(check, "instead of TARGET; a GRAD given with it is read as an "
                                 "expression too")
     _point_arguments(check)
-    return parser
 
 
 def _expression_argument(parser: argparse.ArgumentParser, where: str) -> None:
@@ -114,7 +149,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     with _printable_streams():
         try:
-            args = _parser().parse_args(argv)
+            parser = _parser()
+            args = _parse(parser, argv)
+            if args is None:  # --help or --version: printed
+                return 0
+            if args.command is None:  # `dualad` alone: what it can do
+                print(parser.format_help(), end="", file=sys.stderr)
+                return 2
             run = _trace if args.command == "trace" else _check
             return run(args)
         except DualadError as err:  # CommandLineError, an expression's syntax, a function...
@@ -126,6 +167,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:  # Ctrl-C, wherever it landed (the user's code included)
             print("dualad: interrupted", file=sys.stderr)
             return 130
+
+
+def _parse(parser: argparse.ArgumentParser,
+           argv: Sequence[str] | None) -> argparse.Namespace | None:
+    """The parsed command line; None after --help or --version, which argparse prints."""
+    try:
+        args, unknown = parser.parse_known_args(argv)
+    except SystemExit as done:  # only --help and --version exit: mistakes raise instead
+        if done.code not in (0, None):
+            raise
+        return None
+    if unknown:  # found by the command's parser: its help is the one to read
+        prog = "dualad" if args.command is None else f"dualad {args.command}"
+        raise CommandLineError(f"unrecognized arguments: {' '.join(unknown)} ({_see(prog)})")
+    return args
 
 
 @contextlib.contextmanager
@@ -176,8 +232,8 @@ def _target_texts(args: argparse.Namespace) -> tuple[str, str | None]:
     grad = getattr(args, "grad", None)
     if args.expression is None:
         if args.target is None:
-            raise CommandLineError(f"no TARGET: give one, or --expression TEXT (see dualad "
-                                   f"{args.command} --help)")
+            raise CommandLineError(f"no TARGET: give one, or --expression TEXT "
+                                   f"({_see('dualad ' + args.command)})")
         return args.target, grad
     if args.command == "trace" and args.target is not None:
         raise CommandLineError(f"give either TARGET ({args.target!r}) or --expression TEXT, "
