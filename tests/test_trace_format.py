@@ -26,8 +26,10 @@ import pytest
 
 from dualad.errors import DualadError, InvalidArgumentError
 from dualad.traces.formats import (
+    FORMATS,
     JSON_SCHEMA,
     GraphvizError,
+    format_for_file,
     format_number,
     format_value,
     latex_math,
@@ -440,6 +442,18 @@ def test_render_dispatches():
     assert render(t, "dot", digits=2) == to_dot(t, digits=2)
     assert render(t, "json") == to_json(t)
     assert render(t, "html") == to_html(t)
+
+
+def test_one_table_of_formats_renders_and_owns_the_extensions():
+    t = array_trace()
+    for name, fmt in FORMATS.items():
+        assert render(t, name, digits=2) == fmt.render(t, mode="both", digits=2)
+        assert fmt.extensions and all(e.startswith(".") and e == e.lower()
+                                      for e in fmt.extensions)
+        assert all(format_for_file(f"out/trace{e.upper()}") == name for e in fmt.extensions)
+    owned = [e for fmt in FORMATS.values() for e in fmt.extensions]
+    assert len(owned) == len(set(owned))  # an extension means one format
+    assert format_for_file("trace.log") is None and format_for_file("trace") is None
 
 
 # --------------------------------------------------------------------------- markdown

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import introspect
 from ..errors import DualadError, InvalidInputError
 from ..registry import NUMPY_TABLE
 
@@ -171,12 +172,8 @@ def _signature(name: str) -> _Signature:
 
 
 def _read_signature(fn: Any) -> _Signature:
-    if isinstance(fn, np.ufunc):
-        params = ("x",) if fn.nin == 1 else tuple(f"x{i + 1}" for i in range(fn.nin))
-        return _Signature(params, fn.nin, frozenset())
-    try:
-        parameters = list(inspect.signature(fn).parameters.values())
-    except (TypeError, ValueError):
+    parameters = introspect.parameters(fn)  # a ufunc's operands: x, or x1, x2
+    if parameters is None:
         return _Signature(("a",), 1, frozenset())
     positional = []
     for p in parameters:

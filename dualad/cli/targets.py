@@ -1,10 +1,11 @@
 """What the ``dualad`` command differentiates, and at which point.
 
 A target is an expression (``"log(x1) + x1*x2 - sin(x2)"``), a function in a file
-(``path/to/model.py:loss``) or in an importable module (``mypkg.layers:forward``). Values are
-numbers, nested lists (``x=[1,2,3]``) or ``.npy`` files (``W=@weights.npy``). Every mistake
-raises :class:`CommandLineError` with a message for a person; the command prints it and exits
-with status 2.
+(``path/to/model.py:loss``) or in an importable module (``mypkg.layers:forward``, a NumPy
+ufunc such as ``numpy:tanh``). Values are numbers, nested lists (``x=[1,2,3]``), JSON objects
+of them for dict parameters (``p={"w": [1,2], "b": 0.5}``) or ``.npy`` files
+(``W=@weights.npy``). Every mistake raises :class:`CommandLineError` with a message for a
+person; the command prints it and exits with status 2.
 """
 
 from __future__ import annotations
@@ -14,21 +15,24 @@ import contextlib
 import difflib
 import importlib
 import importlib.util
-import inspect
 import math
 import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 import numpy as np
 
 from ..errors import DualadError
+from ..introspect import parameters
 from .expression import ExpressionError, parse_expression
 
 _TARGET = re.compile(r"^(?P<where>[^:]+):(?P<name>[A-Za-z_][A-Za-z0-9_.]*)$")
+
+Value = Union[np.ndarray, "dict[str, Value]"]
+"""A value given on the command line: a float array, or a dict of values (a JSON object)."""
 
 
 class CommandLineError(DualadError, ValueError):
@@ -39,8 +43,10 @@ class CommandLineError(DualadError, ValueError):
 class Target:
     """A function to differentiate: how to call it and what to call its inputs.
 
-    ``function`` takes the inputs positionally in the order of ``inputs``; ``defaults`` are
-    the parameters the command line may leave out.
+    An expression's ``function`` takes the inputs positionally in the order of ``inputs``;
+    a Python function is called by :meth:`call`. ``defaults`` are the parameters the command
+    line may leave out; ``positional`` the leading ones that cannot be passed by name (a
+    ufunc's ``x``, a ``def f(x, /)``).
     """
 
     function: Callable[..., Any]
@@ -48,6 +54,20 @@ class Target:
     defaults: frozenset[str]
     text: str
     is_expression: bool
+    positional: tuple[str, ...] = ()
+
+    def call(self, arguments: dict[str, Any]) -> Any:
+        """``function`` applied to ``arguments`` (by name; the positional ones by position).
+
+        >>> t = load_target("numpy:arctan2")
+        >>> t.inputs, float(t.call({"x1": 1.0, "x2": 1.0}))
+        (('x1', 'x2'), 0.7853981633974483)
+        """
+        if self.is_expression:
+            return self.function(*(arguments[n] for n in self.inputs))
+        given = [n for n in self.positional if n in arguments]
+        by_name = {n: v for n, v in arguments.items() if n not in given}
+        return self.function(*(arguments[n] for n in given), **by_name)
 
 
 def load_target(spec: str, expression_only: bool = False) -> Target:
@@ -150,19 +170,13 @@ def _function_target(module: Any, name: str, spec: str) -> Target:
         hint = f"; did you mean {close[0]!r}?" if close else (
             f"; its functions are {', '.join(sorted(found))}" if found else "")
         raise CommandLineError(f"{spec.rsplit(':', 1)[0]} has no function {name!r}{hint}")
-    params = _parameters(function, spec)
+    params = parameters(function)  # a ufunc's operands are x, or x1, x2, positional-only
+    if params is None:
+        raise CommandLineError(f"cannot read the parameters of {spec}")
     inputs = tuple(p.name for p in params)
     defaults = frozenset(p.name for p in params if p.default is not p.empty)
-    return Target(function, inputs, defaults, spec, False)
-
-
-def _parameters(function: Callable[..., Any], spec: str) -> list[inspect.Parameter]:
-    try:
-        params = list(inspect.signature(function).parameters.values())
-    except (TypeError, ValueError):
-        raise CommandLineError(f"cannot read the parameters of {spec}") from None
-    return [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD,
-                                            p.KEYWORD_ONLY)]
+    positional = tuple(p.name for p in params if p.kind is p.POSITIONAL_ONLY)
+    return Target(function, inputs, defaults, spec, False, positional)
 
 
 def exception_text(err: BaseException) -> str:
@@ -182,13 +196,18 @@ def _import_error_text(err: BaseException) -> str:
 # --------------------------------------------------------------------------- values
 
 
-def parse_values(items: Sequence[str], option: str = "--at") -> dict[str, np.ndarray]:
+def parse_values(items: Sequence[str], option: str = "--at") -> dict[str, Value]:
     """``["x1=2", "x=[1,2]", "W=@w.npy"]`` -> a dict of float arrays, in the given order.
+
+    A JSON object (``p={"w": [1, 2], "b": 0.5}``) is a dict of values, for a parameter that
+    takes a dict; its keys must be names.
 
     >>> parse_values(["x1=2", "x=[1, 2.5]"])
     {'x1': array(2.), 'x': array([1. , 2.5])}
+    >>> parse_values(['p={"w": [1, 2], "b": 0.5}'])
+    {'p': {'w': array([1., 2.]), 'b': array(0.5)}}
     """
-    values: dict[str, np.ndarray] = {}
+    values: dict[str, Value] = {}
     for item in items:
         name, sep, text = item.partition("=")
         name = name.strip()
@@ -201,29 +220,50 @@ def parse_values(items: Sequence[str], option: str = "--at") -> dict[str, np.nda
     return values
 
 
-def _parse_value(name: str, text: str, option: str) -> np.ndarray:
+def _parse_value(name: str, text: str, option: str) -> Value:
     if text.startswith("@"):
         return _load_array(name, text[1:], option)
     shown = f"{option} {name}={shorten(text)}"
-    malformed = CommandLineError(
-        f"{shown}: not a number or a (nested) list of numbers; write {name}=2, "
-        f"{name}=[1,2,3], {name}=[[1,2],[3,4]] or {name}=@file.npy")
     try:
         value = ast.literal_eval(text)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        raise malformed from None
-    if isinstance(value, (str, bytes, bool, dict, set)):
+        raise _malformed(name, shown) from None
+    return _literal_value(name, value, shown)
+
+
+def _malformed(name: str, shown: str) -> CommandLineError:
+    return CommandLineError(
+        f"{shown}: not a number or a (nested) list of numbers; write {name}=2, "
+        f"{name}=[1,2,3], {name}=[[1,2],[3,4]], {name}={{\"w\": [1,2], \"b\": 0.5}} or "
+        f"{name}=@file.npy")
+
+
+def _literal_value(name: str, value: Any, shown: str) -> Value:
+    """A parsed literal as a float array, or a dict of them (a JSON object)."""
+    if isinstance(value, dict):
+        return _dict_value(name, value, shown)
+    if isinstance(value, (str, bytes, bool, set)):
         raise CommandLineError(f"{shown}: not a number or a list of numbers")
     try:
         array = np.asarray(value, dtype=float)
     except OverflowError:  # an integer beyond the floats
         array = np.array(np.inf)
     except (ValueError, TypeError, MemoryError, RecursionError):
-        raise malformed from None
+        raise _malformed(name, shown) from None
     if not np.all(np.isfinite(array)):  # only overflow gets here: nan and inf are no literals
         raise CommandLineError(f"{shown}: too large for a float (the largest is about "
                                f"1.8e308); write a smaller number such as {name}=1e300")
     return array
+
+
+def _dict_value(name: str, value: dict[Any, Any], shown: str) -> dict[str, Value]:
+    if not value:
+        raise CommandLineError(f"{shown}: an empty object holds nothing to differentiate")
+    bad = [k for k in value if not (isinstance(k, str) and k.isidentifier())]
+    if bad:
+        raise CommandLineError(f"{shown}: the key {bad[0]!r} is not a name; a dict's keys "
+                               f"must be names such as \"w\" or \"b_1\"")
+    return {k: _literal_value(f"{name}_{k}", v, shown) for k, v in value.items()}
 
 
 def shorten(text: str, width: int = 40) -> str:
@@ -319,11 +359,15 @@ def _real(array: np.ndarray, where: str) -> np.ndarray:
     return array
 
 
-def bind_values(target: Target, values: dict[str, np.ndarray]) -> list[np.ndarray]:
+def bind_values(target: Target, values: dict[str, Value]) -> list[Value]:
     """The inputs' values in ``target.inputs`` order; every input needs one, no extras.
 
     >>> bind_values(load_target("x + y"), {"y": np.array(1.0), "x": np.array(2.0)})
     [array(2.), array(1.)]
+    >>> bind_values(load_target("x + y*z"), {"x": np.array(1.0)})
+    Traceback (most recent call last):
+    ...
+    dualad.cli.targets.CommandLineError: no values for y, z: add y=... z=... to --at
     """
     unknown = [n for n in values if n not in target.inputs]
     if unknown:
@@ -333,11 +377,12 @@ def bind_values(target: Target, values: dict[str, np.ndarray]) -> list[np.ndarra
             f"({', '.join(target.inputs)})")
     missing = [n for n in target.inputs if n not in values and n not in target.defaults]
     if missing:
-        raise CommandLineError(f"no value for {missing[0]}: add {missing[0]}=... to --at "
-                               f"({' '.join(n + '=...' for n in missing)})")
+        raise CommandLineError(f"no value{'s' if len(missing) > 1 else ''} for "
+                               f"{', '.join(missing)}: add "
+                               f"{' '.join(n + '=...' for n in missing)} to --at")
     return [values[n] for n in target.inputs if n in values]
 
 
-def given_inputs(target: Target, values: dict[str, np.ndarray]) -> tuple[str, ...]:
+def given_inputs(target: Target, values: dict[str, Value]) -> tuple[str, ...]:
     """The inputs that received a value (the others keep their defaults)."""
     return tuple(n for n in target.inputs if n in values)

@@ -11,6 +11,7 @@ set beside a chain rule written by hand.
 
 from __future__ import annotations
 
+import itertools
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -362,14 +363,26 @@ class _Builder:
     def _outputs(self, out: Any) -> list[Output]:
         leaves, _ = flatten(out)
         outputs = []
-        for k, leaf in enumerate(leaves):
-            name = "y" if len(leaves) == 1 else f"y{k + 1}"
+        for k, name in enumerate(self._output_names(len(leaves))):
+            leaf = leaves[k]
             node = None
             if leaf.__class__ is TapeArray and leaf.tape is self.tape:
                 node = self.id(leaf.index)
             value = _primal(leaf.primal if leaf.__class__ is TapeArray else leaf)
             outputs.append(Output(name, node, value, np.ones_like(value, dtype=float)))
         return outputs
+
+    def _output_names(self, n: int) -> list[str]:
+        """``y`` (``y1, y2, ...`` for several outputs) as in the lecture, unless an input or
+        a step is called so: then ``f``, ``out``, ``result``, ... so that ``y_bar`` means
+        one thing."""
+        taken = set(self.names) | set(self.labels.values())
+        bases = itertools.chain(("y", "f", "out"), (f"result{'_' * i}" for i in itertools.count()))
+        for base in bases:
+            names = [base] if n == 1 else [f"{base}{k + 1}" for k in range(n)]
+            if taken.isdisjoint(names):
+                return names
+        raise AssertionError("unreachable: the bases never end")  # pragma: no cover
 
     def _reverse(self, outputs: list[Output]) -> tuple[list[AdjointStep], dict[int, Any]]:
         seeds = [(o.node + self.n - 1, o.seed[None]) for o in outputs if o.node is not None]

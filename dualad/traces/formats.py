@@ -50,12 +50,12 @@ if TYPE_CHECKING:  # the records are data; they render themselves through this m
     from .record import AdjointStep, Operand, Output, Step, Trace
 
 __all__ = [
-    "FORMATS", "GRAPH_SUFFIXES", "JSON_SCHEMA", "MAX_DIGITS", "MODES", "GraphvizError",
-    "format_number", "format_value", "latex_math", "render", "to_dot", "to_html", "to_json",
-    "to_latex", "to_markdown", "to_text", "write_graph",
+    "FORMATS", "GRAPH_SUFFIXES", "JSON_SCHEMA", "MAX_DIGITS", "MODES", "Format",
+    "GraphvizError", "format_for_file", "format_number", "format_value", "latex_math",
+    "render", "to_dot", "to_html", "to_json", "to_latex", "to_markdown", "to_text",
+    "write_graph",
 ]
 
-FORMATS = ("text", "markdown", "latex", "json", "dot", "html")
 MODES = ("forward", "reverse", "both")
 GRAPH_SUFFIXES = (".dot", ".gv", ".svg", ".png", ".pdf")
 MAX_DIGITS = 17  # beyond float64's 17 significant digits more decimals show only noise
@@ -1020,9 +1020,48 @@ def write_graph(dot_source: str, path: str | Path) -> None:
 
 # --------------------------------------------------------------------------- entry point
 
-_RENDERERS: dict[str, Callable[..., str]] = {
-    "text": to_text, "markdown": to_markdown, "latex": to_latex, "dot": to_dot,
-    "html": to_html}
+
+def _json_format(trace: Trace, *, mode: str = "both", digits: int = 3) -> str:
+    """:func:`to_json` with ``mode`` and ``digits`` checked like the other formats' (JSON
+    holds every trace, with exact values, whatever they say)."""
+    _choose(mode, MODES, "mode")
+    _check_digits(digits)
+    return to_json(trace)
+
+
+@dataclass(frozen=True)
+class Format:
+    """An output format: its renderer and the file extensions it owns.
+
+    ``render(trace, mode=..., digits=...)`` returns the text; ``extensions`` (lower case,
+    with their dot) are the file names that mean this format, so that ``dualad trace -o
+    trace.md`` writes Markdown. The ``dot`` format's images (``.svg``, ``.png``, ``.pdf``)
+    are rendered by Graphviz (:func:`write_graph`).
+    """
+
+    render: Callable[..., str]
+    extensions: tuple[str, ...]
+
+
+#: Every output format by name: the one table that :func:`render` and ``dualad trace`` read.
+FORMATS: dict[str, Format] = {
+    "text": Format(to_text, (".txt",)),
+    "markdown": Format(to_markdown, (".md", ".markdown")),
+    "latex": Format(to_latex, (".tex",)),
+    "json": Format(_json_format, (".json",)),
+    "dot": Format(to_dot, GRAPH_SUFFIXES),
+    "html": Format(to_html, (".html", ".htm")),
+}
+
+
+def format_for_file(path: str | Path) -> str | None:
+    """The name of the format that owns ``path``'s extension (any case), or None.
+
+    >>> format_for_file("out/trace.MD"), format_for_file("graph.svg"), format_for_file("a.b")
+    ('markdown', 'dot', None)
+    """
+    suffix = Path(path).suffix.lower()
+    return next((name for name, f in FORMATS.items() if suffix in f.extensions), None)
 
 
 def render(trace: Trace, format: str = "text", *, mode: str = "both",  # noqa: A002
@@ -1060,9 +1099,5 @@ def render(trace: Trace, format: str = "text", *, mode: str = "both",  # noqa: A
     dualad.errors.InvalidArgumentError: unknown format 'xml': write one of 'text', \
 'markdown', 'latex', 'json', 'dot', 'html'
     """
-    _choose(format, FORMATS, "format")
-    if format == "json":
-        _choose(mode, MODES, "mode")
-        _check_digits(digits)
-        return to_json(trace)
-    return _RENDERERS[format](trace, mode=mode, digits=digits)
+    _choose(format, tuple(FORMATS), "format")
+    return FORMATS[format].render(trace, mode=mode, digits=digits)
