@@ -75,7 +75,8 @@ def test_forward_vs_reverse_benchmark_quick(tmp_path, capsys):
         assert not pngs and "plots not drawn" in text
     out, err = capsys.readouterr()
     assert "dualad forward vs reverse benchmark" in out
-    assert "12/12" in err  # the progress bar reached its end
+    assert "12/12" in err  # the progress bar (tqdm's, one line per step in a log) ended
+    assert "rosenbrock n=8 done" in err and "per-op overhead done" in err  # what each step was
 
 
 def test_forward_vs_reverse_helpers():
