@@ -6,11 +6,11 @@ Usage (from the repository root)::
     python -m benchmarks.forward --quick    # tiny sizes, a few seconds (used by the tests)
     python -m benchmarks.forward --out DIR  # also write DIR/forward.md and DIR/forward.csv
 
-Every time is the median of repeated samples after a warm-up call. A sample runs the
-callable ``number`` times in a loop (``number`` grows until a sample lasts ``sample_time``)
-and the count of samples adapts to a per-measurement time budget; the garbage collector is
-off while sampling, as in :mod:`timeit`. Peers that cannot be imported are skipped with a
-note. Each peer's derivative is checked against dualad's before it is timed.
+Every time is the median of repeated samples after a warm-up call, taken by
+:class:`timeit.Timer` (garbage collector off while sampling). A sample runs the callable
+``number`` times in a loop (``number`` grows until a sample lasts ``sample_time``) and the
+count of samples adapts to a per-measurement time budget. Peers that cannot be imported are
+skipped with a note. Each peer's derivative is checked against dualad's before it is timed.
 
 Measurements
 ------------
@@ -28,12 +28,12 @@ import argparse
 import contextlib
 import csv
 import functools
-import gc
 import os
 import platform
 import statistics
 import sys
 import time
+import timeit
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -154,31 +154,17 @@ class Timing:
         return self.number * self.repeats
 
 
-def _sample(fn: Callable[[], Any], number: int) -> float:
-    start = time.perf_counter()
-    for _ in range(number):
-        fn()
-    return time.perf_counter() - start
-
-
 def measure(fn: Callable[[], Any], cfg: Config) -> Timing:
-    """Warm up, calibrate the inner loop like ``timeit.autorange``, then take the median."""
-    gc_was_enabled = gc.isenabled()
+    """Warm up, calibrate the inner loop like ``timeit.autorange`` (to ``cfg.sample_time``,
+    not its fixed 0.2 s), then take the median of :class:`timeit.Timer`'s samples."""
+    timer = timeit.Timer(fn)  # a sample runs fn `number` times with the garbage collector off
     fn()  # warm-up: caches, JAX's per-primitive compilation, allocator
-    gc.disable()
-    try:
-        number = 1
-        while True:
-            elapsed = _sample(fn, number)
-            if elapsed >= cfg.sample_time:
-                break
-            number *= 2 if elapsed * 4 >= cfg.sample_time else 10
-        least = cfg.min_repeats if elapsed < 1.0 else min(cfg.min_repeats, 3)  # slow: 3 do
-        repeats = max(least, min(cfg.max_repeats, int(cfg.budget / elapsed)))
-        samples = [_sample(fn, number) / number for _ in range(repeats)]
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+    number = 1
+    while (elapsed := timer.timeit(number)) < cfg.sample_time:
+        number *= 2 if elapsed * 4 >= cfg.sample_time else 10
+    least = cfg.min_repeats if elapsed < 1.0 else min(cfg.min_repeats, 3)  # slow: 3 do
+    repeats = max(least, min(cfg.max_repeats, int(cfg.budget / elapsed)))
+    samples = [sample / number for sample in timer.repeat(repeats, number)]
     return Timing(statistics.median(samples), number, repeats, min(samples))
 
 
