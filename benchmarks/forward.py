@@ -6,11 +6,11 @@ Usage (from the repository root)::
     python -m benchmarks.forward --quick    # tiny sizes, a few seconds (used by the tests)
     python -m benchmarks.forward --out DIR  # also write DIR/forward.md and DIR/forward.csv
 
-Every time is the median of repeated samples after a warm-up call. A sample runs the
-callable ``number`` times in a loop (``number`` grows until a sample lasts ``sample_time``)
-and the count of samples adapts to a per-measurement time budget; the garbage collector is
-off while sampling, as in :mod:`timeit`. Peers that cannot be imported are skipped with a
-note. Each peer's derivative is checked against dualad's before it is timed.
+Every time is the median of repeated samples after a warm-up call, taken by
+:class:`timeit.Timer` (garbage collector off while sampling). A sample runs the callable
+``number`` times in a loop (``number`` grows until a sample lasts ``sample_time``) and the
+count of samples adapts to a per-measurement time budget. Peers that cannot be imported are
+skipped with a note. Each peer's derivative is checked against dualad's before it is timed.
 
 Measurements
 ------------
@@ -28,18 +28,19 @@ import argparse
 import contextlib
 import csv
 import functools
-import gc
 import os
 import platform
 import statistics
 import sys
 import time
+import timeit
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
 
 import dualad
 
@@ -153,31 +154,17 @@ class Timing:
         return self.number * self.repeats
 
 
-def _sample(fn: Callable[[], Any], number: int) -> float:
-    start = time.perf_counter()
-    for _ in range(number):
-        fn()
-    return time.perf_counter() - start
-
-
 def measure(fn: Callable[[], Any], cfg: Config) -> Timing:
-    """Warm up, calibrate the inner loop like ``timeit.autorange``, then take the median."""
-    gc_was_enabled = gc.isenabled()
+    """Warm up, calibrate the inner loop like ``timeit.autorange`` (to ``cfg.sample_time``,
+    not its fixed 0.2 s), then take the median of :class:`timeit.Timer`'s samples."""
+    timer = timeit.Timer(fn)  # a sample runs fn `number` times with the garbage collector off
     fn()  # warm-up: caches, JAX's per-primitive compilation, allocator
-    gc.disable()
-    try:
-        number = 1
-        while True:
-            elapsed = _sample(fn, number)
-            if elapsed >= cfg.sample_time:
-                break
-            number *= 2 if elapsed * 4 >= cfg.sample_time else 10
-        least = cfg.min_repeats if elapsed < 1.0 else min(cfg.min_repeats, 3)  # slow: 3 do
-        repeats = max(least, min(cfg.max_repeats, int(cfg.budget / elapsed)))
-        samples = [_sample(fn, number) / number for _ in range(repeats)]
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+    number = 1
+    while (elapsed := timer.timeit(number)) < cfg.sample_time:
+        number *= 2 if elapsed * 4 >= cfg.sample_time else 10
+    least = cfg.min_repeats if elapsed < 1.0 else min(cfg.min_repeats, 3)  # slow: 3 do
+    repeats = max(least, min(cfg.max_repeats, int(cfg.budget / elapsed)))
+    samples = [sample / number for sample in timer.repeat(repeats, number)]
     return Timing(statistics.median(samples), number, repeats, min(samples))
 
 
@@ -610,27 +597,16 @@ def write_csv(report: Report, path: str) -> None:
 # --------------------------------------------------------------------------- one core
 
 
-def blas_threads(count: int | None = None) -> int | None:
-    """NumPy's OpenBLAS thread count (None if not found); with ``count``, set it first.
+def blas_threads() -> str:
+    """The thread counts of the BLAS libraries loaded in this process, as threadpoolctl sees
+    them: ``"openblas 2"``, or ``"none found"``.
 
-    >>> before = blas_threads()
-    >>> before is None or blas_threads(before) == before
+    >>> blas_threads() == "none found" or blas_threads().split()[-1].isdigit()
     True
     """
-    import ctypes
-    import glob
-
-    libs = os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs", "*openblas*")
-    for path in glob.glob(libs):
-        lib = ctypes.CDLL(path)  # numpy loaded it already: the same handle
-        for suffix in ("64_", "_64_", ""):
-            get = getattr(lib, f"scipy_openblas_get_num_threads{suffix}", None)
-            put = getattr(lib, f"scipy_openblas_set_num_threads{suffix}", None)
-            if get is not None and put is not None:
-                if count is not None:
-                    put(count)
-                return int(get())
-    return None
+    found = [f"{lib['internal_api']} {lib['num_threads']}" for lib in threadpool_info()
+             if lib["user_api"] == "blas"]
+    return ", ".join(found) or "none found"
 
 
 def _thread_ids() -> list[int]:
@@ -654,8 +630,9 @@ def one_core() -> Iterator[str]:
     ``XLA_FLAGS`` asking for one thread, JAX 0.10 still ran a 1024 x 1024 matrix product on
     both cores of this machine (twice its wall time in CPU time), against NumPy's one.
     Threads started inside the block (JAX's, when it is imported there) inherit the CPU.
-    NumPy's OpenBLAS is set to one thread too: more would only take turns on the core.
-    Afterwards every thread may use the CPUs it could before.
+    NumPy's BLAS (and any OpenMP pool) is limited to one thread with threadpoolctl's
+    ``threadpool_limits``: more would only take turns on the core. Afterwards every thread
+    may use the CPUs it could before, and the thread pools have their former sizes.
 
     >>> with one_core() as how:
     ...     "CPU" in how or "not pinned" in how
@@ -664,24 +641,22 @@ def one_core() -> Iterator[str]:
     os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
                                        "intra_op_parallelism_threads=1")
     blas_before = blas_threads()
-    blas_threads(1)
-    blas = f"NumPy's BLAS {'unknown' if blas_before is None else 1} thread"
-    if not hasattr(os, "sched_setaffinity"):
-        how = f"not pinned (no os.sched_setaffinity here); {blas}, XLA_FLAGS one thread"
-        before = None
-    else:
-        before = os.sched_getaffinity(0)
-        cpu = max(before)
-        _pin({cpu})
-        how = (f"CPU {cpu} only (of {len(before)} this process may use), for every thread "
-               f"(JAX's too); {blas}")
-    try:
-        yield how
-    finally:
-        if before is not None:
-            _pin(before)
-        if blas_before is not None:
-            blas_threads(blas_before)
+    with threadpool_limits(limits=1):  # BLAS and OpenMP pools loaded now; restored on exit
+        blas = f"BLAS threads: {blas_threads()} (was {blas_before}; threadpoolctl)"
+        if not hasattr(os, "sched_setaffinity"):
+            how = f"not pinned (no os.sched_setaffinity here); {blas}; XLA_FLAGS one thread"
+            before = None
+        else:
+            before = os.sched_getaffinity(0)
+            cpu = max(before)
+            _pin({cpu})
+            how = (f"CPU {cpu} only (of {len(before)} this process may use), for every "
+                   f"thread (JAX's too); {blas}")
+        try:
+            yield how
+        finally:
+            if before is not None:
+                _pin(before)
 
 
 # --------------------------------------------------------------------------- main

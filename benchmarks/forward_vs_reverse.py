@@ -39,13 +39,13 @@ import functools
 import math
 import os
 import sys
-import time
 import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, TextIO
+from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 import dualad
 from benchmarks.forward import (
@@ -404,49 +404,42 @@ def methods(scalar: bool, peers: Peers, chunk_size: int) -> list[Method]:
 
 
 class Progress:
-    """A plain-text progress bar on stderr, one step per (workload, size).
+    """A tqdm progress bar on stderr (elapsed time, ETA), one step per (workload, size).
 
-    On a terminal one line is redrawn in place; otherwise (a log, the test-suite) each
-    finished step prints its own line.
+    On a terminal tqdm redraws the bar in place and it names the method being measured;
+    otherwise (a log, the test-suite) the bar draws nowhere and each finished step prints
+    tqdm's line for it, so that the log has one line per step.
     """
 
-    def __init__(self, total: int, width: int = 28) -> None:
-        self.total, self.done, self.width = max(1, total), 0, width
-        self.start = time.perf_counter()
-
-    @property
-    def stream(self) -> TextIO:
-        return sys.stderr  # looked up each time, so pytest's capture sees it
-
-    def _bar(self, label: str) -> str:
-        filled = self.width * self.done // self.total
-        elapsed = time.perf_counter() - self.start
-        return (f"[{'#' * filled}{'.' * (self.width - filled)}] {self.done}/{self.total} "
-                f"{elapsed:5.0f} s  {label}")
+    def __init__(self, total: int) -> None:
+        self.stream = sys.stderr  # looked up now, so that pytest's capture sees it
+        self.tty = self.stream.isatty()
+        self._sink = None if self.tty else open(os.devnull, "w")  # closed in close()
+        self.bar = tqdm(total=max(1, total), file=self._sink or self.stream, unit="step",
+                        dynamic_ncols=self.tty, ascii=not self.tty, mininterval=0, miniters=1)
 
     def show(self, label: str) -> None:
         """Name what is being measured now (terminals only: logs get finished steps)."""
-        if self.stream.isatty():
-            self.stream.write("\r\x1b[K" + self._bar(label)[:150])
-            self.stream.flush()
+        if self.tty:
+            self.bar.set_postfix_str(label)
 
     def step(self, label: str) -> None:
         """One step finished."""
-        self.done += 1
-        end = "" if self.stream.isatty() else "\n"
-        self.stream.write(("\r\x1b[K" if not end else "") + self._bar(label + " done") + end)
-        self.stream.flush()
+        self.bar.set_postfix_str(f"{label} done", refresh=False)
+        self.bar.update()
+        if not self.tty:
+            print(self.bar, file=self.stream, flush=True)  # tqdm's line, with its ETA
 
     def clear(self) -> None:
         """Blank the bar's line (terminals), so that a report line printed now stands alone."""
-        if self.stream.isatty():
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
+        if self.tty:
+            self.bar.clear()
 
     def close(self) -> None:
-        if self.stream.isatty():
-            self.stream.write("\n")
-            self.stream.flush()
+        """Leave the finished bar on a terminal."""
+        self.bar.close()
+        if self._sink is not None:
+            self._sink.close()
 
 
 # --------------------------------------------------------------------------- report

@@ -1,10 +1,10 @@
 """Build the notebooks from their sources, ``src/NN_name.py`` -> ``NN_name.ipynb``.
 
-Each notebook is written as a plain Python file in the "percent" format (the one Jupytext,
-VS Code and Spyder read): a line ``# %%`` starts a code cell, ``# %% [markdown]`` a Markdown
-cell whose lines are comments (``# `` is stripped); in code cells, IPython's shell escapes are
-commented out too (``# !dualad trace ...`` becomes ``!dualad trace ...``). Edit the source,
-then run
+Each notebook is written as a plain Python file in Jupytext's "percent" format (VS Code and
+Spyder read it too): a line ``# %%`` starts a code cell, ``# %% [markdown]`` a Markdown cell
+whose lines are comments; in code cells, IPython's shell escapes are commented out
+(``# !dualad trace ...`` becomes ``!dualad trace ...``). Jupytext reads the sources; the
+notebooks keep none of its metadata. Edit the source, then run
 
     python notebooks/build_notebooks.py                 # every notebook
     python notebooks/build_notebooks.py 02 05           # the ones whose names start so
@@ -30,6 +30,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import jupytext
 import nbformat
 from nbclient import NotebookClient
 
@@ -68,6 +69,22 @@ print("figures checked:", _figures_checked[0])
 """
 
 
+NOTEBOOK_METADATA = {
+    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+    "language_info": {"name": "python"},
+}
+
+
+def read_source(text: str) -> nbformat.NotebookNode:
+    """The unexecuted notebook of a percent-format source, read by Jupytext, with fixed cell
+    ids and metadata and none of Jupytext's (so that rebuilding changes nothing)."""
+    nb = jupytext.reads(text, fmt="py:percent")
+    nb.metadata = nbformat.from_dict(NOTEBOOK_METADATA)  # a copy
+    for i, cell in enumerate(nb.cells):
+        cell.id, cell.metadata = f"cell-{i:02d}", nbformat.NotebookNode()
+    return nb
+
+
 def parse(text: str) -> list[tuple[str, str]]:
     """Split a percent-format source into ``(cell_type, source)`` pairs.
 
@@ -76,34 +93,12 @@ def parse(text: str) -> list[tuple[str, str]]:
     >>> parse("# %% [markdown]\\n# # Title\\n#\\n# Text.\\n\\n# %%\\nx = 1\\n")
     [('markdown', '# Title\\n\\nText.'), ('code', 'x = 1')]
     """
-    cells: list[tuple[str, list[str]]] = []
-    for line in text.splitlines():
-        if line.startswith("# %%"):
-            cells.append(("markdown" if "[markdown]" in line else "code", []))
-        elif cells:
-            cells[-1][1].append(line)
-    return [(kind, _source(kind, lines)) for kind, lines in cells]
-
-
-def _source(kind: str, lines: list[str]) -> str:
-    if kind == "markdown":
-        lines = [line[2:] if line.startswith("# ") else line.lstrip("#") for line in lines]
-    else:  # IPython's shell escapes and magics are commented out in the source, as Jupytext does
-        lines = [line[2:] if line.startswith(("# !", "# %")) else line for line in lines]
-    return "\n".join(lines).strip("\n")
+    return [(cell.cell_type, cell.source) for cell in read_source(text).cells]
 
 
 def new_notebook(source: Path) -> nbformat.NotebookNode:
     """The unexecuted notebook of one source file, with fixed cell ids and metadata."""
-    nb = nbformat.v4.new_notebook()
-    nb.metadata = {
-        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-        "language_info": {"name": "python"},
-    }
-    for i, (kind, text) in enumerate(parse(source.read_text())):
-        make = nbformat.v4.new_markdown_cell if kind == "markdown" else nbformat.v4.new_code_cell
-        nb.cells.append(make(text, id=f"cell-{i:02d}"))
-    return nb
+    return read_source(source.read_text())
 
 
 def kernel_environment() -> dict[str, str]:

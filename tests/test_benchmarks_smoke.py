@@ -75,7 +75,8 @@ def test_forward_vs_reverse_benchmark_quick(tmp_path, capsys):
         assert not pngs and "plots not drawn" in text
     out, err = capsys.readouterr()
     assert "dualad forward vs reverse benchmark" in out
-    assert "12/12" in err  # the progress bar reached its end
+    assert "12/12" in err  # the progress bar (tqdm's, one line per step in a log) ended
+    assert "rosenbrock n=8 done" in err and "per-op overhead done" in err  # what each step was
 
 
 def test_forward_vs_reverse_helpers():
@@ -101,28 +102,40 @@ def test_forward_vs_reverse_helpers():
 
 
 def test_one_core_pins_every_thread_then_restores():
-    """The benchmarks run each tool on one CPU: threads started before and inside the block."""
+    """The benchmarks run each tool on one CPU: threads started before and inside the block;
+    BLAS runs one thread inside (threadpoolctl's view), and everything is restored after."""
     import os
     import threading
 
     import pytest
+    from threadpoolctl import threadpool_info, threadpool_limits
 
     from benchmarks.forward import one_core
 
     if not hasattr(os, "sched_setaffinity"):
         pytest.skip("CPU affinity is Linux-only")  # one_core then only sets thread counts
-    before = os.sched_getaffinity(0)
-    seen: dict[str, set[int]] = {}
-    release = threading.Event()
-    older = threading.Thread(target=lambda: (release.wait(), seen.update(
-        older=os.sched_getaffinity(0))))
-    older.start()
-    with one_core() as how:
-        inner = threading.Thread(target=lambda: seen.update(inner=os.sched_getaffinity(0)))
-        inner.start()
-        inner.join()
-        release.set()
-        older.join()
-        assert len(os.sched_getaffinity(0)) == 1 and f"CPU {max(before)}" in how
-    assert seen == {"older": {max(before)}, "inner": {max(before)}}
-    assert os.sched_getaffinity(0) == before
+
+    def blas() -> dict[str, int]:
+        return {lib["filepath"]: lib["num_threads"] for lib in threadpool_info()
+                if lib["user_api"] == "blas"}
+
+    assert blas(), "threadpoolctl sees no BLAS in NumPy: one_core's limit is unchecked"
+    with threadpool_limits(limits=2, user_api="blas"):  # a count one_core must change back
+        blas_before = blas()
+        before = os.sched_getaffinity(0)
+        seen: dict[str, set[int]] = {}
+        release = threading.Event()
+        older = threading.Thread(target=lambda: (release.wait(), seen.update(
+            older=os.sched_getaffinity(0))))
+        older.start()
+        with one_core() as how:
+            inner = threading.Thread(target=lambda: seen.update(inner=os.sched_getaffinity(0)))
+            inner.start()
+            inner.join()
+            release.set()
+            older.join()
+            assert len(os.sched_getaffinity(0)) == 1 and f"CPU {max(before)}" in how
+            assert set(blas().values()) == {1} and "BLAS threads:" in how
+        assert seen == {"older": {max(before)}, "inner": {max(before)}}
+        assert os.sched_getaffinity(0) == before
+        assert blas() == blas_before

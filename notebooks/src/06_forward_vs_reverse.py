@@ -19,7 +19,7 @@
 # - **column loop**: the textbook way, one `dualad.jvp` per column.
 
 # %%
-import time
+import timeit
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -29,17 +29,10 @@ import dualad
 
 def seconds(fn, budget=0.02, repeat=3):
     """The best time of one call of fn, over a few repeats of about `budget` seconds each."""
+    timer = timeit.Timer(fn)
     fn()  # warm up
-    start = time.perf_counter()
-    fn()
-    number = max(1, int(budget / max(time.perf_counter() - start, 1e-7)))
-    best = np.inf
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        best = min(best, (time.perf_counter() - start) / number)
-    return best
+    number = max(1, int(budget / max(timer.timeit(1), 1e-7)))
+    return min(timer.repeat(repeat, number)) / number
 
 
 def column_loop(f, x):
