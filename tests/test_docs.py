@@ -208,6 +208,8 @@ def test_readme_trace_command_is_an_example_that_runs():
 
 
 def test_readme_test_command_is_what_ci_runs():
+    if not (ROOT / ".ci" / "run").exists():
+        pytest.skip("no .ci/run: an unpacked sdist, not a clone")
     ci = [line for line in (ROOT / ".ci" / "run").read_text().splitlines()
           if line.strip() and not line.startswith("#")]
     assert ci[-1] == _readme_setup()[1], ".ci/run runs the README's test command"
