@@ -1,6 +1,6 @@
-"""The README's list of supported NumPy functions, generated from the registry.
+"""The list of supported NumPy functions (docs/supported.md), generated from the registry.
 
-``python -m dualad._docs`` prints it; a test checks that the README holds exactly this text,
+``python -m dualad._docs`` prints it; a test checks that the page holds exactly this text,
 so the documentation cannot fall behind the registry.
 """
 

@@ -132,8 +132,8 @@ def _det_hessian(a):
 
 def test_jax_hessian_of_det_is_nan_at_some_singular_matrices():
     """Where NumPy's LU of a rank-deficient matrix meets an exact zero pivot, JAX's Hessian
-    of det is nan (documented in the README); dualad's is finite and equals the Hessian of
-    the permutation expansion."""
+    of det is nan (documented in docs/sharp-bits.md); dualad's is finite and equals the
+    Hessian of the permutation expansion."""
     rng = np.random.default_rng(7)
     a = next(a for a in (_rank_deficient(rng, 4) for _ in range(50)) if np.linalg.det(a) == 0)
     assert np.isnan(_jax("hessian", _det, a)).any()

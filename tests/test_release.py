@@ -123,10 +123,10 @@ def test_python_versions_agree():
 # --------------------------------------------------------------------------- the sdist
 
 # Every file under these folders goes into the sdist: the tests read or import them
-# (tests/conftest.py, forum001.py and reference.py; test_docs reads README.md and docs/;
-# test_notebooks runs notebooks/; test_benchmarks_smoke imports benchmarks/).
+# (tests/conftest.py, forum001.py and reference.py; test_docs reads README.md, docs/ and
+# mkdocs.yml; test_notebooks runs notebooks/; test_benchmarks_smoke imports benchmarks/).
 SDIST_FOLDERS = ["tests", "docs", "notebooks", "benchmarks"]
-SDIST_FILES = ["README.md", "LICENSE", "CHANGELOG.md"]  # pyproject.toml: setuptools adds it
+SDIST_FILES = ["README.md", "LICENSE", "CHANGELOG.md", "mkdocs.yml"]  # + pyproject.toml
 
 
 def _tree_files() -> list[str]:
@@ -146,7 +146,7 @@ def test_manifest_grafts_what_the_tests_need():
     grafted = {words[1] for words in lines if words[:1] == ["graft"]}
     included = {w for words in lines if words[:1] == ["include"] for w in words[1:]}
     assert set(SDIST_FOLDERS) <= grafted
-    assert {"README.md", "LICENSE", "CHANGELOG.md"} <= included
+    assert set(SDIST_FILES) <= included
     for helper in ["conftest.py", "forum001.py", "reference.py"]:
         assert (ROOT / "tests" / helper).exists()
 
