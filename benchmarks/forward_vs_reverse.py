@@ -8,7 +8,7 @@ Usage (from the repository root)::
                                                              # .md, .csv and .png plots
     python -m benchmarks.forward_vs_reverse --no-peers       # dualad and NumPy only
 
-The lecture (seed 003) says forward mode costs one pass per input direction and reverse
+The AD lecture (Baydin et al. 2018) says forward mode costs one pass per input direction and reverse
 mode one pass per output. This benchmark measures it: for each workload it sweeps a size
 over powers of two and times, in one process, plain NumPy ``f``, dualad's ``jvp``,
 ``grad``/``vjp``, ``jacrev``, ``jacfwd`` (vectorised, and chunked), the lecture's column
@@ -125,7 +125,7 @@ ONE_OFF = "one-off, not in ratios"
 # Each function is written once for a NumPy-like namespace `np_` (numpy, jax.numpy,
 # autograd.numpy); constants come in as arguments so that jax.jit does not bake them in.
 
-MLP_FEATURES = 7  # d: features per sample, so n = 8 x the hidden units (seed 000: d = 3)
+MLP_FEATURES = 7  # d: features per sample, so n = 8 x the hidden units (notebook 03's network has d = 3)
 MLP_BATCH = 32
 
 
@@ -257,7 +257,7 @@ def workloads(cfg: SweepConfig) -> list[Workload]:
     return [
         Workload("rosenbrock", "Rosenbrock R^n -> R", cfg.scalar_sizes, build_rosenbrock, 1,
                  "n", lambda n, m: n, scalar),
-        Workload("mlp", f"MLP loss (seed 000, d={MLP_FEATURES}, batch {MLP_BATCH}) R^n -> R",
+        Workload("mlp", f"MLP loss (sigmoid network, d={MLP_FEATURES}, batch {MLP_BATCH}) R^n -> R",
                  tuple(n for n in cfg.scalar_sizes if n >= MLP_FEATURES + 1), build_mlp, 1,
                  "n", lambda n, m: MLP_BATCH * n // (MLP_FEATURES + 1), scalar),
         Workload("elementwise", "elementwise chain R^n -> R^n", cfg.elementwise_sizes,

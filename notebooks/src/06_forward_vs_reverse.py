@@ -130,14 +130,14 @@ plt.show()
 # `dualad.hessian` is forward over reverse (`jacfwd(jacrev(f))`), the usual best choice.
 #
 # The timings above are from a small run in this notebook, on whatever machine executed it
-# last; the README's *Performance* section has the benchmark's careful numbers, including
+# last; the guide's Performance page (docs/performance.md) has the benchmark's careful numbers, including
 # the comparison with JAX and autograd.
 
 # %% [markdown]
 # ## The full benchmark
 #
 # `python -m benchmarks.forward_vs_reverse --out benchmarks/results` sweeps the same
-# workloads (and seed 000's network) up to n = 2^14 (2^20 for the elementwise chain), with
+# workloads (and the sigmoid network of notebook 03) up to n = 2^14 (2^20 for the elementwise chain), with
 # JAX, autograd and central differences beside dualad, and draws the lecture's slopes:
 #
 # ![forward against reverse mode, time against n](../benchmarks/results/forward_vs_reverse.png)
