@@ -125,7 +125,7 @@ ONE_OFF = "one-off, not in ratios"
 # Each function is written once for a NumPy-like namespace `np_` (numpy, jax.numpy,
 # autograd.numpy); constants come in as arguments so that jax.jit does not bake them in.
 
-MLP_FEATURES = 7  # d: features per sample, so n = 8 x the hidden units (notebook 03's network has d = 3)
+MLP_FEATURES = 7  # d: features per sample, so n = 8 x the hidden units (notebook 03: d = 3)
 MLP_BATCH = 32
 
 
