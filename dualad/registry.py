@@ -104,7 +104,7 @@ class Primitive:
     which suits variadic operations such as ``concatenate``. ``jvp_fused(dxs, *xs, out=out)``,
     optional beside ``jvp``, is the sum of the rules' contributions when every argument has a
     tangent, formed in fewer passes over memory; the forward engine's elementwise path uses it.
-    ``vjp_add(total, owned, g, *xs, out=out, **params)``, optional beside ``vjp`` for a
+    ``vjp_add(total, owned, ct, *xs, out=out, **params)``, optional beside ``vjp`` for a
     primitive of one argument, adds its cotangent straight into ``total`` (the argument's
     cotangent so far, or None; ``owned``: the backward pass may write into it) and returns the
     new total, or None where the general path is needed; the reverse engine uses it.
@@ -118,7 +118,7 @@ class Primitive:
     vjp: tuple[Rule | None, ...] | None
     vjp_all: Rule | None
     numpy: tuple[Any, ...]
-    bind: Rule | None
+    split_args: Rule | None
     elementwise: bool
     multiple_results: bool
     nin: int | None
@@ -211,7 +211,7 @@ def defprimitive(
     jvp_fused: Rule | None = None,
     vjp_add: Rule | None = None,
     numpy: Any = (),
-    bind: Rule | None = None,
+    split_args: Rule | None = None,
     nin: int | None = None,
     elementwise: bool = False,
     multiple_results: bool = False,
@@ -223,7 +223,7 @@ def defprimitive(
 
     The returned :class:`Primitive` is callable like ``impl``; called on dual arrays it
     carries their tangents. Passing ``numpy=`` makes NumPy's own function (or ufunc)
-    dispatch to it, with ``bind(*args, **kwargs) -> (xs, params)`` splitting NumPy's
+    dispatch to it, with ``split_args(*args, **kwargs) -> (xs, params)`` splitting NumPy's
     arguments into differentiable arrays and static parameters.
 
     Parameters
@@ -258,11 +258,11 @@ def defprimitive(
         against the sum of the rules, bit for bit.
     vjp_add : callable, optional
         An optimisation beside ``vjp`` for a primitive of one differentiable argument:
-        ``vjp_add(total, owned, g, *xs, out=out, **params)`` adds the argument's cotangent
+        ``vjp_add(total, owned, ct, *xs, out=out, **params)`` adds the argument's cotangent
         into ``total`` (the cotangent so far, or None; it may be written to when ``owned``)
         and returns the new total, or None to let the engine call the rule
         (``getitem``'s writes a slice's cotangent into one buffer for the whole array).
-    numpy, bind, nin, elementwise, multiple_results, domain, examples, doc
+    numpy, split_args, nin, elementwise, multiple_results, domain, examples, doc
         Dispatch and test metadata; ``elementwise=True`` broadcasts tangents of
         lower-rank operands against the output before the rules see them.
 
@@ -314,7 +314,7 @@ def defprimitive(
     module = _caller_module()
     prim = Primitive(
         name=name, impl=impl, jvp=rules, jvp_all=jvp_all, vjp=_as_rules(vjp), vjp_all=vjp_all,
-        numpy=numpy, bind=bind,
+        numpy=numpy, split_args=split_args,
         elementwise=elementwise, multiple_results=multiple_results, nin=nin, domain=domain,
         examples=tuple(examples), doc=doc, module=module, jvp_fused=jvp_fused,
         checked=not module.startswith("dualad.primitives"), vjp_add=vjp_add,

@@ -46,7 +46,7 @@ def _ufunc(ufunc: Any, jvp: Any, doc: str, domain: Interval = REALS, **kw: Any) 
     """Declare a ufunc primitive: NumPy entry point and (unless ``impl=``) impl are the ufunc.
 
     An elementwise operation has a diagonal Jacobian, which is its own transpose: each rule
-    ``dx -> dx * d out/dx`` serves as the VJP rule ``g -> g * d out/dx`` too (the engine sums
+    ``dx -> dx * d out/dx`` serves as the VJP rule ``ct -> ct * d out/dx`` too (the engine sums
     the cotangent of a broadcast operand back to its shape).
     """
     nin = ufunc.nin
@@ -330,9 +330,9 @@ def _modf_jvp(dx: Any, x: Any, *, out: Any) -> Any:
     return dx, None
 
 
-def _modf_vjp(g: Any, x: Any, *, out: Any) -> Any:
+def _modf_vjp(ct: Any, x: Any, *, out: Any) -> Any:
     # x_bar = frac_bar (the integral part is piecewise constant)
-    return g[0]
+    return ct[0]
 
 
 modf = defprimitive(
@@ -348,9 +348,9 @@ def _frexp_jvp(dx: Any, x: Any, *, out: Any) -> Any:
     return np.ldexp(dx, -out[1]), None
 
 
-def _frexp_vjp(g: Any, x: Any, *, out: Any) -> Any:
+def _frexp_vjp(ct: Any, x: Any, *, out: Any) -> Any:
     # x_bar = mantissa_bar * 2**-exponent
-    return np.ldexp(g[0], -out[1])
+    return np.ldexp(ct[0], -out[1])
 
 
 frexp = defprimitive(
@@ -365,7 +365,7 @@ frexp = defprimitive(
 astype = defprimitive(
     "astype", impl=lambda x, *, dtype: x.astype(dtype),
     jvp=lambda dx, x, *, out, dtype: dx.astype(dtype),
-    vjp=lambda g, x, *, out, dtype: g.astype(x.dtype), elementwise=True,
+    vjp=lambda ct, x, *, out, dtype: ct.astype(x.dtype), elementwise=True,
     examples=(Example(lambda np_, x: (x * 1.0).astype(np_.float32).astype(np_.float64) * 2,
                       ((2, 3),), rtol=1e-5, atol=1e-6),),
     doc="cast to another float dtype; d/dx = 1",

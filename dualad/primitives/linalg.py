@@ -124,14 +124,14 @@ def _singular(rng: np.random.Generator, *shape: int) -> np.ndarray:
 # --------------------------------------------------------------------------- inverse, solve
 
 
-def _inv_vjp(g: Any, x: Any, *, out: Any) -> Any:
-    """a_bar = -inv(a)^T g inv(a)^T."""
+def _inv_vjp(ct: Any, x: Any, *, out: Any) -> Any:
+    """a_bar = -inv(a)^T ct inv(a)^T."""
     out_t = _mT(out)
-    return -np.matmul(out_t, np.matmul(g, out_t))
+    return -np.matmul(out_t, np.matmul(ct, out_t))
 
 
 inv = defprimitive(
-    "inv", impl=np.linalg.inv, numpy=np.linalg.inv, bind=lambda a: ((a,), {}),
+    "inv", impl=np.linalg.inv, numpy=np.linalg.inv, split_args=lambda a: ((a,), {}),
     jvp=lambda dx, x, *, out: -np.matmul(out, np.matmul(dx, out)), vjp=_inv_vjp,
     examples=(
         Example(lambda np_, x: np_.linalg.inv(x), make=lambda rng: (_wellcond(rng, 3, 3),)),
@@ -161,20 +161,20 @@ def _solve_db(db: Any, a: Any, b: Any, *, out: Any) -> Any:
     return _as_given(np.linalg.solve(a, rhs), b)
 
 
-def _solve_vjp_db(g: Any, a: Any, b: Any, *, out: Any) -> Any:
-    """b_bar = solve(a^T, g), summed over the batch axes b was broadcast along."""
-    bbar = _as_given(np.linalg.solve(_mT(a), _as_matrix(g, b)), b)
+def _solve_vjp_db(ct: Any, a: Any, b: Any, *, out: Any) -> Any:
+    """b_bar = solve(a^T, ct), summed over the batch axes b was broadcast along."""
+    bbar = _as_given(np.linalg.solve(_mT(a), _as_matrix(ct, b)), b)
     return sum_to_shape(bbar, shape_of(b))
 
 
-def _solve_vjp_da(g: Any, a: Any, b: Any, *, out: Any) -> Any:
-    """a_bar = -solve(a^T, g) @ x^T, summed over the batch axes a was broadcast along."""
-    bbar = np.linalg.solve(_mT(a), _as_matrix(g, b))
+def _solve_vjp_da(ct: Any, a: Any, b: Any, *, out: Any) -> Any:
+    """a_bar = -solve(a^T, ct) @ x^T, summed over the batch axes a was broadcast along."""
+    bbar = np.linalg.solve(_mT(a), _as_matrix(ct, b))
     return sum_to_shape(-np.matmul(bbar, _mT(_as_matrix(out, b))), shape_of(a))
 
 
 solve = defprimitive(
-    "solve", impl=np.linalg.solve, numpy=np.linalg.solve, bind=lambda a, b: ((a, b), {}),
+    "solve", impl=np.linalg.solve, numpy=np.linalg.solve, split_args=lambda a, b: ((a, b), {}),
     jvp=(_solve_da, _solve_db), vjp=(_solve_vjp_da, _solve_vjp_db),
     examples=tuple(
         Example(lambda np_, a, b: np_.linalg.solve(a, b),
@@ -355,9 +355,9 @@ def _det_jvp(dx: Any, x: Any, *, out: Any) -> Any:
     return np.sum(cofactor(x) * dx, axis=(-2, -1))
 
 
-def _det_vjp(g: Any, x: Any, *, out: Any) -> Any:
-    """a_bar = g cofactor(a) = g adj(a)^T (g det(a) inv(a)^T where a is invertible)."""
-    return g[..., None, None] * cofactor(x)
+def _det_vjp(ct: Any, x: Any, *, out: Any) -> Any:
+    """a_bar = ct cofactor(a) = ct adj(a)^T (ct det(a) inv(a)^T where a is invertible)."""
+    return ct[..., None, None] * cofactor(x)
 
 
 def _diagonal(*values: float) -> Any:
@@ -365,7 +365,7 @@ def _diagonal(*values: float) -> Any:
 
 
 det = defprimitive(
-    "det", impl=np.linalg.det, numpy=np.linalg.det, bind=lambda a: ((a,), {}),
+    "det", impl=np.linalg.det, numpy=np.linalg.det, split_args=lambda a: ((a,), {}),
     jvp=_det_jvp, vjp=_det_vjp,
     examples=(
         Example(lambda np_, x: np_.linalg.det(x), make=lambda rng: (_wellcond(rng, 3, 3),)),
@@ -405,10 +405,10 @@ def _slogdet_jvp(dx: Any, x: Any, *, out: Any) -> Any:
     return None, _trace(np.linalg.solve(x, dx))
 
 
-def _slogdet_vjp(g: Any, x: Any, *, out: Any) -> Any:
+def _slogdet_vjp(ct: Any, x: Any, *, out: Any) -> Any:
     """a_bar = logabsdet_bar inv(a)^T (the sign has no derivative)."""
     _nonsingular(x, out)
-    return g[1][..., None, None] * _mT(np.linalg.inv(x))
+    return ct[1][..., None, None] * _mT(np.linalg.inv(x))
 
 
 def _negative_det(rng: np.random.Generator, *shape: int) -> np.ndarray:
@@ -417,7 +417,7 @@ def _negative_det(rng: np.random.Generator, *shape: int) -> np.ndarray:
 
 
 slogdet = defprimitive(
-    "slogdet", impl=np.linalg.slogdet, numpy=np.linalg.slogdet, bind=lambda a: ((a,), {}),
+    "slogdet", impl=np.linalg.slogdet, numpy=np.linalg.slogdet, split_args=lambda a: ((a,), {}),
     jvp=_slogdet_jvp, vjp=_slogdet_vjp, multiple_results=True,
     examples=(
         Example(lambda np_, x: np_.linalg.slogdet(x), make=lambda rng: (_wellcond(rng, 3, 3),)),
@@ -443,16 +443,16 @@ def _cholesky_jvp(dx: Any, x: Any, *, out: Any, upper: bool) -> Any:
     return _mT(dlow) if upper else dlow
 
 
-def _cholesky_vjp(g: Any, x: Any, *, out: Any, upper: bool) -> Any:
+def _cholesky_vjp(ct: Any, x: Any, *, out: Any, upper: bool) -> Any:
     """a_bar = sym(L^-T P L^-1), P = tril_half(L^T L_bar) (L_bar = U_bar^T when upper)."""
-    low, gl = (_mT(out), _mT(g)) if upper else (out, g)
+    low, gl = (_mT(out), _mT(ct)) if upper else (out, ct)
     n = shape_of(x)[-1]
     p = np.matmul(_mT(low), gl) * _tril_half(n, out)
     low_t = _mT(low)
     return _sym(_mT(np.linalg.solve(low_t, _mT(np.linalg.solve(low_t, p)))))
 
 
-def _cholesky_bind(a: Any, /, *, upper: bool = False) -> tuple:
+def _cholesky_split_args(a: Any, /, *, upper: bool = False) -> tuple:
     return (a,), {"upper": bool(upper)}
 
 
@@ -463,7 +463,7 @@ def _cholesky_impl(x: Any, *, upper: bool) -> Any:
 
 cholesky = defprimitive(
     "cholesky", impl=_cholesky_impl,
-    numpy=np.linalg.cholesky, bind=_cholesky_bind, jvp=_cholesky_jvp, vjp=_cholesky_vjp,
+    numpy=np.linalg.cholesky, split_args=_cholesky_split_args, jvp=_cholesky_jvp, vjp=_cholesky_vjp,
     examples=(
         Example(lambda np_, x: np_.linalg.cholesky(x), make=lambda rng: (_spd(rng, 3, 3),)),
         Example(lambda np_, x: np_.linalg.cholesky(x), make=lambda rng: (_spd(rng, 2, 3, 3),)),
@@ -487,10 +487,10 @@ def _eigh_jvp(dx: Any, x: Any, *, out: Any, UPLO: str) -> Any:  # noqa: N803 - N
     return _diag(vt_dx_v), np.matmul(v, gaps * vt_dx_v)
 
 
-def _eigh_vjp(g: Any, x: Any, *, out: Any, UPLO: str) -> Any:  # noqa: N803 - NumPy's name
+def _eigh_vjp(ct: Any, x: Any, *, out: Any, UPLO: str) -> Any:  # noqa: N803 - NumPy's name
     """a_bar = sym(V (diag(w_bar) + F * V^T V_bar) V^T), F_ij = 1/(w_j - w_i), 0 on diag."""
     w, v = out
-    gw, gv = g
+    gw, gv = ct
     n = shape_of(w)[-1]
     eye = _eye(n, w)
     gaps = (1.0 - eye) / (w[..., None, :] - w[..., :, None] + eye)
@@ -498,7 +498,7 @@ def _eigh_vjp(g: Any, x: Any, *, out: Any, UPLO: str) -> Any:  # noqa: N803 - Nu
     return _sym(np.matmul(v, np.matmul(inner, _mT(v))))
 
 
-def _eigh_bind(a: Any, UPLO: str = "L") -> tuple:  # noqa: N803 - NumPy's name
+def _eigh_split_args(a: Any, UPLO: str = "L") -> tuple:  # noqa: N803 - NumPy's name
     return (a,), {"UPLO": UPLO}
 
 
@@ -512,7 +512,7 @@ _EIGH_CALLS = (
 
 eigh = defprimitive(
     "eigh", impl=lambda x, *, UPLO: np.linalg.eigh(x, UPLO=UPLO), numpy=np.linalg.eigh,
-    bind=_eigh_bind, jvp=_eigh_jvp, vjp=_eigh_vjp, multiple_results=True,
+    split_args=_eigh_split_args, jvp=_eigh_jvp, vjp=_eigh_vjp, multiple_results=True,
     examples=tuple(
         Example(call, make=lambda rng, s=s: (_spectrum(rng, *s),))
         for call in _EIGH_CALLS for s in ((3, 3), (2, 4, 4))
@@ -565,12 +565,12 @@ def _svd_jvp(dx: Any, x: Any, *, out: Any, hermitian: bool) -> Any:
     return du, _diag(ds_mat), _mT(dv)
 
 
-def _svd_vjp(g: Any, x: Any, *, out: Any, hermitian: bool) -> Any:
+def _svd_vjp(ct: Any, x: Any, *, out: Any, hermitian: bool) -> Any:
     """a_bar = U P_bar V^T (+ the parts outside span(U) / span(V)), the transpose of _svd_jvp:
     P_bar = diag(S_bar) + (A_u + A_u^T) s_j + s_i (A_v + A_v^T), A_u = F * U^T U_bar,
     A_v = F * V^T V_bar, F_ij = 1/(s_j^2 - s_i^2)."""
     u, s, vh = out
-    gu, gs, gvh = g
+    gu, gs, gvh = ct
     m, n = shape_of(x)[-2:]
     v, gv = _mT(vh), _mT(gvh)
     eye = _eye(shape_of(s)[-1], s)
@@ -612,16 +612,16 @@ def _svdvals_jvp(dx: Any, x: Any, *, out: Any, hermitian: bool) -> Any:
     return _diag(np.matmul(_mT(u), np.matmul(dx, _mT(vh))))
 
 
-def _svdvals_vjp(g: Any, x: Any, *, out: Any, hermitian: bool) -> Any:
+def _svdvals_vjp(ct: Any, x: Any, *, out: Any, hermitian: bool) -> Any:
     """a_bar = U diag(s_bar) V^T."""
     u, _, vh = np.linalg.svd(x, full_matrices=False, hermitian=hermitian)
-    return np.matmul(u * g[..., None, :], vh)
+    return np.matmul(u * ct[..., None, :], vh)
 
 
 svdvals = defprimitive(
     "svdvals",
     impl=lambda x, *, hermitian: np.linalg.svd(x, compute_uv=False, hermitian=hermitian),
-    numpy=getattr(np.linalg, "svdvals", ()), bind=lambda x, /: ((x,), {"hermitian": False}),
+    numpy=getattr(np.linalg, "svdvals", ()), split_args=lambda x, /: ((x,), {"hermitian": False}),
     jvp=_svdvals_jvp, vjp=_svdvals_vjp,
     examples=(
         Example(lambda np_, x: np_.linalg.svd(x, compute_uv=False),
@@ -674,11 +674,11 @@ def _pinv_jvp(dx: Any, x: Any, *, out: Any, rcond: Any, hermitian: bool, rtol: A
     return dp + np.matmul(_eye(n, p) - np.matmul(p, x), np.matmul(dxt, np.matmul(_mT(p), p)))
 
 
-def _pinv_vjp(g: Any, x: Any, *, out: Any, rcond: Any, hermitian: bool, rtol: Any) -> Any:
-    """a_bar = -P^T g P^T + (I - A P) g^T P P^T + P^T P g^T (I - P A), P = pinv(A)."""
+def _pinv_vjp(ct: Any, x: Any, *, out: Any, rcond: Any, hermitian: bool, rtol: Any) -> Any:
+    """a_bar = -P^T ct P^T + (I - A P) ct^T P P^T + P^T P ct^T (I - P A), P = pinv(A)."""
     m, n = shape_of(x)[-2:]
-    p, pt, gt = out, _mT(out), _mT(g)
-    abar = -np.matmul(pt, np.matmul(g, pt))
+    p, pt, gt = out, _mT(out), _mT(ct)
+    abar = -np.matmul(pt, np.matmul(ct, pt))
     abar = abar + np.matmul(_eye(m, p) - np.matmul(x, p), np.matmul(gt, np.matmul(p, pt)))
     return abar + np.matmul(np.matmul(pt, p), np.matmul(gt, _eye(n, p) - np.matmul(p, x)))
 
@@ -688,13 +688,14 @@ def _pinv_impl(x: Any, *, rcond: Any, hermitian: bool, rtol: Any) -> Any:
     return np.linalg.pinv(x, rcond, hermitian, **extra)
 
 
-def _pinv_bind(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = _UNSET) -> tuple:
+def _pinv_split_args(a: Any, rcond: Any = None, hermitian: bool = False, *,
+                     rtol: Any = _UNSET) -> tuple:
     rtol = _UNSET if rtol is np._NoValue else rtol
     return (a,), {"rcond": rcond, "hermitian": bool(hermitian), "rtol": rtol}
 
 
 pinv = defprimitive(
-    "pinv", impl=_pinv_impl, numpy=np.linalg.pinv, bind=_pinv_bind, jvp=_pinv_jvp,
+    "pinv", impl=_pinv_impl, numpy=np.linalg.pinv, split_args=_pinv_split_args, jvp=_pinv_jvp,
     vjp=_pinv_vjp,
     examples=tuple(
         Example(lambda np_, x: np_.linalg.pinv(x), make=lambda rng, s=s: (_singular(rng, *s),))
@@ -717,10 +718,10 @@ def _qr_jvp(dx: Any, x: Any, *, out: Any) -> Any:
     return dq, dr
 
 
-def _qr_vjp(g: Any, x: Any, *, out: Any) -> Any:
+def _qr_vjp(ct: Any, x: Any, *, out: Any) -> Any:
     """a_bar = B_bar R^-T, B_bar = Q_bar + Q (tril(M - M^T, -1) - M), M = Q^T Q_bar - R_bar R^T."""
     q, r = out
-    gq, gr = g
+    gq, gr = ct
     n = shape_of(x)[-1]
     mm = np.matmul(_mT(q), gq) - np.matmul(gr, _mT(r))
     c_bar = (mm - _mT(mm)) * _strict_tril(n, r) - mm
@@ -728,7 +729,7 @@ def _qr_vjp(g: Any, x: Any, *, out: Any) -> Any:
     return _mT(np.linalg.solve(r, _mT(b_bar)))
 
 
-def _qr_bind(a: Any, mode: str = "reduced") -> tuple:
+def _qr_split_args(a: Any, mode: str = "reduced") -> tuple:
     m, n = shape_of(a)[-2:]
     if mode not in ("reduced", "complete") or m < n or (mode == "complete" and m != n):
         raise TypeError(
@@ -740,8 +741,8 @@ def _qr_bind(a: Any, mode: str = "reduced") -> tuple:
 
 
 qr = defprimitive(
-    "qr", impl=np.linalg.qr, numpy=np.linalg.qr, bind=_qr_bind, jvp=_qr_jvp, vjp=_qr_vjp,
-    multiple_results=True,
+    "qr", impl=np.linalg.qr, numpy=np.linalg.qr, split_args=_qr_split_args,
+    jvp=_qr_jvp, vjp=_qr_vjp, multiple_results=True,
     examples=tuple(  # Q and R apart: the primal check cannot stack arrays of two shapes
         Example(lambda np_, x, i=i: np_.linalg.qr(x)[i], make=lambda rng, s=s: (
             _singular(rng, *s),))
@@ -765,11 +766,11 @@ def _norm2_jvp(dx: Any, x: Any, *, out: Any, axis: Any, keepdims: bool) -> Any:
     return np.sum(x / (norm + zero) * dx, axis=batch_axis(axis, _ndim(x)), keepdims=keepdims)
 
 
-def _norm2_vjp(g: Any, x: Any, *, out: Any, axis: Any, keepdims: bool) -> Any:
-    """x_bar = g x / norm (0 where the norm is 0)."""
+def _norm2_vjp(ct: Any, x: Any, *, out: Any, axis: Any, keepdims: bool) -> Any:
+    """x_bar = ct x / norm (0 where the norm is 0)."""
     norm = expand_reduced(out, axis, _ndim(x), keepdims, batched=False)
     zero = norm == 0
-    return expand_reduced(g, axis, _ndim(x), keepdims) * (x / (norm + zero))
+    return expand_reduced(ct, axis, _ndim(x), keepdims) * (x / (norm + zero))
 
 
 def _norm2_impl(x: Any, *, axis: Any, keepdims: bool) -> Any:

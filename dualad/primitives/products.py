@@ -260,7 +260,7 @@ def _explicit(subscripts: str) -> str:
     return subscripts + "->" + ("..." if "..." in subscripts else "") + once
 
 
-def _einsum_bind(*operands: Any, out: Any = None, optimize: Any = False, dtype: Any = None,
+def _einsum_split_args(*operands: Any, out: Any = None, optimize: Any = False, dtype: Any = None,
                  order: str = "K", casting: str = "safe") -> tuple:
     if dtype is not None:
         raise TypeError("dtype= is not supported")
@@ -293,8 +293,8 @@ def _einsum_impl(*xs: Any, subscripts: str) -> Any:
 
 
 einsum = defprimitive(
-    "einsum", impl=_einsum_impl, numpy=np.einsum, bind=_einsum_bind, jvp_all=_einsum_jvp,
-    vjp_all=_einsum_vjp,
+    "einsum", impl=_einsum_impl, numpy=np.einsum, split_args=_einsum_split_args,
+    jvp_all=_einsum_jvp, vjp_all=_einsum_vjp,
     examples=(
         Example(lambda np_, x, y: np_.einsum("ij,jk->ik", x, y), ((2, 3), (3, 4))),
         Example(lambda np_, x, y: np_.einsum("ij,jk", x, y), ((2, 3), (3, 4))),
@@ -341,7 +341,7 @@ def _contraction_subscripts(na: int, nb: int, a_axes: Any, b_axes: Any) -> tuple
     return [la, "".join(lb)], "".join(free_a + free_b)
 
 
-def _contraction(name: str, numpy: Any, bind: Any, axes: Any, examples: Any, doc: str) -> Any:
+def _contraction(name: str, numpy: Any, split_args: Any, axes: Any, examples: Any, doc: str) -> Any:
     """A bilinear contraction whose rules are einsums; ``axes(na, nb, **params)`` says how."""
 
     def rule(i: int) -> Any:
@@ -363,7 +363,7 @@ def _contraction(name: str, numpy: Any, bind: Any, axes: Any, examples: Any, doc
         return vjp
 
     return defprimitive(
-        name, impl=lambda a, b, **params: numpy(a, b, **params), numpy=numpy, bind=bind,
+        name, impl=lambda a, b, **params: numpy(a, b, **params), numpy=numpy, split_args=split_args,
         jvp=(rule(0), rule(1)), vjp=(transpose(0), transpose(1)), examples=examples, doc=doc,
     )
 
@@ -374,7 +374,7 @@ def _dot_axes(na: int, nb: int) -> tuple:
     return (na - 1,), (max(nb - 2, 0),)
 
 
-def _dot_bind(a: Any, b: Any, out: Any = None) -> tuple:
+def _dot_split_args(a: Any, b: Any, out: Any = None) -> tuple:
     return (a, b), {}
 
 
@@ -385,7 +385,7 @@ _DOT_SHAPES = (
 )
 
 dot = _contraction(
-    "dot", np.dot, _dot_bind, _dot_axes,
+    "dot", np.dot, _dot_split_args, _dot_axes,
     tuple(Example(lambda np_, x, y: np_.dot(x, y), shapes) for shapes in _DOT_SHAPES) + (
         Example(lambda np_, x, y: x.dot(y), ((2, 3), (3,))),
         Example(lambda np_, x: np_.dot(x, x), ((3, 3),)),
@@ -417,14 +417,14 @@ def _tensordot_axes(na: int, nb: int, *, axes: Any) -> tuple:
     return a_axes, b_axes
 
 
-def _tensordot_bind(a: Any, b: Any, axes: Any = 2) -> tuple:
+def _tensordot_split_args(a: Any, b: Any, axes: Any = 2) -> tuple:
     if not isinstance(axes, (int, np.integer)):
         axes = tuple(tuple(ax) if isinstance(ax, (list, tuple)) else ax for ax in axes)
     return (a, b), {"axes": axes}
 
 
 tensordot = _contraction(
-    "tensordot", np.tensordot, _tensordot_bind, _tensordot_axes,
+    "tensordot", np.tensordot, _tensordot_split_args, _tensordot_axes,
     (
         Example(lambda np_, x, y: np_.tensordot(x, y), ((2, 3, 4), (3, 4, 2))),
         Example(lambda np_, x, y: np_.tensordot(x, y, axes=1), ((2, 3), (3, 4))),

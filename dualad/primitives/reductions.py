@@ -106,21 +106,21 @@ def _take_along(a: Any, idx: np.ndarray, axis: int) -> Any:
 # --------------------------------------------------------------------------- sum
 
 
-def _summing_bind(name: str) -> Any:
-    """The bind of np.sum and np.prod (the same signature): axis, float dtype, keepdims,
-    a constant ``initial``; ``where=`` and ``out=`` are refused."""
-    def bind(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
-             keepdims: Any = _NV, initial: Any = _NV, where: Any = _NV) -> tuple:
+def _summing_split_args(name: str) -> Any:
+    """How np.sum and np.prod (the same signature) split their arguments: axis, float dtype,
+    keepdims, a constant ``initial``; ``where=`` and ``out=`` are refused."""
+    def split_args(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
+                   keepdims: Any = _NV, initial: Any = _NV, where: Any = _NV) -> tuple:
         if where is not _NV and where is not True:
             raise TypeError("where= is not supported (mask the input with np.where instead)")
         _check_float_dtype(dtype)
         _check_static(name, initial=initial)
         return (a,), {"axis": axis, "dtype": dtype, "keepdims": _flag(keepdims),
                       "initial": initial if _given(initial) else None}
-    return bind
+    return split_args
 
 
-_sum_bind = _summing_bind("sum")
+_sum_split_args = _summing_split_args("sum")
 
 
 def _sum_impl(x: Any, *, axis: Any, dtype: Any, keepdims: bool, initial: Any) -> Any:
@@ -135,24 +135,24 @@ def _sum_jvp(dx: Any, x: Any, *, out: Any, axis: Any, dtype: Any, keepdims: bool
     return np.add.reduce(dx, axis=batch_axis(axis, x.ndim), dtype=dtype, keepdims=keepdims)
 
 
-def _sum_vjp(g: Any, x: Any, *, out: Any, axis: Any, dtype: Any, keepdims: bool,
+def _sum_vjp(ct: Any, x: Any, *, out: Any, axis: Any, dtype: Any, keepdims: bool,
              initial: Any) -> Any:
-    """x_bar = g broadcast back over the reduced axes."""
+    """x_bar = ct broadcast back over the reduced axes."""
     x_shape = shape_of(x)
-    if axis is None and not keepdims and type(g) is np.ndarray:  # the common np.sum(x)
-        g = g.reshape(g.shape[:1] + (1,) * len(x_shape))
+    if axis is None and not keepdims and type(ct) is np.ndarray:  # the common np.sum(x)
+        ct = ct.reshape(ct.shape[:1] + (1,) * len(x_shape))
     else:
-        g = expand_reduced(g, axis, len(x_shape), keepdims)
-    shape = shape_of(g)[:1] + x_shape
-    if type(g) is np.ndarray and math.prod(shape) < 4096:
-        x_bar = np.empty(shape, dtype=g.dtype)  # small: a copy is cheaper than a view
-        x_bar[...] = g
+        ct = expand_reduced(ct, axis, len(x_shape), keepdims)
+    shape = shape_of(ct)[:1] + x_shape
+    if type(ct) is np.ndarray and math.prod(shape) < 4096:
+        x_bar = np.empty(shape, dtype=ct.dtype)  # small: a copy is cheaper than a view
+        x_bar[...] = ct
         return x_bar
-    return np.broadcast_to(g, shape)
+    return np.broadcast_to(ct, shape)
 
 
 sum = defprimitive(  # noqa: A001 - NumPy's name
-    "sum", impl=_sum_impl, numpy=np.sum, bind=_sum_bind, jvp=_sum_jvp, vjp=_sum_vjp,
+    "sum", impl=_sum_impl, numpy=np.sum, split_args=_sum_split_args, jvp=_sum_jvp, vjp=_sum_vjp,
     examples=(
         Example(lambda np_, x: np_.sum(x), ((2, 3),)),
         Example(lambda np_, x: np_.sum(x, axis=0), ((2, 3),)),
@@ -260,7 +260,7 @@ def _others_product(y: Any) -> Any:
     return left * right
 
 
-_prod_bind = _summing_bind("prod")
+_prod_split_args = _summing_split_args("prod")
 
 
 def _prod_impl(x: Any, *, axis: Any, dtype: Any, keepdims: bool, initial: Any) -> Any:
@@ -304,21 +304,22 @@ def _from_last(y: Any, axis: Any, shape: tuple[int, ...]) -> Any:
     return y
 
 
-def _prod_vjp(g: Any, x: Any, *, out: Any, axis: Any, dtype: Any, keepdims: bool,
+def _prod_vjp(ct: Any, x: Any, *, out: Any, axis: Any, dtype: Any, keepdims: bool,
               initial: Any) -> Any:
-    """x_bar_i = g * prod_{j != i} x_j (exclusive products, exact at zeros)."""
-    k, shape = shape_of(g)[0], shape_of(x)
+    """x_bar_i = ct * prod_{j != i} x_j (exclusive products, exact at zeros)."""
+    k, shape = shape_of(ct)[0], shape_of(x)
     y = _to_last(x, axis)[0]
     if shape_of(y)[-1] == 0:
         return np.zeros((k,) + shape, dtype=float_dtype(out))
     others = _from_last(_others_product(y), axis, shape)
     if initial is not None:
         others = others * initial
-    return expand_reduced(g, axis, len(shape), keepdims) * others
+    return expand_reduced(ct, axis, len(shape), keepdims) * others
 
 
 prod = defprimitive(
-    "prod", impl=_prod_impl, numpy=np.prod, bind=_prod_bind, jvp=_prod_jvp, vjp=_prod_vjp,
+    "prod", impl=_prod_impl, numpy=np.prod, split_args=_prod_split_args,
+    jvp=_prod_jvp, vjp=_prod_vjp,
     examples=(
         Example(lambda np_, x: np_.prod(x), ((2, 3),)),
         Example(lambda np_, x: np_.prod(x, axis=0), ((2, 3),)),
@@ -340,7 +341,7 @@ prod = defprimitive(
 )
 
 
-def _cum_bind(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> tuple:
+def _cum_split_args(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> tuple:
     _check_float_dtype(dtype)
     return (a,), {"axis": None if axis is None else int(axis), "dtype": dtype}
 
@@ -351,20 +352,20 @@ def _cumsum_jvp(dx: Any, x: Any, *, out: Any, axis: Any, dtype: Any) -> Any:
     return np.cumsum(dx, axis=batch_axis(axis, np.ndim(x)), dtype=dtype)
 
 
-def _cumsum_vjp(g: Any, x: Any, *, out: Any, axis: Any, dtype: Any) -> Any:
-    """x_bar_i = sum_{j >= i} g_j: a cumulative sum of g in reverse."""
-    k = shape_of(g)[0]
+def _cumsum_vjp(ct: Any, x: Any, *, out: Any, axis: Any, dtype: Any) -> Any:
+    """x_bar_i = sum_{j >= i} g_j: a cumulative sum of ct in reverse."""
+    k = shape_of(ct)[0]
     if axis is None:
-        g, ax = np.reshape(g, (k, -1)), 1
+        ct, ax = np.reshape(ct, (k, -1)), 1
     else:
         ax = batch_axis(axis, np.ndim(x))
     rev = _along(ax, slice(None, None, -1))
-    return np.reshape(np.cumsum(g[rev], axis=ax)[rev], (k,) + shape_of(x))
+    return np.reshape(np.cumsum(ct[rev], axis=ax)[rev], (k,) + shape_of(x))
 
 
 cumsum = defprimitive(
     "cumsum", impl=lambda x, *, axis, dtype: np.cumsum(x, axis=axis, dtype=dtype),
-    numpy=np.cumsum, bind=_cum_bind, jvp=_cumsum_jvp, vjp=_cumsum_vjp,
+    numpy=np.cumsum, split_args=_cum_split_args, jvp=_cumsum_jvp, vjp=_cumsum_vjp,
     examples=(
         Example(lambda np_, x: np_.cumsum(x), ((2, 3),)),
         Example(lambda np_, x: np_.cumsum(x), ((4,),)),
@@ -413,24 +414,24 @@ def _affine_scan(a: Any, b: Any, ax: int) -> Any:
     return b
 
 
-def _cumprod_vjp(g: Any, x: Any, *, out: Any, axis: Any, dtype: Any) -> Any:
+def _cumprod_vjp(ct: Any, x: Any, *, out: Any, axis: Any, dtype: Any) -> Any:
     """x_bar_i = out_{i-1} r_i with r_i = g_i + x_{i+1} r_{i+1}: the jvp's scan, run
     backwards; exact at zeros (no division by x)."""
-    k, shape = shape_of(g)[0], shape_of(x)
+    k, shape = shape_of(ct)[0], shape_of(x)
     if axis is None:
-        x, g, ax = np.reshape(x, (-1,)), np.reshape(g, (k, -1)), 0
+        x, ct, ax = np.reshape(x, (-1,)), np.reshape(ct, (k, -1)), 0
     else:
         ax = normalize_axis(axis, np.ndim(x))
     if shape_of(x)[ax] == 0:
-        return np.reshape(g, (k,) + shape)
+        return np.reshape(ct, (k,) + shape)
     rev = _along(ax, slice(None, None, -1))
-    r = _affine_scan(_shifted_in(x[rev], ax), g[(slice(None),) + rev], ax)
+    r = _affine_scan(_shifted_in(x[rev], ax), ct[(slice(None),) + rev], ax)
     return np.reshape(_shifted_in(out, ax) * r[(slice(None),) + rev], (k,) + shape)
 
 
 cumprod = defprimitive(
     "cumprod", impl=lambda x, *, axis, dtype: np.cumprod(x, axis=axis, dtype=dtype),
-    numpy=np.cumprod, bind=_cum_bind, jvp=_cumprod_jvp, vjp=_cumprod_vjp,
+    numpy=np.cumprod, split_args=_cum_split_args, jvp=_cumprod_jvp, vjp=_cumprod_vjp,
     examples=(
         Example(lambda np_, x: np_.cumprod(x), ((2, 3),)),
         Example(lambda np_, x: np_.cumprod(x), ((7,),)),
@@ -494,7 +495,7 @@ if hasattr(np, "cumulative_sum"):
 # --------------------------------------------------------------------------- max, min, ptp
 
 
-def _extremum_bind(a: Any, axis: Any = None, out: Any = None, keepdims: Any = _NV,
+def _extremum_split_args(a: Any, axis: Any = None, out: Any = None, keepdims: Any = _NV,
                    initial: Any = _NV, where: Any = _NV) -> tuple:
     if where is not _NV and where is not True:
         raise TypeError("where= is not supported (mask the input with np.where instead)")
@@ -516,10 +517,10 @@ def _extremum_jvp(dx: Any, x: Any, *, out: Any, axis: Any, keepdims: bool, initi
     return np.sum(dx * share, axis=batch_axis(axis, np.ndim(x)), keepdims=keepdims)
 
 
-def _extremum_vjp(g: Any, x: Any, *, out: Any, axis: Any, keepdims: bool, initial: Any) -> Any:
-    """x_bar = g * share, share = attains / count (ties share equally)."""
-    share = _extremum_share(x, out, axis, keepdims, float_dtype(g))
-    return expand_reduced(g, axis, np.ndim(x), keepdims) * share
+def _extremum_vjp(ct: Any, x: Any, *, out: Any, axis: Any, keepdims: bool, initial: Any) -> Any:
+    """x_bar = ct * share, share = attains / count (ties share equally)."""
+    share = _extremum_share(x, out, axis, keepdims, float_dtype(ct))
+    return expand_reduced(ct, axis, np.ndim(x), keepdims) * share
 
 
 def _extremum(name: str, fn: Any, numpy: tuple) -> Any:
@@ -529,7 +530,7 @@ def _extremum(name: str, fn: Any, numpy: tuple) -> Any:
 
     ufunc = "maximum" if name == "max" else "minimum"
     return defprimitive(
-        name, impl=impl, numpy=numpy, bind=_extremum_bind, jvp=_extremum_jvp,
+        name, impl=impl, numpy=numpy, split_args=_extremum_split_args, jvp=_extremum_jvp,
         vjp=_extremum_vjp,
         examples=(
             Example(lambda np_, x: getattr(np_, name)(x), ((2, 3),)),
@@ -976,7 +977,7 @@ clip = defcomposite(
 # --------------------------------------------------------------------------- bincount
 
 
-def _bincount_bind(x: Any, weights: Any = None, minlength: int = 0) -> tuple:
+def _bincount_split_args(x: Any, weights: Any = None, minlength: int = 0) -> tuple:
     if is_traced(x):
         raise TypeError("x holds integer bin numbers and cannot be a dual array")
     return (weights,), {"x": np.asarray(x), "minlength": int(minlength)}
@@ -990,14 +991,14 @@ def _bincount_jvp(dw: Any, w: Any, *, out: Any, x: Any, minlength: int) -> Any:
     return np.reshape(flat, (k, nbins))
 
 
-def _bincount_vjp(g: Any, w: Any, *, out: Any, x: Any, minlength: int) -> Any:
-    """w_bar_i = g[x_i]: a gather (np.take, itself differentiable in reverse)."""
-    return np.take(g, x, axis=1)
+def _bincount_vjp(ct: Any, w: Any, *, out: Any, x: Any, minlength: int) -> Any:
+    """w_bar_i = ct[x_i]: a gather (np.take, itself differentiable in reverse)."""
+    return np.take(ct, x, axis=1)
 
 
 bincount = defprimitive(
     "bincount", impl=lambda w, *, x, minlength: np.bincount(x, w, minlength=minlength),
-    numpy=np.bincount, bind=_bincount_bind, jvp=_bincount_jvp, vjp=_bincount_vjp,
+    numpy=np.bincount, split_args=_bincount_split_args, jvp=_bincount_jvp, vjp=_bincount_vjp,
     examples=(
         Example(lambda np_, w: np_.bincount(np_.array([0, 2, 2, 4, 1, 2]), w), ((6,),)),
         Example(lambda np_, w: np_.bincount(np_.array([3, 1, 1]), w * w, minlength=6),

@@ -34,7 +34,7 @@ def _reshape_vjp(ct: Any, x: Any, *, out: Any, shape: Any, order: str) -> Any:
     return _reshape_jvp(ct, out, out=x, shape=np.shape(x), order=order)
 
 
-def _reshape_bind(a: Any, shape: Any = None, order: str = "C", *, newshape: Any = None,
+def _reshape_split_args(a: Any, shape: Any = None, order: str = "C", *, newshape: Any = None,
                   copy: Any = None) -> tuple:
     shape = newshape if shape is None else shape
     if order not in ("C", "F"):
@@ -44,7 +44,7 @@ def _reshape_bind(a: Any, shape: Any = None, order: str = "C", *, newshape: Any 
 
 reshape = defprimitive(
     "reshape", impl=lambda x, *, shape, order: np.reshape(x, shape, order=order),
-    numpy=np.reshape, bind=_reshape_bind, jvp=_reshape_jvp, vjp=_reshape_vjp,
+    numpy=np.reshape, split_args=_reshape_split_args, jvp=_reshape_jvp, vjp=_reshape_vjp,
     examples=(
         Example(lambda np_, x: np_.reshape(x, (3, 2)), ((2, 3),)),
         Example(lambda np_, x: np_.reshape(x, -1), ((2, 3),)),
@@ -55,7 +55,7 @@ reshape = defprimitive(
 )
 
 
-def _transpose_bind(a: Any, axes: Any = None) -> tuple:
+def _transpose_split_args(a: Any, axes: Any = None) -> tuple:
     return (a,), {"axes": None if axes is None else tuple(axes)}
 
 
@@ -77,7 +77,7 @@ def _transpose_vjp(ct: Any, x: Any, *, out: Any, axes: Any) -> Any:
 
 transpose = defprimitive(
     "transpose", impl=lambda x, *, axes: np.transpose(x, axes), numpy=np.transpose,
-    bind=_transpose_bind, jvp=_transpose_jvp, vjp=_transpose_vjp,
+    split_args=_transpose_split_args, jvp=_transpose_jvp, vjp=_transpose_vjp,
     examples=(
         Example(lambda np_, x: np_.transpose(x), ((2, 3, 4),)),
         Example(lambda np_, x: np_.transpose(x, (1, -1, 0)), ((2, 3, 4),)),
@@ -87,7 +87,7 @@ transpose = defprimitive(
 )
 
 
-def _broadcast_to_bind(array: Any, shape: Any, subok: bool = False) -> tuple:
+def _broadcast_to_split_args(array: Any, shape: Any, subok: bool = False) -> tuple:
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
     return (array,), {"shape": shape}
 
@@ -104,7 +104,7 @@ def _broadcast_to_vjp(ct: Any, x: Any, *, out: Any, shape: Any) -> Any:
 
 broadcast_to = defprimitive(
     "broadcast_to", impl=lambda x, *, shape: np.broadcast_to(x, shape), numpy=np.broadcast_to,
-    bind=_broadcast_to_bind, jvp=_broadcast_to_jvp, vjp=_broadcast_to_vjp,
+    split_args=_broadcast_to_split_args, jvp=_broadcast_to_jvp, vjp=_broadcast_to_vjp,
     examples=(
         Example(lambda np_, x: np_.broadcast_to(x, (2, 3)), ((3,),)),
         Example(lambda np_, x: np_.broadcast_to(x, (4, 2, 3)), ((2, 1),)),
@@ -114,7 +114,7 @@ broadcast_to = defprimitive(
 )
 
 
-def _concatenate_bind(arrays: Any, axis: Any = 0, out: Any = None, *, dtype: Any = None,
+def _concatenate_split_args(arrays: Any, axis: Any = 0, out: Any = None, *, dtype: Any = None,
                       casting: str = "same_kind") -> tuple:
     if dtype is not None:
         raise TypeError("dtype= is not supported")
@@ -147,7 +147,7 @@ def _concatenate_vjp(ct: Any, *xs: Any, out: Any, axis: Any) -> tuple:
 
 
 concatenate = defprimitive(
-    "concatenate", impl=_concatenate_impl, numpy=np.concatenate, bind=_concatenate_bind,
+    "concatenate", impl=_concatenate_impl, numpy=np.concatenate, split_args=_concatenate_split_args,
     jvp_all=_concatenate_jvp, vjp_all=_concatenate_vjp,
     examples=(
         Example(lambda np_, x, y: np_.concatenate([x, y]), ((2, 3), (1, 3))),
@@ -159,7 +159,7 @@ concatenate = defprimitive(
 )
 
 
-def _stack_bind(arrays: Any, axis: int = 0, out: Any = None, *, dtype: Any = None,
+def _stack_split_args(arrays: Any, axis: int = 0, out: Any = None, *, dtype: Any = None,
                 casting: str = "same_kind") -> tuple:
     if dtype is not None:
         raise TypeError("dtype= is not supported")
@@ -178,7 +178,8 @@ def _stack_vjp(ct: Any, *xs: Any, out: Any, axis: int) -> tuple:
 
 
 stack = defprimitive(
-    "stack", impl=lambda *xs, axis: np.stack(xs, axis=axis), numpy=np.stack, bind=_stack_bind,
+    "stack", impl=lambda *xs, axis: np.stack(xs, axis=axis), numpy=np.stack,
+    split_args=_stack_split_args,
     jvp_all=_stack_jvp, vjp_all=_stack_vjp,
     examples=(
         Example(lambda np_, x, y: np_.stack([x, y]), ((2, 3), (2, 3))),
@@ -819,7 +820,7 @@ _PAD_OPTIONS = {
 }
 
 
-def _pad_bind(array: Any, pad_width: Any, mode: Any = "constant", **kwargs: Any) -> tuple:
+def _pad_split_args(array: Any, pad_width: Any, mode: Any = "constant", **kwargs: Any) -> tuple:
     if not isinstance(mode, str) or mode not in _PAD_OPTIONS:
         raise TypeError(f"mode={mode!r} is not supported, only "
                         f"{', '.join(map(repr, _PAD_OPTIONS))}")
@@ -879,7 +880,7 @@ def _pad_vjp(ct: Any, x: Any, *, out: Any, pad_width: Any, mode: str, options: d
 
 pad = defprimitive(
     "pad", impl=lambda x, *, pad_width, mode, options: np.pad(x, pad_width, mode, **options),
-    numpy=np.pad, bind=_pad_bind, jvp=_pad_jvp, vjp=_pad_vjp,
+    numpy=np.pad, split_args=_pad_split_args, jvp=_pad_jvp, vjp=_pad_vjp,
     examples=(
         Example(lambda np_, x: np_.pad(x, 1), ((2, 3),)),
         Example(lambda np_, x: np_.pad(x, ((1, 0), (2, 3)), constant_values=1.5), ((2, 3),)),
@@ -901,7 +902,7 @@ pad = defprimitive(
 # --------------------------------------------------------------------------- diagonals
 
 
-def _diagonal_bind(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> tuple:
+def _diagonal_split_args(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> tuple:
     ndim = np.ndim(a)
     return (a,), {"offset": int(offset), "axis1": normalize_axis(axis1, ndim),
                   "axis2": normalize_axis(axis2, ndim)}
@@ -924,7 +925,7 @@ def _diagonal_vjp(ct: Any, x: Any, *, out: Any, offset: int, axis1: int, axis2: 
 
 diagonal = defprimitive(
     "diagonal", impl=lambda x, *, offset, axis1, axis2: np.diagonal(x, offset, axis1, axis2),
-    numpy=np.diagonal, bind=_diagonal_bind, vjp=_diagonal_vjp,
+    numpy=np.diagonal, split_args=_diagonal_split_args, vjp=_diagonal_vjp,
     jvp=lambda dx, x, *, out, offset, axis1, axis2: np.diagonal(dx, offset, axis1 + 1,
                                                                 axis2 + 1),
     examples=(
