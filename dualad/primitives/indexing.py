@@ -15,7 +15,9 @@ import numpy as np
 
 from ..axes import batch_axis
 from ..errors import ConversionError
-from ..registry import Example, defcomposite, defnondiff, defprimitive, is_traced, strip
+from ..registry import Example, Family, defnondiff, is_traced, strip
+
+INDEXING = Family("indexing")
 
 _BASIC = (int, np.integer, slice, type(None), type(Ellipsis))
 
@@ -132,7 +134,7 @@ def _getitem_vjp_add(total: Any, owned: bool, ct: Any, x: Any, *, out: Any,
     return buffer
 
 
-getitem = defprimitive(
+getitem = INDEXING.defprimitive(
     "getitem", impl=_getitem_impl, jvp=_getitem_jvp, vjp=_getitem_vjp,
     vjp_add=_getitem_vjp_add, split_args=lambda x, key: ((x,), {"key": as_key(key)}),
     examples=(
@@ -187,7 +189,7 @@ def _take_vjp(ct: Any, x: Any, *, out: Any, indices: Any, axis: Any, mode: str) 
     return _gather_vjp(ct, x, lambda p: np.take(p, indices, axis=axis, mode=mode))
 
 
-take = defprimitive(
+take = INDEXING.defprimitive(
     "take", impl=lambda x, *, indices, axis, mode: np.take(x, indices, axis=axis, mode=mode),
     numpy=np.take, split_args=_take_split_args, jvp=_take_jvp, vjp=_take_vjp,
     examples=(
@@ -220,7 +222,7 @@ def _take_along_axis_vjp(ct: Any, x: Any, *, out: Any, indices: Any, axis: Any) 
     return _gather_vjp(ct, x, lambda p: np.take_along_axis(p, indices, axis=axis))
 
 
-take_along_axis = defprimitive(
+take_along_axis = INDEXING.defprimitive(
     "take_along_axis",
     impl=lambda x, *, indices, axis: np.take_along_axis(x, indices, axis=axis),
     numpy=np.take_along_axis, split_args=_take_along_axis_split_args, jvp=_take_along_axis_jvp,
@@ -259,7 +261,7 @@ def _where_vjp_y(ct: Any, x: Any, y: Any, *, out: Any, cond: Any) -> Any:
     return np.where(cond, 0.0, ct)
 
 
-where = defprimitive(
+where = INDEXING.defprimitive(
     "where", impl=lambda *xy, cond: np.where(cond, *xy), numpy=np.where,
     split_args=_where_split_args,
     jvp=(lambda dx, x, y, *, out, cond: np.where(cond, dx, 0.0),
@@ -290,7 +292,7 @@ def _select(condlist: Any, choicelist: Any, default: Any = 0) -> Any:
         np.shape(default), *map(np.shape, condlist), *map(np.shape, choicelist)))
 
 
-select = defcomposite(
+select = INDEXING.defcomposite(
     "select", _select, numpy=np.select,
     examples=(
         Example(lambda np_, x, y: np_.select([x < 0, x > 1], [x, y]), ((2, 3), (2, 3))),
@@ -328,7 +330,7 @@ def _choose(a: Any, choices: Any, out: Any = None, mode: str = "raise") -> Any:
     return np.take_along_axis(choices, np.broadcast_to(a, shape)[None], axis=0)[0]
 
 
-choose = defcomposite(
+choose = INDEXING.defcomposite(
     "choose", _choose, numpy=np.choose,
     examples=(
         Example(lambda np_, x, y: np_.choose(np_.array([0, 1, 1]), [x, y]), ((3,), (2, 3))),
@@ -346,7 +348,7 @@ def _compress(condition: Any, a: Any, axis: Any = None, out: Any = None) -> Any:
     return np.take(a, np.flatnonzero(strip(condition)), axis=axis)
 
 
-compress = defcomposite(
+compress = INDEXING.defcomposite(
     "compress", _compress, numpy=np.compress,
     examples=(
         Example(lambda np_, x: np_.compress(np_.array([True, False, True]), x, axis=1),
@@ -364,7 +366,7 @@ def _extract(condition: Any, arr: Any) -> Any:
     return np.take(np.ravel(arr), np.flatnonzero(strip(condition)))
 
 
-extract = defcomposite(
+extract = INDEXING.defcomposite(
     "extract", _extract, numpy=np.extract,
     examples=(
         Example(lambda np_, x: np_.extract(x > 0, x), (),
@@ -390,7 +392,7 @@ def _nan_to_num_vjp(ct: Any, x: Any, *, out: Any, nan: Any, posinf: Any, neginf:
     return np.where(np.isfinite(x), ct, 0.0)
 
 
-nan_to_num = defprimitive(
+nan_to_num = INDEXING.defprimitive(
     "nan_to_num",
     impl=lambda x, *, nan, posinf, neginf: np.nan_to_num(x, nan=nan, posinf=posinf,
                                                          neginf=neginf),

@@ -35,8 +35,10 @@ from ..axes import (
     sum_to_shape,
 )
 from ..errors import SingularMatrixError, UnsupportedPrimitiveError
-from ..registry import Example, defcomposite, defnondiff, defprimitive, is_traced, strip
+from ..registry import Example, Family, defnondiff, is_traced, strip
 from .reductions import _others_product
+
+LINALG = Family("linalg")
 
 _NUMPY2 = hasattr(np.linalg, "svdvals")  # and vector_norm, matrix_norm, the array-API names
 
@@ -130,7 +132,7 @@ def _inv_vjp(ct: Any, x: Any, *, out: Any) -> Any:
     return -np.matmul(out_t, np.matmul(ct, out_t))
 
 
-inv = defprimitive(
+inv = LINALG.defprimitive(
     "inv", impl=np.linalg.inv, numpy=np.linalg.inv, split_args=lambda a: ((a,), {}),
     jvp=lambda dx, x, *, out: -np.matmul(out, np.matmul(dx, out)), vjp=_inv_vjp,
     examples=(
@@ -173,7 +175,7 @@ def _solve_vjp_da(ct: Any, a: Any, b: Any, *, out: Any) -> Any:
     return sum_to_shape(-np.matmul(bbar, _mT(_as_matrix(out, b))), shape_of(a))
 
 
-solve = defprimitive(
+solve = LINALG.defprimitive(
     "solve", impl=np.linalg.solve, numpy=np.linalg.solve, split_args=lambda a, b: ((a, b), {}),
     jvp=(_solve_da, _solve_db), vjp=(_solve_vjp_da, _solve_vjp_db),
     examples=tuple(
@@ -333,7 +335,7 @@ def _rank_deficient(rng: np.random.Generator, *shape: int) -> np.ndarray:
 _SINGULAR_3x3 = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]])  # det exactly 0
 _SINGULAR_2x2 = np.array([[1.0, 2.0], [2.0, 4.0]])
 
-cofactor = defprimitive(
+cofactor = LINALG.defprimitive(
     "cofactor", impl=_cofactor_impl, jvp=_cofactor_jvp, vjp=_cofactor_jvp,
     examples=(
         Example(lambda np_, x: cofactor(x), make=lambda rng: (_wellcond(rng, 3, 3),),
@@ -364,7 +366,7 @@ def _diagonal(*values: float) -> Any:
     return lambda rng: (np.diag(values),)
 
 
-det = defprimitive(
+det = LINALG.defprimitive(
     "det", impl=np.linalg.det, numpy=np.linalg.det, split_args=lambda a: ((a,), {}),
     jvp=_det_jvp, vjp=_det_vjp,
     examples=(
@@ -416,7 +418,7 @@ def _negative_det(rng: np.random.Generator, *shape: int) -> np.ndarray:
     return a[..., ::-1, :]  # reversing 3 rows is an odd permutation
 
 
-slogdet = defprimitive(
+slogdet = LINALG.defprimitive(
     "slogdet", impl=np.linalg.slogdet, numpy=np.linalg.slogdet, split_args=lambda a: ((a,), {}),
     jvp=_slogdet_jvp, vjp=_slogdet_vjp, multiple_results=True,
     examples=(
@@ -461,7 +463,7 @@ def _cholesky_impl(x: Any, *, upper: bool) -> Any:
     return _mT(low) if upper else low
 
 
-cholesky = defprimitive(
+cholesky = LINALG.defprimitive(
     "cholesky", impl=_cholesky_impl,
     numpy=np.linalg.cholesky, split_args=_cholesky_split_args, jvp=_cholesky_jvp, vjp=_cholesky_vjp,
     examples=(
@@ -510,7 +512,7 @@ _EIGH_CALLS = (
                               np_.exp(np_.linalg.eigh(x)[0]), np_.linalg.eigh(x)[1]),
 )
 
-eigh = defprimitive(
+eigh = LINALG.defprimitive(
     "eigh", impl=lambda x, *, UPLO: np.linalg.eigh(x, UPLO=UPLO), numpy=np.linalg.eigh,
     split_args=_eigh_split_args, jvp=_eigh_jvp, vjp=_eigh_vjp, multiple_results=True,
     examples=tuple(
@@ -530,7 +532,7 @@ def _eigvalsh(a: Any, UPLO: str = "L") -> Any:  # noqa: N803 - NumPy's name
     return np.linalg.eigh(a, UPLO=UPLO).eigenvalues
 
 
-eigvalsh = defcomposite(
+eigvalsh = LINALG.defcomposite(
     "eigvalsh", _eigvalsh, numpy=np.linalg.eigvalsh,
     examples=(
         Example(lambda np_, x: np_.linalg.eigvalsh(x), make=lambda rng: (_spectrum(rng, 3, 3),)),
@@ -594,7 +596,7 @@ _SVD_CALLS = (
     lambda np_, x: np_.matmul(*np_.linalg.svd(x, full_matrices=False)[::2]),  # U @ Vh
 )
 
-svd_factors = defprimitive(
+svd_factors = LINALG.defprimitive(
     "svd_factors",
     impl=lambda x, *, hermitian: np.linalg.svd(x, full_matrices=False, hermitian=hermitian),
     jvp=_svd_jvp, vjp=_svd_vjp, multiple_results=True,
@@ -618,7 +620,7 @@ def _svdvals_vjp(ct: Any, x: Any, *, out: Any, hermitian: bool) -> Any:
     return np.matmul(u * ct[..., None, :], vh)
 
 
-svdvals = defprimitive(
+svdvals = LINALG.defprimitive(
     "svdvals",
     impl=lambda x, *, hermitian: np.linalg.svd(x, compute_uv=False, hermitian=hermitian),
     numpy=getattr(np.linalg, "svdvals", ()), split_args=lambda x, /: ((x,), {"hermitian": False}),
@@ -647,7 +649,7 @@ def _svd(a: Any, full_matrices: bool = True, compute_uv: bool = True,
     return svd_factors(a, hermitian=bool(hermitian))
 
 
-svd = defcomposite(
+svd = LINALG.defcomposite(
     "svd", _svd, numpy=np.linalg.svd,
     examples=(
         Example(lambda np_, x: np_.linalg.svd(x)[1], make=lambda rng: (_singular(rng, 3, 3),),
@@ -694,7 +696,7 @@ def _pinv_split_args(a: Any, rcond: Any = None, hermitian: bool = False, *,
     return (a,), {"rcond": rcond, "hermitian": bool(hermitian), "rtol": rtol}
 
 
-pinv = defprimitive(
+pinv = LINALG.defprimitive(
     "pinv", impl=_pinv_impl, numpy=np.linalg.pinv, split_args=_pinv_split_args, jvp=_pinv_jvp,
     vjp=_pinv_vjp,
     examples=tuple(
@@ -740,7 +742,7 @@ def _qr_split_args(a: Any, mode: str = "reduced") -> tuple:
     return (a,), {}
 
 
-qr = defprimitive(
+qr = LINALG.defprimitive(
     "qr", impl=np.linalg.qr, numpy=np.linalg.qr, split_args=_qr_split_args,
     jvp=_qr_jvp, vjp=_qr_vjp, multiple_results=True,
     examples=tuple(  # Q and R apart: the primal check cannot stack arrays of two shapes
@@ -779,7 +781,7 @@ def _norm2_impl(x: Any, *, axis: Any, keepdims: bool) -> Any:
     return np.sqrt(np.sum(np.square(x), axis=axis, keepdims=keepdims))
 
 
-norm2 = defprimitive(
+norm2 = LINALG.defprimitive(
     "norm2", impl=_norm2_impl, jvp=_norm2_jvp, vjp=_norm2_vjp,
     examples=(
         Example(lambda np_, x: np_.linalg.norm(x), ((3,),)),
@@ -850,7 +852,7 @@ def _norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> 
     raise ValueError("Improper number of dimensions to norm.")
 
 
-norm = defcomposite(
+norm = LINALG.defcomposite(
     "norm", _norm, numpy=np.linalg.norm,
     examples=(
         Example(lambda np_, x: np_.linalg.norm(x), ((2, 3, 2),)),
@@ -891,7 +893,7 @@ def _cond(x: Any, p: Any = None) -> Any:
                                                                False)
 
 
-cond = defcomposite(
+cond = LINALG.defcomposite(
     "cond", _cond, numpy=np.linalg.cond,
     examples=(
         Example(lambda np_, x: np_.linalg.cond(x), make=lambda rng: (_singular(rng, 3, 3),)),
@@ -917,7 +919,7 @@ def _tensorinv(a: Any, ind: int = 2) -> Any:
     return np.reshape(inverse, shape[ind:] + shape[:ind])
 
 
-tensorinv = defcomposite(
+tensorinv = LINALG.defcomposite(
     "tensorinv", _tensorinv, numpy=np.linalg.tensorinv,
     examples=(
         Example(lambda np_, x: np_.linalg.tensorinv(x), make=lambda rng: (
@@ -940,7 +942,7 @@ def _tensorsolve(a: Any, b: Any, axes: Any = None) -> Any:
     return np.reshape(x, shape)
 
 
-tensorsolve = defcomposite(
+tensorsolve = LINALG.defcomposite(
     "tensorsolve", _tensorsolve, numpy=np.linalg.tensorsolve,
     examples=(
         Example(lambda np_, a, b: np_.linalg.tensorsolve(a, b), make=lambda rng: (
@@ -994,7 +996,7 @@ def _linalg_cross(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
 
 
 if _NUMPY2:
-    vector_norm = defcomposite(
+    vector_norm = LINALG.defcomposite(
         "vector_norm", _vector_norm_fn, numpy=np.linalg.vector_norm,
         examples=(
             Example(lambda np_, x: np_.linalg.vector_norm(x), ((2, 3),)),
@@ -1005,7 +1007,7 @@ if _NUMPY2:
         ),
         doc="np.linalg.vector_norm (axis None flattens, tuples allowed)",
     )
-    matrix_norm = defcomposite(
+    matrix_norm = LINALG.defcomposite(
         "matrix_norm", _matrix_norm_fn, numpy=np.linalg.matrix_norm,
         examples=(
             Example(lambda np_, x: np_.linalg.matrix_norm(x), ((2, 3, 2),)),
@@ -1016,25 +1018,25 @@ if _NUMPY2:
         ),
         doc="np.linalg.matrix_norm: norm over the last two axes",
     )
-    matrix_transpose = defcomposite(
+    matrix_transpose = LINALG.defcomposite(
         "linalg.matrix_transpose", _matrix_transpose, numpy=np.linalg.matrix_transpose,
         examples=(Example(lambda np_, x: np_.linalg.matrix_transpose(x), ((2, 3, 4),)),),
         doc="np.linalg.matrix_transpose: swap the last two axes",
     )
-    linalg_diagonal = defcomposite(
+    linalg_diagonal = LINALG.defcomposite(
         "linalg.diagonal", _linalg_diagonal, numpy=np.linalg.diagonal,
         examples=(Example(lambda np_, x: np_.linalg.diagonal(x), ((2, 3, 4),)),
                   Example(lambda np_, x: np_.linalg.diagonal(x, offset=1), ((3, 4),)),
                   Example(lambda np_, x: np_.linalg.diagonal(x, offset=-2), ((2, 4, 3),))),
         doc="np.linalg.diagonal: the diagonal of the last two axes",
     )
-    linalg_trace = defcomposite(
+    linalg_trace = LINALG.defcomposite(
         "linalg.trace", _linalg_trace, numpy=np.linalg.trace,
         examples=(Example(lambda np_, x: np_.linalg.trace(x), ((2, 3, 3),)),
                   Example(lambda np_, x: np_.linalg.trace(x, offset=1), ((3, 4),))),
         doc="np.linalg.trace: sum of the diagonal of the last two axes",
     )
-    linalg_cross = defcomposite(
+    linalg_cross = LINALG.defcomposite(
         "linalg.cross", _linalg_cross, numpy=np.linalg.cross,
         examples=(Example(lambda np_, x, y: np_.linalg.cross(x, y), ((2, 3), (3,))),
                   Example(lambda np_, x, y: np_.linalg.cross(x, y, axis=0), ((3, 2), (3, 2)))),

@@ -20,7 +20,9 @@ import numpy as np
 
 from ..axes import normalize_axis, shape_of, sum_to_shape
 from ..errors import UnsupportedPrimitiveError
-from ..registry import Example, defcomposite, defprimitive
+from ..registry import Example, Family
+
+PRODUCTS = Family("products")
 
 
 def _batch_rank(x: Any, y: Any) -> int:
@@ -100,7 +102,7 @@ def _matmul_vjp_y(ct: Any, x: Any, y: Any, *, out: Any) -> Any:
     return _promoted_sum(np.matmul(np.swapaxes(x, -1, -2), ct), y, np.shape(y))
 
 
-matmul = defprimitive(
+matmul = PRODUCTS.defprimitive(
     "matmul", impl=np.matmul, numpy=np.matmul, jvp=(_matmul_dx, _matmul_dy),
     vjp=(_matmul_vjp_x, _matmul_vjp_y),
     examples=tuple(
@@ -134,20 +136,20 @@ def _vecmat(x1: Any, x2: Any, /, **kwargs: Any) -> Any:
 
 
 if hasattr(np, "vecdot"):
-    vecdot = defcomposite(
+    vecdot = PRODUCTS.defcomposite(
         "vecdot", _vecdot, numpy=np.vecdot,
         examples=(Example(lambda np_, x, y: np_.vecdot(x, y), ((2, 3), (3,))),
                   Example(lambda np_, x, y: np_.vecdot(x, y), ((4, 1, 3), (2, 3)))),
         doc="sum(x * y, axis=-1)",
     )
 if hasattr(np, "matvec"):
-    matvec = defcomposite(
+    matvec = PRODUCTS.defcomposite(
         "matvec", _matvec, numpy=np.matvec,
         examples=(Example(lambda np_, a, v: np_.matvec(a, v), ((2, 3), (3,))),
                   Example(lambda np_, a, v: np_.matvec(a, v), ((4, 2, 3), (1, 3)))),
         doc="stacked matrix-vector product",
     )
-    vecmat = defcomposite(
+    vecmat = PRODUCTS.defcomposite(
         "vecmat", _vecmat, numpy=np.vecmat,
         examples=(Example(lambda np_, v, a: np_.vecmat(v, a), ((2,), (2, 3))),
                   Example(lambda np_, v, a: np_.vecmat(v, a), ((4, 2), (4, 2, 3)))),
@@ -292,7 +294,7 @@ def _einsum_impl(*xs: Any, subscripts: str) -> Any:
     return np.einsum(subscripts, *xs, optimize=_einsum_optimize(xs))
 
 
-einsum = defprimitive(
+einsum = PRODUCTS.defprimitive(
     "einsum", impl=_einsum_impl, numpy=np.einsum, split_args=_einsum_split_args,
     jvp_all=_einsum_jvp, vjp_all=_einsum_vjp,
     examples=(
@@ -362,7 +364,7 @@ def _contraction(name: str, numpy: Any, split_args: Any, axes: Any, examples: An
             return _transpose_einsum(terms, output, sizes, (a, b), i, ct)
         return vjp
 
-    return defprimitive(
+    return PRODUCTS.defprimitive(
         name, impl=lambda a, b, **params: numpy(a, b, **params), numpy=numpy, split_args=split_args,
         jvp=(rule(0), rule(1)), vjp=(transpose(0), transpose(1)), examples=examples, doc=doc,
     )
@@ -443,7 +445,7 @@ def _vdot(a: Any, b: Any, /) -> Any:
     return np.dot(np.reshape(a, -1), np.reshape(b, -1))
 
 
-vdot = defcomposite(
+vdot = PRODUCTS.defcomposite(
     "vdot", _vdot, numpy=np.vdot,
     examples=(Example(lambda np_, x, y: np_.vdot(x, y), ((3,), (3,))),
               Example(lambda np_, x, y: np_.vdot(x, y), ((2, 3), (3, 2)))),
@@ -455,7 +457,7 @@ def _outer(a: Any, b: Any, out: Any = None) -> Any:
     return np.reshape(a, (-1, 1)) * np.reshape(b, (1, -1))
 
 
-outer = defcomposite(
+outer = PRODUCTS.defcomposite(
     "outer", _outer, numpy=np.outer,
     examples=(Example(lambda np_, x, y: np_.outer(x, y), ((3,), (2,))),
               Example(lambda np_, x, y: np_.outer(x, y), ((2, 2), ())),
@@ -474,23 +476,23 @@ def _linalg_outer(x1: Any, x2: Any, /) -> Any:
 
 
 if hasattr(np.linalg, "outer"):  # NumPy 2's array-API names
-    linalg_outer = defcomposite(
+    linalg_outer = PRODUCTS.defcomposite(
         "linalg.outer", _linalg_outer, numpy=np.linalg.outer,
         examples=(Example(lambda np_, x, y: np_.linalg.outer(x, y), ((3,), (2,))),),
         doc="np.linalg.outer: outer product of two vectors",
     )
-    linalg_matmul = defcomposite(
+    linalg_matmul = PRODUCTS.defcomposite(
         "linalg.matmul", lambda x1, x2, /: np.matmul(x1, x2), numpy=np.linalg.matmul,
         examples=(Example(lambda np_, x, y: np_.linalg.matmul(x, y), ((4, 2, 3), (3,))),),
         doc="np.linalg.matmul: np.matmul",
     )
-    linalg_tensordot = defcomposite(
+    linalg_tensordot = PRODUCTS.defcomposite(
         "linalg.tensordot", lambda x1, x2, /, *, axes=2: np.tensordot(x1, x2, axes),
         numpy=np.linalg.tensordot,
         examples=(Example(lambda np_, x, y: np_.linalg.tensordot(x, y, axes=1), ((2, 3), (3,))),),
         doc="np.linalg.tensordot: np.tensordot",
     )
-    linalg_vecdot = defcomposite(
+    linalg_vecdot = PRODUCTS.defcomposite(
         "linalg.vecdot", _vecdot, numpy=np.linalg.vecdot,
         examples=(Example(lambda np_, x, y: np_.linalg.vecdot(x, y, axis=0), ((3, 2), (3, 1))),),
         doc="np.linalg.vecdot: sum(x1 * x2, axis)",
@@ -540,7 +542,7 @@ def _multi_dot(arrays: Any, *, out: Any = None) -> Any:
     return result[0] if row else (result[:, 0] if col else result)
 
 
-multi_dot = defcomposite(
+multi_dot = PRODUCTS.defcomposite(
     "multi_dot", _multi_dot, numpy=np.linalg.multi_dot,
     examples=(
         Example(lambda np_, x, y: np_.linalg.multi_dot([x, y]), ((2, 3), (3, 4))),
@@ -577,7 +579,7 @@ def _spd(rng: np.random.Generator, *shape: int) -> np.ndarray:
     return np.eye(shape[-1]) + 0.3 * rng.normal(size=shape)
 
 
-matrix_power = defcomposite(
+matrix_power = PRODUCTS.defcomposite(
     "matrix_power", _matrix_power, numpy=np.linalg.matrix_power,
     examples=tuple(
         Example(lambda np_, x, n=n: np_.linalg.matrix_power(x, n), make=lambda rng: (

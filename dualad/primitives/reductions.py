@@ -24,16 +24,9 @@ from ..axes import (
     shape_of,
 )
 from ..errors import UnsupportedPrimitiveError
-from ..registry import (
-    POSITIVE,
-    Example,
-    Interval,
-    defcomposite,
-    defnondiff,
-    defprimitive,
-    is_traced,
-    strip,
-)
+from ..registry import POSITIVE, Example, Family, Interval, defnondiff, is_traced, strip
+
+REDUCTIONS = Family("reductions")
 
 _NV = np._NoValue  # NumPy's "argument not given"
 
@@ -151,7 +144,7 @@ def _sum_vjp(ct: Any, x: Any, *, out: Any, axis: Any, dtype: Any, keepdims: bool
     return np.broadcast_to(ct, shape)
 
 
-sum = defprimitive(  # noqa: A001 - NumPy's name
+sum = REDUCTIONS.defprimitive(  # noqa: A001 - NumPy's name
     "sum", impl=_sum_impl, numpy=np.sum, split_args=_sum_split_args, jvp=_sum_jvp, vjp=_sum_vjp,
     examples=(
         Example(lambda np_, x: np_.sum(x), ((2, 3),)),
@@ -181,7 +174,7 @@ def _mean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims
     return total / _count(shape_of(a), axis)
 
 
-mean = defcomposite(
+mean = REDUCTIONS.defcomposite(
     "mean", _mean, numpy=np.mean,
     examples=(
         Example(lambda np_, x: np_.mean(x), ((2, 3),)),
@@ -229,7 +222,7 @@ def _average(a: Any, axis: Any = None, weights: Any = None, returned: bool = Fal
     return avg, np.broadcast_to(scale, shape_of(avg))
 
 
-average = defcomposite(
+average = REDUCTIONS.defcomposite(
     "average", _average, numpy=np.average, domain=POSITIVE,
     examples=(
         Example(lambda np_, x: np_.average(x), ((2, 3),)),
@@ -317,7 +310,7 @@ def _prod_vjp(ct: Any, x: Any, *, out: Any, axis: Any, dtype: Any, keepdims: boo
     return expand_reduced(ct, axis, len(shape), keepdims) * others
 
 
-prod = defprimitive(
+prod = REDUCTIONS.defprimitive(
     "prod", impl=_prod_impl, numpy=np.prod, split_args=_prod_split_args,
     jvp=_prod_jvp, vjp=_prod_vjp,
     examples=(
@@ -363,7 +356,7 @@ def _cumsum_vjp(ct: Any, x: Any, *, out: Any, axis: Any, dtype: Any) -> Any:
     return np.reshape(np.cumsum(ct[rev], axis=ax)[rev], (k,) + shape_of(x))
 
 
-cumsum = defprimitive(
+cumsum = REDUCTIONS.defprimitive(
     "cumsum", impl=lambda x, *, axis, dtype: np.cumsum(x, axis=axis, dtype=dtype),
     numpy=np.cumsum, split_args=_cum_split_args, jvp=_cumsum_jvp, vjp=_cumsum_vjp,
     examples=(
@@ -429,7 +422,7 @@ def _cumprod_vjp(ct: Any, x: Any, *, out: Any, axis: Any, dtype: Any) -> Any:
     return np.reshape(_shifted_in(out, ax) * r[(slice(None),) + rev], (k,) + shape)
 
 
-cumprod = defprimitive(
+cumprod = REDUCTIONS.defprimitive(
     "cumprod", impl=lambda x, *, axis, dtype: np.cumprod(x, axis=axis, dtype=dtype),
     numpy=np.cumprod, split_args=_cum_split_args, jvp=_cumprod_jvp, vjp=_cumprod_vjp,
     examples=(
@@ -470,7 +463,7 @@ def _cumulative(name: str, fn: Any, identity: float) -> Any:
 
 
 if hasattr(np, "cumulative_sum"):
-    cumulative_sum = defcomposite(
+    cumulative_sum = REDUCTIONS.defcomposite(
         "cumulative_sum", _cumulative("cumulative_sum", np.cumsum, 0.0),
         numpy=np.cumulative_sum,
         examples=(
@@ -480,7 +473,7 @@ if hasattr(np, "cumulative_sum"):
         ),
         doc="np.cumsum with an optional leading 0",
     )
-    cumulative_prod = defcomposite(
+    cumulative_prod = REDUCTIONS.defcomposite(
         "cumulative_prod", _cumulative("cumulative_prod", np.cumprod, 1.0),
         numpy=np.cumulative_prod,
         examples=(
@@ -529,7 +522,7 @@ def _extremum(name: str, fn: Any, numpy: tuple) -> Any:
         return fn(x, axis=axis, keepdims=keepdims, **extra)
 
     ufunc = "maximum" if name == "max" else "minimum"
-    return defprimitive(
+    return REDUCTIONS.defprimitive(
         name, impl=impl, numpy=numpy, split_args=_extremum_split_args, jvp=_extremum_jvp,
         vjp=_extremum_vjp,
         examples=(
@@ -564,7 +557,7 @@ def _ptp(a: Any, axis: Any = None, out: Any = None, keepdims: Any = _NV) -> Any:
     return np.max(a, axis=axis, keepdims=keep) - np.min(a, axis=axis, keepdims=keep)
 
 
-ptp = defcomposite(
+ptp = REDUCTIONS.defcomposite(
     "ptp", _ptp, numpy=np.ptp,
     examples=(
         Example(lambda np_, x: np_.ptp(x), ((2, 3),)),
@@ -614,10 +607,10 @@ def _moment_examples(name: str) -> tuple[Example, ...]:
     )
 
 
-var = defcomposite("var", _var, numpy=np.var, examples=_moment_examples("var"),
-                   doc="mean of squared deviations / (n - ddof) * n")
-std = defcomposite("std", _std, numpy=np.std, examples=_moment_examples("std"),
-                   doc="sqrt(var)")
+var = REDUCTIONS.defcomposite("var", _var, numpy=np.var, examples=_moment_examples("var"),
+                              doc="mean of squared deviations / (n - ddof) * n")
+std = REDUCTIONS.defcomposite("std", _std, numpy=np.std, examples=_moment_examples("std"),
+                              doc="sqrt(var)")
 
 
 # --------------------------------------------------------------------------- nan-functions
@@ -730,32 +723,33 @@ def _nan_examples(name: str, ddof: bool = False, row: bool = True) -> tuple[Exam
     return tuple(examples)
 
 
-nansum = defcomposite("nansum", _nansum, numpy=np.nansum, examples=_nan_examples("nansum"),
-                      doc="sum with nans counted as 0")
-nanprod = defcomposite("nanprod", _nanprod, numpy=np.nanprod,
-                       examples=_nan_examples("nanprod"), doc="prod with nans counted as 1")
-nanmax = defcomposite("nanmax", _nan_extremum(np.max, -np.inf), numpy=np.nanmax,
-                      examples=_nan_examples("nanmax", row=False),
-                      doc="max ignoring nans (nan where all are nan)")
-nanmin = defcomposite("nanmin", _nan_extremum(np.min, np.inf), numpy=np.nanmin,
-                      examples=_nan_examples("nanmin", row=False),
-                      doc="min ignoring nans (nan where all are nan)")
-nanmean = defcomposite("nanmean", _nanmean, numpy=np.nanmean,
-                       examples=_nan_examples("nanmean", row=False),
-                       doc="mean of the non-nan elements")
-nanvar = defcomposite("nanvar", _nanvar, numpy=np.nanvar,
-                      examples=_nan_examples("nanvar", ddof=True, row=False),
-                      doc="var of the non-nan elements")
-nanstd = defcomposite("nanstd", _nanstd, numpy=np.nanstd,
-                      examples=_nan_examples("nanstd", ddof=True, row=False),
-                      doc="std of the non-nan elements")
-nancumsum = defcomposite(
+nansum = REDUCTIONS.defcomposite("nansum", _nansum, numpy=np.nansum,
+                                 examples=_nan_examples("nansum"), doc="sum with nans counted as 0")
+nanprod = REDUCTIONS.defcomposite("nanprod", _nanprod, numpy=np.nanprod,
+                                  examples=_nan_examples("nanprod"),
+                                  doc="prod with nans counted as 1")
+nanmax = REDUCTIONS.defcomposite("nanmax", _nan_extremum(np.max, -np.inf), numpy=np.nanmax,
+                                 examples=_nan_examples("nanmax", row=False),
+                                 doc="max ignoring nans (nan where all are nan)")
+nanmin = REDUCTIONS.defcomposite("nanmin", _nan_extremum(np.min, np.inf), numpy=np.nanmin,
+                                 examples=_nan_examples("nanmin", row=False),
+                                 doc="min ignoring nans (nan where all are nan)")
+nanmean = REDUCTIONS.defcomposite("nanmean", _nanmean, numpy=np.nanmean,
+                                  examples=_nan_examples("nanmean", row=False),
+                                  doc="mean of the non-nan elements")
+nanvar = REDUCTIONS.defcomposite("nanvar", _nanvar, numpy=np.nanvar,
+                                 examples=_nan_examples("nanvar", ddof=True, row=False),
+                                 doc="var of the non-nan elements")
+nanstd = REDUCTIONS.defcomposite("nanstd", _nanstd, numpy=np.nanstd,
+                                 examples=_nan_examples("nanstd", ddof=True, row=False),
+                                 doc="std of the non-nan elements")
+nancumsum = REDUCTIONS.defcomposite(
     "nancumsum", _nancum(np.cumsum, 0.0), numpy=np.nancumsum,
     examples=(Example(lambda np_, x: np_.nancumsum(x), make=_NAN_3x4),
               Example(lambda np_, x: np_.nancumsum(x, axis=1), make=_NAN_3x4)),
     doc="cumsum with nans counted as 0",
 )
-nancumprod = defcomposite(
+nancumprod = REDUCTIONS.defcomposite(
     "nancumprod", _nancum(np.cumprod, 1.0), numpy=np.nancumprod,
     examples=(Example(lambda np_, x: np_.nancumprod(x), make=_NAN_3x4),
               Example(lambda np_, x: np_.nancumprod(x, axis=0), make=_NAN_3x4)),
@@ -778,7 +772,7 @@ def _sort(a: Any, axis: Any = -1, kind: Any = None, order: Any = None, *,
     return _take_along(a, np.argsort(a, axis=axis, kind="stable"), axis)
 
 
-sort = defcomposite(
+sort = REDUCTIONS.defcomposite(
     "sort", _sort, numpy=np.sort,
     examples=(
         Example(lambda np_, x: np_.sort(x), ((5,),)),
@@ -805,7 +799,7 @@ def _partition(a: Any, kth: Any, axis: Any = -1, kind: str = "introselect",
     return _take_along(a, np.argpartition(a, kth, axis=axis, kind=kind), axis)
 
 
-partition = defcomposite(
+partition = REDUCTIONS.defcomposite(
     "partition", _partition, numpy=np.partition,
     examples=(
         Example(lambda np_, x: np_.partition(x, 2)[2], ((5,),)),
@@ -892,7 +886,7 @@ def _median(a: Any, axis: Any = None, out: Any = None, overwrite_input: bool = F
                           "median")
 
 
-median = defcomposite(
+median = REDUCTIONS.defcomposite(
     "median", _median, numpy=np.median,
     examples=(
         Example(lambda np_, x: np_.median(x), ((5,),)),
@@ -903,7 +897,7 @@ median = defcomposite(
     ),
     doc="middle of the sorted values (mean of the two middle ones for even counts)",
 )
-quantile = defcomposite(
+quantile = REDUCTIONS.defcomposite(
     "quantile", _quantile, numpy=np.quantile,
     examples=(
         Example(lambda np_, x: np_.quantile(x, 0.3), ((5,),)),
@@ -922,7 +916,7 @@ quantile = defcomposite(
     ),
     doc="linear interpolation between sorted values; differentiable in a and q",
 )
-percentile = defcomposite(
+percentile = REDUCTIONS.defcomposite(
     "percentile", _percentile, numpy=np.percentile,
     examples=(
         Example(lambda np_, x: np_.percentile(x, 30.0), ((5,),)),
@@ -956,7 +950,7 @@ def _clip(a: Any, a_min: Any = _NV, a_max: Any = _NV, out: Any = None, *, min: A
     return a
 
 
-clip = defcomposite(
+clip = REDUCTIONS.defcomposite(
     "clip", _clip, numpy=np.clip,
     examples=(
         Example(lambda np_, x: np_.clip(x, -0.5, 0.7), ((2, 3),)),
@@ -996,7 +990,7 @@ def _bincount_vjp(ct: Any, w: Any, *, out: Any, x: Any, minlength: int) -> Any:
     return np.take(ct, x, axis=1)
 
 
-bincount = defprimitive(
+bincount = REDUCTIONS.defprimitive(
     "bincount", impl=lambda w, *, x, minlength: np.bincount(x, w, minlength=minlength),
     numpy=np.bincount, split_args=_bincount_split_args, jvp=_bincount_jvp, vjp=_bincount_vjp,
     examples=(

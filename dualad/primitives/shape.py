@@ -15,7 +15,9 @@ import numpy as np
 
 from ..axes import batch_axis, fill_zeros, normalize_axis, sum_to_shape
 from ..errors import UnsupportedPrimitiveError
-from ..registry import Example, defcomposite, defnondiff, defprimitive, is_traced, strip
+from ..registry import Example, Family, defnondiff, is_traced, strip
+
+SHAPE = Family("shape")
 
 
 def _k(dx: Any) -> int:
@@ -42,7 +44,7 @@ def _reshape_split_args(a: Any, shape: Any = None, order: str = "C", *, newshape
     return (a,), {"shape": shape, "order": order}
 
 
-reshape = defprimitive(
+reshape = SHAPE.defprimitive(
     "reshape", impl=lambda x, *, shape, order: np.reshape(x, shape, order=order),
     numpy=np.reshape, split_args=_reshape_split_args, jvp=_reshape_jvp, vjp=_reshape_vjp,
     examples=(
@@ -75,7 +77,7 @@ def _transpose_vjp(ct: Any, x: Any, *, out: Any, axes: Any) -> Any:
     return np.transpose(ct, [0] + [a + 1 for a in inverse])
 
 
-transpose = defprimitive(
+transpose = SHAPE.defprimitive(
     "transpose", impl=lambda x, *, axes: np.transpose(x, axes), numpy=np.transpose,
     split_args=_transpose_split_args, jvp=_transpose_jvp, vjp=_transpose_vjp,
     examples=(
@@ -102,7 +104,7 @@ def _broadcast_to_vjp(ct: Any, x: Any, *, out: Any, shape: Any) -> Any:
     return sum_to_shape(ct, np.shape(x))
 
 
-broadcast_to = defprimitive(
+broadcast_to = SHAPE.defprimitive(
     "broadcast_to", impl=lambda x, *, shape: np.broadcast_to(x, shape), numpy=np.broadcast_to,
     split_args=_broadcast_to_split_args, jvp=_broadcast_to_jvp, vjp=_broadcast_to_vjp,
     examples=(
@@ -146,7 +148,7 @@ def _concatenate_vjp(ct: Any, *xs: Any, out: Any, axis: Any) -> tuple:
                  for x, n, end in zip(xs, sizes, ends, strict=True))
 
 
-concatenate = defprimitive(
+concatenate = SHAPE.defprimitive(
     "concatenate", impl=_concatenate_impl, numpy=np.concatenate, split_args=_concatenate_split_args,
     jvp_all=_concatenate_jvp, vjp_all=_concatenate_vjp,
     examples=(
@@ -177,7 +179,7 @@ def _stack_vjp(ct: Any, *xs: Any, out: Any, axis: int) -> tuple:
     return tuple(ct[where + (i,)] for i in range(len(xs)))
 
 
-stack = defprimitive(
+stack = SHAPE.defprimitive(
     "stack", impl=lambda *xs, axis: np.stack(xs, axis=axis), numpy=np.stack,
     split_args=_stack_split_args,
     jvp_all=_stack_jvp, vjp_all=_stack_vjp,
@@ -239,7 +241,7 @@ def _ravel(a: Any, order: str = "C") -> Any:
     return np.reshape(a, -1, order=order)
 
 
-ravel = defcomposite(
+ravel = SHAPE.defcomposite(
     "ravel", _ravel, numpy=np.ravel,
     examples=(
         Example(lambda np_, x: np_.ravel(x), ((2, 3),)),
@@ -265,7 +267,7 @@ def _moveaxis(a: Any, source: Any, destination: Any) -> Any:
     return np.transpose(a, order)
 
 
-moveaxis = defcomposite(
+moveaxis = SHAPE.defcomposite(
     "moveaxis", _moveaxis, numpy=np.moveaxis,
     examples=(
         Example(lambda np_, x: np_.moveaxis(x, 0, -1), ((2, 3, 4),)),
@@ -284,7 +286,7 @@ def _swapaxes(a: Any, axis1: int, axis2: int) -> Any:
     return np.transpose(a, order)
 
 
-swapaxes = defcomposite(
+swapaxes = SHAPE.defcomposite(
     "swapaxes", _swapaxes, numpy=np.swapaxes,
     examples=(
         Example(lambda np_, x: np_.swapaxes(x, 0, 2), ((2, 3, 4),)),
@@ -307,7 +309,7 @@ def _squeeze(a: Any, axis: Any = None) -> Any:
     return _reshape(a, tuple(n for i, n in enumerate(shape) if i not in axes))
 
 
-squeeze = defcomposite(
+squeeze = SHAPE.defcomposite(
     "squeeze", _squeeze, numpy=np.squeeze,
     examples=(
         Example(lambda np_, x: np_.squeeze(x), ((1, 3, 1),)),
@@ -331,7 +333,7 @@ def _expand_dims(a: Any, axis: Any) -> Any:
                                for i in range(len(shape) + count)))
 
 
-expand_dims = defcomposite(
+expand_dims = SHAPE.defcomposite(
     "expand_dims", _expand_dims, numpy=np.expand_dims,
     examples=(
         Example(lambda np_, x: np_.expand_dims(x, 0), ((2, 3),)),
@@ -366,7 +368,7 @@ def _atleast(ndim: int) -> Any:
     return impl
 
 
-atleast_1d = defcomposite(
+atleast_1d = SHAPE.defcomposite(
     "atleast_1d", _atleast(1), numpy=np.atleast_1d,
     examples=(
         Example(lambda np_, x: np_.atleast_1d(x), ((),)),
@@ -375,7 +377,7 @@ atleast_1d = defcomposite(
     ),
     doc="np.atleast_1d: a reshape; linear",
 )
-atleast_2d = defcomposite(
+atleast_2d = SHAPE.defcomposite(
     "atleast_2d", _atleast(2), numpy=np.atleast_2d,
     examples=(
         Example(lambda np_, x: np_.atleast_2d(x), ((),)),
@@ -384,7 +386,7 @@ atleast_2d = defcomposite(
     ),
     doc="np.atleast_2d: a reshape; linear",
 )
-atleast_3d = defcomposite(
+atleast_3d = SHAPE.defcomposite(
     "atleast_3d", _atleast(3), numpy=np.atleast_3d,
     examples=(
         Example(lambda np_, x: np_.atleast_3d(x), ((),)),
@@ -401,7 +403,7 @@ def _broadcast_arrays(*args: Any, subok: bool = False) -> Any:
     return tuple(a if np.shape(a) == shape else np.broadcast_to(a, shape) for a in args)
 
 
-broadcast_arrays = defcomposite(
+broadcast_arrays = SHAPE.defcomposite(
     "broadcast_arrays", _broadcast_arrays, numpy=np.broadcast_arrays,
     examples=(
         Example(lambda np_, x, y: np_.broadcast_arrays(x, y), ((2, 1), (3,))),
@@ -444,7 +446,7 @@ def _column_stack(tup: Any) -> Any:
     return np.concatenate([column(a) for a in tup], axis=1)
 
 
-hstack = defcomposite(
+hstack = SHAPE.defcomposite(
     "hstack", _hstack, numpy=np.hstack,
     examples=(
         Example(lambda np_, x, y: np_.hstack([x, y]), ((3,), (2,))),
@@ -453,7 +455,7 @@ hstack = defcomposite(
     ),
     doc="np.hstack: concatenate; linear",
 )
-vstack = defcomposite(
+vstack = SHAPE.defcomposite(
     "vstack", _vstack, numpy=np.vstack,
     examples=(
         Example(lambda np_, x, y: np_.vstack([x, y]), ((3,), (3,))),
@@ -462,7 +464,7 @@ vstack = defcomposite(
     ),
     doc="np.vstack: concatenate; linear",
 )
-dstack = defcomposite(
+dstack = SHAPE.defcomposite(
     "dstack", _dstack, numpy=np.dstack,
     examples=(
         Example(lambda np_, x, y: np_.dstack([x, y]), ((3,), (3,))),
@@ -470,7 +472,7 @@ dstack = defcomposite(
     ),
     doc="np.dstack: concatenate; linear",
 )
-column_stack = defcomposite(
+column_stack = SHAPE.defcomposite(
     "column_stack", _column_stack, numpy=np.column_stack,
     examples=(
         Example(lambda np_, x, y: np_.column_stack([x, y]), ((3,), (3,))),
@@ -515,7 +517,7 @@ def _block(arrays: Any) -> Any:
     return join(arrays, 0)
 
 
-block = defcomposite(
+block = SHAPE.defcomposite(
     "block", _block, numpy=np.block,
     examples=(
         Example(lambda np_, x, y: np_.block([x, y]), ((3,), (2,))),
@@ -537,7 +539,7 @@ def _append(arr: Any, values: Any, axis: Any = None) -> Any:
     return np.concatenate((arr, values), axis=axis)
 
 
-append = defcomposite(
+append = SHAPE.defcomposite(
     "append", _append, numpy=np.append,
     examples=(
         Example(lambda np_, x, y: np_.append(x, y), ((2, 3), (2,))),
@@ -589,7 +591,7 @@ def _axis_split(fn: str, min_ndim: int, axis: Any) -> Any:
     return impl
 
 
-split = defcomposite(
+split = SHAPE.defcomposite(
     "split", _split, numpy=np.split,
     examples=(
         Example(lambda np_, x: np_.split(x, 3), ((6,),)),
@@ -602,7 +604,7 @@ split = defcomposite(
     ),
     doc="np.split: slices; linear",
 )
-array_split = defcomposite(
+array_split = SHAPE.defcomposite(
     "array_split", _array_split, numpy=np.array_split,
     examples=(
         Example(lambda np_, x: _joined(np_, np_.array_split(x, 3)), ((7,),)),
@@ -611,7 +613,7 @@ array_split = defcomposite(
     ),
     doc="np.array_split: slices; linear",
 )
-hsplit = defcomposite(
+hsplit = SHAPE.defcomposite(
     "hsplit", _axis_split("hsplit", 1, lambda n: 1 if n > 1 else 0), numpy=np.hsplit,
     examples=(
         Example(lambda np_, x: np_.hsplit(x, 2), ((4,),)),
@@ -619,12 +621,12 @@ hsplit = defcomposite(
     ),
     doc="np.hsplit: slices; linear",
 )
-vsplit = defcomposite(
+vsplit = SHAPE.defcomposite(
     "vsplit", _axis_split("vsplit", 2, lambda n: 0), numpy=np.vsplit,
     examples=(Example(lambda np_, x: np_.vsplit(x, 2), ((4, 3),)),),
     doc="np.vsplit: slices; linear",
 )
-dsplit = defcomposite(
+dsplit = SHAPE.defcomposite(
     "dsplit", _axis_split("dsplit", 3, lambda n: 2), numpy=np.dsplit,
     examples=(Example(lambda np_, x: _joined(np_, np_.dsplit(x, [1, 3])), ((2, 1, 4),)),),
     doc="np.dsplit: slices; linear",
@@ -647,7 +649,7 @@ def _tile(A: Any, reps: Any) -> Any:
     return np.reshape(tiled, tuple(r * n for r, n in zip(reps, shape, strict=True)))
 
 
-tile = defcomposite(
+tile = SHAPE.defcomposite(
     "tile", _tile, numpy=np.tile,
     examples=(
         Example(lambda np_, x: np_.tile(x, 2), ((3,),)),
@@ -667,7 +669,7 @@ def _repeat(a: Any, repeats: Any, axis: Any = None) -> Any:
     return np.take(a, np.repeat(np.arange(np.shape(a)[axis]), repeats), axis=axis)
 
 
-repeat = defcomposite(
+repeat = SHAPE.defcomposite(
     "repeat", _repeat, numpy=np.repeat,
     examples=(
         Example(lambda np_, x: np_.repeat(x, 2), ((2, 3),)),
@@ -701,7 +703,7 @@ def _fliplr(m: Any) -> Any:
     return _flip(m, 1)
 
 
-flip = defcomposite(
+flip = SHAPE.defcomposite(
     "flip", _flip, numpy=np.flip,
     examples=(
         Example(lambda np_, x: np_.flip(x), ((2, 3),)),
@@ -711,13 +713,13 @@ flip = defcomposite(
     ),
     doc="np.flip: a reversed slice; linear",
 )
-flipud = defcomposite(
+flipud = SHAPE.defcomposite(
     "flipud", _flipud, numpy=np.flipud,
     examples=(Example(lambda np_, x: np_.flipud(x), ((3, 2),)),
               Example(lambda np_, x: np_.flipud(x), ((3,),))),
     doc="np.flipud: a reversed slice; linear",
 )
-fliplr = defcomposite(
+fliplr = SHAPE.defcomposite(
     "fliplr", _fliplr, numpy=np.fliplr,
     examples=(Example(lambda np_, x: np_.fliplr(x), ((3, 2),)),),
     doc="np.fliplr: a reversed slice; linear",
@@ -744,7 +746,7 @@ def _rot90(m: Any, k: int = 1, axes: Any = (0, 1)) -> Any:
     return _flip(np.transpose(m, order), a1)
 
 
-rot90 = defcomposite(
+rot90 = SHAPE.defcomposite(
     "rot90", _rot90, numpy=np.rot90,
     examples=(
         Example(lambda np_, x: np_.rot90(x), ((2, 3),)),
@@ -771,7 +773,7 @@ def _roll(a: Any, shift: Any, axis: Any = None) -> Any:
     return a
 
 
-roll = defcomposite(
+roll = SHAPE.defcomposite(
     "roll", _roll, numpy=np.roll,
     examples=(
         Example(lambda np_, x: np_.roll(x, 2), ((2, 3),)),
@@ -802,7 +804,7 @@ def _rollaxis(a: Any, axis: int, start: int = 0) -> Any:
     return np.transpose(a, order)
 
 
-rollaxis = defcomposite(
+rollaxis = SHAPE.defcomposite(
     "rollaxis", _rollaxis, numpy=np.rollaxis,
     examples=(
         Example(lambda np_, x: np_.rollaxis(x, 2), ((2, 3, 4),)),
@@ -878,7 +880,7 @@ def _pad_vjp(ct: Any, x: Any, *, out: Any, pad_width: Any, mode: str, options: d
     return ct
 
 
-pad = defprimitive(
+pad = SHAPE.defprimitive(
     "pad", impl=lambda x, *, pad_width, mode, options: np.pad(x, pad_width, mode, **options),
     numpy=np.pad, split_args=_pad_split_args, jvp=_pad_jvp, vjp=_pad_vjp,
     examples=(
@@ -923,7 +925,7 @@ def _diagonal_vjp(ct: Any, x: Any, *, out: Any, offset: int, axis1: int, axis2: 
     return np.moveaxis(full, (-2, -1), (axis1 + 1, axis2 + 1))
 
 
-diagonal = defprimitive(
+diagonal = SHAPE.defprimitive(
     "diagonal", impl=lambda x, *, offset, axis1, axis2: np.diagonal(x, offset, axis1, axis2),
     numpy=np.diagonal, split_args=_diagonal_split_args, vjp=_diagonal_vjp,
     jvp=lambda dx, x, *, out, offset, axis1, axis2: np.diagonal(dx, offset, axis1 + 1,
@@ -944,7 +946,7 @@ def _trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any =
     return np.sum(np.diagonal(a, offset, axis1, axis2), axis=-1)
 
 
-trace = defcomposite(
+trace = SHAPE.defcomposite(
     "trace", _trace, numpy=np.trace,
     examples=(
         Example(lambda np_, x: np_.trace(x), ((3, 3),)),
@@ -962,7 +964,7 @@ def _tri_mask(m: Any, k: int, upper: bool) -> np.ndarray:
     return ~lower if upper else lower
 
 
-triu = defcomposite(
+triu = SHAPE.defcomposite(
     "triu", lambda m, k=0: np.where(_tri_mask(m, int(k), True), m, 0.0), numpy=np.triu,
     examples=(
         Example(lambda np_, x: np_.triu(x), ((3, 3),)),
@@ -973,7 +975,7 @@ triu = defcomposite(
     ),
     doc="np.triu: a mask; linear",
 )
-tril = defcomposite(
+tril = SHAPE.defcomposite(
     "tril", lambda m, k=0: np.where(_tri_mask(m, int(k), False), m, 0.0), numpy=np.tril,
     examples=(
         Example(lambda np_, x: np_.tril(x), ((3, 3),)),
@@ -998,7 +1000,7 @@ def _diag(v: Any, k: int = 0) -> Any:
     return np.where(np.eye(n, k=k, dtype=bool), spread, 0.0)
 
 
-diag = defcomposite(
+diag = SHAPE.defcomposite(
     "diag", _diag, numpy=np.diag,
     examples=(
         Example(lambda np_, x: np_.diag(x), ((3,),)),
@@ -1009,7 +1011,7 @@ diag = defcomposite(
     ),
     doc="np.diag: a diagonal, or a matrix with v on a diagonal; linear",
 )
-diagflat = defcomposite(
+diagflat = SHAPE.defcomposite(
     "diagflat", lambda v, k=0: _diag(np.ravel(v), k), numpy=np.diagflat,
     examples=(
         Example(lambda np_, x: np_.diagflat(x), ((2, 2),)),
@@ -1020,7 +1022,7 @@ diagflat = defcomposite(
 
 # --------------------------------------------------------------------------- grids and copies
 
-copy = defcomposite(
+copy = SHAPE.defcomposite(
     "copy", lambda a, order="K", subok=False: a.copy(), numpy=np.copy,
     examples=(Example(lambda np_, x: np_.copy(x) * 2.0, ((2, 3),)),
               Example(lambda np_, x: x.copy(), ((),))),
@@ -1041,7 +1043,7 @@ def _meshgrid(*xi: Any, copy: bool = True, sparse: bool = False, indexing: str =
     return out if sparse else tuple(np.broadcast_arrays(*out))
 
 
-meshgrid = defcomposite(
+meshgrid = SHAPE.defcomposite(
     "meshgrid", _meshgrid, numpy=np.meshgrid,
     examples=(
         Example(lambda np_, x, y: np_.meshgrid(x, y), ((3,), (2,))),
@@ -1080,7 +1082,7 @@ def _linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
     return (y, step) if retstep else y
 
 
-linspace = defcomposite(
+linspace = SHAPE.defcomposite(
     "linspace", _linspace, numpy=np.linspace,
     examples=(
         Example(lambda np_, a, b: np_.linspace(a, b, 5), ((), ())),
@@ -1106,7 +1108,7 @@ def _full_like(a: Any, fill_value: Any, dtype: Any = None, order: str = "K", sub
                         shape=shape)
 
 
-full_like = defcomposite(
+full_like = SHAPE.defcomposite(
     "full_like", _full_like, numpy=np.full_like,
     examples=(Example(lambda np_, x: np_.full_like(x, 2.5) * x, ((2, 3),)),),
     doc="np.full_like: a plain array of fill_value (fill_value must not be dual)",
