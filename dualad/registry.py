@@ -183,6 +183,12 @@ def _formula(name: str, spec: Any, rules: tuple | None, nin: int | None,
         if not (isinstance(partial, str) and _PARTIAL_TEXT.fullmatch(partial.strip())):
             raise refuse(f"d/d{letter} = {partial!r} is not a formula (names, numbers, "
                          f"+ - * / ** ( ) |)")
+    for partial in partials.values():
+        glued = re.search(rf"\d({'|'.join(partials)})\b", partial)
+        if glued:  # a trace replaces whole words only
+            raise refuse(f"{partial!r} glues {glued.group(1)!r} to a number: write "
+                         f"{glued.group(0)[:-len(glued.group(1))]} {glued.group(1)}, so that a "
+                         f"trace can put the operand's name in its place")
     return Formula(primal, tuple(partials), tuple(p.strip() for p in partials.values()))
 
 

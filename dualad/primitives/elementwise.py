@@ -141,7 +141,7 @@ negative = _ufunc(np.negative, lambda dx, x, *, out: -dx, formula=("-x", {"x": "
 positive = _ufunc(np.positive, lambda dx, x, *, out: dx, formula=("+x", {"x": "1"}))
 reciprocal = _ufunc(np.reciprocal, lambda dx, x, *, out: dx * (-out * out),
                     formula=("1/x", {"x": "-1/x**2"}), domain=POSITIVE)
-square = _ufunc(np.square, lambda dx, x, *, out: 2 * x * dx, formula=("x**2", {"x": "2x"}))
+square = _ufunc(np.square, lambda dx, x, *, out: 2 * x * dx, formula=("x**2", {"x": "2 x"}))
 sqrt = _ufunc(np.sqrt, lambda dx, x, *, out: dx * (0.5 / out),  # inf at 0, as in JAX
               formula=("sqrt(x)", {"x": "1/(2 sqrt(x))"}), domain=POSITIVE)
 cbrt = _ufunc(np.cbrt, lambda dx, x, *, out: dx / (3 * out * out),
