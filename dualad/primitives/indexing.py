@@ -174,7 +174,7 @@ def _plain_indices(indices: Any, fn: str) -> Any:
 
 
 def _take_split_args(a: Any, indices: Any, axis: Any = None, out: Any = None,
-               mode: str = "raise") -> tuple:
+                     mode: str = "raise") -> tuple:
     return (a,), {"indices": _plain_indices(indices, "take"), "axis": axis, "mode": mode}
 
 
@@ -380,7 +380,7 @@ extract = INDEXING.defcomposite(
 
 
 def _nan_to_num_split_args(x: Any, copy: bool = True, nan: Any = 0.0, posinf: Any = None,
-                     neginf: Any = None) -> tuple:
+                           neginf: Any = None) -> tuple:
     if any(map(is_traced, (nan, posinf, neginf))):
         raise TypeError("nan, posinf and neginf must be plain numbers, not dual arrays (use "
                         "np.where(np.isnan(x), value, x) for a differentiable replacement)")

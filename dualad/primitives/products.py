@@ -263,7 +263,7 @@ def _explicit(subscripts: str) -> str:
 
 
 def _einsum_split_args(*operands: Any, out: Any = None, optimize: Any = False, dtype: Any = None,
-                 order: str = "K", casting: str = "safe") -> tuple:
+                       order: str = "K", casting: str = "safe") -> tuple:
     if dtype is not None:
         raise TypeError("dtype= is not supported")
     if isinstance(operands[0], str):

@@ -489,7 +489,7 @@ if hasattr(np, "cumulative_sum"):
 
 
 def _extremum_split_args(a: Any, axis: Any = None, out: Any = None, keepdims: Any = _NV,
-                   initial: Any = _NV, where: Any = _NV) -> tuple:
+                         initial: Any = _NV, where: Any = _NV) -> tuple:
     if where is not _NV and where is not True:
         raise TypeError("where= is not supported (mask the input with np.where instead)")
     _check_static("max/min", initial=initial)
