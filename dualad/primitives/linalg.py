@@ -36,7 +36,7 @@ from ..axes import (
 )
 from ..errors import SingularMatrixError, UnsupportedPrimitiveError
 from ..registry import Example, Family, defnondiff, is_traced, strip
-from .reductions import _others_product
+from .reductions.sums import _others_product
 
 LINALG = Family("linalg")
 
