@@ -95,9 +95,8 @@ def _product_jvp(dxs: tuple, x: Any, y: Any, *, out: Any) -> Any:
 
     For large plain arrays of one shape the sum is formed block by block, ``x * dy`` in a
     scratch block that stays in cache: one new array instead of three (8 MiB each at 2**20
-    values, with their page faults). It takes 7% off the ``jvp`` of the benchmarks'
-    elementwise chain at 2**20 and 6-9% off its ``jacfwd`` at n = 1024, and gives the same
-    bits as the two rules added.
+    values, with their page faults), and the same bits as the two rules added. What it saves
+    on the elementwise chain is measured by ``python -m benchmarks.forward``.
     """
     dx, dy = dxs
     arrays = (dx, dy, x, y)
@@ -156,7 +155,7 @@ fabs = _ufunc(np.fabs, lambda dx, x, *, out: np.where(x >= 0, dx, -dx),
 
 
 def _power_impl(x: Any, y: Any) -> Any:
-    # x ** 2 as NumPy's operator computes it: np.square, a third of np.power's time.
+    # x ** 2 as NumPy's operator computes it: np.square, cheaper than np.power.
     if (y.__class__ is int or y.__class__ is float) and y == 2:
         return np.square(x)
     return np.power(x, y)

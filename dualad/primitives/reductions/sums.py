@@ -32,8 +32,8 @@ _sum_split_args = _summing_split_args("sum")
 
 
 def _sum_impl(x: Any, *, axis: Any, dtype: Any, keepdims: bool, initial: Any) -> Any:
-    # np.add.reduce is np.sum without its Python wrapper (3x faster on small arrays); on a
-    # dual array it dispatches back to np.sum.
+    # np.add.reduce is np.sum without its Python wrapper (which dominates on small arrays);
+    # on a dual array it dispatches back to np.sum.
     extra = {} if initial is None else {"initial": initial}
     return np.add.reduce(x, axis=axis, dtype=dtype, keepdims=keepdims, **extra)
 
