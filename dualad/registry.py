@@ -184,11 +184,11 @@ def _formula(name: str, spec: Any, rules: tuple | None, nin: int | None,
             raise refuse(f"d/d{letter} = {partial!r} is not a formula (names, numbers, "
                          f"+ - * / ** ( ) |)")
     for partial in partials.values():
-        glued = re.search(rf"\d({'|'.join(partials)})\b", partial)
+        glued = re.search(rf"(\d+)({'|'.join(partials)})\b", partial)
         if glued:  # a trace replaces whole words only
-            raise refuse(f"{partial!r} glues {glued.group(1)!r} to a number: write "
-                         f"{glued.group(0)[:-len(glued.group(1))]} {glued.group(1)}, so that a "
-                         f"trace can put the operand's name in its place")
+            number, letter = glued.groups()
+            raise refuse(f"{partial!r} glues {letter!r} to a number: write {number} {letter}, "
+                         f"so that a trace can put the operand's name in its place")
     return Formula(primal, tuple(partials), tuple(p.strip() for p in partials.values()))
 
 
@@ -208,6 +208,8 @@ class Primitive:
     primitive of one argument, adds its cotangent straight into ``total`` (the argument's
     cotangent so far, or None; ``owned``: the backward pass may write into it) and returns the
     new total, or None where the general path is needed; the reverse engine uses it.
+    ``family`` is where it was declared (one of dualad's own, or :data:`USER`), ``formula``
+    the rule text a trace prints (None: the general notation).
     Tangents carry a leading axis of directions: ``dx.shape == (k,) + x.shape``.
     """
 
