@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .registry import NONDIFF, REGISTRY, numpy_name
 
-_FAMILIES = {
+_FAMILIES = {  # Family.name -> title, in the order the README lists them
     "elementwise": "Elementwise (ufuncs)",
     "reductions": "Reductions and sorting",
     "differences": "Differences and products of vectors",
@@ -17,10 +17,6 @@ _FAMILIES = {
     "products": "Products",
     "linalg": "Linear algebra",
 }
-
-
-def _family(impl_module: str) -> str:
-    return impl_module.rsplit(".", 1)[-1]
 
 
 # Primitives without a NumPy function of their own: user-facing spelling, or None when they
@@ -46,8 +42,10 @@ def supported_markdown() -> str:
     for entry in REGISTRY.values():
         if not entry.builtin:
             continue
-        module = entry.module
-        by_family.setdefault(_family(module), []).extend(_names(entry))
+        if entry.family.name not in _FAMILIES:
+            raise KeyError(f"family {entry.family.name!r} of {entry.name!r} has no title in "
+                           f"dualad._docs._FAMILIES")
+        by_family.setdefault(entry.family.name, []).extend(_names(entry))
     lines = []
     for family, title in _FAMILIES.items():
         names = sorted(set(by_family.get(family, [])))

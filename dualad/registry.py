@@ -15,7 +15,7 @@ traced input with the highest tag (the innermost transform), the others being it
 from __future__ import annotations
 
 import itertools
-import sys
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -92,6 +92,106 @@ class Example:
 # --------------------------------------------------------------------------- declarations
 
 
+@dataclass(frozen=True)
+class Family:
+    """Where a declaration comes from: one family of dualad's own primitives, or the user.
+
+    Each module (or subpackage) of ``dualad.primitives`` declares its family once and declares
+    its primitives through it (``SHAPE.defprimitive(...)``); :func:`defprimitive` called
+    directly declares into :data:`USER`. ``builtin`` families are dualad's own: their rules
+    are cross-checked against JAX by the test suite, while the engines check what a user's
+    rules return as they run.
+
+    >>> USER.builtin, Family("shape").builtin
+    (False, True)
+    """
+
+    name: str
+    builtin: bool = True
+
+    def defprimitive(self, name: str, impl: Rule, **declaration: Any) -> Primitive:
+        """:func:`defprimitive` for a primitive of this family."""
+        return defprimitive(name, impl, family=self, **declaration)
+
+    def defcomposite(self, name: str, impl: Rule, **declaration: Any) -> Composite:
+        """:func:`defcomposite` for a composite of this family."""
+        return defcomposite(name, impl, family=self, **declaration)
+
+
+USER = Family("user", builtin=False)
+"""The family of primitives declared outside dualad."""
+
+
+@dataclass(frozen=True)
+class Formula:
+    """The derivative rule a trace prints, as the lecture writes it.
+
+    ``primal`` is the operation in the letters of ``letters`` (argument 0, 1, ... in order);
+    ``partials`` holds the partial derivative with respect to each argument, in the same
+    letters and ``out`` (the result). A trace substitutes the operands' labels for the
+    letters: ``v1 = ln v_-1``, ``v1_dot = v_-1_dot / v_-1``, ``v_-1_bar = v1_bar / v_-1``.
+    A declaration gives it as ``formula=(primal, {letter: partial, ...})``.
+
+    >>> Formula("x * y", ("x", "y"), ("y", "x"))
+    Formula(primal='x * y', letters=('x', 'y'), partials=('y', 'x'))
+    >>> print(Formula("ln x", ("x",), ("1/x",)))
+    ln x; d/dx = 1/x
+    """
+
+    primal: str
+    letters: tuple[str, ...]
+    partials: tuple[str, ...]
+
+    def __str__(self) -> str:
+        partials = ", ".join(f"d/d{k} = {v}" for k, v in zip(self.letters, self.partials))
+        return f"{self.primal}; {partials}"
+
+
+_PARTIAL_TEXT = re.compile(r"[\w\s.+\-*/()|]+")
+"""What a partial derivative is written with: names, numbers, operators and parentheses."""
+
+
+def _formula(name: str, spec: Any, rules: tuple | None, nin: int | None,
+             multiple_results: bool) -> Formula | None:
+    """``formula=(primal, {letter: partial})`` checked against the declaration."""
+    if spec is None:
+        return None
+
+    def refuse(why: str) -> RegistrationError:
+        return RegistrationError(f"primitive {name!r}: formula= {why}")
+
+    if not (isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[0], str)
+            and isinstance(spec[1], dict)):
+        raise refuse(f"is (primal, {{letter: partial}}), such as "
+                     f"('x * y', {{'x': 'y', 'y': 'x'}}), not {spec!r}")
+    primal, partials = spec[0].strip(), spec[1]
+    if multiple_results:
+        raise refuse("describes one result, and this primitive has several")
+    if rules is None:
+        raise refuse("goes with jvp= rules, one per argument (this primitive has jvp_all=)")
+    if None in rules:
+        raise refuse(f"names every argument, and argument {rules.index(None) + 1} has no "
+                     f"derivative (its rule is None)")
+    if len(partials) != len(rules):
+        raise refuse(f"gives {len(partials)} partials for {len(rules)} differentiable "
+                     f"arguments: one partial per argument")
+    for letter, partial in partials.items():
+        if not (isinstance(letter, str) and letter.isidentifier() and letter != "out"):
+            raise refuse(f"letter {letter!r} is not a name (and 'out' is the result)")
+        if not re.search(rf"\b{letter}\b", primal):
+            raise refuse(f"letter {letter!r} does not occur in the primal {primal!r}")
+        if not (isinstance(partial, str) and _PARTIAL_TEXT.fullmatch(partial.strip())):
+            raise refuse(f"d/d{letter} = {partial!r} is not a formula (names, numbers, "
+                         f"+ - * / ** ( ) |)")
+    for partial in partials.values():
+        glued = re.search(rf"(\d+)({'|'.join(partials)})\b", partial)
+        if glued:  # a trace replaces whole words only
+            number, letter = glued.groups()
+            raise refuse(f"{partial!r} glues {letter!r} to a number: write {number} {letter}, "
+                         f"so that a trace can put the operand's name in its place")
+    return Formula(primal, tuple(partials), tuple(p.strip() for p in partials.values()))
+
+
 @dataclass(frozen=True, eq=False)
 class Primitive:
     """A NumPy operation with its derivative rules. Call it like the operation itself.
@@ -104,10 +204,12 @@ class Primitive:
     which suits variadic operations such as ``concatenate``. ``jvp_fused(dxs, *xs, out=out)``,
     optional beside ``jvp``, is the sum of the rules' contributions when every argument has a
     tangent, formed in fewer passes over memory; the forward engine's elementwise path uses it.
-    ``vjp_add(total, owned, g, *xs, out=out, **params)``, optional beside ``vjp`` for a
+    ``vjp_add(total, owned, ct, *xs, out=out, **params)``, optional beside ``vjp`` for a
     primitive of one argument, adds its cotangent straight into ``total`` (the argument's
     cotangent so far, or None; ``owned``: the backward pass may write into it) and returns the
     new total, or None where the general path is needed; the reverse engine uses it.
+    ``family`` is where it was declared (one of dualad's own, or :data:`USER`), ``formula``
+    the rule text a trace prints (None: the general notation).
     Tangents carry a leading axis of directions: ``dx.shape == (k,) + x.shape``.
     """
 
@@ -118,14 +220,15 @@ class Primitive:
     vjp: tuple[Rule | None, ...] | None
     vjp_all: Rule | None
     numpy: tuple[Any, ...]
-    bind: Rule | None
+    split_args: Rule | None
     elementwise: bool
     multiple_results: bool
     nin: int | None
     domain: Interval
     examples: tuple[Example, ...]
     doc: str
-    module: str = ""
+    family: Family = USER
+    formula: Formula | None = None
     jvp_fused: Rule | None = None
     vjp_add: Rule | None = None
     checked: bool = True
@@ -135,7 +238,7 @@ class Primitive:
     @property
     def builtin(self) -> bool:
         """Declared by dualad itself (not by a user)."""
-        return self.module.startswith("dualad.primitives")
+        return self.family.builtin
 
     def __call__(self, *xs: Any, **params: Any) -> Any:
         return apply(self, xs, params)
@@ -154,12 +257,12 @@ class Composite:
     domain: Interval
     examples: tuple[Example, ...]
     doc: str
-    module: str = ""
+    family: Family = USER
 
     @property
     def builtin(self) -> bool:
         """Declared by dualad itself (not by a user)."""
-        return self.module.startswith("dualad.primitives")
+        return self.family.builtin
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.impl(*args, **kwargs)
@@ -211,19 +314,21 @@ def defprimitive(
     jvp_fused: Rule | None = None,
     vjp_add: Rule | None = None,
     numpy: Any = (),
-    bind: Rule | None = None,
+    split_args: Rule | None = None,
     nin: int | None = None,
     elementwise: bool = False,
     multiple_results: bool = False,
     domain: Interval = REALS,
     examples: Sequence[Example] = (),
     doc: str = "",
+    formula: tuple[str, dict[str, str]] | None = None,
+    family: Family = USER,
 ) -> Primitive:
     """Declare a differentiable operation with its forward rule, in one place.
 
     The returned :class:`Primitive` is callable like ``impl``; called on dual arrays it
     carries their tangents. Passing ``numpy=`` makes NumPy's own function (or ufunc)
-    dispatch to it, with ``bind(*args, **kwargs) -> (xs, params)`` splitting NumPy's
+    dispatch to it, with ``split_args(*args, **kwargs) -> (xs, params)`` splitting NumPy's
     arguments into differentiable arrays and static parameters.
 
     Parameters
@@ -258,13 +363,22 @@ def defprimitive(
         against the sum of the rules, bit for bit.
     vjp_add : callable, optional
         An optimisation beside ``vjp`` for a primitive of one differentiable argument:
-        ``vjp_add(total, owned, g, *xs, out=out, **params)`` adds the argument's cotangent
+        ``vjp_add(total, owned, ct, *xs, out=out, **params)`` adds the argument's cotangent
         into ``total`` (the cotangent so far, or None; it may be written to when ``owned``)
         and returns the new total, or None to let the engine call the rule
         (``getitem``'s writes a slice's cotangent into one buffer for the whole array).
-    numpy, bind, nin, elementwise, multiple_results, domain, examples, doc
+    numpy, split_args, nin, elementwise, multiple_results, domain, examples, doc
         Dispatch and test metadata; ``elementwise=True`` broadcasts tangents of
         lower-rank operands against the output before the rules see them.
+    formula : (str, dict), optional
+        The rule a trace prints, ``(primal, {letter: partial, ...})`` with one letter per
+        argument in order, each occurring in ``primal``, and its partial derivative written
+        in the letters and ``out``: ``("x * y", {"x": "y", "y": "x"})``. Without it a trace
+        writes the general ``dv/dx * x_dot``. ``doc`` defaults to its text.
+    family : Family
+        :data:`USER` (the default): the engines check what the rules return as they run.
+        dualad's own primitives are declared through their family instead
+        (``Family.defprimitive``).
 
     Returns
     -------
@@ -273,8 +387,8 @@ def defprimitive(
     Raises
     ------
     RegistrationError
-        When the name or NumPy callable is taken, or a forward or reverse rule is missing
-        or has the wrong arity.
+        When the name or NumPy callable is taken, a forward or reverse rule is missing
+        or has the wrong arity, or the formula does not fit the arguments.
 
     Examples
     --------
@@ -310,14 +424,15 @@ def defprimitive(
             f"primitive {name!r}: vjp_add= goes beside the vjp= rule of a primitive of one "
             f"differentiable argument"
         )
+    rule_text = _formula(name, formula, rules, nin, multiple_results)
     _claim(name, numpy)
-    module = _caller_module()
     prim = Primitive(
         name=name, impl=impl, jvp=rules, jvp_all=jvp_all, vjp=_as_rules(vjp), vjp_all=vjp_all,
-        numpy=numpy, bind=bind,
+        numpy=numpy, split_args=split_args,
         elementwise=elementwise, multiple_results=multiple_results, nin=nin, domain=domain,
-        examples=tuple(examples), doc=doc, module=module, jvp_fused=jvp_fused,
-        checked=not module.startswith("dualad.primitives"), vjp_add=vjp_add,
+        examples=tuple(examples), doc=doc or (str(rule_text) if rule_text else ""),
+        family=family, formula=rule_text, jvp_fused=jvp_fused, checked=not family.builtin,
+        vjp_add=vjp_add,
     )
     REGISTRY[name] = prim
     for fn in numpy:
@@ -361,6 +476,7 @@ def defcomposite(
     domain: Interval = REALS,
     examples: Sequence[Example] = (),
     doc: str = "",
+    family: Family = USER,
 ) -> Composite:
     """Differentiate a NumPy function through ``impl``, which is written with primitives.
 
@@ -370,19 +486,11 @@ def defcomposite(
     """
     numpy = tuple(numpy) if isinstance(numpy, (tuple, list)) else (numpy,)
     _claim(name, numpy)
-    comp = Composite(name, impl, numpy, domain, tuple(examples), doc, _caller_module())
+    comp = Composite(name, impl, numpy, domain, tuple(examples), doc, family)
     REGISTRY[name] = comp
     for fn in numpy:
         NUMPY_TABLE[fn] = comp
     return comp
-
-
-def _caller_module() -> str:
-    """The module that called defprimitive/defcomposite (skipping dualad's own helpers)."""
-    frame = sys._getframe(2)
-    while frame is not None and frame.f_globals.get("__name__") == __name__:
-        frame = frame.f_back
-    return frame.f_globals.get("__name__", "") if frame is not None else ""
 
 
 def defnondiff(*functions: Any, why: str) -> None:

@@ -241,7 +241,7 @@ class TracedArray:
         if kind is int or kind is slice:
             return self._index_basic(key)
         getitem = REGISTRY["getitem"]
-        xs, params = getitem.bind(self, key)
+        xs, params = getitem.split_args(self, key)
         return apply(getitem, xs, params)
 
     def reshape(self, *shape: Any, order: str = "C") -> Any:
@@ -719,7 +719,7 @@ def call_function(func: Any, args: Any, kwargs: dict) -> Any:
     if isinstance(entry, Composite):
         return entry.impl(*args, **kwargs)
     try:
-        xs, params = entry.bind(*args, **kwargs)
+        xs, params = entry.split_args(*args, **kwargs)
     except TypeError as exc:
         raise UnsupportedPrimitiveError(
             f"{registry.numpy_name(func)} on dual arrays: {exc}. dualad supports the "

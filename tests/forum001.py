@@ -1,4 +1,4 @@
-"""Seed 001's forum thread as NumPy code, with the thread's own variable names.
+"""The forum thread on a tanh network, as NumPy code, with the thread's own variable names.
 
 y2 = w_y tanh(w_h tanh(w_h h0)) at w_h = 2, w_y = 40, h0 = 0.5; autograd says
 dy2/dw_h = 8.1888 and dy2/dw_y = 0.9093. The thread derived both by hand twice, forward

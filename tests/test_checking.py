@@ -3,9 +3,9 @@
 check_grads must pass on correct derivatives (float64 and float32, several arguments,
 array and tuple outputs) and raise, naming mode, order and argument, on primitives declared
 with deliberately wrong rules; its default step must sit near the optimum of the lecture's
-truncation-versus-rounding trade-off (seed 003). compare must reproduce seeds 000 (float32
-rounding, not a bug) and 001 (the tanh-derivative bug), with dualad's reference checked
-against JAX and closed forms.
+truncation-versus-rounding trade-off. compare must reproduce the sigmoid network's hand
+gradient (float32 rounding, not a bug) and the forum's tanh-derivative bug, with dualad's
+reference checked against JAX and closed forms.
 """
 
 from __future__ import annotations
@@ -309,7 +309,7 @@ def test_default_step_values():
     assert default_step(np.int64) == default_step(np.float64)
 
 
-# --------------------------------------------------------------------------- compare: seed 001
+# --------------------------------------------------------------------------- compare: tanh' bug
 
 H0 = 0.5
 
@@ -413,7 +413,7 @@ def test_seed001_replayed_in_float32_gives_the_threads_exact_numbers():
     assert c["w_y"].verdict.startswith("agrees to float32 rounding: max relative error")
 
 
-# --------------------------------------------------------------------------- compare: seed 000
+# --------------------------------------------------------------------------- compare: rounding
 
 WIDTH = 10
 

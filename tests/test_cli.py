@@ -31,7 +31,7 @@ def run(capsys, *argv):
     return status, out, err
 
 
-SEED001 = str(Path(__file__).with_name("forum001.py"))  # seed 001's code, as a file
+SEED001 = str(Path(__file__).with_name("forum001.py"))  # the forum's tanh network, as a file
 
 
 @pytest.fixture

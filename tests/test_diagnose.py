@@ -1,4 +1,4 @@
-"""Finding the wrong line of a hand derivation (seed 001's forum thread).
+"""Finding the wrong line of a hand derivation (the forum thread on a tanh network).
 
 The forum's two derivations (tests/forum001.py), whose locals keep the thread's names: the
 chain rule forward (``dh1_dwh``: the tangent of ``h1`` along ``w_h``) and the backward pass

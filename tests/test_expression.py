@@ -211,7 +211,7 @@ def test_allowed_functions_come_from_the_registry():
         fn = getattr(np, name)
         declaration = NUMPY_TABLE[fn]
         assert declaration.builtin
-        assert isinstance(fn, np.ufunc) or declaration.module.endswith(".reductions"), name
+        assert isinstance(fn, np.ufunc) or declaration.family.name == "reductions", name
     assert {"sin", "log", "exp", "tanh", "maximum", "power", "sum", "prod", "mean", "max",
             "min", "std", "var"} <= ALLOWED_FUNCTIONS
     assert not {"floor", "sign", "reshape", "where", "dot", "modf"} & ALLOWED_FUNCTIONS

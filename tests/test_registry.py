@@ -235,8 +235,8 @@ def test_vjp_add_is_declared_only_beside_the_rule_of_one_argument():
         dualad.defprimitive(
             "registry_two_args_add", impl=lambda x, y: x + y,
             jvp=(lambda dx, x, y, *, out: dx, lambda dy, x, y, *, out: dy),
-            vjp=(lambda g, x, y, *, out: g, lambda g, x, y, *, out: g),
-            vjp_add=lambda total, owned, g, x, y, *, out: None)
+            vjp=(lambda ct, x, y, *, out: ct, lambda ct, x, y, *, out: ct),
+            vjp_add=lambda total, owned, ct, x, y, *, out: None)
 
 
 def test_getitems_vjp_add_equals_its_rule():
@@ -254,3 +254,86 @@ def test_getitems_vjp_add_equals_its_rule():
             if before is not None:
                 expected = before + expected
             np.testing.assert_array_equal(added, expected)
+
+
+# --------------------------------------------------------------------------- declarations
+
+_UNARY = {"jvp": lambda dx, x, *, out: dx, "vjp": lambda ct, x, *, out: ct}
+_BINARY = {"jvp": (lambda dx, x, y, *, out: dx, lambda dy, x, y, *, out: dy),
+           "vjp": (lambda ct, x, y, *, out: ct, lambda ct, x, y, *, out: ct)}
+
+
+@pytest.mark.parametrize("rules, formula, complaint", [
+    (_UNARY, "x; d/dx = 1", "is \\(primal, \\{letter: partial\\}\\)"),
+    (_UNARY, ("ln x", {"y": "1/y"}), "letter 'y' does not occur in the primal"),
+    (_BINARY, ("x + y", {"x": "1"}), "gives 1 partials for 2 differentiable arguments"),
+    (_UNARY, ("x + y", {"x": "1", "y": "1"}), "gives 2 partials for 1 differentiable"),
+    (_UNARY, ("out x", {"out": "1"}), "letter 'out' is not a name"),
+    (_UNARY, ("sin x", {"x": "cos x, as in JAX"}), "d/dx = 'cos x, as in JAX' is not a formula"),
+    (_UNARY, ("sin x", {"x": ""}), "d/dx = '' is not a formula"),
+    (_UNARY, ("x**3", {"x": "3x**2"}), "'3x\\*\\*2' glues 'x' to a number: write 3 x"),
+    ({"jvp": (lambda dx, x, y, *, out: dx, None), "vjp": (lambda ct, x, y, *, out: ct, None)},
+     ("x + y", {"x": "1", "y": "0"}), "argument 2 has no derivative"),
+    ({"jvp_all": lambda dxs, x, *, out: dxs[0], "vjp_all": lambda ct, x, *, out: (ct,)},
+     ("x", {"x": "1"}), "goes with jvp= rules"),
+    ({**_UNARY, "multiple_results": True}, ("x", {"x": "1"}), "describes one result"),
+])
+def test_a_formula_that_does_not_fit_is_refused_naming_the_primitive(rules, formula, complaint):
+    name = "registry_bad_formula"
+    message = f"primitive '{name}': formula= .*{complaint}"
+    with pytest.raises(dualad.RegistrationError, match=message):
+        dualad.defprimitive(name, impl=lambda *xs: xs[0], formula=formula, **rules)
+    assert name not in dualad.REGISTRY
+
+
+def test_a_declared_formula_is_what_a_trace_prints():
+    from dualad.registry import Formula
+    from dualad.traces.rules import formula
+
+    cube = dualad.REGISTRY.get("registry_cube") or dualad.defprimitive(
+        "registry_cube", impl=lambda x: x ** 3, formula=("x**3", {"x": "3 x**2"}),
+        jvp=lambda dx, x, *, out: dx * (3 * x * x), vjp=lambda ct, x, *, out: ct * (3 * x * x))
+    assert formula(cube) == Formula("x**3", ("x",), ("3 x**2",))
+    assert cube.doc == "x**3; d/dx = 3 x**2"  # the docstring defaults to the formula
+    text = str(dualad.trace(lambda x: cube(np.sin(x)), 2.0))
+    assert "v2 = v1**3" in text and "v2_dot = v1_dot * 3 v1**2" in text
+    assert "v1_bar = v2_bar * 3 v1**2" in text
+
+
+def test_builtin_primitives_record_their_family():
+    from dualad._docs import _FAMILIES
+    from dualad.primitives.elementwise import ELEMENTWISE
+
+    assert dualad.REGISTRY["sin"].family is ELEMENTWISE
+    families = {entry.family for entry in dualad.REGISTRY.values() if entry.builtin}
+    assert {family.name for family in families} == set(_FAMILIES)
+    assert all(family.builtin for family in families)
+    builtin = [entry for entry in dualad.REGISTRY.values() if entry.builtin]
+    assert all(not entry.checked for entry in builtin if isinstance(entry, Primitive))
+
+
+def test_a_users_primitive_is_user_defined_wherever_it_is_declared():
+    """The family is what the declaration says, not where the call comes from: a user's
+    module named like dualad's own families still declares user primitives, whose rules the
+    engines check as they run."""
+    from dualad.registry import USER, Family
+
+    source = ("import dualad\n"
+              "prim = dualad.defprimitive('registry_user_prim', impl=lambda x: 2 * x,\n"
+              "                           jvp=lambda dx, x, *, out: 2 * dx,\n"
+              "                           vjp=lambda ct, x, *, out: 2 * ct)\n"
+              "comp = dualad.registry.defcomposite('registry_user_comp', lambda x: prim(x),\n"
+              "                                    numpy=())\n")
+    namespace = {"__name__": "dualad.primitives.lookalike"}
+    if "registry_user_prim" not in dualad.REGISTRY:
+        exec(compile(source, "<lookalike>", "exec"), namespace)
+    prim, comp = dualad.REGISTRY["registry_user_prim"], dualad.REGISTRY["registry_user_comp"]
+    assert prim.family is USER and comp.family is USER
+    assert not prim.builtin and not comp.builtin and prim.checked
+    assert float(dualad.grad(prim)(3.0)) == 2.0
+
+    mine = Family("registry_mine", builtin=False)
+    half = dualad.REGISTRY.get("registry_half") or mine.defprimitive(
+        "registry_half", impl=lambda x: x / 2, jvp=lambda dx, x, *, out: dx / 2,
+        vjp=lambda ct, x, *, out: ct / 2)
+    assert half.family is mine and not half.builtin and half.checked

@@ -83,7 +83,7 @@ def assert_tree_equal(actual, expected):
         np.testing.assert_array_equal(a, e)
 
 
-# --------------------------------------------------------------------------- seed 003: lecture
+# --------------------------------------------------------------------------- the lecture
 
 
 def test_lecture_reverse_adjoint_trace_by_grad():
@@ -127,7 +127,7 @@ def test_linear_layer_backward_identities_by_vjp():
     np.testing.assert_allclose(dW2, X.T @ G, rtol=1e-12, atol=1e-14)
 
 
-# --------------------------------------------------------------------------- seed 004: notebook
+# --------------------------------------------------------------------------- object arrays of duals
 
 D_W4 = [[-0.34394106, -0.40806568], [-0.5363149, -0.6004395]]  # autograd's (PyTorch's) print
 D_H4 = [-0.08744264, -0.11192658, -0.16089446, -0.1853784]  # the notebook's NumPy print
@@ -253,7 +253,7 @@ def test_grad_of_the_notebooks_hand_backward_is_a_hessian_row():
                                rtol=1e-12, atol=1e-15)
 
 
-# --------------------------------------------------------------------------- seed 002: notebook
+# --------------------------------------------------------------------------- tanh layer backward
 
 
 def test_tanh_layer_closed_form_backward_by_grad():
@@ -282,7 +282,7 @@ def test_tanh_layer_closed_form_backward_by_grad():
     np.testing.assert_allclose(grad, dl, rtol=1e-12, atol=1e-15)
 
 
-# --------------------------------------------------------------------------- seed 000: notebook
+# --------------------------------------------------------------------------- sigmoid network
 
 
 def seed000_loss(np_, U, W, x, t):

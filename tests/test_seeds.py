@@ -1,6 +1,7 @@
-"""The numbers of the source documents (shared/seeds), reproduced from their own NumPy code.
+"""The numbers of the source documents (a lecture, a forum thread, three notebooks), reproduced
+from their own NumPy code.
 
-Each test runs the seed's code as written (where it has code) and compares dualad with the
+Each test runs the document's code as written (where it has code) and compares dualad with the
 numbers the document prints, or with the document's hand-derived formulas.
 """
 
@@ -11,7 +12,7 @@ import pytest
 
 import dualad
 
-# --------------------------------------------------------------------------- seed 003: lecture
+# --------------------------------------------------------------------------- the lecture
 
 
 def lecture_f(x1, x2):
@@ -88,7 +89,7 @@ def test_linear_layer_backward_identities():
     np.testing.assert_allclose(np.einsum("ab,abij->ij", G, J), G @ W.T, rtol=1e-12, atol=1e-13)
 
 
-# --------------------------------------------------------------------------- seed 001: forum
+# --------------------------------------------------------------------------- forum: tanh network
 
 
 def forum_y2(w_h, w_y, h0=0.5):
@@ -133,7 +134,7 @@ def test_forum_buggy_hand_formula_disagrees_and_the_fix_agrees():
     assert float(dwh) == pytest.approx(_hand_dy2_dwh(2.0, 40.0, 0.5, fixed=True), rel=1e-14)
 
 
-# --------------------------------------------------------------------------- seed 004: notebook
+# --------------------------------------------------------------------------- object arrays of duals
 
 
 def relu(x):
@@ -212,7 +213,7 @@ def test_notebook_hand_backward_for_w00():
     assert round(float(dL[0, 0]), 8) == -0.34394105
 
 
-# --------------------------------------------------------------------------- seed 000: notebook
+# --------------------------------------------------------------------------- sigmoid network
 
 
 def test_single_layer_net_gradients_match_the_hand_formulas():
@@ -266,7 +267,7 @@ def test_single_layer_net_in_float32_agrees_within_float32_rounding():
                                atol=1e-7)
 
 
-# --------------------------------------------------------------------------- seed 002: notebook
+# --------------------------------------------------------------------------- tanh layer backward
 
 
 def test_tanh_layer_closed_form_backward():

@@ -1,7 +1,7 @@
 """``dualad.trace``: the lecture's tables as data, user's names, and every primitive.
 
-References: the lecture's printed numbers and the closed forms behind them (seed 003), the
-forum's autograd numbers (seed 001, dy2/dw_h = 8.1888, dy2/dw_y = 0.9093) and JAX; the
+References: the lecture's printed numbers and the closed forms behind them, the
+forum's autograd numbers for its tanh network (dy2/dw_h = 8.1888, dy2/dw_y = 0.9093) and JAX; the
 registry walk compares each traced primitive's tangent and adjoint totals with dualad's
 ``jvp`` and ``vjp``, which ``test_registry`` cross-checks with JAX.
 """

@@ -1,10 +1,10 @@
 """The formatters of a trace (dualad/traces/formats.py) on traces built by hand.
 
-The traces are the lecture's example (seed 003; Baydin et al. 2018, Tables 2 and 3), the
-forum's tanh network (seed 001, with the user's own variable names), a small array-valued one
+The traces are the lecture's example (Baydin et al. 2018, Tables 2 and 3), the
+forum's tanh network (with the user's own variable names), a small array-valued one
 and a few edge cases. Their numbers come from the steps' rules evaluated with NumPy; the tests
 compare what the formatters print with independent references: JAX's derivatives, closed
-forms and the numbers the seeds quote.
+forms and the numbers the lecture and the forum quote.
 """
 
 from __future__ import annotations
@@ -115,7 +115,8 @@ def lecture_trace() -> Trace:
 
 
 def tanh_net_trace() -> Trace:
-    """Seed 001: y2 = w_y tanh(w_h tanh(w_h h0)), h0 = 0.5, the user's names for the steps."""
+    """The forum's tanh network: y2 = w_y tanh(w_h tanh(w_h h0)), h0 = 0.5, the user's names
+    for the steps."""
     w_h, w_y, h0 = 2.0, 40.0, 0.5
     h1_raw = w_h * h0
     h1 = np.tanh(h1_raw)

@@ -422,7 +422,7 @@ _SEED_Y = np.array([1.0])
 
 
 def _seed004_loss(W, H):
-    """Seed 004 as written: a 2x2 correlation assembled from scalars, relu, sigmoid."""
+    """The notebook's code as written: a 2x2 correlation assembled from scalars, relu, sigmoid."""
     X = _SEED_X
     A00 = X[0, 0] * W[0, 0] + X[0, 1] * W[0, 1] + X[1, 0] * W[1, 0] + X[1, 1] * W[1, 1]
     A01 = X[0, 1] * W[0, 0] + X[0, 2] * W[0, 1] + X[1, 1] * W[1, 0] + X[1, 2] * W[1, 1]

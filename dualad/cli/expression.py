@@ -31,6 +31,7 @@ import numpy as np
 
 from .. import introspect
 from ..errors import DualadError, InvalidInputError
+from ..primitives.reductions import REDUCTIONS
 from ..registry import NUMPY_TABLE
 
 __all__ = ["ALLOWED_FUNCTIONS", "MAX_DEPTH", "MAX_LENGTH", "Expression", "ExpressionError",
@@ -46,7 +47,6 @@ on the right is a level; a chain ``a + b + c + ...`` and parentheses add none.""
 _MAX_INT_BITS = 4096  # integer arithmetic beyond this is an attack (9**9**9), not a formula
 _CONSTANTS = {"pi": np.pi, "e": np.e}
 _KEYWORDS = ("axis", "keepdims")
-_REDUCTIONS_MODULE = "dualad.primitives.reductions"
 _PYTHON_BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_"))
 
 
@@ -137,7 +137,7 @@ def _allowed_table() -> dict[str, Any]:
         if isinstance(fn, np.ufunc):
             if fn.nout == 1:  # modf/frexp return tuples, which nothing here could use
                 table[name] = fn
-        elif declaration.module == _REDUCTIONS_MODULE:
+        elif declaration.family is REDUCTIONS:
             table[name] = fn
     for alias, target in _ALIASES.items():
         if target in table and getattr(np, alias, None) is table[target]:

@@ -15,7 +15,9 @@ import numpy as np
 
 from ..axes import float_dtype, normalize_axis, shape_of
 from ..errors import UnsupportedPrimitiveError
-from ..registry import POSITIVE, Example, defcomposite
+from ..registry import POSITIVE, Example, Family
+
+DIFFERENCES = Family("differences")
 
 _NV = np._NoValue  # NumPy's "argument not given"
 
@@ -68,7 +70,7 @@ def _diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = _NV, append: Any = 
     return a
 
 
-diff = defcomposite(
+diff = DIFFERENCES.defcomposite(
     "diff", _diff, numpy=np.diff,
     examples=(
         Example(lambda np_, x: np_.diff(x), ((5,),)),
@@ -96,7 +98,7 @@ def _ediff1d(ary: Any, to_end: Any = None, to_begin: Any = None) -> Any:
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
-ediff1d = defcomposite(
+ediff1d = DIFFERENCES.defcomposite(
     "ediff1d", _ediff1d, numpy=np.ediff1d,
     examples=(
         Example(lambda np_, x: np_.ediff1d(x), ((5,),)),
@@ -175,7 +177,7 @@ def _gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> A
     return grads[0] if len(grads) == 1 else grads
 
 
-gradient = defcomposite(
+gradient = DIFFERENCES.defcomposite(
     "gradient", _gradient, numpy=np.gradient,
     examples=(
         Example(lambda np_, x: np_.gradient(x), ((5,),)),
@@ -222,7 +224,7 @@ def _trapezoid(y: Any, x: Any = None, dx: Any = 1.0, axis: int = -1) -> Any:
 
 
 if hasattr(np, "trapezoid"):
-    trapezoid = defcomposite(
+    trapezoid = DIFFERENCES.defcomposite(
         "trapezoid", _trapezoid, numpy=np.trapezoid,
         examples=(
             Example(lambda np_, y: np_.trapezoid(y), ((5,),)),
@@ -270,7 +272,7 @@ def _cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1,
     return _moveaxis(c, -1, axisc)
 
 
-cross = defcomposite(
+cross = DIFFERENCES.defcomposite(
     "cross", _cross, numpy=np.cross,
     examples=(
         Example(lambda np_, a, b: np_.cross(a, b), ((3,), (3,))),
@@ -297,7 +299,7 @@ def _kron(a: Any, b: Any) -> Any:
     return np.reshape(a * b, tuple(m * n for m, n in zip(sa, sb, strict=True)))
 
 
-kron = defcomposite(
+kron = DIFFERENCES.defcomposite(
     "kron", _kron, numpy=np.kron,
     examples=(
         Example(lambda np_, a, b: np_.kron(a, b), ((2, 3), (3, 2))),
@@ -372,11 +374,11 @@ def _conv_examples(name: str) -> tuple[Example, ...]:
     )
 
 
-convolve = defcomposite(
+convolve = DIFFERENCES.defcomposite(
     "convolve", _convolve, numpy=np.convolve, examples=_conv_examples("convolve"),
     doc="1-D discrete convolution (modes full, same, valid); bilinear",
 )
-correlate = defcomposite(
+correlate = DIFFERENCES.defcomposite(
     "correlate", _correlate, numpy=np.correlate, examples=_conv_examples("correlate"),
     doc="1-D cross-correlation, convolve(a, v[::-1]) (modes full, same, valid); bilinear",
 )

@@ -22,11 +22,13 @@ from ..registry import (
     REALS,
     UNIT,
     Example,
+    Family,
     Interval,
     Primitive,
     defnondiff,
-    defprimitive,
 )
+
+ELEMENTWISE = Family("elementwise")
 
 _UNARY_SHAPES = ((), (3,), (2, 3))
 _BINARY_SHAPES = (((), ()), ((3,), (3,)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((), (2, 3)))
@@ -42,18 +44,18 @@ def _examples(ufunc: Any, nin: int) -> tuple[Example, ...]:
     return tuple(Example(call, s if nin > 1 else (s,)) for s in shapes)
 
 
-def _ufunc(ufunc: Any, jvp: Any, doc: str, domain: Interval = REALS, **kw: Any) -> Primitive:
+def _ufunc(ufunc: Any, jvp: Any, domain: Interval = REALS, **kw: Any) -> Primitive:
     """Declare a ufunc primitive: NumPy entry point and (unless ``impl=``) impl are the ufunc.
 
     An elementwise operation has a diagonal Jacobian, which is its own transpose: each rule
-    ``dx -> dx * d out/dx`` serves as the VJP rule ``g -> g * d out/dx`` too (the engine sums
+    ``dx -> dx * d out/dx`` serves as the VJP rule ``ct -> ct * d out/dx`` too (the engine sums
     the cotangent of a broadcast operand back to its shape).
     """
     nin = ufunc.nin
-    return defprimitive(
+    return ELEMENTWISE.defprimitive(
         ufunc.__name__, impl=kw.pop("impl", ufunc), numpy=ufunc, jvp=jvp, vjp=jvp,
         elementwise=True, domain=domain,
-        examples=kw.pop("examples", None) or _examples(ufunc, nin), doc=doc, **kw,
+        examples=kw.pop("examples", None) or _examples(ufunc, nin), **kw,
     )
 
 
@@ -80,9 +82,9 @@ def _balanced_eq(x: Any, out: Any, other: Any) -> Any:
 # --------------------------------------------------------------------------- arithmetic
 
 add = _ufunc(np.add, (lambda dx, x, y, *, out: dx, lambda dy, x, y, *, out: dy),
-             "x + y; d/dx = 1, d/dy = 1")
+             formula=("x + y", {"x": "1", "y": "1"}))
 subtract = _ufunc(np.subtract, (lambda dx, x, y, *, out: dx, lambda dy, x, y, *, out: -dy),
-                  "x - y; d/dx = 1, d/dy = -1")
+                  formula=("x - y", {"x": "1", "y": "-1"}))
 
 _BLOCK = 1 << 14  # values: 128 KiB of float64, so that a block of each operand stays in cache
 _FUSE_FROM = 1 << 16  # values in a tangent; below, the loop costs more than it saves
@@ -93,9 +95,8 @@ def _product_jvp(dxs: tuple, x: Any, y: Any, *, out: Any) -> Any:
 
     For large plain arrays of one shape the sum is formed block by block, ``x * dy`` in a
     scratch block that stays in cache: one new array instead of three (8 MiB each at 2**20
-    values, with their page faults). It takes 7% off the ``jvp`` of the benchmarks'
-    elementwise chain at 2**20 and 6-9% off its ``jacfwd`` at n = 1024, and gives the same
-    bits as the two rules added.
+    values, with their page faults), and the same bits as the two rules added. What it saves
+    on the elementwise chain is measured by ``python -m benchmarks.forward``.
     """
     dx, dy = dxs
     arrays = (dx, dy, x, y)
@@ -129,30 +130,32 @@ def _product_jvp(dxs: tuple, x: Any, y: Any, *, out: Any) -> Any:
 
 multiply = _ufunc(np.multiply,
                   (lambda dx, x, y, *, out: dx * y, lambda dy, x, y, *, out: x * dy),
-                  "x * y; d/dx = y, d/dy = x", jvp_fused=_product_jvp)
+                  formula=("x * y", {"x": "y", "y": "x"}), jvp_fused=_product_jvp)
 true_divide = _ufunc(
     np.true_divide,
     (lambda dx, x, y, *, out: dx / y, lambda dy, x, y, *, out: dy * (-out / y)),
-    "x / y; d/dx = 1/y, d/dy = -x/y**2", domain=POSITIVE,
+    formula=("x / y", {"x": "1/y", "y": "-x/y**2"}), domain=POSITIVE,
 )
-negative = _ufunc(np.negative, lambda dx, x, *, out: -dx, "-x; d/dx = -1")
-positive = _ufunc(np.positive, lambda dx, x, *, out: dx, "+x; d/dx = 1")
+negative = _ufunc(np.negative, lambda dx, x, *, out: -dx, formula=("-x", {"x": "-1"}))
+positive = _ufunc(np.positive, lambda dx, x, *, out: dx, formula=("+x", {"x": "1"}))
 reciprocal = _ufunc(np.reciprocal, lambda dx, x, *, out: dx * (-out * out),
-                    "1/x; d/dx = -1/x**2", domain=POSITIVE)
-square = _ufunc(np.square, lambda dx, x, *, out: 2 * x * dx, "x**2; d/dx = 2x")
-sqrt = _ufunc(np.sqrt, lambda dx, x, *, out: dx * (0.5 / out),
-              "sqrt(x); d/dx = 1/(2 sqrt(x)), inf at 0 as in JAX", domain=POSITIVE)
+                    formula=("1/x", {"x": "-1/x**2"}), domain=POSITIVE)
+square = _ufunc(np.square, lambda dx, x, *, out: 2 * x * dx, formula=("x**2", {"x": "2 x"}))
+sqrt = _ufunc(np.sqrt, lambda dx, x, *, out: dx * (0.5 / out),  # inf at 0, as in JAX
+              formula=("sqrt(x)", {"x": "1/(2 sqrt(x))"}), domain=POSITIVE)
 cbrt = _ufunc(np.cbrt, lambda dx, x, *, out: dx / (3 * out * out),
-              "cbrt(x); d/dx = 1/(3 cbrt(x)**2)", domain=Interval(-2, 2, avoid=(0.0,), margin=0.2))
+              formula=("cbrt(x)", {"x": "1/(3 cbrt(x)**2)"}),
+              domain=Interval(-2, 2, avoid=(0.0,), margin=0.2))
+# |x|' is 1 at 0, as in JAX
 absolute = _ufunc(np.absolute, lambda dx, x, *, out: np.where(x >= 0, dx, -dx),
-                  "|x|; d/dx = sign(x), 1 at 0 as in JAX",
+                  formula=("|x|", {"x": "sign(x)"}),
                   domain=Interval(-2, 2, avoid=(0.0,)))
 fabs = _ufunc(np.fabs, lambda dx, x, *, out: np.where(x >= 0, dx, -dx),
-              "|x|; d/dx = sign(x), 1 at 0 as in JAX", domain=Interval(-2, 2, avoid=(0.0,)))
+              formula=("|x|", {"x": "sign(x)"}), domain=Interval(-2, 2, avoid=(0.0,)))
 
 
 def _power_impl(x: Any, y: Any) -> Any:
-    # x ** 2 as NumPy's operator computes it: np.square, a third of np.power's time.
+    # x ** 2 as NumPy's operator computes it: np.square, cheaper than np.power.
     if (y.__class__ is int or y.__class__ is float) and y == 2:
         return np.square(x)
     return np.power(x, y)
@@ -181,7 +184,7 @@ def _power_dy(dy: Any, x: Any, y: Any, *, out: Any) -> Any:
 
 
 power = _ufunc(
-    np.power, (_power_dx, _power_dy), "x**y; d/dx = y x**(y-1), d/dy = log(x) x**y",
+    np.power, (_power_dx, _power_dy), formula=("x**y", {"x": "y x**(y-1)", "y": "log(x) x**y"}),
     domain=POSITIVE, impl=_power_impl,
     examples=_examples(np.power, 2) + (
         Example(lambda np_, x: x ** 2 + x ** 3.5 - x ** 1 + 2.0 ** x, ((2, 3),)),
@@ -193,13 +196,14 @@ power = _ufunc(
     ),
 )
 float_power = _ufunc(np.float_power, (_power_dx, _power_dy),
-                     "x**y in float64; d/dx = y x**(y-1), d/dy = log(x) x**y", domain=POSITIVE)
+                     formula=("x**y in float64", {"x": "y x**(y-1)", "y": "log(x) x**y"}),
+                     domain=POSITIVE)
 
 
 remainder = _ufunc(
     np.remainder,
     (lambda dx, x, y, *, out: dx, lambda dy, x, y, *, out: dy * -np.floor_divide(x, y)),
-    "x mod y (sign of y); d/dx = 1, d/dy = -floor(x/y)",
+    formula=("x mod y (sign of y)", {"x": "1", "y": "-floor(x/y)"}),
     domain=Interval(0.3, 2.5, avoid=(1.0, 2.0)),
     examples=(Example(lambda np_, x, y: np_.remainder(x, y), make=lambda rng: (
         rng.uniform(0.2, 5, (2, 3)) * rng.choice([-1, 1], (2, 3)),
@@ -208,7 +212,7 @@ remainder = _ufunc(
 fmod = _ufunc(
     np.fmod,
     (lambda dx, x, y, *, out: dx, lambda dy, x, y, *, out: dy * -np.trunc(x / y)),
-    "C fmod (sign of x); d/dx = 1, d/dy = -trunc(x/y)",
+    doc="C fmod (sign of x); d/dx = 1, d/dy = -trunc(x/y)",
     examples=(Example(lambda np_, x, y: np_.fmod(x, y), make=lambda rng: (
         rng.uniform(0.2, 5, (2, 3)) * rng.choice([-1, 1], (2, 3)),
         rng.uniform(0.7, 0.9, (3,)) * rng.choice([-1, 1], (3,)))),),
@@ -221,67 +225,70 @@ fmod = _ufunc(
 _LN2 = float(np.log(2.0))
 _LN10 = float(np.log(10.0))
 
-exp = _ufunc(np.exp, lambda dx, x, *, out: dx * out, "e**x; d/dx = e**x")
-exp2 = _ufunc(np.exp2, lambda dx, x, *, out: dx * (out * _LN2), "2**x; d/dx = ln2 2**x")
-expm1 = _ufunc(np.expm1, lambda dx, x, *, out: dx * (out + 1), "e**x - 1; d/dx = e**x")
-log = _ufunc(np.log, lambda dx, x, *, out: dx / x, "ln x; d/dx = 1/x", domain=POSITIVE)
+exp = _ufunc(np.exp, lambda dx, x, *, out: dx * out, formula=("e**x", {"x": "e**x"}))
+exp2 = _ufunc(np.exp2, lambda dx, x, *, out: dx * (out * _LN2), formula=("2**x", {"x": "ln2 2**x"}))
+expm1 = _ufunc(np.expm1, lambda dx, x, *, out: dx * (out + 1), formula=("e**x - 1", {"x": "e**x"}))
+log = _ufunc(np.log, lambda dx, x, *, out: dx / x, formula=("ln x", {"x": "1/x"}), domain=POSITIVE)
 log2 = _ufunc(np.log2, lambda dx, x, *, out: dx / (x * _LN2),
-              "log2 x; d/dx = 1/(x ln2)", domain=POSITIVE)
+              formula=("log2 x", {"x": "1/(x ln2)"}), domain=POSITIVE)
 log10 = _ufunc(np.log10, lambda dx, x, *, out: dx / (x * _LN10),
-               "log10 x; d/dx = 1/(x ln10)", domain=POSITIVE)
-log1p = _ufunc(np.log1p, lambda dx, x, *, out: dx / (1 + x), "ln(1+x); d/dx = 1/(1+x)",
+               formula=("log10 x", {"x": "1/(x ln10)"}), domain=POSITIVE)
+log1p = _ufunc(np.log1p, lambda dx, x, *, out: dx / (1 + x), formula=("ln(1+x)", {"x": "1/(1+x)"}),
                domain=Interval(-0.5, 2))
 logaddexp = _ufunc(
     np.logaddexp,
     (lambda dx, x, y, *, out: dx * np.exp(x - out), lambda dy, x, y, *, out: dy * np.exp(y - out)),
-    "ln(e**x + e**y); d/dx = e**(x-out), d/dy = e**(y-out)",
+    formula=("ln(e**x + e**y)", {"x": "e**(x-out)", "y": "e**(y-out)"}),
 )
 logaddexp2 = _ufunc(
     np.logaddexp2,
     (lambda dx, x, y, *, out: dx * np.exp2(x - out),
      lambda dy, x, y, *, out: dy * np.exp2(y - out)),
-    "log2(2**x + 2**y); d/dx = 2**(x-out), d/dy = 2**(y-out)",
+    formula=("log2(2**x + 2**y)", {"x": "2**(x-out)", "y": "2**(y-out)"}),
 )
 
 # --------------------------------------------------------------------------- trigonometric
 
-sin = _ufunc(np.sin, lambda dx, x, *, out: dx * np.cos(x), "sin x; d/dx = cos x")
-cos = _ufunc(np.cos, lambda dx, x, *, out: dx * -np.sin(x), "cos x; d/dx = -sin x")
-tan = _ufunc(np.tan, lambda dx, x, *, out: dx * (1 + out * out), "tan x; d/dx = 1 + tan**2 x",
-             domain=Interval(-1.2, 1.2))
+sin = _ufunc(np.sin, lambda dx, x, *, out: dx * np.cos(x), formula=("sin x", {"x": "cos x"}))
+cos = _ufunc(np.cos, lambda dx, x, *, out: dx * -np.sin(x), formula=("cos x", {"x": "-sin x"}))
+tan = _ufunc(np.tan, lambda dx, x, *, out: dx * (1 + out * out),
+             formula=("tan x", {"x": "1 + tan**2 x"}), domain=Interval(-1.2, 1.2))
 arcsin = _ufunc(np.arcsin, lambda dx, x, *, out: dx / np.sqrt(1 - x * x),
-                "arcsin x; d/dx = 1/sqrt(1-x**2)", domain=UNIT)
+                formula=("arcsin x", {"x": "1/sqrt(1-x**2)"}), domain=UNIT)
 arccos = _ufunc(np.arccos, lambda dx, x, *, out: dx / -np.sqrt(1 - x * x),
-                "arccos x; d/dx = -1/sqrt(1-x**2)", domain=UNIT)
+                formula=("arccos x", {"x": "-1/sqrt(1-x**2)"}), domain=UNIT)
 arctan = _ufunc(np.arctan, lambda dx, x, *, out: dx / (1 + x * x),
-                "arctan x; d/dx = 1/(1+x**2)")
+                formula=("arctan x", {"x": "1/(1+x**2)"}))
 arctan2 = _ufunc(
     np.arctan2,
     (lambda dx, y, x, *, out: dx * (x / (x * x + y * y)),
      lambda dy, y, x, *, out: dy * (-y / (x * x + y * y))),
-    "arctan2(y, x); d/dy = x/(x**2+y**2), d/dx = -y/(x**2+y**2)",
+    formula=("arctan2(y, x)", {"y": "x/(x**2+y**2)", "x": "-y/(x**2+y**2)"}),
     domain=Interval(-2, 2, avoid=(0.0,), margin=0.2),
 )
 hypot = _ufunc(
     np.hypot,
     (lambda dx, x, y, *, out: dx * _safe_divide(x, out),
      lambda dy, x, y, *, out: dy * _safe_divide(y, out)),
-    "sqrt(x**2+y**2); d/dx = x/out, d/dy = y/out", domain=Interval(-2, 2, avoid=(0.0,)),
+    formula=("sqrt(x**2+y**2)", {"x": "x/out", "y": "y/out"}),
+    domain=Interval(-2, 2, avoid=(0.0,)),
 )
-sinh = _ufunc(np.sinh, lambda dx, x, *, out: dx * np.cosh(x), "sinh x; d/dx = cosh x")
-cosh = _ufunc(np.cosh, lambda dx, x, *, out: dx * np.sinh(x), "cosh x; d/dx = sinh x")
+sinh = _ufunc(np.sinh, lambda dx, x, *, out: dx * np.cosh(x), formula=("sinh x", {"x": "cosh x"}))
+cosh = _ufunc(np.cosh, lambda dx, x, *, out: dx * np.sinh(x), formula=("cosh x", {"x": "sinh x"}))
 tanh = _ufunc(np.tanh, lambda dx, x, *, out: dx * (1 - out * out),
-              "tanh x; d/dx = 1 - tanh**2 x")
+              formula=("tanh x", {"x": "1 - tanh**2 x"}))
 arcsinh = _ufunc(np.arcsinh, lambda dx, x, *, out: dx / np.sqrt(x * x + 1),
-                 "arcsinh x; d/dx = 1/sqrt(x**2+1)")
+                 formula=("arcsinh x", {"x": "1/sqrt(x**2+1)"}))
 arccosh = _ufunc(np.arccosh, lambda dx, x, *, out: dx / np.sqrt(x * x - 1),
-                 "arccosh x; d/dx = 1/sqrt(x**2-1)", domain=Interval(1.2, 3))
+                 formula=("arccosh x", {"x": "1/sqrt(x**2-1)"}), domain=Interval(1.2, 3))
 arctanh = _ufunc(np.arctanh, lambda dx, x, *, out: dx / (1 - x * x),
-                 "arctanh x; d/dx = 1/(1-x**2)", domain=UNIT)
-deg2rad = _ufunc(np.deg2rad, lambda dx, x, *, out: np.deg2rad(dx), "x pi/180; d/dx = pi/180")
-rad2deg = _ufunc(np.rad2deg, lambda dx, x, *, out: np.rad2deg(dx), "x 180/pi; d/dx = 180/pi")
-radians = _ufunc(np.radians, lambda dx, x, *, out: np.radians(dx), "x pi/180; d/dx = pi/180")
-degrees = _ufunc(np.degrees, lambda dx, x, *, out: np.degrees(dx), "x 180/pi; d/dx = 180/pi")
+                 formula=("arctanh x", {"x": "1/(1-x**2)"}), domain=UNIT)
+_TO_RADIANS = ("x pi/180", {"x": "pi/180"})
+_TO_DEGREES = ("x 180/pi", {"x": "180/pi"})
+deg2rad = _ufunc(np.deg2rad, lambda dx, x, *, out: np.deg2rad(dx), formula=_TO_RADIANS)
+rad2deg = _ufunc(np.rad2deg, lambda dx, x, *, out: np.rad2deg(dx), formula=_TO_DEGREES)
+radians = _ufunc(np.radians, lambda dx, x, *, out: np.radians(dx), formula=_TO_RADIANS)
+degrees = _ufunc(np.degrees, lambda dx, x, *, out: np.degrees(dx), formula=_TO_DEGREES)
 
 # --------------------------------------------------------------------------- comparisons of values
 
@@ -289,37 +296,37 @@ maximum = _ufunc(
     np.maximum,
     (lambda dx, x, y, *, out: dx * _balanced_eq(x, out, y),
      lambda dy, x, y, *, out: dy * _balanced_eq(y, out, x)),
-    "max(x, y); derivative of the larger, split 0.5/0.5 at ties (JAX)",
+    doc="max(x, y); derivative of the larger, split 0.5/0.5 at ties (JAX)",
 )
 minimum = _ufunc(
     np.minimum,
     (lambda dx, x, y, *, out: dx * _balanced_eq(x, out, y),
      lambda dy, x, y, *, out: dy * _balanced_eq(y, out, x)),
-    "min(x, y); derivative of the smaller, split 0.5/0.5 at ties (JAX)",
+    doc="min(x, y); derivative of the smaller, split 0.5/0.5 at ties (JAX)",
 )
 fmax = _ufunc(
     np.fmax,
     (lambda dx, x, y, *, out: dx * _balanced_eq(x, out, y),
      lambda dy, x, y, *, out: dy * _balanced_eq(y, out, x)),
-    "max(x, y) ignoring nan; derivative of the larger, 0.5/0.5 at ties",
+    doc="max(x, y) ignoring nan; derivative of the larger, 0.5/0.5 at ties",
 )
 fmin = _ufunc(
     np.fmin,
     (lambda dx, x, y, *, out: dx * _balanced_eq(x, out, y),
      lambda dy, x, y, *, out: dy * _balanced_eq(y, out, x)),
-    "min(x, y) ignoring nan; derivative of the smaller, 0.5/0.5 at ties",
+    doc="min(x, y) ignoring nan; derivative of the smaller, 0.5/0.5 at ties",
 )
 copysign = _ufunc(
     np.copysign,
     (lambda dx, x, y, *, out: dx * _in_dtype_of(
         np.where(np.signbit(x) == np.signbit(y), 1.0, -1.0), out), None),
-    "|x| with the sign of y; d/dx = +-1, not differentiable in y (piecewise constant)",
+    doc="|x| with the sign of y; d/dx = +-1, not differentiable in y (piecewise constant)",
     domain=Interval(-2, 2, avoid=(0.0,)),
     examples=(Example(lambda np_, x: np_.copysign(x, np_.array([1.0, -1.0, -2.0])), ((3,),)),),
 )
 ldexp = _ufunc(
     np.ldexp, (lambda dx, x, n, *, out: np.ldexp(dx, n), None),
-    "x * 2**n for integer n; d/dx = 2**n",
+    doc="x * 2**n for integer n; d/dx = 2**n",
     examples=(Example(lambda np_, x: np_.ldexp(x, np_.array([1, -2, 3])), ((2, 3),)),),
 )
 
@@ -330,12 +337,12 @@ def _modf_jvp(dx: Any, x: Any, *, out: Any) -> Any:
     return dx, None
 
 
-def _modf_vjp(g: Any, x: Any, *, out: Any) -> Any:
+def _modf_vjp(ct: Any, x: Any, *, out: Any) -> Any:
     # x_bar = frac_bar (the integral part is piecewise constant)
-    return g[0]
+    return ct[0]
 
 
-modf = defprimitive(
+modf = ELEMENTWISE.defprimitive(
     "modf", impl=np.modf, numpy=np.modf, jvp=_modf_jvp, vjp=_modf_vjp, elementwise=True,
     multiple_results=True,
     domain=Interval(-3, 3, avoid=(-2.0, -1.0, 0.0, 1.0, 2.0)),
@@ -348,12 +355,12 @@ def _frexp_jvp(dx: Any, x: Any, *, out: Any) -> Any:
     return np.ldexp(dx, -out[1]), None
 
 
-def _frexp_vjp(g: Any, x: Any, *, out: Any) -> Any:
+def _frexp_vjp(ct: Any, x: Any, *, out: Any) -> Any:
     # x_bar = mantissa_bar * 2**-exponent
-    return np.ldexp(g[0], -out[1])
+    return np.ldexp(ct[0], -out[1])
 
 
-frexp = defprimitive(
+frexp = ELEMENTWISE.defprimitive(
     "frexp", impl=np.frexp, numpy=np.frexp, jvp=_frexp_jvp, vjp=_frexp_vjp, elementwise=True,
     multiple_results=True, domain=Interval(0.3, 6, avoid=(0.5, 1.0, 2.0, 4.0)),
     examples=(Example(lambda np_, x: np_.frexp(x)[0], ((2, 3),)),),
@@ -362,15 +369,16 @@ frexp = defprimitive(
 
 # --------------------------------------------------------------------------- casts
 
-astype = defprimitive(
+astype = ELEMENTWISE.defprimitive(
     "astype", impl=lambda x, *, dtype: x.astype(dtype),
     jvp=lambda dx, x, *, out, dtype: dx.astype(dtype),
-    vjp=lambda g, x, *, out, dtype: g.astype(x.dtype), elementwise=True,
+    vjp=lambda ct, x, *, out, dtype: ct.astype(x.dtype), elementwise=True,
     examples=(Example(lambda np_, x: (x * 1.0).astype(np_.float32).astype(np_.float64) * 2,
                       ((2, 3),), rtol=1e-5, atol=1e-6),),
     doc="cast to another float dtype; d/dx = 1",
 )
-conjugate = _ufunc(np.conjugate, lambda dx, x, *, out: dx, "conj(x) = x for reals; d/dx = 1")
+conjugate = _ufunc(np.conjugate, lambda dx, x, *, out: dx,
+                   formula=("conj(x) = x for reals", {"x": "1"}))
 
 # --------------------------------------------------------------------------- not differentiable
 

@@ -15,7 +15,9 @@ import numpy as np
 
 from ..axes import batch_axis
 from ..errors import ConversionError
-from ..registry import Example, defcomposite, defnondiff, defprimitive, is_traced, strip
+from ..registry import Example, Family, defnondiff, is_traced, strip
+
+INDEXING = Family("indexing")
 
 _BASIC = (int, np.integer, slice, type(None), type(Ellipsis))
 
@@ -69,72 +71,72 @@ def _getitem_jvp(dx: Any, x: Any, *, out: Any, key: Any) -> Any:
 # --------------------------------------------------------------------------- transposes of gathers
 
 
-def _scatter_add(g: Any, positions: Any, size: int) -> Any:
-    """``(k, size)`` sums of ``g`` (shape ``(k,) + positions.shape``) at the flat
+def _scatter_add(ct: Any, positions: Any, size: int) -> Any:
+    """``(k, size)`` sums of ``ct`` (shape ``(k,) + positions.shape``) at the flat
     ``positions``, repeats accumulating: one np.bincount for all k rows (row j's bins are
     offset by j * size), so the result is differentiable again (bincount's rules)."""
-    k = g.shape[0]
+    k = ct.shape[0]
     bins = np.reshape(np.reshape(positions, (1, -1)) + size * np.arange(k)[:, None], (-1,))
-    flat = np.bincount(bins, np.reshape(g, (-1,)), minlength=k * size)
-    dtype = getattr(g, "dtype", None)
+    flat = np.bincount(bins, np.reshape(ct, (-1,)), minlength=k * size)
+    dtype = getattr(ct, "dtype", None)
     if dtype is not None and dtype.kind == "f" and flat.dtype != dtype:
         flat = flat.astype(dtype)
     return np.reshape(flat, (k, size))
 
 
-def _gather_vjp(g: Any, x: Any, gather: Any) -> Any:
-    """x_bar for ``out = gather(x)``: g scatter-added to the elements of x that gather reads
+def _gather_vjp(ct: Any, x: Any, gather: Any) -> Any:
+    """x_bar for ``out = gather(x)``: ct scatter-added to the elements of x that gather reads
     (found by gathering from an array of flat positions)."""
     shape = tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
     size = math.prod(shape)
     positions = gather(np.arange(size).reshape(shape))
-    return np.reshape(_scatter_add(g, positions, size), g.shape[:1] + shape)
+    return np.reshape(_scatter_add(ct, positions, size), ct.shape[:1] + shape)
 
 
-def _getitem_vjp(g: Any, x: Any, *, out: Any, key: Any) -> Any:
-    """x_bar = zeros with g added at x[key] (repeated indices accumulate)."""
+def _getitem_vjp(ct: Any, x: Any, *, out: Any, key: Any) -> Any:
+    """x_bar = zeros with ct added at x[key] (repeated indices accumulate)."""
     kind = type(key)
     basic_key = key if kind is tuple else (key,)
-    if type(g) is np.ndarray and (kind is slice or kind is int or is_basic(basic_key)):
-        # A basic key selects each element at most once: writing g into zeros is the
-        # scatter-add, without the index bookkeeping. (A traced g takes the general path,
+    if type(ct) is np.ndarray and (kind is slice or kind is int or is_basic(basic_key)):
+        # A basic key selects each element at most once: writing ct into zeros is the
+        # scatter-add, without the index bookkeeping. (A traced ct takes the general path,
         # which is itself differentiable.)
-        x_bar = np.zeros(g.shape[:1] + np.shape(x), dtype=g.dtype)
-        x_bar[(slice(None),) + basic_key] = g
+        x_bar = np.zeros(ct.shape[:1] + np.shape(x), dtype=ct.dtype)
+        x_bar[(slice(None),) + basic_key] = ct
         return x_bar
-    return _gather_vjp(g, x, lambda positions: positions[key])
+    return _gather_vjp(ct, x, lambda positions: positions[key])
 
 
-def _getitem_vjp_add(total: Any, owned: bool, g: Any, x: Any, *, out: Any,
+def _getitem_vjp_add(total: Any, owned: bool, ct: Any, x: Any, *, out: Any,
                      key: Any) -> Any:
-    """Add ``g``, the cotangent of ``x[key]`` for an int or slice ``key``, into ``total``.
+    """Add ``ct``, the cotangent of ``x[key]`` for an int or slice ``key``, into ``total``.
 
-    The rule would write ``g`` into zeros the size of ``x`` and the engine then add that to
-    the cotangent so far; here ``g`` goes straight into the slice of one buffer (``x[1:]``
+    The rule would write ``ct`` into zeros the size of ``x`` and the engine then add that to
+    the cotangent so far; here ``ct`` goes straight into the slice of one buffer (``x[1:]``
     and ``x[:-1]`` share one). None where the general path is needed.
     """
     kind = key.__class__
     if (kind is not slice and kind is not int) or x.__class__ is not np.ndarray \
-            or g.__class__ is not np.ndarray:
+            or ct.__class__ is not np.ndarray:
         return None
     at = (slice(None), key)
     if total is None:
-        buffer = np.zeros((g.shape[0], *x.shape), dtype=g.dtype)
-        buffer[at] = g
+        buffer = np.zeros((ct.shape[0], *x.shape), dtype=ct.dtype)
+        buffer[at] = ct
         return buffer
     if total.__class__ is not np.ndarray:
         return None
-    if owned and np.promote_types(total.dtype, g.dtype) == total.dtype:
-        total[at] += g
+    if owned and np.promote_types(total.dtype, ct.dtype) == total.dtype:
+        total[at] += ct
         return total
-    buffer = total.astype(np.result_type(total, g))  # a copy the backward pass owns
-    buffer[at] += g
+    buffer = total.astype(np.result_type(total, ct))  # a copy the backward pass owns
+    buffer[at] += ct
     return buffer
 
 
-getitem = defprimitive(
+getitem = INDEXING.defprimitive(
     "getitem", impl=_getitem_impl, jvp=_getitem_jvp, vjp=_getitem_vjp,
-    vjp_add=_getitem_vjp_add, bind=lambda x, key: ((x,), {"key": as_key(key)}),
+    vjp_add=_getitem_vjp_add, split_args=lambda x, key: ((x,), {"key": as_key(key)}),
     examples=(
         Example(lambda np_, x: x[1], ((3, 4),)),
         Example(lambda np_, x: x[::-1, 1:3], ((3, 4),)),
@@ -171,8 +173,8 @@ def _plain_indices(indices: Any, fn: str) -> Any:
 # --------------------------------------------------------------------------- gathers
 
 
-def _take_bind(a: Any, indices: Any, axis: Any = None, out: Any = None,
-               mode: str = "raise") -> tuple:
+def _take_split_args(a: Any, indices: Any, axis: Any = None, out: Any = None,
+                     mode: str = "raise") -> tuple:
     return (a,), {"indices": _plain_indices(indices, "take"), "axis": axis, "mode": mode}
 
 
@@ -182,14 +184,14 @@ def _take_jvp(dx: Any, x: Any, *, out: Any, indices: Any, axis: Any, mode: str) 
     return np.take(dx, indices, axis=batch_axis(axis, np.ndim(x)), mode=mode)
 
 
-def _take_vjp(g: Any, x: Any, *, out: Any, indices: Any, axis: Any, mode: str) -> Any:
-    """x_bar = zeros with g added at the taken elements (repeats accumulate)."""
-    return _gather_vjp(g, x, lambda p: np.take(p, indices, axis=axis, mode=mode))
+def _take_vjp(ct: Any, x: Any, *, out: Any, indices: Any, axis: Any, mode: str) -> Any:
+    """x_bar = zeros with ct added at the taken elements (repeats accumulate)."""
+    return _gather_vjp(ct, x, lambda p: np.take(p, indices, axis=axis, mode=mode))
 
 
-take = defprimitive(
+take = INDEXING.defprimitive(
     "take", impl=lambda x, *, indices, axis, mode: np.take(x, indices, axis=axis, mode=mode),
-    numpy=np.take, bind=_take_bind, jvp=_take_jvp, vjp=_take_vjp,
+    numpy=np.take, split_args=_take_split_args, jvp=_take_jvp, vjp=_take_vjp,
     examples=(
         Example(lambda np_, x: np_.take(x, np_.array([0, 2, 2])), ((2, 3),)),
         Example(lambda np_, x: np_.take(x, np_.array([[1, 0], [-1, 1]]), axis=1), ((2, 3),)),
@@ -204,7 +206,7 @@ take = defprimitive(
 )
 
 
-def _take_along_axis_bind(arr: Any, indices: Any, axis: Any = -1) -> tuple:
+def _take_along_axis_split_args(arr: Any, indices: Any, axis: Any = -1) -> tuple:
     return (arr,), {"indices": _plain_indices(indices, "take_along_axis"), "axis": axis}
 
 
@@ -215,15 +217,15 @@ def _take_along_axis_jvp(dx: Any, x: Any, *, out: Any, indices: Any, axis: Any) 
     return np.take_along_axis(dx, indices[None], axis=batch_axis(axis, np.ndim(x)))
 
 
-def _take_along_axis_vjp(g: Any, x: Any, *, out: Any, indices: Any, axis: Any) -> Any:
-    """x_bar = zeros with g added at the taken elements (repeats accumulate)."""
-    return _gather_vjp(g, x, lambda p: np.take_along_axis(p, indices, axis=axis))
+def _take_along_axis_vjp(ct: Any, x: Any, *, out: Any, indices: Any, axis: Any) -> Any:
+    """x_bar = zeros with ct added at the taken elements (repeats accumulate)."""
+    return _gather_vjp(ct, x, lambda p: np.take_along_axis(p, indices, axis=axis))
 
 
-take_along_axis = defprimitive(
+take_along_axis = INDEXING.defprimitive(
     "take_along_axis",
     impl=lambda x, *, indices, axis: np.take_along_axis(x, indices, axis=axis),
-    numpy=np.take_along_axis, bind=_take_along_axis_bind, jvp=_take_along_axis_jvp,
+    numpy=np.take_along_axis, split_args=_take_along_axis_split_args, jvp=_take_along_axis_jvp,
     vjp=_take_along_axis_vjp,
     examples=(
         Example(lambda np_, x: np_.take_along_axis(x, np_.array([[2, 0, 1, 3], [3, 1, 1, 0],
@@ -242,25 +244,26 @@ take_along_axis = defprimitive(
 # --------------------------------------------------------------------------- selection
 
 
-def _where_bind(condition: Any, *xy: Any) -> tuple:
+def _where_split_args(condition: Any, *xy: Any) -> tuple:
     if len(xy) not in (0, 2):
         raise TypeError("either both or neither of x and y should be given")
     # np.where(cond) has no differentiable arguments: apply() then runs impl on the primal.
     return tuple(xy), {"cond": strip(condition)}
 
 
-def _where_vjp_x(g: Any, x: Any, y: Any, *, out: Any, cond: Any) -> Any:
-    """x_bar = where(cond, g, 0) (the engine sums it back to x's shape)."""
-    return np.where(cond, g, 0.0)
+def _where_vjp_x(ct: Any, x: Any, y: Any, *, out: Any, cond: Any) -> Any:
+    """x_bar = where(cond, ct, 0) (the engine sums it back to x's shape)."""
+    return np.where(cond, ct, 0.0)
 
 
-def _where_vjp_y(g: Any, x: Any, y: Any, *, out: Any, cond: Any) -> Any:
-    """y_bar = where(cond, 0, g) (the engine sums it back to y's shape)."""
-    return np.where(cond, 0.0, g)
+def _where_vjp_y(ct: Any, x: Any, y: Any, *, out: Any, cond: Any) -> Any:
+    """y_bar = where(cond, 0, ct) (the engine sums it back to y's shape)."""
+    return np.where(cond, 0.0, ct)
 
 
-where = defprimitive(
-    "where", impl=lambda *xy, cond: np.where(cond, *xy), numpy=np.where, bind=_where_bind,
+where = INDEXING.defprimitive(
+    "where", impl=lambda *xy, cond: np.where(cond, *xy), numpy=np.where,
+    split_args=_where_split_args,
     jvp=(lambda dx, x, y, *, out, cond: np.where(cond, dx, 0.0),
          lambda dy, x, y, *, out, cond: np.where(cond, 0.0, dy)),
     vjp=(_where_vjp_x, _where_vjp_y),
@@ -289,7 +292,7 @@ def _select(condlist: Any, choicelist: Any, default: Any = 0) -> Any:
         np.shape(default), *map(np.shape, condlist), *map(np.shape, choicelist)))
 
 
-select = defcomposite(
+select = INDEXING.defcomposite(
     "select", _select, numpy=np.select,
     examples=(
         Example(lambda np_, x, y: np_.select([x < 0, x > 1], [x, y]), ((2, 3), (2, 3))),
@@ -327,7 +330,7 @@ def _choose(a: Any, choices: Any, out: Any = None, mode: str = "raise") -> Any:
     return np.take_along_axis(choices, np.broadcast_to(a, shape)[None], axis=0)[0]
 
 
-choose = defcomposite(
+choose = INDEXING.defcomposite(
     "choose", _choose, numpy=np.choose,
     examples=(
         Example(lambda np_, x, y: np_.choose(np_.array([0, 1, 1]), [x, y]), ((3,), (2, 3))),
@@ -345,7 +348,7 @@ def _compress(condition: Any, a: Any, axis: Any = None, out: Any = None) -> Any:
     return np.take(a, np.flatnonzero(strip(condition)), axis=axis)
 
 
-compress = defcomposite(
+compress = INDEXING.defcomposite(
     "compress", _compress, numpy=np.compress,
     examples=(
         Example(lambda np_, x: np_.compress(np_.array([True, False, True]), x, axis=1),
@@ -363,7 +366,7 @@ def _extract(condition: Any, arr: Any) -> Any:
     return np.take(np.ravel(arr), np.flatnonzero(strip(condition)))
 
 
-extract = defcomposite(
+extract = INDEXING.defcomposite(
     "extract", _extract, numpy=np.extract,
     examples=(
         Example(lambda np_, x: np_.extract(x > 0, x), (),
@@ -376,24 +379,24 @@ extract = defcomposite(
 # --------------------------------------------------------------------------- replacing values
 
 
-def _nan_to_num_bind(x: Any, copy: bool = True, nan: Any = 0.0, posinf: Any = None,
-                     neginf: Any = None) -> tuple:
+def _nan_to_num_split_args(x: Any, copy: bool = True, nan: Any = 0.0, posinf: Any = None,
+                           neginf: Any = None) -> tuple:
     if any(map(is_traced, (nan, posinf, neginf))):
         raise TypeError("nan, posinf and neginf must be plain numbers, not dual arrays (use "
                         "np.where(np.isnan(x), value, x) for a differentiable replacement)")
     return (x,), {"nan": nan, "posinf": posinf, "neginf": neginf}
 
 
-def _nan_to_num_vjp(g: Any, x: Any, *, out: Any, nan: Any, posinf: Any, neginf: Any) -> Any:
-    """x_bar = g where x is finite, 0 where it was replaced."""
-    return np.where(np.isfinite(x), g, 0.0)
+def _nan_to_num_vjp(ct: Any, x: Any, *, out: Any, nan: Any, posinf: Any, neginf: Any) -> Any:
+    """x_bar = ct where x is finite, 0 where it was replaced."""
+    return np.where(np.isfinite(x), ct, 0.0)
 
 
-nan_to_num = defprimitive(
+nan_to_num = INDEXING.defprimitive(
     "nan_to_num",
     impl=lambda x, *, nan, posinf, neginf: np.nan_to_num(x, nan=nan, posinf=posinf,
                                                          neginf=neginf),
-    numpy=np.nan_to_num, bind=_nan_to_num_bind,
+    numpy=np.nan_to_num, split_args=_nan_to_num_split_args,
     jvp=lambda dx, x, *, out, nan, posinf, neginf: np.where(np.isfinite(x), dx, 0.0),
     vjp=_nan_to_num_vjp,
     examples=(

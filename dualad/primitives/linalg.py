@@ -35,8 +35,10 @@ from ..axes import (
     sum_to_shape,
 )
 from ..errors import SingularMatrixError, UnsupportedPrimitiveError
-from ..registry import Example, defcomposite, defnondiff, defprimitive, is_traced, strip
-from .reductions import _others_product
+from ..registry import Example, Family, defnondiff, is_traced, strip
+from .reductions.sums import _others_product
+
+LINALG = Family("linalg")
 
 _NUMPY2 = hasattr(np.linalg, "svdvals")  # and vector_norm, matrix_norm, the array-API names
 
@@ -124,14 +126,14 @@ def _singular(rng: np.random.Generator, *shape: int) -> np.ndarray:
 # --------------------------------------------------------------------------- inverse, solve
 
 
-def _inv_vjp(g: Any, x: Any, *, out: Any) -> Any:
-    """a_bar = -inv(a)^T g inv(a)^T."""
+def _inv_vjp(ct: Any, x: Any, *, out: Any) -> Any:
+    """a_bar = -inv(a)^T ct inv(a)^T."""
     out_t = _mT(out)
-    return -np.matmul(out_t, np.matmul(g, out_t))
+    return -np.matmul(out_t, np.matmul(ct, out_t))
 
 
-inv = defprimitive(
-    "inv", impl=np.linalg.inv, numpy=np.linalg.inv, bind=lambda a: ((a,), {}),
+inv = LINALG.defprimitive(
+    "inv", impl=np.linalg.inv, numpy=np.linalg.inv, split_args=lambda a: ((a,), {}),
     jvp=lambda dx, x, *, out: -np.matmul(out, np.matmul(dx, out)), vjp=_inv_vjp,
     examples=(
         Example(lambda np_, x: np_.linalg.inv(x), make=lambda rng: (_wellcond(rng, 3, 3),)),
@@ -161,20 +163,20 @@ def _solve_db(db: Any, a: Any, b: Any, *, out: Any) -> Any:
     return _as_given(np.linalg.solve(a, rhs), b)
 
 
-def _solve_vjp_db(g: Any, a: Any, b: Any, *, out: Any) -> Any:
-    """b_bar = solve(a^T, g), summed over the batch axes b was broadcast along."""
-    bbar = _as_given(np.linalg.solve(_mT(a), _as_matrix(g, b)), b)
+def _solve_vjp_db(ct: Any, a: Any, b: Any, *, out: Any) -> Any:
+    """b_bar = solve(a^T, ct), summed over the batch axes b was broadcast along."""
+    bbar = _as_given(np.linalg.solve(_mT(a), _as_matrix(ct, b)), b)
     return sum_to_shape(bbar, shape_of(b))
 
 
-def _solve_vjp_da(g: Any, a: Any, b: Any, *, out: Any) -> Any:
-    """a_bar = -solve(a^T, g) @ x^T, summed over the batch axes a was broadcast along."""
-    bbar = np.linalg.solve(_mT(a), _as_matrix(g, b))
+def _solve_vjp_da(ct: Any, a: Any, b: Any, *, out: Any) -> Any:
+    """a_bar = -solve(a^T, ct) @ x^T, summed over the batch axes a was broadcast along."""
+    bbar = np.linalg.solve(_mT(a), _as_matrix(ct, b))
     return sum_to_shape(-np.matmul(bbar, _mT(_as_matrix(out, b))), shape_of(a))
 
 
-solve = defprimitive(
-    "solve", impl=np.linalg.solve, numpy=np.linalg.solve, bind=lambda a, b: ((a, b), {}),
+solve = LINALG.defprimitive(
+    "solve", impl=np.linalg.solve, numpy=np.linalg.solve, split_args=lambda a, b: ((a, b), {}),
     jvp=(_solve_da, _solve_db), vjp=(_solve_vjp_da, _solve_vjp_db),
     examples=tuple(
         Example(lambda np_, a, b: np_.linalg.solve(a, b),
@@ -333,7 +335,7 @@ def _rank_deficient(rng: np.random.Generator, *shape: int) -> np.ndarray:
 _SINGULAR_3x3 = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]])  # det exactly 0
 _SINGULAR_2x2 = np.array([[1.0, 2.0], [2.0, 4.0]])
 
-cofactor = defprimitive(
+cofactor = LINALG.defprimitive(
     "cofactor", impl=_cofactor_impl, jvp=_cofactor_jvp, vjp=_cofactor_jvp,
     examples=(
         Example(lambda np_, x: cofactor(x), make=lambda rng: (_wellcond(rng, 3, 3),),
@@ -355,17 +357,17 @@ def _det_jvp(dx: Any, x: Any, *, out: Any) -> Any:
     return np.sum(cofactor(x) * dx, axis=(-2, -1))
 
 
-def _det_vjp(g: Any, x: Any, *, out: Any) -> Any:
-    """a_bar = g cofactor(a) = g adj(a)^T (g det(a) inv(a)^T where a is invertible)."""
-    return g[..., None, None] * cofactor(x)
+def _det_vjp(ct: Any, x: Any, *, out: Any) -> Any:
+    """a_bar = ct cofactor(a) = ct adj(a)^T (ct det(a) inv(a)^T where a is invertible)."""
+    return ct[..., None, None] * cofactor(x)
 
 
 def _diagonal(*values: float) -> Any:
     return lambda rng: (np.diag(values),)
 
 
-det = defprimitive(
-    "det", impl=np.linalg.det, numpy=np.linalg.det, bind=lambda a: ((a,), {}),
+det = LINALG.defprimitive(
+    "det", impl=np.linalg.det, numpy=np.linalg.det, split_args=lambda a: ((a,), {}),
     jvp=_det_jvp, vjp=_det_vjp,
     examples=(
         Example(lambda np_, x: np_.linalg.det(x), make=lambda rng: (_wellcond(rng, 3, 3),)),
@@ -405,10 +407,10 @@ def _slogdet_jvp(dx: Any, x: Any, *, out: Any) -> Any:
     return None, _trace(np.linalg.solve(x, dx))
 
 
-def _slogdet_vjp(g: Any, x: Any, *, out: Any) -> Any:
+def _slogdet_vjp(ct: Any, x: Any, *, out: Any) -> Any:
     """a_bar = logabsdet_bar inv(a)^T (the sign has no derivative)."""
     _nonsingular(x, out)
-    return g[1][..., None, None] * _mT(np.linalg.inv(x))
+    return ct[1][..., None, None] * _mT(np.linalg.inv(x))
 
 
 def _negative_det(rng: np.random.Generator, *shape: int) -> np.ndarray:
@@ -416,8 +418,8 @@ def _negative_det(rng: np.random.Generator, *shape: int) -> np.ndarray:
     return a[..., ::-1, :]  # reversing 3 rows is an odd permutation
 
 
-slogdet = defprimitive(
-    "slogdet", impl=np.linalg.slogdet, numpy=np.linalg.slogdet, bind=lambda a: ((a,), {}),
+slogdet = LINALG.defprimitive(
+    "slogdet", impl=np.linalg.slogdet, numpy=np.linalg.slogdet, split_args=lambda a: ((a,), {}),
     jvp=_slogdet_jvp, vjp=_slogdet_vjp, multiple_results=True,
     examples=(
         Example(lambda np_, x: np_.linalg.slogdet(x), make=lambda rng: (_wellcond(rng, 3, 3),)),
@@ -443,16 +445,16 @@ def _cholesky_jvp(dx: Any, x: Any, *, out: Any, upper: bool) -> Any:
     return _mT(dlow) if upper else dlow
 
 
-def _cholesky_vjp(g: Any, x: Any, *, out: Any, upper: bool) -> Any:
+def _cholesky_vjp(ct: Any, x: Any, *, out: Any, upper: bool) -> Any:
     """a_bar = sym(L^-T P L^-1), P = tril_half(L^T L_bar) (L_bar = U_bar^T when upper)."""
-    low, gl = (_mT(out), _mT(g)) if upper else (out, g)
+    low, gl = (_mT(out), _mT(ct)) if upper else (out, ct)
     n = shape_of(x)[-1]
     p = np.matmul(_mT(low), gl) * _tril_half(n, out)
     low_t = _mT(low)
     return _sym(_mT(np.linalg.solve(low_t, _mT(np.linalg.solve(low_t, p)))))
 
 
-def _cholesky_bind(a: Any, /, *, upper: bool = False) -> tuple:
+def _cholesky_split_args(a: Any, /, *, upper: bool = False) -> tuple:
     return (a,), {"upper": bool(upper)}
 
 
@@ -461,9 +463,9 @@ def _cholesky_impl(x: Any, *, upper: bool) -> Any:
     return _mT(low) if upper else low
 
 
-cholesky = defprimitive(
+cholesky = LINALG.defprimitive(
     "cholesky", impl=_cholesky_impl,
-    numpy=np.linalg.cholesky, bind=_cholesky_bind, jvp=_cholesky_jvp, vjp=_cholesky_vjp,
+    numpy=np.linalg.cholesky, split_args=_cholesky_split_args, jvp=_cholesky_jvp, vjp=_cholesky_vjp,
     examples=(
         Example(lambda np_, x: np_.linalg.cholesky(x), make=lambda rng: (_spd(rng, 3, 3),)),
         Example(lambda np_, x: np_.linalg.cholesky(x), make=lambda rng: (_spd(rng, 2, 3, 3),)),
@@ -487,10 +489,10 @@ def _eigh_jvp(dx: Any, x: Any, *, out: Any, UPLO: str) -> Any:  # noqa: N803 - N
     return _diag(vt_dx_v), np.matmul(v, gaps * vt_dx_v)
 
 
-def _eigh_vjp(g: Any, x: Any, *, out: Any, UPLO: str) -> Any:  # noqa: N803 - NumPy's name
+def _eigh_vjp(ct: Any, x: Any, *, out: Any, UPLO: str) -> Any:  # noqa: N803 - NumPy's name
     """a_bar = sym(V (diag(w_bar) + F * V^T V_bar) V^T), F_ij = 1/(w_j - w_i), 0 on diag."""
     w, v = out
-    gw, gv = g
+    gw, gv = ct
     n = shape_of(w)[-1]
     eye = _eye(n, w)
     gaps = (1.0 - eye) / (w[..., None, :] - w[..., :, None] + eye)
@@ -498,7 +500,7 @@ def _eigh_vjp(g: Any, x: Any, *, out: Any, UPLO: str) -> Any:  # noqa: N803 - Nu
     return _sym(np.matmul(v, np.matmul(inner, _mT(v))))
 
 
-def _eigh_bind(a: Any, UPLO: str = "L") -> tuple:  # noqa: N803 - NumPy's name
+def _eigh_split_args(a: Any, UPLO: str = "L") -> tuple:  # noqa: N803 - NumPy's name
     return (a,), {"UPLO": UPLO}
 
 
@@ -510,9 +512,9 @@ _EIGH_CALLS = (
                               np_.exp(np_.linalg.eigh(x)[0]), np_.linalg.eigh(x)[1]),
 )
 
-eigh = defprimitive(
+eigh = LINALG.defprimitive(
     "eigh", impl=lambda x, *, UPLO: np.linalg.eigh(x, UPLO=UPLO), numpy=np.linalg.eigh,
-    bind=_eigh_bind, jvp=_eigh_jvp, vjp=_eigh_vjp, multiple_results=True,
+    split_args=_eigh_split_args, jvp=_eigh_jvp, vjp=_eigh_vjp, multiple_results=True,
     examples=tuple(
         Example(call, make=lambda rng, s=s: (_spectrum(rng, *s),))
         for call in _EIGH_CALLS for s in ((3, 3), (2, 4, 4))
@@ -530,7 +532,7 @@ def _eigvalsh(a: Any, UPLO: str = "L") -> Any:  # noqa: N803 - NumPy's name
     return np.linalg.eigh(a, UPLO=UPLO).eigenvalues
 
 
-eigvalsh = defcomposite(
+eigvalsh = LINALG.defcomposite(
     "eigvalsh", _eigvalsh, numpy=np.linalg.eigvalsh,
     examples=(
         Example(lambda np_, x: np_.linalg.eigvalsh(x), make=lambda rng: (_spectrum(rng, 3, 3),)),
@@ -565,12 +567,12 @@ def _svd_jvp(dx: Any, x: Any, *, out: Any, hermitian: bool) -> Any:
     return du, _diag(ds_mat), _mT(dv)
 
 
-def _svd_vjp(g: Any, x: Any, *, out: Any, hermitian: bool) -> Any:
+def _svd_vjp(ct: Any, x: Any, *, out: Any, hermitian: bool) -> Any:
     """a_bar = U P_bar V^T (+ the parts outside span(U) / span(V)), the transpose of _svd_jvp:
     P_bar = diag(S_bar) + (A_u + A_u^T) s_j + s_i (A_v + A_v^T), A_u = F * U^T U_bar,
     A_v = F * V^T V_bar, F_ij = 1/(s_j^2 - s_i^2)."""
     u, s, vh = out
-    gu, gs, gvh = g
+    gu, gs, gvh = ct
     m, n = shape_of(x)[-2:]
     v, gv = _mT(vh), _mT(gvh)
     eye = _eye(shape_of(s)[-1], s)
@@ -594,7 +596,7 @@ _SVD_CALLS = (
     lambda np_, x: np_.matmul(*np_.linalg.svd(x, full_matrices=False)[::2]),  # U @ Vh
 )
 
-svd_factors = defprimitive(
+svd_factors = LINALG.defprimitive(
     "svd_factors",
     impl=lambda x, *, hermitian: np.linalg.svd(x, full_matrices=False, hermitian=hermitian),
     jvp=_svd_jvp, vjp=_svd_vjp, multiple_results=True,
@@ -612,16 +614,16 @@ def _svdvals_jvp(dx: Any, x: Any, *, out: Any, hermitian: bool) -> Any:
     return _diag(np.matmul(_mT(u), np.matmul(dx, _mT(vh))))
 
 
-def _svdvals_vjp(g: Any, x: Any, *, out: Any, hermitian: bool) -> Any:
+def _svdvals_vjp(ct: Any, x: Any, *, out: Any, hermitian: bool) -> Any:
     """a_bar = U diag(s_bar) V^T."""
     u, _, vh = np.linalg.svd(x, full_matrices=False, hermitian=hermitian)
-    return np.matmul(u * g[..., None, :], vh)
+    return np.matmul(u * ct[..., None, :], vh)
 
 
-svdvals = defprimitive(
+svdvals = LINALG.defprimitive(
     "svdvals",
     impl=lambda x, *, hermitian: np.linalg.svd(x, compute_uv=False, hermitian=hermitian),
-    numpy=getattr(np.linalg, "svdvals", ()), bind=lambda x, /: ((x,), {"hermitian": False}),
+    numpy=getattr(np.linalg, "svdvals", ()), split_args=lambda x, /: ((x,), {"hermitian": False}),
     jvp=_svdvals_jvp, vjp=_svdvals_vjp,
     examples=(
         Example(lambda np_, x: np_.linalg.svd(x, compute_uv=False),
@@ -647,7 +649,7 @@ def _svd(a: Any, full_matrices: bool = True, compute_uv: bool = True,
     return svd_factors(a, hermitian=bool(hermitian))
 
 
-svd = defcomposite(
+svd = LINALG.defcomposite(
     "svd", _svd, numpy=np.linalg.svd,
     examples=(
         Example(lambda np_, x: np_.linalg.svd(x)[1], make=lambda rng: (_singular(rng, 3, 3),),
@@ -674,11 +676,11 @@ def _pinv_jvp(dx: Any, x: Any, *, out: Any, rcond: Any, hermitian: bool, rtol: A
     return dp + np.matmul(_eye(n, p) - np.matmul(p, x), np.matmul(dxt, np.matmul(_mT(p), p)))
 
 
-def _pinv_vjp(g: Any, x: Any, *, out: Any, rcond: Any, hermitian: bool, rtol: Any) -> Any:
-    """a_bar = -P^T g P^T + (I - A P) g^T P P^T + P^T P g^T (I - P A), P = pinv(A)."""
+def _pinv_vjp(ct: Any, x: Any, *, out: Any, rcond: Any, hermitian: bool, rtol: Any) -> Any:
+    """a_bar = -P^T ct P^T + (I - A P) ct^T P P^T + P^T P ct^T (I - P A), P = pinv(A)."""
     m, n = shape_of(x)[-2:]
-    p, pt, gt = out, _mT(out), _mT(g)
-    abar = -np.matmul(pt, np.matmul(g, pt))
+    p, pt, gt = out, _mT(out), _mT(ct)
+    abar = -np.matmul(pt, np.matmul(ct, pt))
     abar = abar + np.matmul(_eye(m, p) - np.matmul(x, p), np.matmul(gt, np.matmul(p, pt)))
     return abar + np.matmul(np.matmul(pt, p), np.matmul(gt, _eye(n, p) - np.matmul(p, x)))
 
@@ -688,13 +690,14 @@ def _pinv_impl(x: Any, *, rcond: Any, hermitian: bool, rtol: Any) -> Any:
     return np.linalg.pinv(x, rcond, hermitian, **extra)
 
 
-def _pinv_bind(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = _UNSET) -> tuple:
+def _pinv_split_args(a: Any, rcond: Any = None, hermitian: bool = False, *,
+                     rtol: Any = _UNSET) -> tuple:
     rtol = _UNSET if rtol is np._NoValue else rtol
     return (a,), {"rcond": rcond, "hermitian": bool(hermitian), "rtol": rtol}
 
 
-pinv = defprimitive(
-    "pinv", impl=_pinv_impl, numpy=np.linalg.pinv, bind=_pinv_bind, jvp=_pinv_jvp,
+pinv = LINALG.defprimitive(
+    "pinv", impl=_pinv_impl, numpy=np.linalg.pinv, split_args=_pinv_split_args, jvp=_pinv_jvp,
     vjp=_pinv_vjp,
     examples=tuple(
         Example(lambda np_, x: np_.linalg.pinv(x), make=lambda rng, s=s: (_singular(rng, *s),))
@@ -717,10 +720,10 @@ def _qr_jvp(dx: Any, x: Any, *, out: Any) -> Any:
     return dq, dr
 
 
-def _qr_vjp(g: Any, x: Any, *, out: Any) -> Any:
+def _qr_vjp(ct: Any, x: Any, *, out: Any) -> Any:
     """a_bar = B_bar R^-T, B_bar = Q_bar + Q (tril(M - M^T, -1) - M), M = Q^T Q_bar - R_bar R^T."""
     q, r = out
-    gq, gr = g
+    gq, gr = ct
     n = shape_of(x)[-1]
     mm = np.matmul(_mT(q), gq) - np.matmul(gr, _mT(r))
     c_bar = (mm - _mT(mm)) * _strict_tril(n, r) - mm
@@ -728,7 +731,7 @@ def _qr_vjp(g: Any, x: Any, *, out: Any) -> Any:
     return _mT(np.linalg.solve(r, _mT(b_bar)))
 
 
-def _qr_bind(a: Any, mode: str = "reduced") -> tuple:
+def _qr_split_args(a: Any, mode: str = "reduced") -> tuple:
     m, n = shape_of(a)[-2:]
     if mode not in ("reduced", "complete") or m < n or (mode == "complete" and m != n):
         raise TypeError(
@@ -739,9 +742,9 @@ def _qr_bind(a: Any, mode: str = "reduced") -> tuple:
     return (a,), {}
 
 
-qr = defprimitive(
-    "qr", impl=np.linalg.qr, numpy=np.linalg.qr, bind=_qr_bind, jvp=_qr_jvp, vjp=_qr_vjp,
-    multiple_results=True,
+qr = LINALG.defprimitive(
+    "qr", impl=np.linalg.qr, numpy=np.linalg.qr, split_args=_qr_split_args,
+    jvp=_qr_jvp, vjp=_qr_vjp, multiple_results=True,
     examples=tuple(  # Q and R apart: the primal check cannot stack arrays of two shapes
         Example(lambda np_, x, i=i: np_.linalg.qr(x)[i], make=lambda rng, s=s: (
             _singular(rng, *s),))
@@ -765,11 +768,11 @@ def _norm2_jvp(dx: Any, x: Any, *, out: Any, axis: Any, keepdims: bool) -> Any:
     return np.sum(x / (norm + zero) * dx, axis=batch_axis(axis, _ndim(x)), keepdims=keepdims)
 
 
-def _norm2_vjp(g: Any, x: Any, *, out: Any, axis: Any, keepdims: bool) -> Any:
-    """x_bar = g x / norm (0 where the norm is 0)."""
+def _norm2_vjp(ct: Any, x: Any, *, out: Any, axis: Any, keepdims: bool) -> Any:
+    """x_bar = ct x / norm (0 where the norm is 0)."""
     norm = expand_reduced(out, axis, _ndim(x), keepdims, batched=False)
     zero = norm == 0
-    return expand_reduced(g, axis, _ndim(x), keepdims) * (x / (norm + zero))
+    return expand_reduced(ct, axis, _ndim(x), keepdims) * (x / (norm + zero))
 
 
 def _norm2_impl(x: Any, *, axis: Any, keepdims: bool) -> Any:
@@ -778,7 +781,7 @@ def _norm2_impl(x: Any, *, axis: Any, keepdims: bool) -> Any:
     return np.sqrt(np.sum(np.square(x), axis=axis, keepdims=keepdims))
 
 
-norm2 = defprimitive(
+norm2 = LINALG.defprimitive(
     "norm2", impl=_norm2_impl, jvp=_norm2_jvp, vjp=_norm2_vjp,
     examples=(
         Example(lambda np_, x: np_.linalg.norm(x), ((3,),)),
@@ -849,7 +852,7 @@ def _norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> 
     raise ValueError("Improper number of dimensions to norm.")
 
 
-norm = defcomposite(
+norm = LINALG.defcomposite(
     "norm", _norm, numpy=np.linalg.norm,
     examples=(
         Example(lambda np_, x: np_.linalg.norm(x), ((2, 3, 2),)),
@@ -890,7 +893,7 @@ def _cond(x: Any, p: Any = None) -> Any:
                                                                False)
 
 
-cond = defcomposite(
+cond = LINALG.defcomposite(
     "cond", _cond, numpy=np.linalg.cond,
     examples=(
         Example(lambda np_, x: np_.linalg.cond(x), make=lambda rng: (_singular(rng, 3, 3),)),
@@ -916,7 +919,7 @@ def _tensorinv(a: Any, ind: int = 2) -> Any:
     return np.reshape(inverse, shape[ind:] + shape[:ind])
 
 
-tensorinv = defcomposite(
+tensorinv = LINALG.defcomposite(
     "tensorinv", _tensorinv, numpy=np.linalg.tensorinv,
     examples=(
         Example(lambda np_, x: np_.linalg.tensorinv(x), make=lambda rng: (
@@ -939,7 +942,7 @@ def _tensorsolve(a: Any, b: Any, axes: Any = None) -> Any:
     return np.reshape(x, shape)
 
 
-tensorsolve = defcomposite(
+tensorsolve = LINALG.defcomposite(
     "tensorsolve", _tensorsolve, numpy=np.linalg.tensorsolve,
     examples=(
         Example(lambda np_, a, b: np_.linalg.tensorsolve(a, b), make=lambda rng: (
@@ -993,7 +996,7 @@ def _linalg_cross(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
 
 
 if _NUMPY2:
-    vector_norm = defcomposite(
+    vector_norm = LINALG.defcomposite(
         "vector_norm", _vector_norm_fn, numpy=np.linalg.vector_norm,
         examples=(
             Example(lambda np_, x: np_.linalg.vector_norm(x), ((2, 3),)),
@@ -1004,7 +1007,7 @@ if _NUMPY2:
         ),
         doc="np.linalg.vector_norm (axis None flattens, tuples allowed)",
     )
-    matrix_norm = defcomposite(
+    matrix_norm = LINALG.defcomposite(
         "matrix_norm", _matrix_norm_fn, numpy=np.linalg.matrix_norm,
         examples=(
             Example(lambda np_, x: np_.linalg.matrix_norm(x), ((2, 3, 2),)),
@@ -1015,25 +1018,25 @@ if _NUMPY2:
         ),
         doc="np.linalg.matrix_norm: norm over the last two axes",
     )
-    matrix_transpose = defcomposite(
+    matrix_transpose = LINALG.defcomposite(
         "linalg.matrix_transpose", _matrix_transpose, numpy=np.linalg.matrix_transpose,
         examples=(Example(lambda np_, x: np_.linalg.matrix_transpose(x), ((2, 3, 4),)),),
         doc="np.linalg.matrix_transpose: swap the last two axes",
     )
-    linalg_diagonal = defcomposite(
+    linalg_diagonal = LINALG.defcomposite(
         "linalg.diagonal", _linalg_diagonal, numpy=np.linalg.diagonal,
         examples=(Example(lambda np_, x: np_.linalg.diagonal(x), ((2, 3, 4),)),
                   Example(lambda np_, x: np_.linalg.diagonal(x, offset=1), ((3, 4),)),
                   Example(lambda np_, x: np_.linalg.diagonal(x, offset=-2), ((2, 4, 3),))),
         doc="np.linalg.diagonal: the diagonal of the last two axes",
     )
-    linalg_trace = defcomposite(
+    linalg_trace = LINALG.defcomposite(
         "linalg.trace", _linalg_trace, numpy=np.linalg.trace,
         examples=(Example(lambda np_, x: np_.linalg.trace(x), ((2, 3, 3),)),
                   Example(lambda np_, x: np_.linalg.trace(x, offset=1), ((3, 4),))),
         doc="np.linalg.trace: sum of the diagonal of the last two axes",
     )
-    linalg_cross = defcomposite(
+    linalg_cross = LINALG.defcomposite(
         "linalg.cross", _linalg_cross, numpy=np.linalg.cross,
         examples=(Example(lambda np_, x, y: np_.linalg.cross(x, y), ((2, 3), (3,))),
                   Example(lambda np_, x, y: np_.linalg.cross(x, y, axis=0), ((3, 2), (3, 2)))),

@@ -20,7 +20,9 @@ import numpy as np
 
 from ..axes import normalize_axis, shape_of, sum_to_shape
 from ..errors import UnsupportedPrimitiveError
-from ..registry import Example, defcomposite, defprimitive
+from ..registry import Example, Family
+
+PRODUCTS = Family("products")
 
 
 def _batch_rank(x: Any, y: Any) -> int:
@@ -100,7 +102,7 @@ def _matmul_vjp_y(ct: Any, x: Any, y: Any, *, out: Any) -> Any:
     return _promoted_sum(np.matmul(np.swapaxes(x, -1, -2), ct), y, np.shape(y))
 
 
-matmul = defprimitive(
+matmul = PRODUCTS.defprimitive(
     "matmul", impl=np.matmul, numpy=np.matmul, jvp=(_matmul_dx, _matmul_dy),
     vjp=(_matmul_vjp_x, _matmul_vjp_y),
     examples=tuple(
@@ -134,20 +136,20 @@ def _vecmat(x1: Any, x2: Any, /, **kwargs: Any) -> Any:
 
 
 if hasattr(np, "vecdot"):
-    vecdot = defcomposite(
+    vecdot = PRODUCTS.defcomposite(
         "vecdot", _vecdot, numpy=np.vecdot,
         examples=(Example(lambda np_, x, y: np_.vecdot(x, y), ((2, 3), (3,))),
                   Example(lambda np_, x, y: np_.vecdot(x, y), ((4, 1, 3), (2, 3)))),
         doc="sum(x * y, axis=-1)",
     )
 if hasattr(np, "matvec"):
-    matvec = defcomposite(
+    matvec = PRODUCTS.defcomposite(
         "matvec", _matvec, numpy=np.matvec,
         examples=(Example(lambda np_, a, v: np_.matvec(a, v), ((2, 3), (3,))),
                   Example(lambda np_, a, v: np_.matvec(a, v), ((4, 2, 3), (1, 3)))),
         doc="stacked matrix-vector product",
     )
-    vecmat = defcomposite(
+    vecmat = PRODUCTS.defcomposite(
         "vecmat", _vecmat, numpy=np.vecmat,
         examples=(Example(lambda np_, v, a: np_.vecmat(v, a), ((2,), (2, 3))),
                   Example(lambda np_, v, a: np_.vecmat(v, a), ((4, 2), (4, 2, 3)))),
@@ -260,8 +262,8 @@ def _explicit(subscripts: str) -> str:
     return subscripts + "->" + ("..." if "..." in subscripts else "") + once
 
 
-def _einsum_bind(*operands: Any, out: Any = None, optimize: Any = False, dtype: Any = None,
-                 order: str = "K", casting: str = "safe") -> tuple:
+def _einsum_split_args(*operands: Any, out: Any = None, optimize: Any = False, dtype: Any = None,
+                       order: str = "K", casting: str = "safe") -> tuple:
     if dtype is not None:
         raise TypeError("dtype= is not supported")
     if isinstance(operands[0], str):
@@ -292,9 +294,9 @@ def _einsum_impl(*xs: Any, subscripts: str) -> Any:
     return np.einsum(subscripts, *xs, optimize=_einsum_optimize(xs))
 
 
-einsum = defprimitive(
-    "einsum", impl=_einsum_impl, numpy=np.einsum, bind=_einsum_bind, jvp_all=_einsum_jvp,
-    vjp_all=_einsum_vjp,
+einsum = PRODUCTS.defprimitive(
+    "einsum", impl=_einsum_impl, numpy=np.einsum, split_args=_einsum_split_args,
+    jvp_all=_einsum_jvp, vjp_all=_einsum_vjp,
     examples=(
         Example(lambda np_, x, y: np_.einsum("ij,jk->ik", x, y), ((2, 3), (3, 4))),
         Example(lambda np_, x, y: np_.einsum("ij,jk", x, y), ((2, 3), (3, 4))),
@@ -341,7 +343,7 @@ def _contraction_subscripts(na: int, nb: int, a_axes: Any, b_axes: Any) -> tuple
     return [la, "".join(lb)], "".join(free_a + free_b)
 
 
-def _contraction(name: str, numpy: Any, bind: Any, axes: Any, examples: Any, doc: str) -> Any:
+def _contraction(name: str, numpy: Any, split_args: Any, axes: Any, examples: Any, doc: str) -> Any:
     """A bilinear contraction whose rules are einsums; ``axes(na, nb, **params)`` says how."""
 
     def rule(i: int) -> Any:
@@ -362,8 +364,8 @@ def _contraction(name: str, numpy: Any, bind: Any, axes: Any, examples: Any, doc
             return _transpose_einsum(terms, output, sizes, (a, b), i, ct)
         return vjp
 
-    return defprimitive(
-        name, impl=lambda a, b, **params: numpy(a, b, **params), numpy=numpy, bind=bind,
+    return PRODUCTS.defprimitive(
+        name, impl=lambda a, b, **params: numpy(a, b, **params), numpy=numpy, split_args=split_args,
         jvp=(rule(0), rule(1)), vjp=(transpose(0), transpose(1)), examples=examples, doc=doc,
     )
 
@@ -374,7 +376,7 @@ def _dot_axes(na: int, nb: int) -> tuple:
     return (na - 1,), (max(nb - 2, 0),)
 
 
-def _dot_bind(a: Any, b: Any, out: Any = None) -> tuple:
+def _dot_split_args(a: Any, b: Any, out: Any = None) -> tuple:
     return (a, b), {}
 
 
@@ -385,7 +387,7 @@ _DOT_SHAPES = (
 )
 
 dot = _contraction(
-    "dot", np.dot, _dot_bind, _dot_axes,
+    "dot", np.dot, _dot_split_args, _dot_axes,
     tuple(Example(lambda np_, x, y: np_.dot(x, y), shapes) for shapes in _DOT_SHAPES) + (
         Example(lambda np_, x, y: x.dot(y), ((2, 3), (3,))),
         Example(lambda np_, x: np_.dot(x, x), ((3, 3),)),
@@ -417,14 +419,14 @@ def _tensordot_axes(na: int, nb: int, *, axes: Any) -> tuple:
     return a_axes, b_axes
 
 
-def _tensordot_bind(a: Any, b: Any, axes: Any = 2) -> tuple:
+def _tensordot_split_args(a: Any, b: Any, axes: Any = 2) -> tuple:
     if not isinstance(axes, (int, np.integer)):
         axes = tuple(tuple(ax) if isinstance(ax, (list, tuple)) else ax for ax in axes)
     return (a, b), {"axes": axes}
 
 
 tensordot = _contraction(
-    "tensordot", np.tensordot, _tensordot_bind, _tensordot_axes,
+    "tensordot", np.tensordot, _tensordot_split_args, _tensordot_axes,
     (
         Example(lambda np_, x, y: np_.tensordot(x, y), ((2, 3, 4), (3, 4, 2))),
         Example(lambda np_, x, y: np_.tensordot(x, y, axes=1), ((2, 3), (3, 4))),
@@ -443,7 +445,7 @@ def _vdot(a: Any, b: Any, /) -> Any:
     return np.dot(np.reshape(a, -1), np.reshape(b, -1))
 
 
-vdot = defcomposite(
+vdot = PRODUCTS.defcomposite(
     "vdot", _vdot, numpy=np.vdot,
     examples=(Example(lambda np_, x, y: np_.vdot(x, y), ((3,), (3,))),
               Example(lambda np_, x, y: np_.vdot(x, y), ((2, 3), (3, 2)))),
@@ -455,7 +457,7 @@ def _outer(a: Any, b: Any, out: Any = None) -> Any:
     return np.reshape(a, (-1, 1)) * np.reshape(b, (1, -1))
 
 
-outer = defcomposite(
+outer = PRODUCTS.defcomposite(
     "outer", _outer, numpy=np.outer,
     examples=(Example(lambda np_, x, y: np_.outer(x, y), ((3,), (2,))),
               Example(lambda np_, x, y: np_.outer(x, y), ((2, 2), ())),
@@ -474,23 +476,23 @@ def _linalg_outer(x1: Any, x2: Any, /) -> Any:
 
 
 if hasattr(np.linalg, "outer"):  # NumPy 2's array-API names
-    linalg_outer = defcomposite(
+    linalg_outer = PRODUCTS.defcomposite(
         "linalg.outer", _linalg_outer, numpy=np.linalg.outer,
         examples=(Example(lambda np_, x, y: np_.linalg.outer(x, y), ((3,), (2,))),),
         doc="np.linalg.outer: outer product of two vectors",
     )
-    linalg_matmul = defcomposite(
+    linalg_matmul = PRODUCTS.defcomposite(
         "linalg.matmul", lambda x1, x2, /: np.matmul(x1, x2), numpy=np.linalg.matmul,
         examples=(Example(lambda np_, x, y: np_.linalg.matmul(x, y), ((4, 2, 3), (3,))),),
         doc="np.linalg.matmul: np.matmul",
     )
-    linalg_tensordot = defcomposite(
+    linalg_tensordot = PRODUCTS.defcomposite(
         "linalg.tensordot", lambda x1, x2, /, *, axes=2: np.tensordot(x1, x2, axes),
         numpy=np.linalg.tensordot,
         examples=(Example(lambda np_, x, y: np_.linalg.tensordot(x, y, axes=1), ((2, 3), (3,))),),
         doc="np.linalg.tensordot: np.tensordot",
     )
-    linalg_vecdot = defcomposite(
+    linalg_vecdot = PRODUCTS.defcomposite(
         "linalg.vecdot", _vecdot, numpy=np.linalg.vecdot,
         examples=(Example(lambda np_, x, y: np_.linalg.vecdot(x, y, axis=0), ((3, 2), (3, 1))),),
         doc="np.linalg.vecdot: sum(x1 * x2, axis)",
@@ -540,7 +542,7 @@ def _multi_dot(arrays: Any, *, out: Any = None) -> Any:
     return result[0] if row else (result[:, 0] if col else result)
 
 
-multi_dot = defcomposite(
+multi_dot = PRODUCTS.defcomposite(
     "multi_dot", _multi_dot, numpy=np.linalg.multi_dot,
     examples=(
         Example(lambda np_, x, y: np_.linalg.multi_dot([x, y]), ((2, 3), (3, 4))),
@@ -577,7 +579,7 @@ def _spd(rng: np.random.Generator, *shape: int) -> np.ndarray:
     return np.eye(shape[-1]) + 0.3 * rng.normal(size=shape)
 
 
-matrix_power = defcomposite(
+matrix_power = PRODUCTS.defcomposite(
     "matrix_power", _matrix_power, numpy=np.linalg.matrix_power,
     examples=tuple(
         Example(lambda np_, x, n=n: np_.linalg.matrix_power(x, n), make=lambda rng: (

@@ -1,40 +1,26 @@
-"""The rules a trace prints, read from each primitive's one-line docstring.
+"""The rules a trace prints, from the formula each primitive declares.
 
-Every primitive is declared once, with a docstring giving its derivative
-(``"ln x; d/dx = 1/x"``, ``"x * y; d/dx = y, d/dy = x"``). A trace line substitutes the
-operands' labels into it: ``v1 = ln v_-1``, ``v1_dot = v_-1_dot / v_-1``,
-``v_-1_bar = v1_bar / v_-1``. Primitives whose docstring is not of that form (reductions,
-products, shape operations) are written in the lecture's general notation instead:
-``v4 = sum(v3)``, ``v4_dot = dv4/dv3 * v3_dot``, ``v3_bar = v4_bar * dv4/dv3``. Only the text
-comes from here; every number in a trace comes from the engines.
+A primitive declares its derivative once, when it is registered, as a
+:class:`~dualad.registry.Formula` (``formula=("ln x", {"x": "1/x"})``,
+``formula=("x * y", {"x": "y", "y": "x"})``). A trace line substitutes the operands' labels
+into it: ``v1 = ln v_-1``, ``v1_dot = v_-1_dot / v_-1``, ``v_-1_bar = v1_bar / v_-1``.
+Primitives without one (reductions, products, shape operations) are written in the lecture's
+general notation instead: ``v4 = sum(v3)``, ``v4_dot = dv4/dv3 * v3_dot``,
+``v3_bar = v4_bar * dv4/dv3``. Only the text comes from here; every number in a trace comes
+from the engines.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from functools import cache
 
-from ..registry import Primitive
+from ..registry import Formula, Primitive
 
-_LETTERS = ("x", "y", "n")
+__all__ = ["Formula", "formula", "join_terms", "substitute", "tangent_term", "times"]
 
 
-@dataclass(frozen=True)
-class Formula:
-    """A primitive's docstring split into a primal template and one partial per argument.
-
-    ``primal`` uses the letters of ``letters`` (argument 0, 1, ... in order) and ``out``.
-    """
-
-    primal: str
-    letters: tuple[str, ...]
-    partials: tuple[str, ...]
-
-
-@cache
 def formula(prim: Primitive) -> Formula | None:
-    """The :class:`Formula` of ``prim``, or None when its docstring does not give one.
+    """The :class:`Formula` ``prim`` declared, or None.
 
     >>> from dualad.primitives.elementwise import multiply, sin
     >>> formula(multiply)
@@ -42,35 +28,7 @@ def formula(prim: Primitive) -> Formula | None:
     >>> formula(sin).partials
     ('cos x',)
     """
-    primal, sep, rest = (prim.doc or "").partition(";")
-    if not sep:
-        return None
-    partials = dict(re.findall(r"d/d([a-z]) = (.*?)(?=, d/d[a-z] = |$)", rest.strip()))
-    partials = {k: _first_clause(v) for k, v in partials.items()}
-    letters = sorted(partials, key=lambda k: _first_use(primal, k))
-    if not letters or any(_first_use(primal, k) < 0 for k in letters):
-        return None
-    if any(k not in _LETTERS for k in letters) or any(v is None for v in partials.values()):
-        return None
-    return Formula(primal.strip(), tuple(letters), tuple(partials[k] for k in letters))
-
-
-def _first_use(text: str, letter: str) -> int:
-    match = re.search(rf"\b{letter}\b", text)
-    return match.start() if match else -1
-
-
-def _first_clause(text: str) -> str | None:
-    """``"sign(x), 1 at 0 as in JAX"`` -> ``"sign(x)"``: up to the first top-level comma."""
-    depth = 0
-    for i, char in enumerate(text):
-        depth += char == "("
-        depth -= char == ")"
-        if char == "," and depth == 0:
-            text = text[:i]
-            break
-    text = text.strip()
-    return text if text and re.fullmatch(r"[\w\s.+\-*/()|]*", text) else None
+    return prim.formula
 
 
 def substitute(template: str, names: dict[str, str]) -> str:

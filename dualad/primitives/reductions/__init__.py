@@ -1,0 +1,25 @@
+"""Reductions: sums, means, products, extrema, cumulative and statistical functions.
+
+Rules shift ``axis`` past the leading direction axis with ``batch_axis``; ``keepdims`` keeps
+the reduced axes so results broadcast against the input. Conventions at kinks follow JAX:
+``max``/``min`` ties share the derivative equally, ``clip`` at a bound gives 0.5, ``sort``
+ties follow the stable order. Products and cumulative products are exact at zeros (no
+division by the input).
+
+One module per kind of function, grouped as NumPy's documentation groups them: ``sums``
+(sum, prod, bincount), ``cumulative`` (cumsum, cumprod), ``extrema`` (max, min, ptp, clip),
+``statistics`` (mean, average, var, std, median, quantile, percentile), ``sorting`` (sort,
+partition; argsort and the other index functions without a derivative) and ``nanfunctions``.
+"""
+
+from . import (  # noqa: F401  - importing them registers their primitives
+    cumulative,
+    extrema,
+    nanfunctions,
+    sorting,
+    statistics,
+    sums,
+)
+from ._common import REDUCTIONS
+
+__all__ = ["REDUCTIONS"]
