@@ -9,6 +9,7 @@
 """
 
 from . import primitives  # noqa: F401  - registers the built-in primitives
+from .active import primal
 from .checking import check_grads, compare
 from .dual import Dual
 from .errors import (
@@ -25,7 +26,6 @@ from .errors import (
 )
 from .registry import NONDIFF, REGISTRY, Example, Interval, defprimitive
 from .tape import TapeArray
-from .traced import primal
 from .traces import Trace, trace
 from .transforms import grad, hessian, hvp, jacfwd, jacrev, jvp, value_and_grad, vjp
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ShapeMismatchError, UnsupportedPrimitiveError
-from .registry import Primitive, is_traced
+from .registry import Primitive, is_active
 
 
 def describe(value: Any) -> str:
@@ -37,7 +37,7 @@ def check_rule_result(prim: Primitive, mode: str, argument: int | None, value: A
     """
     shape = getattr(value, "shape", None)
     dtype = getattr(value, "dtype", None)
-    good_dtype = dtype is not None and (dtype.kind == "f" or is_traced(value))
+    good_dtype = dtype is not None and (dtype.kind == "f" or is_active(value))
     good_shape = shape is not None and shape[:1] == expected[:1] and (
         tuple(shape) == expected
         or (broadcast == "up" and len(shape) == len(expected)
@@ -56,8 +56,8 @@ def check_rule_result(prim: Primitive, mode: str, argument: int | None, value: A
         f"primitive {prim.name!r}: its {which} returned {describe(value)}; it must return "
         f"{wanted}: a leading axis of {expected[0]} direction(s), then the "
         f"{'output' if mode == 'jvp' else 'argument'}'s shape {expected[1:]}. Rules see "
-        f"tangents and cotangents with that leading axis (see the README, 'Your own "
-        f"primitives')."
+        f"tangents and cotangents with that leading axis (see the guide's "
+        f"Custom primitives, docs/custom-primitives.md)."
     )
 
 
@@ -74,7 +74,7 @@ def check_rule_results(prim: Primitive, mode: str, values: Any, count: int) -> N
 
 
 def complex_result_error(prim: Primitive) -> UnsupportedPrimitiveError:
-    """A primitive produced a complex value from traced real ones."""
+    """A primitive produced a complex value from active real ones."""
     return UnsupportedPrimitiveError(
         f"{prim.name} returned complex values: dualad differentiates real-valued functions "
         f"only, and real rules applied to complex values would give wrong derivatives. "

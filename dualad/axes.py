@@ -77,7 +77,7 @@ def pad_tangent(dx: Any, ndim: int) -> Any:
 
 
 def shape_of(x: Any) -> tuple[int, ...]:
-    """The shape of an array, a traced array or a number.
+    """The shape of an array, an active array or a number.
 
     >>> shape_of(np.ones((2, 3))), shape_of(2.0)
     ((2, 3), ())

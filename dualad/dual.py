@@ -2,7 +2,7 @@
 
 A :class:`Dual` holds a primal array and a tangent with one extra leading axis for the
 directions, ``tangent.shape == (k,) + primal.shape``, so every NumPy call carries ``k``
-Jacobian columns at once. The NumPy protocols are :class:`~dualad.traced.TracedArray`'s;
+Jacobian columns at once. The NumPy protocols are :class:`~dualad.active.ActiveArray`'s;
 this module applies a primitive's JVP rules at a dual array's level.
 """
 
@@ -14,12 +14,9 @@ import numpy as np
 
 from . import registry
 from ._rule_checks import check_rule_result, check_rule_results, complex_result_error
-from .axes import pad_tangent
-from .errors import ShapeMismatchError, UnsupportedPrimitiveError
-from .registry import Primitive, apply, strip
-from .traced import (
+from .active import (
     _NO_PARAMS,
-    TracedArray,
+    ActiveArray,
     check_constant,
     constant_error,
     link_if_view,
@@ -29,9 +26,12 @@ from .traced import (
     stack_objects,
     stale_class,
 )
+from .axes import pad_tangent
+from .errors import ShapeMismatchError, UnsupportedPrimitiveError
+from .registry import Primitive, apply, strip
 
 
-class Dual(TracedArray):
+class Dual(ActiveArray):
     """An array of dual numbers: ``primal`` and ``tangent`` (directions on axis 0).
 
     Dual arrays flow through ordinary NumPy code: ufuncs, most NumPy functions, operators,
@@ -56,12 +56,12 @@ class Dual(TracedArray):
     (array([1.683, 1.819]), array([[ 1.081, -0.832]]))
     """
 
-    __slots__ = ("primal", "tangent", "tag", "_family", "__weakref__")
+    __slots__ = ("primal", "tangent", "tag", "_views", "__weakref__")
     _contents = ("primal", "tangent", "tag")
 
     def __init__(self, primal: Any, tangent: Any, tag: int | None = None) -> None:
-        primal = primal if registry.is_traced(primal) else np.asarray(primal)
-        tangent = tangent if registry.is_traced(tangent) else np.asarray(tangent)
+        primal = primal if registry.is_active(primal) else np.asarray(primal)
+        tangent = tangent if registry.is_active(tangent) else np.asarray(tangent)
         if primal.dtype.kind == "c" or tangent.dtype.kind == "c":
             raise UnsupportedPrimitiveError(
                 "a Dual of complex values: dualad differentiates real-valued functions only. "
@@ -190,7 +190,7 @@ def fit_tangent(prim: Primitive, out: Any, tangent: Any, k: int) -> Any:
     if tangent.shape != (k, *shape):
         tangent = np.broadcast_to(tangent, (k, *shape))
     if tangent.dtype is not out.dtype and tangent.dtype != out.dtype \
-            and not registry.is_traced(tangent):
+            and not registry.is_active(tangent):
         tangent = tangent.astype(out.dtype, copy=False)
     return tangent
 
@@ -223,7 +223,7 @@ def _wrap(prim: Primitive, out: Any, tangent: Any, tag: int, k: int) -> Any:
 def _elementwise(prim: Primitive, xs: tuple) -> Any:
     """The hot path of ufuncs and operators: ``registry.apply`` and ``tangent_of`` fused.
 
-    Falls back to ``registry.apply`` when a traced value of another kind (reverse mode)
+    Falls back to ``registry.apply`` when an active value of another kind (reverse mode)
     takes part, so that the highest level still does the work.
     """
     tag = -1
@@ -236,7 +236,7 @@ def _elementwise(prim: Primitive, xs: tuple) -> Any:
             if x.dtype.kind == "c":
                 raise constant_error(x, prim)
         elif kind not in _FAST_TYPES:
-            if registry.is_traced(x):
+            if registry.is_active(x):
                 return apply(prim, xs, _NO_PARAMS)
             check_constant(x, prim)
     if tag < 0:
@@ -316,7 +316,7 @@ def _accumulate(total: Any, part: Any, alias: Any) -> Any:
     return total + part
 
 
-registry.register_traced_type(Dual)
+registry.register_active_type(Dual)
 Dual._stale_class = stale_class(Dual)
 Dual._elementwise = staticmethod(_elementwise)  # type: ignore[method-assign]
 Dual._fast_types = _FAST_TYPES = frozenset((Dual, float, int, np.float64, np.float32))

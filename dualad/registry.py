@@ -3,13 +3,13 @@
 A *primitive* is a NumPy operation together with its derivative rules, declared in one call
 of :func:`defprimitive`. A *composite* is a NumPy function written in terms of primitives
 (``np.std`` is a mean of squares); it needs no rules of its own. Everything that can take a
-traced value (a forward-mode ``Dual`` or, later, a reverse-mode value) is looked up here, so a
+active value (a forward-mode ``Dual`` or, later, a reverse-mode value) is looked up here, so a
 function that is neither a primitive, a composite nor a known non-differentiable function
 raises instead of running on the primal.
 
-This module imports no mode: the engines register their traced types with
-:func:`register_traced_type`, and :func:`apply` hands each primitive application to the
-traced input with the highest tag (the innermost transform), the others being its constants.
+This module imports no mode: the engines register their active types with
+:func:`register_active_type`, and :func:`apply` hands each primitive application to the
+active input with the highest tag (the innermost transform), the others being its constants.
 """
 
 from __future__ import annotations
@@ -503,7 +503,7 @@ def defnondiff(*functions: Any, why: str) -> None:
 
 # --------------------------------------------------------------------------- dispatch
 
-_traced_types: tuple[type, ...] = ()
+_active_types: tuple[type, ...] = ()
 _tags = itertools.count(1)
 _running: dict[int, str] = {}
 """Tags of the transform calls that are running now -> the transform's name."""
@@ -512,16 +512,16 @@ _returned: dict[int, str] = {}
 _RETURNED_KEPT = 256
 
 
-def register_traced_type(cls: type) -> None:
-    """Let values of ``cls`` (with ``.tag``, ``.primal`` and ``_dualad_apply``) be traced."""
-    global _traced_types
-    if cls not in _traced_types:
-        _traced_types = (*_traced_types, cls)
+def register_active_type(cls: type) -> None:
+    """Let values of ``cls`` (with ``.tag``, ``.primal`` and ``_dualad_apply``) be active."""
+    global _active_types
+    if cls not in _active_types:
+        _active_types = (*_active_types, cls)
 
 
-def traced_types() -> tuple[type, ...]:
-    """The classes of traced values the engines registered."""
-    return _traced_types
+def active_types() -> tuple[type, ...]:
+    """The classes of active values the engines registered."""
+    return _active_types
 
 
 def new_tag() -> int:
@@ -536,14 +536,14 @@ def new_tag() -> int:
 
 def enter_transform(name: str) -> int:
     """A fresh tag for one call of the transform ``name`` (``"dualad.grad"``), running until
-    :func:`leave_transform`. Values traced at that level and kept after it are *leaked*."""
+    :func:`leave_transform`. Values made active at that level and kept after it are *leaked*."""
     tag = 2 * next(_tags)
     _running[tag] = name
     return tag
 
 
 def leave_transform(tag: int) -> None:
-    """The transform call with ``tag`` has returned: its traced values expire."""
+    """The transform call with ``tag`` has returned: its active values expire."""
     _returned[tag] = _running.pop(tag)
     if len(_returned) > 2 * _RETURNED_KEPT:  # forget the older half, now and then
         for old in list(_returned)[:_RETURNED_KEPT]:
@@ -561,9 +561,9 @@ def transform_name(tag: int) -> str:
 
 
 def leaked_error(tag: int, where: str) -> PerturbationConfusionError:
-    """The error for a traced value used after the transform that made it returned."""
+    """The error for an active value used after the transform that made it returned."""
     return PerturbationConfusionError(
-        f"{where} is a traced value of a {transform_name(tag)} call that has already "
+        f"{where} is an active value of a {transform_name(tag)} call that has already "
         f"returned (a leaked value, e.g. kept in a global variable, a list or an attribute "
         f"inside the function and used afterwards). Its derivative belongs to that call. "
         f"Return the value from the function instead (with has_aux=True if it is not the "
@@ -571,16 +571,16 @@ def leaked_error(tag: int, where: str) -> PerturbationConfusionError:
     )
 
 
-def is_traced(x: Any) -> bool:
+def is_active(x: Any) -> bool:
     """True when ``x`` carries a derivative of some transform."""
-    return isinstance(x, _traced_types)
+    return isinstance(x, _active_types)
 
 
 def apply(prim: Primitive, xs: Sequence[Any], params: dict[str, Any]) -> Any:
-    """Apply ``prim`` to ``xs``: the traced input with the highest tag does the work."""
+    """Apply ``prim`` to ``xs``: the active input with the highest tag does the work."""
     top = None
     for x in xs:
-        if isinstance(x, _traced_types) and (top is None or x.tag > top.tag):
+        if isinstance(x, _active_types) and (top is None or x.tag > top.tag):
             top = x
     if top is None:
         return prim.impl(*xs, **params)
@@ -592,20 +592,20 @@ def strip(x: Any) -> Any:
 
     Raises for a stale array (a view whose values NumPy would have changed in place).
     """
-    while isinstance(x, _traced_types):
+    while isinstance(x, _active_types):
         if x._stale:
             raise x.stale_error()
         x = x.primal
-    if isinstance(x, (list, tuple)) and any(map(_contains_traced, x)):
+    if isinstance(x, (list, tuple)) and any(map(_contains_active, x)):
         return type(x)(strip(item) for item in x)
     return x
 
 
-def _contains_traced(x: Any) -> bool:
-    if isinstance(x, _traced_types):
+def _contains_active(x: Any) -> bool:
+    if isinstance(x, _active_types):
         return True
     if isinstance(x, (list, tuple)):
-        return any(map(_contains_traced, x))
+        return any(map(_contains_active, x))
     return False
 
 
@@ -635,6 +635,6 @@ def unsupported(fn: Any, detail: str = "") -> UnsupportedPrimitiveError:
         msg += " " + detail
     msg += (
         " Rewrite it with supported NumPy functions, or register a rule with "
-        "dualad.defprimitive (see the README, 'Your own primitives')."
+        "dualad.defprimitive (see the guide's Custom primitives, docs/custom-primitives.md)."
     )
     return UnsupportedPrimitiveError(msg)

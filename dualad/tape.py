@@ -15,7 +15,7 @@ buffer the function reuses, or an argument the caller changes before calling the
 cannot change the derivative. When its transform returns, the tape is closed: a tape array
 kept beyond it (a leaked value) raises when used instead of growing the finished recording.
 
-Rules are written with NumPy calls, so when the recorded primals are themselves traced (a
+Rules are written with NumPy calls, so when the recorded primals are themselves active (a
 forward-mode ``Dual`` for ``hessian``, an outer tape for ``grad`` of ``grad``) the backward
 pass is differentiated in turn.
 """
@@ -29,12 +29,9 @@ import numpy as np
 
 from . import registry
 from ._rule_checks import check_rule_result, check_rule_results, complex_result_error
-from .axes import fit_cotangent, shape_of, zeros
-from .errors import UnsupportedPrimitiveError
-from .registry import REGISTRY, Primitive, apply, strip
-from .traced import (
+from .active import (
     _NO_PARAMS,
-    TracedArray,
+    ActiveArray,
     check_constant,
     constant_error,
     link_if_view,
@@ -42,6 +39,9 @@ from .traced import (
     not_differentiable,
     stale_class,
 )
+from .axes import fit_cotangent, shape_of, zeros
+from .errors import UnsupportedPrimitiveError
+from .registry import REGISTRY, Primitive, apply, strip
 
 
 class Node:
@@ -153,7 +153,7 @@ def frozen(x: Any) -> Any:
     """``x`` as a value that cannot change after it is recorded: a plain array is copied
     into a read-only array the tape owns, unless it is read-only through and through (a
     read-only array that owns its data, or a read-only view of one: the copies dualad
-    made, and constants a user made read-only to spare the copy); numbers and traced
+    made, and constants a user made read-only to spare the copy); numbers and active
     values are immutable already.
 
     >>> frozen(np.ones(2)).flags.writeable
@@ -198,7 +198,7 @@ def _frozen_item(x: Any) -> Any:
     return x
 
 
-class TapeArray(TracedArray):
+class TapeArray(ActiveArray):
     """An array whose operations are recorded on a tape, for reverse mode.
 
     It behaves like the primal array in NumPy code (ufuncs, NumPy functions, operators,
@@ -212,7 +212,7 @@ class TapeArray(TracedArray):
     TapeArray(primal=5.0, variable=v2)
     """
 
-    __slots__ = ("primal", "tag", "tape", "index", "_family", "__weakref__")
+    __slots__ = ("primal", "tag", "tape", "index", "_views", "__weakref__")
     _contents = ("primal", "tag", "tape", "index")
 
     @classmethod
@@ -237,8 +237,8 @@ class TapeArray(TracedArray):
                 parents.append((i, x.index))
             else:
                 primals.append(x)
-        traced = dict(parents)
-        primals = [p if i in traced else tape.keep(p) for i, p in enumerate(primals)]
+        active = dict(parents)
+        primals = [p if i in active else tape.keep(p) for i, p in enumerate(primals)]
         if prim.vjp is None:
             if prim.vjp_all is None:
                 raise _no_vjp(prim)
@@ -279,8 +279,8 @@ class TapeArray(TracedArray):
 def _no_vjp(prim: Primitive) -> UnsupportedPrimitiveError:
     return UnsupportedPrimitiveError(
         f"{prim.name} has no reverse-mode (VJP) rule: it can be differentiated with "
-        f"dualad.jvp/jacfwd only. Give its declaration vjp= (see the README, 'Your own "
-        f"primitives')."
+        f"dualad.jvp/jacfwd only. Give its declaration vjp= (see the guide's "
+        f"Custom primitives, docs/custom-primitives.md)."
     )
 
 
@@ -296,7 +296,7 @@ def _elementwise(prim: Primitive, xs: tuple) -> Any:
             if x.dtype.kind == "c":
                 raise constant_error(x, prim)
         elif kind not in _FAST_TYPES:
-            if registry.is_traced(x):
+            if registry.is_active(x):
                 return apply(prim, xs, _NO_PARAMS)
             check_constant(x, prim)
     if tag < 0:
@@ -368,18 +368,18 @@ def backward(tape: Tape, seeds: list[tuple[int, Any]], wanted: list[int], k: int
     for node in reversed(tape.nodes):
         outputs = node.outputs
         if outputs.__class__ is int:
-            g = cts[outputs]
-            if g is None:
+            out_ct = cts[outputs]
+            if out_ct is None:
                 continue
             cts[outputs] = None  # no later node reads it: free it as we go
         else:
-            gs = [None if o < 0 else cts[o] for o in outputs]
-            if all(g is None for g in gs):
+            out_cts = [None if o < 0 else cts[o] for o in outputs]
+            if all(c is None for c in out_cts):
                 continue
             for o in outputs:
                 if o >= 0:
                     cts[o] = None
-            g = tuple(zeros(o, k) if g is None else g for g, o in zip(gs, node.out))
+            out_ct = tuple(zeros(o, k) if c is None else c for c, o in zip(out_cts, node.out))
         prim = node.prim
         primals = node.primals
         out = node.out
@@ -387,18 +387,18 @@ def backward(tape: Tape, seeds: list[tuple[int, Any]], wanted: list[int], k: int
         add = prim.vjp_add
         if add is not None and observe is None:
             index = node.parents[0][1]
-            total = add(cts[index], owned[index], g, *primals, out=out, **params)
+            total = add(cts[index], owned[index], out_ct, *primals, out=out, **params)
             if total is not None:
                 cts[index] = total
                 owned[index] = True
                 continue
         rules = prim.vjp
         if rules is None:
-            every = prim.vjp_all(g, *primals, out=out, **params)
+            every = prim.vjp_all(out_ct, *primals, out=out, **params)
             if prim.checked:
                 check_rule_results(prim, "vjp", every, len(primals))
         for i, index in node.parents:
-            ct = every[i] if rules is None else rules[i](g, *primals, out=out, **params)
+            ct = every[i] if rules is None else rules[i](out_ct, *primals, out=out, **params)
             x = primals[i]
             shape = x.shape if x.__class__ is np.ndarray else shape_of(x)
             if prim.checked:
@@ -423,7 +423,7 @@ def backward(tape: Tape, seeds: list[tuple[int, Any]], wanted: list[int], k: int
     return [cts[i] for i in wanted]
 
 
-registry.register_traced_type(TapeArray)
+registry.register_active_type(TapeArray)
 TapeArray._stale_class = stale_class(TapeArray)
 TapeArray._elementwise = staticmethod(_elementwise)  # type: ignore[method-assign]
 _SCALARS = frozenset((float, int, np.float64, np.float32))

@@ -79,7 +79,7 @@ def assert_tree_close(actual: Any, expected: Any, rtol: float = 1e-10, atol: flo
 
 def assert_pytree_close(actual, expected, rtol=1e-12, atol=1e-12, path="result"):
     """Same pytree structure (dict keys, list vs tuple, lengths), shapes and values; no
-    traced value escapes a transform."""
+    active value escapes a transform."""
     from dualad import Dual, TapeArray
 
     if isinstance(expected, dict):
@@ -96,7 +96,7 @@ def assert_pytree_close(actual, expected, rtol=1e-12, atol=1e-12, path="result")
             assert_pytree_close(a, e, rtol, atol, f"{path}[{i}]")
         return
     assert not isinstance(actual, (dict, list, tuple)), f"{path}: a container, expected a leaf"
-    assert not isinstance(actual, (Dual, TapeArray)), f"{path}: a traced value"
+    assert not isinstance(actual, (Dual, TapeArray)), f"{path}: an active value"
     assert np.shape(actual) == np.shape(expected), (
         f"{path}: shape {np.shape(actual)}, expected {np.shape(expected)}")
     np.testing.assert_allclose(np.asarray(actual, dtype=float), np.asarray(expected), rtol=rtol,

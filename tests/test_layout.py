@@ -1,6 +1,6 @@
 """The layout is the architecture: every module imports only its own layer or lower ones.
 
-engine (errors, registry, tree, axes, traced, dual, tape, sweep, ...) <- primitives <-
+engine (errors, registry, tree, axes, active, dual, tape, sweep, ...) <- primitives <-
 transforms <- traces <- checking <- cli; the package's ``__init__`` is the public API on top.
 Every import counts, also one inside a function, so a layer cannot reach up lazily; and the
 runtime import graph has no cycles.

@@ -361,7 +361,7 @@ def _assert_tree_matches(ours, theirs, what: str, rtol: float = 1e-8):
             _assert_tree_matches(a, b, f"{what}[{k}]", rtol)
         return
     theirs = np.asarray(theirs)
-    assert not isinstance(ours, (dualad.Dual, TapeArray)), f"{what}: a traced array escaped"
+    assert not isinstance(ours, (dualad.Dual, TapeArray)), f"{what}: an active array escaped"
     assert np.shape(ours) == theirs.shape, f"{what}: shape {np.shape(ours)} != {theirs.shape}"
     scale = max(1.0, float(np.max(np.abs(theirs), initial=0.0)))
     note(f"{what}: max |reference| = {scale:.3g}")

@@ -11,7 +11,7 @@ Sections: seeds; API semantics against JAX; the pullback; nesting and perturbati
 confusion; deep programs; errors.
 
 Test functions used with JAX are written once as ``f(np_, ...)`` and called with ``numpy``
-(on dualad's traced arrays) and with ``jax.numpy``.
+(on dualad's active arrays) and with ``jax.numpy``.
 """
 
 from __future__ import annotations
@@ -692,7 +692,7 @@ def test_pullback_tape_is_freed_when_nothing_refers_to_it():
 
 def test_other_reverse_transforms_keep_no_tape(monkeypatch):
     """grad, value_and_grad, jacrev and hessian drop their tapes on return, also with
-    has_aux holding traced intermediates (aux is returned as plain values)."""
+    has_aux holding active intermediates (aux is returned as plain values)."""
     tapes = []
     Tape = dualad.transforms.reverse.Tape
 
@@ -852,7 +852,7 @@ def test_jacrev_through_vjp_pullback_like_jax():
 
 
 def test_pullback_with_a_cotangent_depending_on_the_outer_variable_like_jax():
-    """d/dx sum(J(x)^T sin(x)): the cotangent itself is traced by the outer grad."""
+    """d/dx sum(J(x)^T sin(x)): the cotangent itself is active in the outer grad."""
     def outer(np_, vjp, x):
         return np_.sum(vjp(lambda z: vector_fn(np_, z), x)[1](np_.sin(x))[0] ** 2)
 
@@ -1047,7 +1047,7 @@ def test_conversion_error_classes_in_reverse_mode():
 
 
 def _leak(outer_transform, inner_transform, use):
-    """An inner transform's traced value escapes through a list and the outer one returns
+    """An inner transform's active value escapes through a list and the outer one returns
     it (after ``use``)."""
     store = []
 

@@ -191,7 +191,7 @@ def test_notebook_gradients_through_the_code_as_written():
 
 @pytest.mark.parametrize("argnum", [0, 1])
 def test_notebook_gradient_in_each_argument_alone(argnum):
-    """W traced alone (object array of scalar duals) and H traced alone (plain R times H)."""
+    """W active alone (object array of scalar duals) and H active alone (plain R times H)."""
     dL = dualad.jacfwd(lambda W, H: notebook_forward(W, H)[0], argnums=argnum)(W4, H4)
     expected = ([[-0.34394106, -0.40806568], [-0.5363149, -0.6004395]],
                 [-0.08744264, -0.11192658, -0.16089446, -0.1853784])[argnum]

@@ -181,7 +181,7 @@ def test_an_alias_is_the_same_array():
     _all_modes(f, X, lambda x: jnp.sum((x + 1.0) ** 2))
 
 
-def test_pickling_a_traced_value_raises_and_says_what_to_pickle():
+def test_pickling_an_active_value_raises_and_says_what_to_pickle():
     for transform in (dualad.grad, lambda f: dualad.jacfwd(f)):
         with pytest.raises(ConversionError, match=r"dualad.primal\(x\)"):
             transform(lambda x: np.sum(pickle.loads(pickle.dumps(x))))(X)
@@ -430,7 +430,7 @@ def test_aux_values_are_the_callers_to_change():
     pytest.param(lambda x: np.concatenate([x, np.array([1j])]), id="np.concatenate"),
     pytest.param(lambda x: np.sin(x) @ np.ones((3, 2), complex), id="matmul"),
 ])
-def test_complex_values_meeting_traced_ones_raise(f):
+def test_complex_values_meeting_active_ones_raise(f):
     for transform in (lambda g: dualad.jvp(g, (X,), (V,)), lambda g: dualad.vjp(g, X),
                       lambda g: dualad.jacfwd(g)(X), lambda g: dualad.jacrev(g)(X)):
         with pytest.raises(UnsupportedPrimitiveError, match="real-valued"):
@@ -444,7 +444,7 @@ def test_complex_inputs_and_duals_raise():
         dualad.Dual(np.array([1j]), np.ones((1, 1)))
 
 
-def test_real_and_imag_of_real_traced_arrays():
+def test_real_and_imag_of_real_active_arrays():
     def f(x):
         return np.sum(x.real * 2.0 + x.imag + x.conj())
 

@@ -249,7 +249,7 @@ def _on_copies(fun: Callable[..., Any]) -> Callable[..., Any]:
 def _fresh(value: Any) -> Any:
     """``value`` with every NumPy array in it copied (in tuples, lists and dicts too), so that
     a function updating its arguments in place changes neither the caller's arrays nor what
-    the next call gets. Traced values and numbers are immutable and passed as they are."""
+    the next call gets. Active values and numbers are immutable and passed as they are."""
     if isinstance(value, np.ndarray):
         return value.copy()
     if isinstance(value, tuple) and hasattr(value, "_fields"):

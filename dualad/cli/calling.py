@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..traced import TracedArray
+from ..active import ActiveArray
 from ..tree import flatten
 from .targets import CommandLineError, Target, exception_text, shorten
 
@@ -80,7 +80,7 @@ def _returning_numbers(target: Target, f: Callable[..., Any]) -> Callable[..., A
 
 
 def _is_number(value: Any) -> bool:
-    if isinstance(value, (np.ndarray, np.generic, TracedArray)):
+    if isinstance(value, (np.ndarray, np.generic, ActiveArray)):
         return value.dtype.kind in "biuf"
     return isinstance(value, numbers.Real)
 
@@ -88,7 +88,7 @@ def _is_number(value: Any) -> bool:
 def _describe(value: Any) -> str:
     if isinstance(value, (str, bytes)):
         return f"a {type(value).__name__} ({shorten(repr(value))})"
-    if isinstance(value, (np.ndarray, np.generic, TracedArray)):
+    if isinstance(value, (np.ndarray, np.generic, ActiveArray)):
         return f"an array of {value.dtype}"
     kind = type(value).__name__
     return f"{'an' if kind[:1].lower() in 'aeiou' else 'a'} {kind}"

@@ -9,7 +9,7 @@ that evaluate themselves. Nothing in the text is ever handed to ``eval``, ``exec
 its column.
 
 Evaluation applies Python's operators to the values and calls ``numpy.<name>`` for function
-calls, so dualad's traced arrays flow through: ``dualad.grad(parse_expression("x*sin(x)"))``
+calls, so dualad's active arrays flow through: ``dualad.grad(parse_expression("x*sin(x)"))``
 differentiates the formula like any NumPy function.
 """
 

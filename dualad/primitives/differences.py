@@ -25,7 +25,7 @@ _NV = np._NoValue  # NumPy's "argument not given"
 
 
 def _cast(x: Any, dtype: Any) -> Any:
-    """``x`` in ``dtype`` (a traced ``x`` through the differentiable ``astype``)."""
+    """``x`` in ``dtype`` (an active ``x`` through the differentiable ``astype``)."""
     return x if x.dtype == dtype else x.astype(dtype)
 
 

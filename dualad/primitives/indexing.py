@@ -15,7 +15,7 @@ import numpy as np
 
 from ..axes import batch_axis
 from ..errors import ConversionError
-from ..registry import Example, Family, defnondiff, is_traced, strip
+from ..registry import Example, Family, defnondiff, is_active, strip
 
 INDEXING = Family("indexing")
 
@@ -23,10 +23,10 @@ _BASIC = (int, np.integer, slice, type(None), type(Ellipsis))
 
 
 def as_key(key: Any) -> tuple:
-    """``key`` as a tuple; traced values cannot be indices."""
+    """``key`` as a tuple; active values cannot be indices."""
     key = key if isinstance(key, tuple) else (key,)
     for item in key:
-        if is_traced(item):
+        if is_active(item):
             raise ConversionError(
                 "a dual array cannot be used as an index: indices are integers and have no "
                 "derivative. Index with dualad.primal(i) (or an integer array) instead."
@@ -99,7 +99,7 @@ def _getitem_vjp(ct: Any, x: Any, *, out: Any, key: Any) -> Any:
     basic_key = key if kind is tuple else (key,)
     if type(ct) is np.ndarray and (kind is slice or kind is int or is_basic(basic_key)):
         # A basic key selects each element at most once: writing ct into zeros is the
-        # scatter-add, without the index bookkeeping. (A traced ct takes the general path,
+        # scatter-add, without the index bookkeeping. (An active ct takes the general path,
         # which is itself differentiable.)
         x_bar = np.zeros(ct.shape[:1] + np.shape(x), dtype=ct.dtype)
         x_bar[(slice(None),) + basic_key] = ct
@@ -164,7 +164,7 @@ getitem = INDEXING.defprimitive(
 
 
 def _plain_indices(indices: Any, fn: str) -> Any:
-    if is_traced(indices):
+    if is_active(indices):
         raise TypeError(f"the indices of np.{fn} cannot be a dual array: indices have no "
                         f"derivative (pass dualad.primal(indices))")
     return indices
@@ -381,7 +381,7 @@ extract = INDEXING.defcomposite(
 
 def _nan_to_num_split_args(x: Any, copy: bool = True, nan: Any = 0.0, posinf: Any = None,
                            neginf: Any = None) -> tuple:
-    if any(map(is_traced, (nan, posinf, neginf))):
+    if any(map(is_active, (nan, posinf, neginf))):
         raise TypeError("nan, posinf and neginf must be plain numbers, not dual arrays (use "
                         "np.where(np.isnan(x), value, x) for a differentiable replacement)")
     return (x,), {"nan": nan, "posinf": posinf, "neginf": neginf}

@@ -35,7 +35,7 @@ from ..axes import (
     sum_to_shape,
 )
 from ..errors import SingularMatrixError, UnsupportedPrimitiveError
-from ..registry import Example, Family, defnondiff, is_traced, strip
+from ..registry import Example, Family, defnondiff, is_active, strip
 from .reductions.sums import _others_product
 
 LINALG = Family("linalg")
@@ -227,7 +227,7 @@ def _ill_conditioned(x: Any) -> np.ndarray:
 
 
 def _cofactor_impl(x: Any) -> Any:
-    if is_traced(x):  # an outer derivative: through cofactor's own rules again
+    if is_active(x):  # an outer derivative: through cofactor's own rules again
         return cofactor(x)
     d = np.linalg.det(x)
     singular = d == 0  # NumPy's LU found a zero pivot: inv would raise
@@ -285,13 +285,13 @@ def _cofactor_jvp_minors(dx: Any, x: Any) -> Any:
 def _cofactor_jvp(dx: Any, x: Any, *, out: Any) -> Any:
     """The cofactor's derivative: from A^-1 where A is well conditioned; where it is
     singular or nearly so, from the SVD, or from the minors when this rule is itself
-    differentiated (``x`` traced). A stack mixing both evaluates each form on its own
+    differentiated (``x`` active). A stack mixing both evaluates each form on its own
     matrices (the others replaced by harmless ones, so that neither form's derivative sees
     a singular matrix). Self-adjoint (it is the Hessian of det), so also the VJP rule."""
     bad = _ill_conditioned(x)
     if not np.any(bad):
         return _cofactor_jvp_inv(dx, x, out)
-    singular_form = _cofactor_jvp_minors if is_traced(x) else _cofactor_jvp_svd
+    singular_form = _cofactor_jvp_minors if is_active(x) else _cofactor_jvp_svd
     if np.all(bad):
         return singular_form(dx, x)
     n = shape_of(x)[-1]
@@ -776,7 +776,7 @@ def _norm2_vjp(ct: Any, x: Any, *, out: Any, axis: Any, keepdims: bool) -> Any:
 
 
 def _norm2_impl(x: Any, *, axis: Any, keepdims: bool) -> Any:
-    if is_traced(x):  # an outer derivative: through norm2 again, for its subgradient at 0
+    if is_active(x):  # an outer derivative: through norm2 again, for its subgradient at 0
         return norm2(x, axis=axis, keepdims=keepdims)
     return np.sqrt(np.sum(np.square(x), axis=axis, keepdims=keepdims))
 

@@ -154,7 +154,7 @@ def _input_index(wrt: str | int, names: list[str]) -> int:
 
 
 class _LocalNames:
-    """Runs ``f`` watching its frame: which local variable holds which traced value.
+    """Runs ``f`` watching its frame: which local variable holds which active value.
 
     Each line event reads the frame's locals once and does constant work per local, so
     watching costs time in proportion to the lines run (times the number of locals), however

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from .. import registry
+from ..active import masked_message, stack_objects, subclass_message
 from ..errors import InvalidArgumentError, InvalidInputError, UnsupportedPrimitiveError
-from ..traced import masked_message, stack_objects, subclass_message
 from ..tree import flatten, unflatten
 
 DEFAULT_CHUNK_BYTES = 2**20
@@ -62,12 +62,12 @@ def as_input(x: Any, where: str) -> Any:
     >>> as_input([1, 2], "argument 1")
     array([1., 2.])
     """
-    if registry.is_traced(x):
+    if registry.is_active(x):
         return x
     if isinstance(x, np.ndarray):
         if x.dtype == object:
             x = stack_objects(x)
-            if registry.is_traced(x):
+            if registry.is_active(x):
                 return x
         elif type(x) is not np.ndarray and type(x) is not np.memmap:
             if isinstance(x, np.ma.MaskedArray):
@@ -183,18 +183,18 @@ def split_aux(out: Any) -> tuple[Any, Any]:
 
 
 def strip_level(tree: Any, tag: int) -> Any:
-    """``tree`` with this level's traced values replaced by their primals (``has_aux``)."""
+    """``tree`` with this level's active values replaced by their primals (``has_aux``)."""
     leaves, treedef = flatten(tree)
     stripped = []
     for i, leaf in enumerate(leaves):
         check_level(leaf, tag, f"aux output {i}")
-        stripped.append(leaf.primal if registry.is_traced(leaf) and leaf.tag == tag else leaf)
+        stripped.append(leaf.primal if registry.is_active(leaf) and leaf.tag == tag else leaf)
     return unflatten(treedef, stripped)
 
 
 def output_leaf(leaf: Any, tag: int, where: str) -> Any:
-    """One leaf of a function's output at level ``tag``: an object array of scalar traced
-    values as one traced array, checked for values of other (finished, inner) levels."""
+    """One leaf of a function's output at level ``tag``: an object array of scalar active
+    values as one active array, checked for values of other (finished, inner) levels."""
     if isinstance(leaf, np.ndarray) and leaf.dtype == object:
         leaf = stack_objects(leaf)
     check_level(leaf, tag, where)
@@ -216,16 +216,16 @@ def plain_output(leaf: Any, where: str) -> np.ndarray:
 
 
 def check_level(value: Any, tag: int, where: str) -> None:
-    """Raise if ``value``, a result of the transform at level ``tag``, holds a traced value
+    """Raise if ``value``, a result of the transform at level ``tag``, holds an active value
     that does not belong there: one of an inner transform, or of a transform that has
     already returned (a leaked value)."""
-    while registry.is_traced(value):
+    while registry.is_active(value):
         if value._stale:
             raise value.stale_error()
         if value.tag > tag or (value.tag != tag and registry.expired(value.tag)):
             raise registry.leaked_error(value.tag, where)
         tangent = getattr(value, "tangent", None)
-        if registry.is_traced(tangent):
+        if registry.is_active(tangent):
             check_level(tangent, tag, where)
         value = value.primal
 

@@ -112,6 +112,6 @@ def _read(leaf: Any, tape: Tape, where: str) -> tuple[Any, int | None]:
     leaf = output_leaf(leaf, tape.tag, where)
     if type(leaf) is TapeArray and leaf.tag == tape.tag:
         return leaf.primal, leaf.index
-    if registry.is_traced(leaf):
+    if registry.is_active(leaf):
         return leaf, None
     return plain_output(leaf, where), None

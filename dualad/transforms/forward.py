@@ -146,7 +146,7 @@ def _jvp_flat(fun: Callable[..., Any], primals: Sequence[Any],
 
 
 def _as_tangent(t: Any, x: Any, where: str) -> Any:
-    if registry.is_traced(t):
+    if registry.is_active(t):
         if np.shape(t) != x.shape:
             raise ShapeMismatchError(
                 f"the tangent for {where} has shape {np.shape(t)}, but the primal has "
@@ -170,7 +170,7 @@ def _as_tangent(t: Any, x: Any, where: str) -> Any:
 
 def _jvp_outputs(out: Any, tag: int) -> tuple[Any, Any]:
     """Primal and tangent pytrees of ``fun``'s result at level ``tag`` (one direction)."""
-    if type(out) is Dual and out.tag == tag and not registry.is_traced(out.primal):
+    if type(out) is Dual and out.tag == tag and not registry.is_active(out.primal):
         return finish(out.primal), finish(out.tangent[0])  # the common case: one array
     out_leaves, out_tree = flatten(out)
     pairs = [_read(leaf, tag, 1, f"output {i}") for i, leaf in enumerate(out_leaves)]
@@ -183,7 +183,7 @@ def _read(leaf: Any, tag: int, k: int, where: str) -> tuple[Any, Any]:
     leaf = output_leaf(leaf, tag, where)
     if isinstance(leaf, Dual) and leaf.tag == tag:
         return leaf.primal, leaf.tangent
-    if registry.is_traced(leaf):
+    if registry.is_active(leaf):
         return leaf, zeros(leaf, k)
     a = plain_output(leaf, where)
     return a, zeros(a, k)

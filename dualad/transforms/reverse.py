@@ -33,7 +33,7 @@ from ._recording import Recording
 def _as_cotangent(ct: Any, out: Any, where: str) -> Any:
     """A user's cotangent for an output, checked against its shape and dtype."""
     expected = tuple(np.shape(out))
-    if registry.is_traced(ct):
+    if registry.is_active(ct):
         if tuple(np.shape(ct)) != expected:
             raise ShapeMismatchError(
                 f"the cotangent for {where} has shape {np.shape(ct)}, but the output has "
@@ -216,7 +216,7 @@ def _value_and_grad_flat(fun: Callable[..., Any], args: Sequence[Any], argnum: i
         index, primal = x.index, x.primal
         out = fun(*with_arguments(args, (argnum,), False, x))
         if out.__class__ is TapeArray and out.tag == tag and out.primal.shape == () \
-                and not registry.is_traced(out.primal):
+                and not registry.is_active(out.primal):
             value = out.primal
             seed = np.ones((1,), dtype=value.dtype)
             ct = backward(tape, [(out.index, seed)], [index], 1)[0]

@@ -10,7 +10,7 @@ import numpy as np
 
 from ...axes import reduced_axes, shape_of
 from ...errors import UnsupportedPrimitiveError
-from ...registry import Family, is_traced
+from ...registry import Family, is_active
 
 REDUCTIONS = Family("reductions")
 
@@ -55,7 +55,7 @@ def _check_float_dtype(dtype: Any) -> None:
 
 def _check_static(fn: str, **kwargs: Any) -> None:
     for key, value in kwargs.items():
-        if is_traced(value):
+        if is_active(value):
             raise TypeError(f"{key}= of np.{fn} cannot be a dual array")
 
 

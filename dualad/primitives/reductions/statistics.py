@@ -10,7 +10,7 @@ import numpy as np
 
 from ...axes import float_dtype, normalize_axis, reduced_axes, shape_of
 from ...errors import UnsupportedPrimitiveError
-from ...registry import POSITIVE, Example, Interval, is_traced, strip
+from ...registry import POSITIVE, Example, Interval, is_active, strip
 from ._common import _NV, REDUCTIONS, _count, _flag, _refuse, _to_last
 
 # --------------------------------------------------------------------------- mean, average
@@ -186,7 +186,7 @@ def _quantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input
               method: str = "linear", keepdims: bool = False, *, weights: Any = None,
               interpolation: Any = None) -> Any:
     _refuse("quantile", weights=weights, interpolation=interpolation)
-    if not is_traced(q):
+    if not is_active(q):
         weak = type(q) in (int, float)
         q = np.asarray(q)
         if weak or (q.dtype.kind in "biu" and method != "midpoint"):
@@ -200,7 +200,7 @@ def _percentile(a: Any, q: Any, axis: Any = None, out: Any = None,
                 overwrite_input: bool = False, method: str = "linear", keepdims: bool = False,
                 *, weights: Any = None, interpolation: Any = None) -> Any:
     _refuse("percentile", weights=weights, interpolation=interpolation)
-    if not is_traced(q):
+    if not is_active(q):
         q = np.asarray(q, dtype=float_dtype(a)) if type(q) in (int, float) else np.asarray(q)
     return _quantile_core(a, q / 100, axis, keepdims, method, "percentile")
 

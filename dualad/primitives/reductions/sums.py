@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ...axes import batch_axis, expand_reduced, float_dtype, reduced_axes, shape_of
-from ...registry import Example, is_traced
+from ...registry import Example, is_active
 from ._common import _NV, REDUCTIONS, _check_float_dtype, _check_static, _flag, _given, _to_last
 
 # --------------------------------------------------------------------------- sum
@@ -177,7 +177,7 @@ prod = REDUCTIONS.defprimitive(
 
 
 def _bincount_split_args(x: Any, weights: Any = None, minlength: int = 0) -> tuple:
-    if is_traced(x):
+    if is_active(x):
         raise TypeError("x holds integer bin numbers and cannot be a dual array")
     return (weights,), {"x": np.asarray(x), "minlength": int(minlength)}
 

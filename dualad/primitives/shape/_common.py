@@ -9,7 +9,7 @@ import numpy as np
 
 from ...axes import normalize_axis
 from ...errors import UnsupportedPrimitiveError
-from ...registry import Family, is_traced
+from ...registry import Family, is_active
 
 SHAPE = Family("shape")
 
@@ -30,7 +30,7 @@ def _refuse(fn: str, detail: str) -> UnsupportedPrimitiveError:
 
 def _plain(x: Any, fn: str, what: str) -> Any:
     """``x`` must not carry a derivative (an index, a count, a flag)."""
-    if is_traced(x):
+    if is_active(x):
         raise _refuse(fn, f"{what} cannot be a dual array: it has no derivative. Pass "
                           f"dualad.primal({what}) instead.")
     return x

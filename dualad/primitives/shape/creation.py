@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import UnsupportedPrimitiveError
-from ...registry import Example, defnondiff, is_traced, strip
+from ...registry import Example, defnondiff, is_active, strip
 from ._common import SHAPE, _joined, _plain
 
 # --------------------------------------------------------------------------- grids and copies
@@ -92,7 +92,7 @@ linspace = SHAPE.defcomposite(
 
 def _full_like(a: Any, fill_value: Any, dtype: Any = None, order: str = "K", subok: bool = True,
                shape: Any = None, *, device: Any = None) -> Any:
-    if is_traced(fill_value):
+    if is_active(fill_value):
         raise UnsupportedPrimitiveError(
             "np.full_like(a, fill_value) with a dual fill_value would drop its derivative. "
             "Write np.full_like(a, 0) + fill_value, or np.broadcast_to(fill_value, a.shape)."

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ...axes import batch_axis, fill_zeros, normalize_axis
-from ...registry import Example, is_traced
+from ...registry import Example, is_active
 from ._common import SHAPE, _joined, _k, _no_dtype, _plain, _reshape
 from .reshaping import _at_least
 
@@ -120,7 +120,7 @@ def _column_stack(tup: Any) -> Any:
     def column(a: Any) -> Any:
         if np.ndim(a) >= 2:
             return a
-        return np.reshape(a, (-1, 1)) if is_traced(a) else np.array(a, ndmin=2).T
+        return np.reshape(a, (-1, 1)) if is_active(a) else np.array(a, ndmin=2).T
 
     return np.concatenate([column(a) for a in tup], axis=1)
 
@@ -189,7 +189,7 @@ def _block(arrays: Any) -> Any:
     def join(x: Any, level: int) -> Any:
         if level == depth:
             shape = np.shape(x)
-            return _reshape(x, (1,) * (ndim - len(shape)) + shape) if is_traced(x) else (
+            return _reshape(x, (1,) * (ndim - len(shape)) + shape) if is_active(x) else (
                 np.array(x, ndmin=ndim))
         return np.concatenate([join(item, level + 1) for item in x], axis=level - depth)
 

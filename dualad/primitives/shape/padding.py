@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ...registry import Example, is_traced
+from ...registry import Example, is_active
 from ._common import SHAPE
 
 _PAD_OPTIONS = {
@@ -22,7 +22,7 @@ def _pad_split_args(array: Any, pad_width: Any, mode: Any = "constant", **kwargs
     extra = set(kwargs) - set(_PAD_OPTIONS[mode])
     if extra:
         raise TypeError(f"unsupported keyword arguments for mode {mode!r}: {sorted(extra)}")
-    if any(is_traced(v) for v in kwargs.values()) or is_traced(pad_width):
+    if any(is_active(v) for v in kwargs.values()) or is_active(pad_width):
         raise TypeError(f"{sorted(kwargs)} and pad_width must be plain numbers, not dual "
                         f"arrays (for a dual fill value c write np.pad(x - c, ...) + c)")
     width = np.broadcast_to(np.asarray(pad_width, dtype=np.intp), (np.ndim(array), 2))

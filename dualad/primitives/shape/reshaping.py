@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ...axes import normalize_axis, sum_to_shape
-from ...registry import Example, is_traced, strip
+from ...registry import Example, is_active, strip
 from ._common import SHAPE, _axes, _joined, _k, _reshape
 
 
@@ -225,7 +225,7 @@ expand_dims = SHAPE.defcomposite(
 
 def _at_least(x: Any, ndim: int) -> Any:
     """NumPy's atleast_{1,2,3}d of one array: 1-D goes to (1, n) and (1, n, 1)."""
-    if not is_traced(x):
+    if not is_active(x):
         return (np.atleast_1d, np.atleast_2d, np.atleast_3d)[ndim - 1](x)
     shape = np.shape(x)
     if len(shape) >= ndim:

@@ -1,19 +1,19 @@
 """The NumPy surface shared by forward- and reverse-mode arrays.
 
-A traced array (a forward-mode :class:`~dualad.dual.Dual`, a reverse-mode
+An active array (a forward-mode :class:`~dualad.dual.Dual`, a reverse-mode
 :class:`~dualad.tape.TapeArray`) takes part in ordinary NumPy code: NumPy hands ufuncs to
 ``__array_ufunc__`` and functions to ``__array_function__``, and both look the callable up in
 the registry. Operators, indexing, the usual ndarray methods and the conversions that would
 drop a derivative (and therefore raise) are written here once; each engine subclasses
-:class:`TracedArray` and supplies how a primitive is applied at its level
+:class:`ActiveArray` and supplies how a primitive is applied at its level
 (``_dualad_apply``), its hot path for elementwise ufuncs (``_elementwise``) and fast basic
 indexing.
 
-A traced array is a *handle* on values that are never written to. In-place operators
+An active array is a *handle* on values that are never written to. In-place operators
 (``x += y``) give the handle new contents, so every name that refers to it sees the update,
 as with NumPy; a copy (``x.copy()``, ``np.copy``, ``copy.deepcopy``) is a new handle. Where
 NumPy would return a view (basic slices, ``reshape``, ``.T``, ...), the handles are linked in
-a *family*. An in-place update of one member makes every other live member whose memory
+a *group of views*. An in-place update of one member makes every other live member whose memory
 NumPy would share *stale*: its class becomes a subclass that raises as soon as it is used,
 because NumPy would show it the update and dualad cannot. ``A += A.T`` therefore works (the
 view is a temporary), while ``v = A.T; A += 1; v + 1`` raises at ``v + 1``.
@@ -53,11 +53,11 @@ _UFUNC_METHODS: dict[tuple[Any, str], tuple[Any, Any]] = {
 
 
 
-class TracedArray:
+class ActiveArray:
     """Base of arrays that carry a derivative: NumPy protocols, operators and methods.
 
     Subclasses define ``primal`` and ``tag`` (slots, listed with the rest of their contents
-    in ``_contents``), a ``_family`` and a ``__weakref__`` slot, ``_dualad_apply``,
+    in ``_contents``), a ``_views`` and a ``__weakref__`` slot, ``_dualad_apply``,
     ``_elementwise``, ``_fast_types`` (the argument types their hot path handles) and may
     refine ``_index_basic``.
     """
@@ -82,11 +82,11 @@ class TracedArray:
     def _assign(self, result: Any) -> None:
         """Take the contents of ``result`` (an array of the same kind): in-place operators.
 
-        The handle leaves its family of views: its new values are its own.
+        The handle leaves its group of views: its new values are its own.
         """
         for name in self._contents:
             setattr(self, name, getattr(result, name))
-        self._family = None
+        self._views = None
 
     def _handle(self) -> Any:
         """A new handle on the same values and derivative (what a copy is, for values that
@@ -123,7 +123,7 @@ class TracedArray:
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         for kind in types:
-            if not issubclass(kind, (np.ndarray, TracedArray)):
+            if not issubclass(kind, (np.ndarray, ActiveArray)):
                 return NotImplemented
         return call_function(func, args, kwargs)
 
@@ -274,7 +274,7 @@ class TracedArray:
         makes the other stale (it raises when used), as NumPy would show it the update."""
         if dtype is not None or type is not None:
             raise UnsupportedPrimitiveError(
-                "d.view(dtype) reinterprets the bytes of a traced array, which has no "
+                "d.view(dtype) reinterprets the bytes of an active array, which has no "
                 "derivative: take dualad.primal(d).view(dtype) for the values."
             )
         twin = self._handle()
@@ -374,7 +374,7 @@ class TracedArray:
 
 
 def _reduction_method(fn: Any, doc: str) -> Any:
-    def method(self: TracedArray, *args: Any, **kwargs: Any) -> Any:
+    def method(self: ActiveArray, *args: Any, **kwargs: Any) -> Any:
         return fn(self, *args, **kwargs)
 
     method.__name__ = fn.__name__
@@ -385,11 +385,11 @@ def _reduction_method(fn: Any, doc: str) -> Any:
 for _fn in (np.sum, np.mean, np.prod, np.std, np.var, np.max, np.min, np.cumsum,
             np.cumprod, np.argmax, np.argmin, np.all, np.any, np.ptp):
     _name = {"amax": "max", "amin": "min"}.get(_fn.__name__, _fn.__name__)
-    setattr(TracedArray, _name, _reduction_method(_fn, f"Like ``ndarray.{_name}``."))
+    setattr(ActiveArray, _name, _reduction_method(_fn, f"Like ``ndarray.{_name}``."))
 
 
 def _binary(ufunc: Any, reflected: bool = False) -> Any:
-    def op(self: TracedArray, other: Any) -> Any:
+    def op(self: ActiveArray, other: Any) -> Any:
         if type(other) is np.ndarray and other.dtype.hasobject:
             other = stack_objects(other)
         inputs = (other, self) if reflected else (self, other)
@@ -401,7 +401,7 @@ def _binary(ufunc: Any, reflected: bool = False) -> Any:
 
 
 def _unary(ufunc: Any) -> Any:
-    def op(self: TracedArray) -> Any:
+    def op(self: ActiveArray) -> Any:
         return _call_ufunc(ufunc, (self,), {}, self._elementwise)
     return op
 
@@ -411,15 +411,15 @@ for _dunder, _ufunc in {
     "floordiv": np.floor_divide, "mod": np.remainder, "pow": np.power,
     "matmul": np.matmul,
 }.items():
-    setattr(TracedArray, f"__{_dunder}__", _binary(_ufunc))
-    setattr(TracedArray, f"__r{_dunder}__", _binary(_ufunc, reflected=True))
+    setattr(ActiveArray, f"__{_dunder}__", _binary(_ufunc))
+    setattr(ActiveArray, f"__r{_dunder}__", _binary(_ufunc, reflected=True))
 for _dunder, _ufunc in {
     "lt": np.less, "le": np.less_equal, "gt": np.greater, "ge": np.greater_equal,
     "eq": np.equal, "ne": np.not_equal,
 }.items():
-    setattr(TracedArray, f"__{_dunder}__", _binary(_ufunc))
+    setattr(ActiveArray, f"__{_dunder}__", _binary(_ufunc))
 for _dunder, _ufunc in {"neg": np.negative, "pos": np.positive, "abs": np.absolute}.items():
-    setattr(TracedArray, f"__{_dunder}__", _unary(_ufunc))
+    setattr(ActiveArray, f"__{_dunder}__", _unary(_ufunc))
 
 
 _INPLACE_SYMBOLS = {
@@ -429,21 +429,21 @@ _INPLACE_SYMBOLS = {
 
 
 def _inplace(ufunc: Any, symbol: str) -> Any:
-    def op(self: TracedArray, other: Any) -> Any:
-        # NumPy updates the array every name refers to (y = x; y += 1 changes x). A traced
+    def op(self: ActiveArray, other: Any) -> Any:
+        # NumPy updates the array every name refers to (y = x; y += 1 changes x). An active
         # array's buffers may be shared with its inputs, so instead the handle takes the
         # result's contents: every alias sees the update, no buffer is overwritten.
         result = _call_ufunc(ufunc, (self, _collect_objects(other)), {}, self._elementwise)
         if self.ndim == 0:  # like NumPy's scalars (x[0], np.sum(x)): x += 1 rebinds x
             return result
         if type(result) is not type(self):
-            why = "is traced by another transform" if registry.is_traced(result) \
+            why = "is active in another transform" if registry.is_active(result) \
                 else "has no derivative"
             raise UnsupportedPrimitiveError(
-                f"x {symbol}= y on a traced array: the result {why}, so it cannot update x "
+                f"x {symbol}= y on an active array: the result {why}, so it cannot update x "
                 f"in place for every name that refers to x. Write x = x {symbol} y."
             )
-        leave_family(self, f"x {symbol}= ...")
+        leave_views(self, f"x {symbol}= ...")
         self._assign(result)
         return self
     return op
@@ -453,63 +453,63 @@ for _dunder, _ufunc in {
     "add": np.add, "sub": np.subtract, "mul": np.multiply, "truediv": np.true_divide,
     "floordiv": np.floor_divide, "mod": np.remainder, "pow": np.power, "matmul": np.matmul,
 }.items():
-    setattr(TracedArray, f"__i{_dunder}__", _inplace(_ufunc, _INPLACE_SYMBOLS[_dunder]))
+    setattr(ActiveArray, f"__i{_dunder}__", _inplace(_ufunc, _INPLACE_SYMBOLS[_dunder]))
 
 
 # --------------------------------------------------------------------------- views
 
-_FAMILY_PRUNE = 32
+_VIEWS_PRUNE = 32
 
 
-def link_view(view: TracedArray, base: TracedArray) -> None:
+def link_view(view: ActiveArray, base: ActiveArray) -> None:
     """Record that ``view`` shows ``base``'s values as the NumPy view it mirrors would.
 
-    Both join one *family* (a list of weak references shared by its members), created with
-    ``base`` as its first member; dead members are pruned as the family grows.
+    Both join one *group of views* (a list of weak references shared by its members), created with
+    ``base`` as its first member; dead members are pruned as the group grows.
     """
-    family = getattr(base, "_family", None)
-    if family is None:
-        family = base._family = [weakref.ref(base)]
-    elif len(family) >= _FAMILY_PRUNE:
-        family[:] = [ref for ref in family if ref() is not None]
-    family.append(weakref.ref(view))
-    view._family = family
+    group = getattr(base, "_views", None)
+    if group is None:
+        group = base._views = [weakref.ref(base)]
+    elif len(group) >= _VIEWS_PRUNE:
+        group[:] = [ref for ref in group if ref() is not None]
+    group.append(weakref.ref(view))
+    view._views = group
 
 
 def link_if_view(result: Any, inputs: Any, tag: int) -> None:
-    """Link ``result`` to the traced input (at level ``tag``) whose values it shares, if any:
+    """Link ``result`` to the active input (at level ``tag``) whose values it shares, if any:
     the engines call this for every primitive that may return a NumPy view."""
-    if not isinstance(result, TracedArray):
+    if not isinstance(result, ActiveArray):
         return
     out = strip(result)
     if out.__class__ is not np.ndarray or not out.ndim:  # 0-d values act as scalars
         return
     base = out.base
     for x in inputs:
-        if isinstance(x, TracedArray) and x.tag == tag:
+        if isinstance(x, ActiveArray) and x.tag == tag:
             data = strip(x)
             if out is data or (base is not None and np.may_share_memory(out, data)):
                 link_view(result, x)
                 return
 
 
-def leave_family(x: TracedArray, operation: str) -> None:
+def leave_views(x: ActiveArray, operation: str) -> None:
     """``x`` is about to be updated in place by ``operation``: every other live member of its
-    family whose memory NumPy would share becomes stale (raises when used)."""
-    family = getattr(x, "_family", None)
-    if family is None:
+    group whose memory NumPy would share becomes stale (raises when used)."""
+    group = getattr(x, "_views", None)
+    if group is None:
         return
     data = _innermost(x)
-    for ref in family:
+    for ref in group:
         other = ref()
         if other is not None and other is not x and not other._stale \
                 and np.may_share_memory(data, _innermost(other)):
-            other._family = (operation, "base" if family[0]() is x else "view")
+            other._views = (operation, "base" if group[0]() is x else "view")
             other.__class__ = other._stale_class
 
 
 def _innermost(x: Any) -> Any:
-    while isinstance(x, TracedArray):
+    while isinstance(x, ActiveArray):
         x = x.primal
     return x
 
@@ -524,7 +524,7 @@ def stale_class(cls: type) -> type:
         raise self.stale_error()
 
     def stale_error(self: Any) -> UnsupportedPrimitiveError:
-        operation, updated = self._family
+        operation, updated = self._views
         shared = ("the array it is a view of (a slice x[1:] or x[i], x.T, x.reshape(...), "
                   "...)" if updated == "base" else "a view of it (a slice x[1:] or x[i], "
                   "x.T, x.reshape(...), ...), or of the array it is a view of,")
@@ -553,7 +553,7 @@ def _refuse_bool(self: Any) -> bool:
 
 
 def check_constant(x: Any, fn: Any) -> None:
-    """Raise for a constant that a traced value cannot meet: complex numbers (dualad is
+    """Raise for a constant that an active value cannot meet: complex numbers (dualad is
     real-valued) and ndarray subclasses whose own semantics dualad would drop."""
     if isinstance(x, (complex, np.complexfloating)) or (
             isinstance(x, np.ndarray) and (x.dtype.kind == "c"
@@ -568,11 +568,11 @@ def constant_error(x: Any, fn: Any) -> Exception:
     else:
         name = fn if isinstance(fn, str) else registry.numpy_name(fn)
     if isinstance(x, np.ma.MaskedArray):
-        return InvalidInputError(masked_message(f"{name} of a traced value and a masked array"))
+        return InvalidInputError(masked_message(f"{name} of an active value and a masked array"))
     if isinstance(x, np.ndarray) and type(x) not in (np.ndarray, np.memmap):
-        return InvalidInputError(subclass_message(type(x), f"{name} of a traced value and a"))
+        return InvalidInputError(subclass_message(type(x), f"{name} of an active value and a"))
     return UnsupportedPrimitiveError(
-        f"{name} of a traced value and a complex number: dualad differentiates real-valued "
+        f"{name} of an active value and a complex number: dualad differentiates real-valued "
         f"functions only, and real rules applied to complex values would give wrong "
         f"derivatives. Write the complex arithmetic with real and imaginary parts as "
         f"separate real arrays (|x + 1j| is np.hypot(x, 1.0))."
@@ -599,16 +599,16 @@ def subclass_message(cls: type, what: str) -> str:
             f"would drop what the subclass adds. Pass np.asarray(value) (or its plain data).")
 
 
-def _divmod(self: TracedArray, other: Any) -> tuple[Any, Any]:
+def _divmod(self: ActiveArray, other: Any) -> tuple[Any, Any]:
     return np.floor_divide(self, other), np.remainder(self, other)
 
 
-def _rdivmod(self: TracedArray, other: Any) -> tuple[Any, Any]:
+def _rdivmod(self: ActiveArray, other: Any) -> tuple[Any, Any]:
     return np.floor_divide(other, self), np.remainder(other, self)
 
 
-TracedArray.__divmod__ = _divmod  # type: ignore[attr-defined]
-TracedArray.__rdivmod__ = _rdivmod  # type: ignore[attr-defined]
+ActiveArray.__divmod__ = _divmod  # type: ignore[attr-defined]
+ActiveArray.__rdivmod__ = _rdivmod  # type: ignore[attr-defined]
 
 
 _PLAIN_TYPES = frozenset((np.ndarray, float, int, bool, np.float64, np.float32, np.int64))
@@ -616,7 +616,7 @@ _PLAIN_TYPES = frozenset((np.ndarray, float, int, bool, np.float64, np.float32, 
 
 def _known(x: Any) -> bool:
     return type(x) in _PLAIN_TYPES or isinstance(
-        x, (np.ndarray, np.generic, numbers.Number, list, tuple, *registry.traced_types())
+        x, (np.ndarray, np.generic, numbers.Number, list, tuple, *registry.active_types())
     ) or x is None
 
 
@@ -637,7 +637,7 @@ def stack_objects(x: np.ndarray) -> Any:
     (array([2., 3.]), array([[1., 0.]]))
     """
     items = list(x.flat)
-    if not any(map(registry.is_traced, items)):
+    if not any(map(registry.is_active, items)):
         return x
     return np.reshape(np.stack(items), x.shape)
 
@@ -666,7 +666,7 @@ _NO_PARAMS: dict[str, Any] = {}
 
 
 def _call_ufunc(ufunc: Any, inputs: tuple, kwargs: dict, fast: Any) -> Any:
-    """Apply ``ufunc`` to traced inputs; ``fast`` is the calling engine's elementwise path."""
+    """Apply ``ufunc`` to active inputs; ``fast`` is the calling engine's elementwise path."""
     prim = NUMPY_TABLE.get(ufunc)
     if kwargs:
         _check_ufunc_kwargs(ufunc, kwargs)
@@ -696,7 +696,7 @@ def _check_ufunc_kwargs(ufunc: Any, kwargs: dict) -> None:
 
 
 def call_function(func: Any, args: Any, kwargs: dict) -> Any:
-    """Dispatch a NumPy function called with traced arguments to its declaration."""
+    """Dispatch a NumPy function called with active arguments to its declaration."""
     if kwargs.get("out") is not None:
         raise _out_error(func)
     entry = NUMPY_TABLE.get(func)
@@ -710,9 +710,9 @@ def call_function(func: Any, args: Any, kwargs: dict) -> Any:
     for arg in (*args, *kwargs.values()):
         if arg.__class__ in (list, tuple):
             for item in arg:
-                if item.__class__ is not float and not isinstance(item, TracedArray):
+                if item.__class__ is not float and not isinstance(item, ActiveArray):
                     check_constant(item, func)
-        elif arg.__class__ is not float and not isinstance(arg, TracedArray):
+        elif arg.__class__ is not float and not isinstance(arg, ActiveArray):
             check_constant(arg, func)
     if any(type(x) is np.ndarray and x.dtype.hasobject for x in args):
         args = tuple(map(_collect_objects, args))
@@ -735,7 +735,7 @@ _WRITING_FUNCTIONS = frozenset((np.copyto, np.put, np.place, np.putmask, np.fill
 
 def _inplace_method_error(call: str, instead: str) -> UnsupportedPrimitiveError:
     return UnsupportedPrimitiveError(
-        f"{call} writes into an array in place, which traced arrays do not support (the "
+        f"{call} writes into an array in place, which active arrays do not support (the "
         f"other names for it and its views could not see the change). Build the new array "
         f"instead: {instead}."
     )
@@ -761,7 +761,7 @@ def _conversion_error(what: str) -> ConversionError:
 def primal(x: Any) -> Any:
     """The values of ``x`` without any derivative (through every nesting level).
 
-    The array is read-only when ``x`` is traced: dualad may still need those values (a
+    The array is read-only when ``x`` is active: dualad may still need those values (a
     pullback reads them), so write ``dualad.primal(x).copy()`` to change them.
 
     >>> import numpy as np, dualad
@@ -776,7 +776,7 @@ def primal(x: Any) -> Any:
 
 
 def not_differentiable(prim: Primitive, i: int) -> UnsupportedPrimitiveError:
-    """The error for a traced value passed where ``prim`` has no derivative rule."""
+    """The error for an active value passed where ``prim`` has no derivative rule."""
     return UnsupportedPrimitiveError(
         f"{prim.name} is not differentiable in its argument {i + 1}: pass a constant there "
         f"(dualad.primal(x) if the derivative is meant to be zero)."
