@@ -314,7 +314,7 @@ def test_default_step_values():
 H0 = 0.5
 
 
-def seed001_y2(w_h, w_y):
+def tanh_chain_y2(w_h, w_y):
     """The thread's network: y2 = w_y tanh(w_h tanh(w_h h0))."""
     h1_raw = w_h * H0
     h1 = np.tanh(h1_raw)
@@ -323,7 +323,7 @@ def seed001_y2(w_h, w_y):
     return w_y * h2
 
 
-def seed001_buggy_grad(w_h, w_y):
+def tanh_chain_buggy_grad(w_h, w_y):
     """The thread's backward pass over the computation graph, with its bug: 1 - raw**2
     where 1 - tanh(raw)**2 belongs."""
     h0 = H0
@@ -340,21 +340,21 @@ def seed001_buggy_grad(w_h, w_y):
     return dw_h, dw_y
 
 
-def seed001_closed_form(w_h, w_y):
+def tanh_chain_closed_form(w_h, w_y):
     h1 = np.tanh(w_h * H0)
     h2 = np.tanh(w_h * h1)
     return w_y * (1 - h2**2) * (h1 + w_h * (1 - h1**2) * H0), h2
 
 
-def test_seed001_buggy_tanh_derivative_differs_for_w_h_only():
-    c = compare(seed001_y2, seed001_buggy_grad, 2.0, 40.0)
+def test_tanh_chain_buggy_tanh_derivative_differs_for_w_h_only():
+    c = compare(tanh_chain_y2, tanh_chain_buggy_grad, 2.0, 40.0)
     assert isinstance(c, Comparison) and not c.agrees
     w_h, w_y = c.arguments
     assert isinstance(w_h, ArgumentComparison)
     assert (w_h.name, w_y.name) == ("w_h", "w_y")
     # the thread's numbers: manual -40.2153..., autograd 8.1888, and dy2/dw_y = 0.90925...
     assert float(w_h.manual) == pytest.approx(-40.21530288726289, rel=1e-6)
-    exact_h, exact_y = seed001_closed_form(2.0, 40.0)
+    exact_h, exact_y = tanh_chain_closed_form(2.0, 40.0)
     jax_h, jax_y = jax.grad(lambda a, b: b * jnp.tanh(a * jnp.tanh(a * H0)),
                             argnums=(0, 1))(2.0, 40.0)
     assert float(w_h.dualad) == pytest.approx(exact_h, rel=1e-14)
@@ -369,8 +369,8 @@ def test_seed001_buggy_tanh_derivative_differs_for_w_h_only():
     assert w_y.verdict.startswith("agrees to float64 rounding: max relative error")
 
 
-def test_seed001_report_names_w_h_and_the_numbers():
-    c = compare(seed001_y2, seed001_buggy_grad, 2.0, 40.0)
+def test_tanh_chain_report_names_w_h_and_the_numbers():
+    c = compare(tanh_chain_y2, tanh_chain_buggy_grad, 2.0, 40.0)
     text = str(c)
     assert text.splitlines()[0].startswith(
         "compare: the hand-derived gradient differs from dualad's for w_h")
@@ -382,7 +382,7 @@ def test_seed001_report_names_w_h_and_the_numbers():
     assert markdown.count("\n| `") == 2
 
 
-def seed001_buggy_grad_torch_float32(W_h, W_y):
+def tanh_chain_buggy_grad_torch_float32(W_h, W_y):
     """The thread as run: forward values in float32 (torch), read out with .item() into
     Python floats, then the buggy chain rule in Python float arithmetic. torch's float32
     tanh is correctly rounded here, NumPy's is one unit in the last place off at 1.5231884
@@ -400,11 +400,12 @@ def seed001_buggy_grad_torch_float32(W_h, W_y):
     return h1 * dh2_raw + h0 * dh1_raw, h2
 
 
-def test_seed001_replayed_in_float32_gives_the_threads_exact_numbers():
+def test_tanh_chain_replayed_in_float32_gives_the_threads_exact_numbers():
     """With float32 forward values the manual numbers are the thread's to the last digit,
     and dy2/dw_y = h2 = 0.9092516899108887 agrees with the float64 reference to float32
     rounding."""
-    c = compare(seed001_y2, seed001_buggy_grad_torch_float32, np.float32(2.0), np.float32(40.0))
+    c = compare(tanh_chain_y2, tanh_chain_buggy_grad_torch_float32, np.float32(2.0),
+                np.float32(40.0))
     assert float(c["w_h"].manual) == pytest.approx(-40.21530288726289, rel=1e-12)
     assert float(c["w_y"].manual) == pytest.approx(0.9092516899108887, rel=1e-12)
     assert c["w_h"].level == "differs"
@@ -418,13 +419,13 @@ def test_seed001_replayed_in_float32_gives_the_threads_exact_numbers():
 WIDTH = 10
 
 
-def seed000_net(U, W, x):
+def sigmoid_net(U, W, x):
     """SingleLayerNet: f(W, U) = (1/sqrt m) sum_k w_k sigmoid(u_k . x), U m x d, W 1 x m."""
     hidden = 1 / (1 + np.exp(-(U @ x)))
     return (W @ hidden).squeeze() / np.sqrt(WIDTH)
 
 
-def seed000_manual(U, W, inp):
+def sigmoid_net_manual(U, W, inp):
     """The notebook's symbolic formulas, line for line (weights1 = U, weights2 = W)."""
     tmp0 = np.matmul(U, inp).squeeze()
     tmp = np.exp(-1 * tmp0)
@@ -435,7 +436,7 @@ def seed000_manual(U, W, inp):
     return du_calc, dw_calc
 
 
-def _seed000_data(seed=0):
+def _sigmoid_net_data(seed=0):
     rng = np.random.default_rng(seed)
     U = rng.standard_normal((WIDTH, 3)).astype(np.float32)
     W = rng.standard_normal((1, WIDTH)).astype(np.float32)
@@ -443,23 +444,23 @@ def _seed000_data(seed=0):
     return U, W, inp
 
 
-def _jax_seed000(U, W, inp):
+def _jax_sigmoid_net(U, W, inp):
     def net(U, W):
         return (W @ jax.nn.sigmoid(U @ inp)).squeeze() / jnp.sqrt(WIDTH)
     return jax.grad(net, argnums=(0, 1))(U.astype(np.float64), W.astype(np.float64))
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_seed000_float32_hand_gradient_agrees_to_float32_rounding(seed):
+def test_sigmoid_net_float32_hand_gradient_agrees_to_float32_rounding(seed):
     """The notebook's user saw differences of ~1e-9 and suspected their formulas; compare
     says the formulas are right and the differences are float32 rounding."""
-    U, W, inp = _seed000_data(seed)
+    U, W, inp = _sigmoid_net_data(seed)
 
     def manual(U, W, inp):  # dw_calc is (m,); W is (1, m), as torch's linear2.weight
-        du, dw = seed000_manual(U, W, inp)
+        du, dw = sigmoid_net_manual(U, W, inp)
         return du, dw.reshape(W.shape)
 
-    c = compare(seed000_net, manual, U, W, inp, argnums=(0, 1))
+    c = compare(sigmoid_net, manual, U, W, inp, argnums=(0, 1))
     assert c.agrees
     assert [a.name for a in c.arguments] == ["U", "W"]
     assert [a.level for a in c.arguments] == ["float32", "float32"]
@@ -467,25 +468,25 @@ def test_seed000_float32_hand_gradient_agrees_to_float32_rounding(seed):
         assert a.verdict.startswith("agrees to float32 rounding: max relative error")
         assert 1e-11 < a.max_abs_error < 1e-7  # the notebook: up to 7.5e-9
         assert 2.2e-13 < a.max_rel_error <= 1e3 * np.finfo(np.float32).eps
-    jax_U, jax_W = _jax_seed000(U, W, inp)
+    jax_U, jax_W = _jax_sigmoid_net(U, W, inp)
     np.testing.assert_allclose(c["U"].dualad, jax_U, rtol=1e-13, atol=1e-16)
     np.testing.assert_allclose(c["W"].dualad, jax_W, rtol=1e-13, atol=1e-16)
     assert "agrees with dualad's for both arguments" in str(c)
 
 
-def test_seed000_same_formulas_in_float64_agree_to_float64_rounding():
-    U, W, inp = (a.astype(np.float64) for a in _seed000_data())
-    c = compare(seed000_net, lambda U, W, inp: {"U": seed000_manual(U, W, inp)[0],
-                                                 "W": seed000_manual(U, W, inp)[1][None]},
+def test_sigmoid_net_same_formulas_in_float64_agree_to_float64_rounding():
+    U, W, inp = (a.astype(np.float64) for a in _sigmoid_net_data())
+    c = compare(sigmoid_net, lambda U, W, inp: {"U": sigmoid_net_manual(U, W, inp)[0],
+                                                 "W": sigmoid_net_manual(U, W, inp)[1][None]},
                 U, W, inp, argnums=(0, 1))
     assert [a.level for a in c.arguments] == ["float64", "float64"]
     assert all(a.max_rel_error <= 1e3 * np.finfo(np.float64).eps for a in c.arguments)
 
 
-def test_seed000_wrong_shape_names_the_argument_and_its_shape():
-    U, W, inp = _seed000_data()
+def test_sigmoid_net_wrong_shape_names_the_argument_and_its_shape():
+    U, W, inp = _sigmoid_net_data()
     with pytest.raises(ShapeMismatchError) as excinfo:
-        compare(seed000_net, seed000_manual, U, W, inp, argnums=(0, 1))
+        compare(sigmoid_net, sigmoid_net_manual, U, W, inp, argnums=(0, 1))
     assert "'W'" in str(excinfo.value) and "(1, 10)" in str(excinfo.value)
     assert "(10,)" in str(excinfo.value)
 
@@ -567,8 +568,8 @@ def test_unnamed_arguments_are_called_arg_i():
 
 
 def test_dict_result_keyed_by_parameter_name():
-    c = compare(seed001_y2, lambda w_h, w_y: {"w_y": seed001_closed_form(w_h, w_y)[1],
-                                              "w_h": seed001_closed_form(w_h, w_y)[0]},
+    c = compare(tanh_chain_y2, lambda w_h, w_y: {"w_y": tanh_chain_closed_form(w_h, w_y)[1],
+                                              "w_h": tanh_chain_closed_form(w_h, w_y)[0]},
                 2.0, 40.0)
     assert c.agrees and [a.name for a in c.arguments] == ["w_h", "w_y"]
 
@@ -582,7 +583,7 @@ def test_dict_result_keyed_by_parameter_name():
 ])
 def test_bad_manual_gradients_raise_clearly(manual, error, fragments):
     with pytest.raises(error) as excinfo:
-        compare(seed001_y2, manual, 2.0, 40.0)
+        compare(tanh_chain_y2, manual, 2.0, 40.0)
     for fragment in fragments:
         assert fragment in str(excinfo.value)
 
@@ -593,6 +594,6 @@ def test_non_scalar_function_raises_grads_error():
 
 
 def test_unknown_key_raises():
-    c = compare(seed001_y2, seed001_buggy_grad, 2.0, 40.0)
+    c = compare(tanh_chain_y2, tanh_chain_buggy_grad, 2.0, 40.0)
     with pytest.raises(KeyError, match="w_h"):
         c["h0"]

@@ -31,12 +31,12 @@ def run(capsys, *argv):
     return status, out, err
 
 
-SEED001 = str(Path(__file__).with_name("forum001.py"))  # the forum's tanh network, as a file
+TANH_CHAIN = str(Path(__file__).with_name("forum001.py"))  # the forum's tanh network, as a file
 
 
 @pytest.fixture
-def seed_file():
-    return SEED001
+def tanh_chain_file():
+    return TANH_CHAIN
 
 
 # --------------------------------------------------------------------------- trace: the lecture
@@ -87,9 +87,9 @@ def test_every_format_carries_the_lectures_numbers(capsys, fmt):
         assert number in out, (fmt, number)
 
 
-def test_json_validates_against_its_schema_and_dot_parses(capsys, seed_file):
+def test_json_validates_against_its_schema_and_dot_parses(capsys, tanh_chain_file):
     for argv in (["trace", LECTURE, "--at", "x1=2", "x2=5"],
-                 ["trace", f"{seed_file}:loss", "--at", "w_h=2", "w_y=40"],
+                 ["trace", f"{tanh_chain_file}:loss", "--at", "w_h=2", "w_y=40"],
                  ["trace", "sum(tanh(x) * x)", "--at", "x=[0.5, 1, 2]"]):
         _, out, _ = run(capsys, *argv, "--format", "json")
         jsonschema.validate(json.loads(out), JSON_SCHEMA)
@@ -122,14 +122,14 @@ def test_arrays_on_the_command_line_and_from_npy(capsys, tmp_path):
 # --------------------------------------------------------------------------- trace: Python code
 
 
-def test_seed001_from_a_file_names_the_users_intermediates(capsys, seed_file):
-    status, out, _ = run(capsys, "trace", f"{seed_file}:loss", "--at", "w_h=2", "w_y=40")
+def test_tanh_chain_from_a_file_names_the_users_intermediates(capsys, tanh_chain_file):
+    status, out, _ = run(capsys, "trace", f"{tanh_chain_file}:loss", "--at", "w_h=2", "w_y=40")
     assert status == 0
     for name in ["h1_raw", "h1 ", "h2_raw", "h2 ", "y2"]:
         assert name in out
     assert "h2_raw_bar = h2_bar * (1 - tanh**2 h2_raw)" in out
     assert "w_h_bar = 8.189" in out and "w_y_bar = 0.909" in out
-    _, out, _ = run(capsys, "trace", f"{seed_file}:loss", "--at", "w_h=2", "w_y=40",
+    _, out, _ = run(capsys, "trace", f"{tanh_chain_file}:loss", "--at", "w_h=2", "w_y=40",
                     "--digits", "4")
     assert "w_h_bar = 8.1888" in out and "w_y_bar = 0.9093" in out  # the forum's autograd
 
@@ -197,10 +197,10 @@ def test_mistakes_exit_2_with_a_message(capsys, argv, fragments):
         assert fragment in err, (fragment, err)
 
 
-def test_file_mistakes(capsys, seed_file, tmp_path):
-    status, _, err = run(capsys, "trace", f"{seed_file}:los", "--at", "w_h=2", "w_y=40")
+def test_file_mistakes(capsys, tanh_chain_file, tmp_path):
+    status, _, err = run(capsys, "trace", f"{tanh_chain_file}:los", "--at", "w_h=2", "w_y=40")
     assert status == 2 and "'los'" in err and "'loss'" in err
-    status, _, err = run(capsys, "trace", f"{seed_file}:raises", "--at", "w_h=2", "w_y=40")
+    status, _, err = run(capsys, "trace", f"{tanh_chain_file}:raises", "--at", "w_h=2", "w_y=40")
     assert status == 2 and "NameError" in err and "undefined_name" in err and "line" in err
     broken = tmp_path / "broken.py"
     broken.write_text("def f(x):\n    return x +\n")
@@ -208,16 +208,16 @@ def test_file_mistakes(capsys, seed_file, tmp_path):
     assert status == 2 and "syntax error" in err and "line 2" in err
 
 
-def test_non_finite_results_are_printed_and_reported(capsys, seed_file):
-    status, out, err = run(capsys, "trace", f"{seed_file}:log_of", "--at", "x=0")
+def test_non_finite_results_are_printed_and_reported(capsys, tanh_chain_file):
+    status, out, err = run(capsys, "trace", f"{tanh_chain_file}:log_of", "--at", "x=0")
     assert status == 2 and "-inf" in out and "non-finite" in err
 
 
 # --------------------------------------------------------------------------- check
 
 
-def test_check_finds_the_forums_wrong_formula(capsys, seed_file):
-    status, out, _ = run(capsys, "check", f"{seed_file}:loss", f"{seed_file}:backward",
+def test_check_finds_the_forums_wrong_formula(capsys, tanh_chain_file):
+    status, out, _ = run(capsys, "check", f"{tanh_chain_file}:loss", f"{tanh_chain_file}:backward",
                          "--at", "w_h=2", "w_y=40")
     assert status == 1
     assert "w_h" in out and "differs" in out and "8.18" in out and "-40.2" in out
@@ -225,12 +225,12 @@ def test_check_finds_the_forums_wrong_formula(capsys, seed_file):
     assert "the first intermediate that differs is dh2_raw" in out
 
 
-def test_check_agrees_with_a_correct_formula(capsys, seed_file):
-    status, out, _ = run(capsys, "check", f"{seed_file}:loss", f"{seed_file}:fixed",
+def test_check_agrees_with_a_correct_formula(capsys, tanh_chain_file):
+    status, out, _ = run(capsys, "check", f"{tanh_chain_file}:loss", f"{tanh_chain_file}:fixed",
                          "--at", "w_h=2", "w_y=40")
     assert status == 0 and "differs" not in out
 
 
-def test_check_without_a_manual_gradient_checks_dualad_against_differences(capsys, seed_file):
-    status, out, _ = run(capsys, "check", f"{seed_file}:loss", "--at", "w_h=2", "w_y=40")
+def test_check_without_a_manual_gradient_checks_dualad_against_differences(capsys, tanh_chain_file):
+    status, out, _ = run(capsys, "check", f"{tanh_chain_file}:loss", "--at", "w_h=2", "w_y=40")
     assert status == 0 and out.strip()

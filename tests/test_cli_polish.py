@@ -18,7 +18,7 @@ from dualad.cli import check_command, trace_command
 from dualad.cli.main import COMMANDS, _parser
 from dualad.traces.formats import FORMATS
 
-from .test_cli import LECTURE, SEED001, run
+from .test_cli import LECTURE, TANH_CHAIN, run
 from .test_cli_mistakes import one_error, user_file
 from .test_trace_format import LECTURE_TEXT
 
@@ -332,8 +332,8 @@ def test_check_option_mistakes(capsys, argv, fragments):
 @pytest.mark.parametrize("option", ["--order=1", "--mode=forward", "--atol=1", "--rtol=1",
                                     "--eps=1e-3", "--seed=1"])
 def test_difference_options_are_refused_with_grad(capsys, option):
-    seed_file = SEED001
-    status, out, err = run(capsys, "check", f"{seed_file}:loss", f"{seed_file}:fixed",
+    tanh_chain_file = TANH_CHAIN
+    status, out, err = run(capsys, "check", f"{tanh_chain_file}:loss", f"{tanh_chain_file}:fixed",
                            "--at", "w_h=2", "w_y=40", option)
     one_error(status, out, err, f"{option.split('=')[0]} is a setting of the check against "
                                 f"finite differences, which runs without GRAD")

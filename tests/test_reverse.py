@@ -38,7 +38,17 @@ from dualad import (
 )
 from tests.reference import FAST_COMPILE
 from tests.reference import assert_pytree_close as assert_tree_close
-from tests.test_seeds import H4, W4, X4, Y4, l2_loss, lecture_f, notebook_forward, relu, sigmoid
+from tests.test_source_documents import (
+    H4,
+    W4,
+    X4,
+    Y4,
+    l2_loss,
+    lecture_f,
+    notebook_forward,
+    relu,
+    sigmoid,
+)
 
 RNG = np.random.default_rng(20240603)
 X3 = RNG.normal(size=3)
@@ -285,13 +295,13 @@ def test_tanh_layer_closed_form_backward_by_grad():
 # --------------------------------------------------------------------------- sigmoid network
 
 
-def seed000_loss(np_, U, W, x, t):
+def sigmoid_net_loss(np_, U, W, x, t):
     """The issue's loss on the notebook's net: sum((W sigmoid(U x) / sqrt(m) - t)^2)."""
     m = U.shape[0]  # a Python float for 1/sqrt(m), so that float32 data stays float32
     return np_.sum((W @ (1 / (1 + np_.exp(-(U @ x)))) / math.sqrt(m) - t) ** 2)
 
 
-def _seed000_data(dtype):
+def _sigmoid_net_data(dtype):
     m, d = 10, 3  # the notebook's width and input size; linear1/linear2 weight shapes
     rng = np.random.default_rng(0)
     U, W = rng.normal(size=(m, d)), rng.normal(size=(1, m))
@@ -299,12 +309,12 @@ def _seed000_data(dtype):
     return tuple(a.astype(dtype) for a in (U, W, x, t))
 
 
-def test_seed000_loss_gradients_wrt_u_and_w_at_once():
+def test_sigmoid_net_loss_gradients_wrt_u_and_w_at_once():
     """gU, gW = grad(loss, argnums=(0, 1))(U, W): JAX's numbers, and the hand formulas
     dW = 2 r s^T / sqrt(m), dU = 2 r (w s (1 - s) / sqrt(m)) x^T, r the residual."""
-    U, W, x, t = _seed000_data(np.float64)
-    gU, gW = dualad.grad(lambda U, W: seed000_loss(np, U, W, x, t), argnums=(0, 1))(U, W)
-    ref = jit(jax.grad(lambda U, W: seed000_loss(jnp, U, W, x, t), argnums=(0, 1)))(U, W)
+    U, W, x, t = _sigmoid_net_data(np.float64)
+    gU, gW = dualad.grad(lambda U, W: sigmoid_net_loss(np, U, W, x, t), argnums=(0, 1))(U, W)
+    ref = jit(jax.grad(lambda U, W: sigmoid_net_loss(jnp, U, W, x, t), argnums=(0, 1)))(U, W)
     assert_tree_close((gU, gW), ref, rtol=1e-12, atol=1e-15)
     m = U.shape[0]
     s = 1 / (1 + np.exp(-(U @ x)))  # (m, 1)
@@ -313,16 +323,16 @@ def test_seed000_loss_gradients_wrt_u_and_w_at_once():
     np.testing.assert_allclose(gU, 2 * r * (W.T * s * (1 - s) / np.sqrt(m)) @ x.T, rtol=1e-12)
 
 
-def test_seed000_in_float32_stays_float32_within_float32_rounding():
+def test_sigmoid_net_in_float32_stays_float32_within_float32_rounding():
     """The notebook's 1e-9 differences are float32 rounding: grad keeps float32 (as JAX
     does), and agrees with the float64 gradient to float32 precision."""
-    U, W, x, t = _seed000_data(np.float32)
-    gU, gW = dualad.grad(lambda U, W: seed000_loss(np, U, W, x, t), argnums=(0, 1))(U, W)
+    U, W, x, t = _sigmoid_net_data(np.float32)
+    gU, gW = dualad.grad(lambda U, W: sigmoid_net_loss(np, U, W, x, t), argnums=(0, 1))(U, W)
     assert gU.dtype == np.float32 and gW.dtype == np.float32
-    ref = jit(jax.grad(lambda U, W: seed000_loss(jnp, U, W, x, t), argnums=(0, 1)))(U, W)
+    ref = jit(jax.grad(lambda U, W: sigmoid_net_loss(jnp, U, W, x, t), argnums=(0, 1)))(U, W)
     assert ref[0].dtype == np.float32  # JAX agrees on the dtype
-    U64, W64, x64, t64 = _seed000_data(np.float64)
-    g64 = dualad.grad(lambda U, W: seed000_loss(np, U, W, x64, t64), argnums=(0, 1))(U64, W64)
+    U64, W64, x64, t64 = _sigmoid_net_data(np.float64)
+    g64 = dualad.grad(lambda U, W: sigmoid_net_loss(np, U, W, x64, t64), argnums=(0, 1))(U64, W64)
     assert_tree_close((gU, gW), g64, rtol=2e-5, atol=1e-6)
 
 

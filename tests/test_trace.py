@@ -19,7 +19,7 @@ import dualad
 from dualad.errors import InvalidArgumentError, InvalidInputError
 from dualad.tree import flatten, unflatten
 
-from .forum001 import loss as seed001
+from .forum001 import loss as tanh_chain
 from .reference import assert_pytree_close
 
 
@@ -68,8 +68,8 @@ def test_lecture_adjoint_trace_with_its_accumulation_steps():
     assert float(t.gradient["x2"]) == pytest.approx(2.0 - cos5, rel=1e-15)
 
 
-def test_seed001_steps_are_named_after_the_users_variables():
-    t = dualad.trace(seed001, 2.0, 40.0)
+def test_tanh_chain_steps_are_named_after_the_users_variables():
+    t = dualad.trace(tanh_chain, 2.0, 40.0)
     assert [s.label for s in t.steps] == ["w_h", "w_y", "h1_raw", "h1", "h2_raw", "h2", "y2"]
     assert t.step(1).expression == "w_h * h0"  # the constant h0 by its name too
     assert t.step(2).expression == "tanh h1_raw"

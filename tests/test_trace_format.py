@@ -131,7 +131,7 @@ def tanh_net_trace() -> Trace:
     b_h1 = b_h2_raw * w_h
     b_h1_raw = b_h1 * (1 - h1**2)
     return make_trace(
-        "seed001.py:f",
+        "tanh_chain.py:f",
         [("w_h", "w_h", w_h, 1.0), ("w_y", "w_y", w_y, 0.0)],
         [("h1_raw", "h1_raw", "multiply", ["w_h", "0.5"], "w_h * 0.5", "w_h_dot * 0.5",
           h1_raw, d1),
@@ -348,7 +348,7 @@ def test_text_modes():
 
 def test_text_user_names_seed_001():
     lines = squash(to_text(tanh_net_trace()))
-    assert lines[0] == "f = seed001.py:f at w_h = 2, w_y = 40"
+    assert lines[0] == "f = tanh_chain.py:f at w_h = 2, w_y = 40"
     for line in ("w_h = 2", "h1 = tanh h1_raw = 0.762", "h1_raw = w_h * 0.5 = 1",
                  "w_h_dot = 1", "h1_dot = h1_raw_dot * (1 - h1**2) = 0.21",
                  "w_h_bar = h2_raw_bar * h1 = 5.278", "w_y_bar = y2_bar * h2 = 0.909",

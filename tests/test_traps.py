@@ -421,7 +421,7 @@ _SEED_X = np.array([[1, 2, 3], [4, 5, 6], [7, 8, 9]])
 _SEED_Y = np.array([1.0])
 
 
-def _seed004_loss(W, H):
+def _correlation_loss(W, H):
     """The notebook's code as written: a 2x2 correlation assembled from scalars, relu, sigmoid."""
     X = _SEED_X
     A00 = X[0, 0] * W[0, 0] + X[0, 1] * W[0, 1] + X[1, 0] * W[1, 0] + X[1, 1] * W[1, 1]
@@ -435,7 +435,7 @@ def _seed004_loss(W, H):
     return ((Z - _SEED_Y) ** 2).sum()
 
 
-def _seed004_loss_jax(W, H):
+def _correlation_loss_jax(W, H):
     X = jnp.asarray(_SEED_X, dtype=float)
     A = jnp.stack([
         jnp.stack([jnp.sum(X[0:2, 0:2] * W), jnp.sum(X[0:2, 1:3] * W)]),
@@ -451,21 +451,21 @@ def _seed004_loss_jax(W, H):
     pytest.param(np.array([[0.1, -0.1], [0.2, 0.01]]), id="seed-values"),
     pytest.param(np.array([[0.1, -0.3], [-0.2, 0.05]]), id="some-relu-off"),
 ])
-def test_object_array_of_scalar_duals_seed004(W):
+def test_object_array_of_scalar_duals_correlation(W):
     H = np.array([0.05, -0.2, 0.2, 0.5])
-    expected = jax.jit(jax.jacfwd(_seed004_loss_jax, argnums=(0, 1)))(jnp.asarray(W),
+    expected = jax.jit(jax.jacfwd(_correlation_loss_jax, argnums=(0, 1)))(jnp.asarray(W),
                                                                        jnp.asarray(H))
     for chunk_size in (None, 3):
-        actual = dualad.jacfwd(_seed004_loss, argnums=(0, 1), chunk_size=chunk_size)(W, H)
+        actual = dualad.jacfwd(_correlation_loss, argnums=(0, 1), chunk_size=chunk_size)(W, H)
         _assert_close(actual, jax.tree_util.tree_map(np.asarray, expected))
-    _assert_close(dualad.jvp(_seed004_loss, (W, H), (np.zeros((2, 2)), np.zeros(4)))[0],
-                  _seed004_loss_jax(jnp.asarray(W), jnp.asarray(H)))
+    _assert_close(dualad.jvp(_correlation_loss, (W, H), (np.zeros((2, 2)), np.zeros(4)))[0],
+                  _correlation_loss_jax(jnp.asarray(W), jnp.asarray(H)))
 
 
-def test_seed004_matches_the_autograd_numbers_in_the_seed():
+def test_correlation_matches_the_autograd_numbers_of_the_notebook():
     W = np.array([[0.1, -0.1], [0.2, 0.01]])
     H = np.array([0.05, -0.2, 0.2, 0.5])
-    dW = dualad.jacfwd(_seed004_loss)(W, H)
+    dW = dualad.jacfwd(_correlation_loss)(W, H)
     expected = np.array([[-0.34394106, -0.40806568], [-0.5363149, -0.6004395]])  # float32
     _assert_close(dW, expected, rtol=1e-6, atol=1e-7)
 
