@@ -24,7 +24,7 @@ import pytest
 
 import dualad
 from dualad import SingularMatrixError
-from dualad.primitives.linalg import _det_by_permutations
+from dualad.primitives.linalg.determinants import _det_by_permutations
 
 from .reference import assert_tree_close, jax_hessians, jax_jacobians
 
