@@ -226,6 +226,8 @@ def _elementwise(prim: Primitive, xs: tuple) -> Any:
     Falls back to ``registry.apply`` when an active value of another kind (reverse mode)
     takes part, so that the highest level still does the work.
     """
+    # The level scan is written out here and in tape._elementwise on purpose: it runs on
+    # every operation, and a shared helper would add a call to each.
     tag = -1
     for x in xs:
         kind = x.__class__

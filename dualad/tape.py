@@ -286,6 +286,8 @@ def _no_vjp(prim: Primitive) -> UnsupportedPrimitiveError:
 
 def _elementwise(prim: Primitive, xs: tuple) -> Any:
     """The hot path of ufuncs and operators on tape arrays."""
+    # The level scan is written out here and in dual._elementwise on purpose: it runs on
+    # every operation, and a shared helper would add a call to each.
     tag = -1
     for x in xs:
         kind = x.__class__
