@@ -370,3 +370,15 @@ def test_dual_tags_are_fresh_and_ordered():
 def test_dual_is_unhashable_like_ndarray():
     with pytest.raises(TypeError):
         hash(_dual([1.0]))
+
+
+@pytest.mark.parametrize("var", [np.var, np.nanvar], ids=["var", "nanvar"])
+def test_correction_is_numpys_other_name_for_ddof(var):
+    """d/dx var(x, correction=1) = 2 (x - mean) / (n - 1), the closed form, in both modes;
+    giving ddof too is NumPy's ValueError."""
+    x = np.array([0.3, -1.2, 2.0, 0.7])
+    expected = 2 * (x - x.mean()) / (x.size - 1)
+    np.testing.assert_allclose(dualad.grad(lambda x: var(x, correction=1))(x), expected)
+    np.testing.assert_allclose(dualad.jacfwd(lambda x: var(x, correction=1))(x), expected)
+    with pytest.raises(ValueError, match="ddof and correction"):
+        dualad.grad(lambda x: var(x, ddof=1, correction=1))(x)

@@ -28,6 +28,14 @@ def _flag(value: Any) -> bool:
     return False if value is _NV else bool(value)
 
 
+def _ddof(ddof: Any, correction: Any) -> Any:
+    """The degrees of freedom of var/std (and their nan forms): NumPy 2's ``correction``
+    is another name for ``ddof``, and giving both is NumPy's ValueError."""
+    if correction is _NV:
+        return ddof
+    if ddof != 0:
+        raise ValueError("ddof and correction can't be provided simultaneously.")
+    return correction
 
 
 def _count(shape: tuple[int, ...], axis: Any) -> int:

@@ -12,7 +12,7 @@ import numpy as np
 
 from ...axes import float_dtype
 from ...registry import Example
-from ._common import _NV, REDUCTIONS, _flag, _refuse
+from ._common import _NV, REDUCTIONS, _ddof, _flag, _refuse
 
 
 def _zero_nans(a: Any, value: float) -> tuple[Any, Any]:
@@ -64,10 +64,7 @@ def _nanvar(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: 
             keepdims: Any = _NV, *, where: Any = _NV, mean: Any = _NV,
             correction: Any = _NV) -> Any:
     _refuse("nanvar", where=where, mean=mean)
-    if correction is not _NV:
-        if ddof != 0:
-            raise ValueError("ddof and correction can't be provided simultaneously.")
-        ddof = correction
+    ddof = _ddof(ddof, correction)
     filled, nan = _zero_nans(a, 0.0)
     dtype = float_dtype(a) if dtype is None else dtype
     centered = filled - (np.sum(filled, axis=axis, dtype=dtype, keepdims=True)

@@ -11,7 +11,7 @@ import numpy as np
 from ...axes import float_dtype, normalize_axis, reduced_axes, shape_of
 from ...errors import UnsupportedPrimitiveError
 from ...registry import POSITIVE, Example, Interval, is_active, strip
-from ._common import _NV, REDUCTIONS, _count, _flag, _refuse, _to_last
+from ._common import _NV, REDUCTIONS, _count, _ddof, _flag, _refuse, _to_last
 
 # --------------------------------------------------------------------------- mean, average
 
@@ -99,10 +99,7 @@ def _var(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any
          keepdims: Any = _NV, *, where: Any = _NV, mean: Any = _NV,
          correction: Any = _NV) -> Any:
     _refuse("var", where=where, mean=mean)
-    if correction is not _NV:
-        if ddof != 0:
-            raise ValueError("ddof and correction can't be provided simultaneously.")
-        ddof = correction
+    ddof = _ddof(ddof, correction)
     centered = a - np.mean(a, axis=axis, dtype=dtype, keepdims=True)
     total = np.sum(centered * centered, axis=axis, dtype=dtype, keepdims=_flag(keepdims))
     dof = _count(shape_of(a), axis) - ddof  # a Python number, so float32 stays float32
