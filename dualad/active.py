@@ -21,7 +21,9 @@ view is a temporary), while ``v = A.T; A += 1; v + 1`` raises at ``v + 1``.
 
 from __future__ import annotations
 
+import dis
 import numbers
+import sys
 import weakref
 from typing import Any
 
@@ -137,6 +139,8 @@ class ActiveArray:
             holder = np.empty((), dtype=object)
             holder[()] = self
             return holder
+        if _assigning():
+            raise _buffer_error()
         raise ConversionError(
             "np.asarray/np.array of a dual array would drop its derivative. Keep the value "
             "as it is (NumPy functions accept dual arrays), or write dualad.primal(x) if "
@@ -196,9 +200,13 @@ class ActiveArray:
 
     # -- conversions that would drop the tangent ----------------------------------------
     def __float__(self) -> float:
+        if _assigning():
+            raise _buffer_error()
         raise _conversion_error("float()")
 
     def __int__(self) -> int:
+        if _assigning():
+            raise _buffer_error()
         raise _conversion_error("int()")
 
     def __complex__(self) -> complex:
@@ -229,11 +237,23 @@ class ActiveArray:
         return apply(REGISTRY["astype"], (self,), {"dtype": dtype})
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        raise UnsupportedPrimitiveError(
-            "dual arrays are immutable: assigning into one in place is not supported. "
-            "Build the new array instead, e.g. with np.where(mask, value, d), "
-            "np.concatenate or np.stack."
-        )
+        # out[key] = value gives the handle new contents, x with x[key] replaced (the
+        # setitem primitive), as an in-place operator does. out[1:] += v runs as
+        # t = out[1:]; t += v; out[1:] = t: the update of the view t made out stale, and
+        # writing t back where it came from brings out up to date again.
+        if self._stale and not _write_back(self, key, value):
+            raise self.stale_error()
+        setitem = REGISTRY["setitem"]
+        xs, params = setitem.split_args(self, key, _as_value(value))
+        result = apply(setitem, xs, params)
+        if type(result) is not type(self):
+            raise UnsupportedPrimitiveError(
+                "x[key] = value on an active array: the value is active in another "
+                "transform, so x cannot hold it for every name that refers to x. Build the "
+                "array inside that transform (x = np.zeros_like(value), then assign)."
+            )
+        leave_views(self, "x[key] = ...")
+        self._assign(result)
 
     # -- indexing and methods -----------------------------------------------------------
     def __getitem__(self, key: Any) -> Any:
@@ -495,17 +515,54 @@ def link_if_view(result: Any, inputs: Any, tag: int) -> None:
 
 def leave_views(x: ActiveArray, operation: str) -> None:
     """``x`` is about to be updated in place by ``operation``: every other live member of its
-    group whose memory NumPy would share becomes stale (raises when used)."""
+    group whose memory NumPy would share becomes stale (raises when used).
+
+    A stale member keeps a record: the operation, which of the two was updated, the handle
+    that was and the memory it showed, and the group, so that writing that handle back to
+    the same memory (``out[1:] += v``) brings it up to date (:func:`_write_back`). A second
+    update makes the record unusable: only one update can be written back.
+    """
     group = getattr(x, "_views", None)
-    if group is None:
+    if group is None or group.__class__ is not list:
         return
     data = _innermost(x)
     for ref in group:
         other = ref()
-        if other is not None and other is not x and not other._stale \
-                and np.may_share_memory(data, _innermost(other)):
-            other._views = (operation, "base" if group[0]() is x else "view")
-            other.__class__ = other._stale_class
+        if other is None or other is x or not np.may_share_memory(data, _innermost(other)):
+            continue
+        if other._stale:
+            other._views = other._views[:2] + (None, None, None)
+            continue
+        other._views = (operation, "base" if group[0]() is x else "view", weakref.ref(x),
+                        data, group)
+        other.__class__ = other._stale_class
+
+
+def _write_back(x: ActiveArray, key: Any, value: Any) -> bool:
+    """True when ``x[key] = value`` on the stale ``x`` writes back the one view whose update
+    made it stale, to the memory that view showed: ``x`` is then up to date again (its class
+    restored, its group rejoined)."""
+    _, _, culprit, data, group = x._views
+    if culprit is None or culprit() is not value or not isinstance(key, (int, slice, tuple)):
+        return False
+    try:
+        region = _innermost(x)[key]
+    except (IndexError, TypeError):
+        return False
+    if not isinstance(region, np.ndarray) or region.shape != data.shape \
+            or region.strides != data.strides \
+            or region.__array_interface__["data"][0] != data.__array_interface__["data"][0]:
+        return False
+    x.__class__ = type(x).__mro__[1]
+    x._views = group
+    return True
+
+
+def _as_value(value: Any) -> Any:
+    """An assigned value: lists holding active values (``out[:2] = [a, b]``) stacked."""
+    if value.__class__ in (list, tuple) and any(map(registry._contains_active, value)):
+        return np.stack([_as_value(item) for item in value])
+    return _collect_objects(value)
 
 
 def _innermost(x: Any) -> Any:
@@ -524,7 +581,7 @@ def stale_class(cls: type) -> type:
         raise self.stale_error()
 
     def stale_error(self: Any) -> UnsupportedPrimitiveError:
-        operation, updated = self._views
+        operation, updated = self._views[:2]
         shared = ("the array it is a view of (a slice x[1:] or x[i], x.T, x.reshape(...), "
                   "...)" if updated == "base" else "a view of it (a slice x[1:] or x[i], "
                   "x.T, x.reshape(...), ...), or of the array it is a view of,")
@@ -747,6 +804,27 @@ def _out_error(fn: Any) -> UnsupportedPrimitiveError:
         f"array and drop its derivative. Assign the result instead: y = "
         f"{registry.numpy_name(fn)}(...); for in-place operators write x = x + d rather than "
         f"x += d when x is a plain array."
+    )
+
+
+_STORE_SUBSCR = dis.opmap["STORE_SUBSCR"]
+
+
+def _assigning() -> bool:
+    """True when NumPy converts an active value for ``plain[key] = value``: the Python code
+    that called NumPy (the caller of ``__float__``/``__array__``) is at a subscript store."""
+    frame = sys._getframe(2)
+    code = frame.f_code.co_code
+    return 0 <= frame.f_lasti < len(code) and code[frame.f_lasti] == _STORE_SUBSCR
+
+
+def _buffer_error() -> ConversionError:
+    return ConversionError(
+        "out[key] = value with an active value and a plain NumPy array out (np.zeros(n), "
+        "np.empty(n), ...): a plain array cannot hold the derivative. Create the buffer from "
+        "the traced value, so that it carries derivatives: out = np.zeros_like(x) (or "
+        "np.empty_like, np.ones_like, np.full_like(x, value), x.copy(); another shape with "
+        "np.zeros_like(x, shape=(n, m)))."
     )
 
 
