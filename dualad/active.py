@@ -709,13 +709,43 @@ def _ufunc_method(ufunc: Any, method: str, inputs: tuple, kwargs: dict, fast: An
         a, b = inputs
         a = np.reshape(a, np.shape(a) + (1,) * np.ndim(b))
         return _call_ufunc(ufunc, (a, b), {}, fast)
+    declared = REGISTRY.get(f"{ufunc.__name__}.{method}")  # np.logaddexp.reduce, ...
+    if declared is not None:
+        return declared(*inputs, **kwargs)
     if ufunc in NONDIFF:
         return getattr(ufunc, method)(*map(strip, inputs), **kwargs)
-    raise UnsupportedPrimitiveError(
-        f"np.{ufunc.__name__}.{method} is not supported on dual arrays. Supported ufunc "
-        f"methods: np.add/np.multiply/np.maximum/np.minimum .reduce, np.add/np.multiply "
-        f".accumulate and .outer of differentiable binary ufuncs. For np.add.at, build the "
-        f"result without in-place updates (e.g. with np.bincount-free sums or np.where)."
+    raise UnsupportedPrimitiveError(_method_message(ufunc.__name__, method))
+
+
+_METHOD_INSTEAD = {
+    ("subtract", "reduce"): "x[0] - np.sum(x[1:], axis=0)",
+    ("divide", "reduce"): "x[0] / np.prod(x[1:], axis=0)",
+    ("true_divide", "reduce"): "x[0] / np.prod(x[1:], axis=0)",
+    ("fmax", "accumulate"): "np.maximum.accumulate(np.where(np.isnan(x), -np.inf, x))",
+    ("fmin", "accumulate"): "np.minimum.accumulate(np.where(np.isnan(x), np.inf, x))",
+    ("multiply", "at"): "a[indices] *= b, for indices without repeats",
+    ("maximum", "at"): "a[indices] = np.maximum(a[indices], b), for indices without repeats",
+    ("minimum", "at"): "a[indices] = np.minimum(a[indices], b), for indices without repeats",
+}
+
+
+def _method_message(name: str, method: str) -> str:
+    """Why ``np.<name>.<method>`` is refused, and the NumPy code that does its job."""
+    instead = _METHOD_INSTEAD.get((name, method))
+    if instead is None and method == "reduceat":
+        instead = (f"np.{name}.reduce (or np.sum, np.max, ...) of each part of "
+                   f"np.split(x, indices[1:]); for np.add.reduceat, np.bincount(segment, "
+                   f"weights=x) with segment = np.cumsum(np.isin(np.arange(n), indices)) - 1")
+    if instead is None:
+        instead = ("the NumPy function that does the job (np.sum, np.prod, np.max, np.min, "
+                   "np.cumsum, np.cumprod, np.logaddexp.reduce, np.maximum.accumulate, "
+                   "np.linalg.vector_norm), or a loop over np.split parts")
+    return (
+        f"np.{name}.{method} is not supported on active arrays: it has no derivative rule, "
+        f"and running it on the values would drop the derivative. Write {instead}. Supported "
+        f"ufunc methods: .reduce of add, multiply, maximum, minimum, fmax, fmin, logaddexp, "
+        f"logaddexp2, hypot; .accumulate of add, multiply, maximum, minimum, logaddexp, "
+        f"logaddexp2; np.add.at and np.subtract.at; .outer of differentiable binary ufuncs."
     )
 
 

@@ -9,7 +9,8 @@ division by the input).
 One module per kind of function, grouped as NumPy's documentation groups them: ``sums``
 (sum, prod, bincount), ``cumulative`` (cumsum, cumprod), ``extrema`` (max, min, ptp, clip),
 ``statistics`` (mean, average, var, std, median, quantile, percentile), ``sorting`` (sort,
-partition; argsort and the other index functions without a derivative) and ``nanfunctions``.
+partition; argsort and the other index functions without a derivative), ``nanfunctions``
+and ``ufunc_methods`` (``np.logaddexp.reduce``, ``np.maximum.accumulate``, ``np.add.at``, ...).
 """
 
 from . import (  # noqa: F401  - importing them registers their primitives
@@ -19,6 +20,7 @@ from . import (  # noqa: F401  - importing them registers their primitives
     sorting,
     statistics,
     sums,
+    ufunc_methods,
 )
 from ._common import REDUCTIONS
 
