@@ -4,6 +4,7 @@ from . import (  # noqa: F401
     differences,
     elementwise,
     indexing,
+    interpolation,
     linalg,
     products,
     reductions,
