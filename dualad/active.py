@@ -141,6 +141,9 @@ class ActiveArray:
             return holder
         if _assigning():
             raise _buffer_error()
+        caller = _numpy_caller()
+        if caller is not None:
+            raise ConversionError(_converted_by(*caller))
         raise ConversionError(
             "np.asarray/np.array of a dual array would drop its derivative. Keep the value "
             "as it is (NumPy functions accept dual arrays), or write dualad.primal(x) if "
@@ -846,6 +849,50 @@ def _assigning() -> bool:
     frame = sys._getframe(2)
     code = frame.f_code.co_code
     return 0 <= frame.f_lasti < len(code) and code[frame.f_lasti] == _STORE_SUBSCR
+
+
+def _numpy_caller() -> tuple[str, str] | None:
+    """The NumPy function the user called that converts an active value with np.asarray
+    (np.vectorize, np.polynomial's functions, which NumPy does not dispatch to dualad): the
+    outermost of the NumPy frames above ``__array__``'s caller, as (module, qualname)."""
+    frame = sys._getframe(2)
+    found = None
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("numpy."):
+        found = (frame.f_globals["__name__"], frame.f_code.co_qualname)
+        frame = frame.f_back
+    return found
+
+
+def _converted_by(module: str, qualname: str) -> str:
+    """The message for an active value converted by the NumPy function module.qualname."""
+    if qualname.startswith("vectorize."):
+        return (
+            "np.vectorize calls the function on one element at a time, as NumPy scalars, "
+            "which cannot carry the derivative. Write the function with whole-array NumPy "
+            "operations (np.where(condition, a, b) for an if, np.maximum, ...), which is also "
+            "much faster; or call it in a Python loop over the elements and np.stack the "
+            "results."
+        )
+    public = ".".join(part for part in module.split(".") if not part.startswith("_"))
+    name = f"{public.replace('numpy', 'np', 1)}.{qualname}"
+    if module.startswith("numpy.polynomial"):
+        if qualname.endswith(".__call__"):
+            name = "a np.polynomial series called on x (np.polynomial.Polynomial(c)(x), ...)"
+        return (
+            f"{name} converts its arguments with np.array, which would drop the derivative of "
+            f"an active value (NumPy does not hand np.polynomial to dualad). Evaluate with the "
+            f"module's function and plain coefficients, np.polynomial.chebyshev.chebval(x, c) "
+            f"(polyval, legval, hermval, ...), which works with an active x; for a series "
+            f"object p, pass p.convert().coef. With active coefficients write a power series "
+            f"as np.polyval(c[::-1], x), or use the pseudo-Vandermonde matrix of a plain x: "
+            f"np.polynomial.chebyshev.chebvander(x, len(c) - 1) @ c."
+        )
+    return (
+        f"{name} converts its arguments with np.asarray/np.array, which would drop the "
+        f"derivative of an active value (NumPy does not hand it to dualad). Write it with "
+        f"NumPy functions that dualad supports (see the Supported functions page), or pass "
+        f"dualad.primal(x) if you want the values only."
+    )
 
 
 def _buffer_error() -> ConversionError:

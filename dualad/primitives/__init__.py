@@ -6,6 +6,7 @@ from . import (  # noqa: F401
     indexing,
     interpolation,
     linalg,
+    polynomials,
     products,
     reductions,
     shape,
