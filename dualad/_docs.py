@@ -16,6 +16,7 @@ _FAMILIES = {  # Family.name -> title, in the order the README lists them
     "indexing": "Indexing and selection",
     "products": "Products",
     "linalg": "Linear algebra",
+    "functional": "Functions applied piecewise or along an axis",
 }
 
 

@@ -139,11 +139,11 @@ class ActiveArray:
             holder = np.empty((), dtype=object)
             holder[()] = self
             return holder
-        if _assigning():
-            raise _buffer_error()
         caller = _numpy_caller()
         if caller is not None:
             raise ConversionError(_converted_by(*caller))
+        if _assigning():
+            raise _buffer_error()
         raise ConversionError(
             "np.asarray/np.array of a dual array would drop its derivative. Keep the value "
             "as it is (NumPy functions accept dual arrays), or write dualad.primal(x) if "
@@ -203,6 +203,9 @@ class ActiveArray:
 
     # -- conversions that would drop the tangent ----------------------------------------
     def __float__(self) -> float:
+        caller = _numpy_caller()
+        if caller is not None:
+            raise ConversionError(_converted_by(*caller))
         if _assigning():
             raise _buffer_error()
         raise _conversion_error("float()")
@@ -872,6 +875,12 @@ def _converted_by(module: str, qualname: str) -> str:
             "operations (np.where(condition, a, b) for an if, np.maximum, ...), which is also "
             "much faster; or call it in a Python loop over the elements and np.stack the "
             "results."
+        )
+    if qualname == "piecewise":
+        return (
+            "np.piecewise(x, ...) with a plain x and functions that return active values: "
+            "NumPy fills a plain array with their results, which cannot hold the derivative. "
+            "Pass an active x, or write np.where(condition, f(x), g(x))."
         )
     public = ".".join(part for part in module.split(".") if not part.startswith("_"))
     name = f"{public.replace('numpy', 'np', 1)}.{qualname}"

@@ -3,6 +3,7 @@
 from . import (  # noqa: F401
     differences,
     elementwise,
+    functional,
     indexing,
     interpolation,
     linalg,

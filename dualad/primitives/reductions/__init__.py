@@ -11,6 +11,7 @@ One module per kind of function, grouped as NumPy's documentation groups them: `
 ``statistics`` (mean, average, var, std, median, quantile, percentile), ``covariance`` (cov,
 corrcoef), ``sorting`` (sort,
 partition; argsort and the other index functions without a derivative), ``nanfunctions``
+``histograms`` (unique, histogram)
 and ``ufunc_methods`` (``np.logaddexp.reduce``, ``np.maximum.accumulate``, ``np.add.at``, ...).
 """
 
@@ -18,6 +19,7 @@ from . import (  # noqa: F401  - importing them registers their primitives
     covariance,
     cumulative,
     extrema,
+    histograms,
     nanfunctions,
     sorting,
     statistics,
