@@ -422,7 +422,7 @@ def _i1(x: Any) -> Any:
     error near exp(-N**2 / 2|x|), so N = max(64, sqrt(100 |x|)) keeps it below 1e-21."""
     largest = float(np.max(np.abs(strip(x)), initial=0.0))
     n = max(64, math.ceil(math.sqrt(100.0 * largest)))
-    cos = np.cos(2.0 * np.pi * np.arange(n) / n)
+    cos = np.cos(2.0 * np.pi * np.arange(n) / n).astype(np.result_type(x, np.float32))
     return np.mean(cos * np.exp(np.multiply.outer(x, cos)), axis=-1)
 
 

@@ -41,7 +41,8 @@ def _interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None,
         x0, x1 = np.take(xp, i - 1), np.take(xp, i)
         f0, f1 = np.take(fp, i - 1), np.take(fp, i)
         inside = f0 + (x - x0) / (x1 - x0) * (f1 - f0)
-    return np.where(where < knots[0], first, np.where(where > knots[-1], last, inside))
+    out = np.where(where < knots[0], first, np.where(where > knots[-1], last, inside))
+    return out.astype(np.float64)  # NumPy's interp computes in float64
 
 
 interp = INDEXING.defcomposite(

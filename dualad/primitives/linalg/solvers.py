@@ -159,6 +159,7 @@ def _lstsq(a: Any, b: Any, rcond: Any = None) -> tuple:
         residuals = np.reshape(residuals, (1,)) if _ndim(b) == 1 else residuals
     else:
         residuals = np.empty((0,))
+    a = a.astype(np.result_type(a, b, np.float32))  # NumPy's: the inputs' common dtype
     return x, residuals, np.int32(rank), np.linalg.svd(a, compute_uv=False)
 
 

@@ -29,6 +29,7 @@ def _cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: A
     x = _variables(m, rowvar)
     if y is not None:
         x = np.concatenate([x, _variables(y, rowvar)], axis=0)
+    x = x.astype(np.result_type(x.dtype, np.float64) if dtype is None else dtype)  # NumPy's
     if ddof is None:
         ddof = 0 if bias else 1
     w = None

@@ -69,6 +69,7 @@ def _histogram(a: Any, bins: Any = 10, range: Any = None,  # noqa: A002 - NumPy'
         at[data == edge_values[-1]] = n - 1  # the last bin is closed
         inside = (data >= edge_values[0]) & (data <= edge_values[-1])
         counts = np.bincount(at[inside], weights=np.ravel(weights)[inside], minlength=n)
+        counts = counts.astype(weights.dtype)  # NumPy's counts take the weights' dtype
     else:
         counts = np.histogram(data, edge_values, weights=strip(weights))[0]
     if density:

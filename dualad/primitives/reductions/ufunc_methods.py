@@ -10,6 +10,7 @@ nowhere raises, naming a NumPy function that does its job where there is one.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,8 @@ from ...axes import normalize_axis
 from ...errors import UnsupportedPrimitiveError
 from ...registry import Example, is_active, strip
 from ._common import REDUCTIONS
+
+_LN2 = math.log(2.0)  # a Python number: float32 stays float32
 
 
 def _method_kwargs(name: str, dtype: Any = None, initial: Any = np._NoValue,
@@ -75,7 +78,7 @@ logaddexp_reduce = REDUCTIONS.defcomposite(
 def _logaddexp2_reduce(a: Any, axis: Any = 0, dtype: Any = None, keepdims: bool = False,
                        **kwargs: Any) -> Any:
     _method_kwargs("logaddexp2.reduce", dtype, **kwargs)
-    return _logaddexp_reduce(a * np.log(2.0), axis=axis, keepdims=keepdims) / np.log(2.0)
+    return _logaddexp_reduce(a * _LN2, axis=axis, keepdims=keepdims) / _LN2
 
 
 logaddexp2_reduce = REDUCTIONS.defcomposite(
@@ -114,7 +117,7 @@ logaddexp_accumulate = REDUCTIONS.defcomposite(
 
 def _logaddexp2_accumulate(a: Any, axis: int = 0, dtype: Any = None, **kwargs: Any) -> Any:
     _method_kwargs("logaddexp2.accumulate", dtype, **kwargs)
-    return _logaddexp_accumulate(a * np.log(2.0), axis=axis) / np.log(2.0)
+    return _logaddexp_accumulate(a * _LN2, axis=axis) / _LN2
 
 
 logaddexp2_accumulate = REDUCTIONS.defcomposite(
@@ -219,10 +222,10 @@ def _scatter_at(a: Any, indices: Any, b: Any, sign: float, name: str) -> None:
         )
     shape = np.shape(a)
     positions = np.reshape(np.arange(int(np.prod(shape))), shape)[indices]
-    weights = np.broadcast_to(b, positions.shape)
+    weights = np.broadcast_to(b, positions.shape).astype(np.float64)  # bincount's dtype
     total = np.bincount(np.ravel(positions), weights=np.ravel(weights),
                         minlength=int(np.prod(shape)))
-    result = a + sign * np.reshape(total, shape)
+    result = a + sign * np.reshape(total, shape).astype(a.dtype)  # a keeps its dtype
     if type(result) is not type(a):
         raise UnsupportedPrimitiveError(
             f"np.{name}(a, ...): b is active in another transform than a, so a cannot hold "
