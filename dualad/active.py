@@ -549,11 +549,11 @@ def _write_back(x: ActiveArray, key: Any, value: Any) -> bool:
     made it stale, to the memory that view showed: ``x`` is then up to date again (its class
     restored, its group rejoined)."""
     _, _, culprit, data, group = x._views
-    if culprit is None or culprit() is not value or not isinstance(key, (int, slice, tuple)):
+    if culprit is None or culprit() is not value:
         return False
     try:
-        region = _innermost(x)[key]
-    except (IndexError, TypeError):
+        region = _innermost(x)[key]  # a view for a basic key; a copy (refused) otherwise
+    except (IndexError, TypeError, ValueError):
         return False
     if not isinstance(region, np.ndarray) or region.shape != data.shape \
             or region.strides != data.strides \
