@@ -148,3 +148,26 @@ def test_what_cannot_be_differentiated_raises_naming_the_function(transform, f, 
         transform(f)(np.array([0.5, -1.0, 2.0]))
     for fragment in fragments:
         assert fragment in str(info.value), str(info.value)
+
+
+THIRD_ORDER = [
+    pytest.param(lambda np_, x: np_.sum(np_.corrcoef(np_.reshape(x, (2, 4))) ** 3),
+                 id="corrcoef"),
+    pytest.param(lambda np_, x: np_.sum(np_.linalg.lstsq(
+        np_.reshape(x[:6], (3, 2)) + np_.eye(3, 2), x[5:])[0] ** 2), id="lstsq"),
+    pytest.param(lambda np_, x: np_.sum(np_.sin(np_.polyfit(np_.linspace(0.0, 1.0, 8), x, 2))),
+                 id="polyfit"),
+    pytest.param(lambda np_, x: np_.sum(np_.interp(x, np_.array([-1.0, 0.0, 1.5]),
+                                                   np_.array([0.5, 2.0, -1.0])) ** 3),
+                 id="interp"),
+]
+
+
+@pytest.mark.parametrize("f", THIRD_ORDER)
+def test_third_order_matches_jax(f):
+    x = np.array([0.3, -1.1, 0.8, 0.25, -0.6, 1.4, 0.9, -0.2])
+    expected = np.asarray(_run(jax.jacfwd(jax.hessian(lambda x: f(jnp, x))), (x,)))
+    assert_tree_close(dualad.jacfwd(dualad.hessian(lambda x: f(np, x)))(x), expected,
+                      what="jacfwd(hessian)")
+    assert_tree_close(dualad.jacrev(dualad.jacrev(dualad.grad(lambda x: f(np, x))))(x),
+                      expected, what="reverse, three times")
