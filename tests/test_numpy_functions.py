@@ -128,6 +128,8 @@ REFUSED = [
                  ["np.linalg.lstsq", "rank 1", "np.linalg.solve"], id="lstsq-rank-deficient"),
     pytest.param(lambda x: np.polyfit(x, x ** 2, 1, cov=True), dualad.UnsupportedPrimitiveError,
                  ["np.polyfit", "cov=True"], id="polyfit-cov"),
+    pytest.param(lambda x: np.polyfit(np.ones(3), x, 1), dualad.UnsupportedPrimitiveError,
+                 ["np.polyfit(x, y, 1)", "np.linalg.lstsq", "rank 1"], id="polyfit-rank"),
     pytest.param(lambda x: np.interp(x, np.arange(3.0), x, period=2.0),
                  dualad.UnsupportedPrimitiveError, ["np.interp", "period"], id="interp-period"),
     pytest.param(lambda x: np.vectorize(lambda t: t if t > 0 else 0.0)(x),

@@ -63,7 +63,11 @@ def _polyfit(x: Any, y: Any, deg: int, rcond: Any = None, full: bool = False, w:
         lhs = lhs * w[:, None]
         rhs = rhs * (w if np.ndim(y) == 1 else w[:, None])
     scale = np.sqrt(np.sum(lhs * lhs, axis=0))
-    c, residuals, rank, s = np.linalg.lstsq(lhs / scale, rhs, rcond=rcond)
+    try:
+        c, residuals, rank, s = np.linalg.lstsq(lhs / scale, rhs, rcond=rcond)
+    except UnsupportedPrimitiveError as exc:  # name the function the user called
+        raise UnsupportedPrimitiveError(f"np.polyfit(x, y, {deg}) solves a least-squares "
+                                        f"problem, and {exc}") from None
     c = c / (scale if np.ndim(y) == 1 else scale[:, None])
     return (c, residuals, rank, s, rcond) if full else c
 
