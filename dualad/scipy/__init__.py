@@ -1,0 +1,1 @@
+"""dualad.scipy: SciPy functions written in Python, differentiable (like ``jax.scipy``)."""
