@@ -31,7 +31,7 @@ def _shift(a: Any, axis: Any) -> np.ndarray:
     mathematically, so it carries no derivative), 0 where there is none."""
     values = np.asarray(primal(a))
     finite = np.where(np.isfinite(values), values, -np.inf)
-    m = np.max(finite, axis=axis, keepdims=True) if values.size else np.zeros_like(finite)
+    m = np.max(finite, axis=axis, keepdims=True, initial=-np.inf)
     return np.where(np.isfinite(m), m, 0.0)
 
 
