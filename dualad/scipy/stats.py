@@ -399,7 +399,7 @@ class MultivariateNormal(_Distribution):
     >>> from dualad.scipy.stats import multivariate_normal
     >>> cov = np.array([[2.0, 0.5], [0.5, 1.0]])
     >>> dualad.grad(multivariate_normal.logpdf)(np.array([1.0, -1.0]), np.zeros(2), cov)
-    array([-1.        ,  1.42857143])
+    array([-0.85714286,  1.42857143])
     """
 
     name = "multivariate_normal"
