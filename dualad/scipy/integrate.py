@@ -8,9 +8,12 @@ it is called through this function). Its derivative rules solve ODEs too:
   with ``S(0) = dy0``; the user's ``func``, evaluated once on dual arrays, gives ``J . S``
   for every direction at once, and the augmented state ``[y, S]`` is solved with the same
   tolerances;
-- reverse mode forms the sensitivities for every input (one direction per entry of ``y0``
-  and of the active ``args``) and contracts them with the cotangent, so its cost grows with
-  the number of inputs (the adjoint method, which does not, is not implemented).
+- reverse mode uses the *adjoint method* (as ``jax.experimental.ode.odeint`` does): the
+  adjoint ``a`` and the parameters' adjoint follow ``a' = -a . J_y f`` and
+  ``a_args' = -a . J_args f``, integrated backwards from each time point to the one before
+  (beside ``y``), where that point's cotangent is added; ``a . J`` comes from one reverse
+  pass of ``func`` on a tape for every cotangent at once, so the cost does not grow with the
+  number of inputs.
 
 Both rules call the primitive again on the augmented system, so derivatives of any order
 work (each order enlarges the system). A time grid that is active raises.
@@ -26,6 +29,7 @@ import scipy.integrate
 from ..dual import Dual
 from ..errors import UnsupportedPrimitiveError
 from ..registry import Family, Primitive, apply, is_active, strip
+from ..tape import Tape, TapeArray, backward
 
 __all__ = ["odeint"]
 
@@ -138,31 +142,75 @@ def _jvp_all(dxs: tuple, y0: Any, *args: Any, out: Any, func: Any, t: np.ndarray
     return _pushforward(y0, args, dxs[0], dxs[1:], func, t, options)
 
 
+def _wanted(args: tuple) -> list[bool]:
+    """Which ``args`` can carry a derivative: real arrays and numbers."""
+    wanted = []
+    for a in args:
+        values = strip(a)
+        wanted.append(isinstance(values, (np.ndarray, float, np.floating))
+                      and np.asarray(values).dtype.kind == "f")
+    return wanted
+
+
+def _pullback_rhs(func: Any, n: int, k: int, shapes: list) -> Any:
+    """The adjoint system, for ``k`` cotangents at once: the state is ``[y, a, a_args]``
+    with ``y' = f``, ``a' = -a . J_y f`` and ``a_args' = -a . J_args f`` (``shapes``: the
+    shape of each arg's adjoint, None for an arg without one)."""
+    sizes = [n, k * n] + [k * int(np.prod(s)) for s in shapes if s is not None]
+
+    def rhs(z: Any, t: Any, *args: Any) -> Any:
+        y, a = z[:n], np.reshape(z[n:n + k * n], (k, n))
+        tape = Tape()
+        y_var = tape.variable(y)
+        arg_vars = [tape.variable(x) if s is not None else x for x, s in zip(args, shapes)]
+        try:
+            out = _state(func(y_var, t, *arg_vars), n)
+        finally:
+            tape.close()
+        wanted = [y_var, *(v for v, s in zip(arg_vars, shapes) if s is not None)]
+        if isinstance(out, TapeArray) and out.tag == tape.tag:
+            value = out.primal
+            cts = backward(tape, [(out.index, a)], [v.index for v in wanted], k)
+        else:  # f depends on neither y nor the args
+            value, cts = out, [None] * len(wanted)
+        parts = [value] + [np.reshape(-ct, (-1,)) if ct is not None else np.zeros(size)
+                           for ct, size in zip(cts, sizes[1:])]
+        return np.concatenate(parts)
+
+    return rhs
+
+
 def _vjp_all(ct: Any, y0: Any, *args: Any, out: Any, func: Any, t: np.ndarray,
              options: dict) -> tuple:
-    """Every input's sensitivities, contracted with the cotangent ``ct`` ``(k, T, n)``."""
-    wanted = [np.asarray(strip(a)).dtype.kind == "f" if isinstance(
-        strip(a), (np.ndarray, float, np.floating)) else False for a in args]
-    sizes = [np.size(y0)] + [np.size(a) if w else 0 for a, w in zip(args, wanted)]
-    m = sum(sizes)
-    seeds = np.split(np.eye(m), np.cumsum(sizes)[:-1], axis=1)
-    dy0 = seeds[0]
-    dargs = tuple(np.reshape(s, (m, *np.shape(a))) if w else None
-                  for s, a, w in zip(seeds[1:], args, wanted))
-    sens = _pushforward(y0, args, dy0, dargs, func, t, options)  # (m, T, n)
-    k = np.shape(ct)[0]
-    total = np.reshape(np.reshape(ct, (k, -1)) @ np.transpose(np.reshape(sens, (m, -1))),
-                       (k, m))
-    parts = np.split(total, np.cumsum(sizes)[:-1], axis=1)
-    return (parts[0], *(np.reshape(p, (k, *np.shape(a))) if w else None
-                        for p, a, w in zip(parts[1:], args, wanted)))
+    """The adjoint method (as JAX's odeint): the adjoint state is integrated backwards from
+    each time point to the one before, where that point's cotangent is added; its cost does
+    not grow with the number of inputs."""
+    n, k = np.shape(y0)[0], np.shape(ct)[0]
+    shapes = [np.shape(a) if w else None for a, w in zip(args, _wanted(args))]
+    rhs = _pullback_rhs(func, n, k, shapes)
+    a = ct[:, -1]
+    a_args = [np.zeros((k, *s)) for s in shapes if s is not None]
+    for i in range(len(t) - 1, 0, -1):
+        z0 = np.concatenate([out[i], np.reshape(a, (-1,)),
+                             *(np.reshape(b, (-1,)) for b in a_args)])
+        z = apply(ODEINT, (z0, *args), {"func": rhs, "t": t[i - 1:i + 1][::-1],
+                                         "options": options})[-1]
+        a = np.reshape(z[n:n + k * n], (k, n)) + ct[:, i - 1]
+        start, a_args = n + k * n, list(a_args)
+        for j, b in enumerate(a_args):
+            size = int(np.prod(np.shape(b)))
+            a_args[j] = np.reshape(z[start:start + size], np.shape(b))
+            start += size
+    adjoints = iter(a_args)
+    return (a, *(next(adjoints) if s is not None else None for s in shapes))
 
 
 ODEINT = Primitive(
     name="scipy.integrate.odeint", impl=_impl, jvp=None, jvp_all=_jvp_all, vjp=None,
     vjp_all=_vjp_all, numpy=(), split_args=None, elementwise=False, multiple_results=False,
-    nin=None, domain=None, examples=(), doc="y(t) solving y' = func(y, t, *args); "
-    "d/dy0 and d/dargs by forward sensitivities", family=Family("scipy"), checked=False,
+    nin=None, domain=None, examples=(), family=Family("scipy"), checked=False,
+    doc="y(t) solving y' = func(y, t, *args); d/dy0 and d/dargs by forward sensitivities "
+        "(jvp) and the adjoint method (vjp)",
 )
 """The primitive behind :func:`odeint`; it is not in the registry, since no NumPy callable
 dispatches to it (its rules are tested by tests/test_scipy_integrate.py)."""
