@@ -42,6 +42,9 @@ def test_enabled_scipy_calls_give_dualads_derivatives():
                                    scipy.optimize.rosen_der(X), rtol=1e-13)
         got = dualad.grad(lambda x: norm.logpdf(x, 0.1, 2.0).sum())(X)
         np.testing.assert_allclose(got, -(X - 0.1) / 4.0, rtol=1e-15)
+        decay = dualad.jacrev(lambda k: scipy.integrate.odeint(
+            lambda y, t, k: -k * y, X, [0.0, 1.0], args=(k,), rtol=1e-10, atol=1e-12)[-1])
+        np.testing.assert_allclose(decay(0.5), -X * np.exp(-0.5), rtol=1e-8)
 
 
 def test_frozen_distributions_go_through_enable():

@@ -261,3 +261,15 @@ def test_bayesian_regression_log_posterior_matches_jax():
                                log_posterior(theta), rtol=1e-13)
     check_both_modes(log_posterior, lambda th: log_posterior(th, jnp, jst.norm), (theta,))
     check_hessian(log_posterior, lambda th: log_posterior(th, jnp, jst.norm), theta)
+
+
+def test_multivariate_normal_in_the_covariance_itself_matches_jax_and_the_closed_form():
+    """d/dcov of sum_i log N(x_i; 0, cov) = -(n cov^-1 - cov^-1 S cov^-1) / 2 with S the
+    scatter matrix (symmetric, as JAX's convention for cholesky gives)."""
+    x = RNG.normal(size=(4, 3))
+    inverse = np.linalg.inv(COV)
+    closed_form = -0.5 * (len(x) * inverse - inverse @ (x.T @ x) @ inverse)
+    total = lambda cov: stats.multivariate_normal.logpdf(x, np.zeros(3), cov).sum()  # noqa: E731
+    np.testing.assert_allclose(dualad.grad(total)(COV), closed_form, rtol=1e-12)
+    check_both_modes(lambda cov: stats.multivariate_normal.logpdf(x, np.zeros(3), cov),
+                     lambda cov: jst.multivariate_normal.logpdf(x, jnp.zeros(3), cov), (COV,))
