@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from . import registry
+from ._scipy_calls import called_from_scipy, conversion_message, scipy_caller
 from .errors import ConversionError, InvalidInputError, UnsupportedPrimitiveError
 from .registry import (
     NONDIFF,
@@ -133,10 +134,16 @@ class ActiveArray:
         # dual arrays when they meet a NumPy function. Anything numeric would drop the
         # tangent, so it raises.
         # np.array(d) asks for a copy (copy=True); list elements and np.asarray do not.
-        if self.ndim == 0 and copy is not True and (dtype is None or np.dtype(dtype) == object):
+        # SciPy never computes with object arrays: a 0-d value it converts is refused too
+        # (the check looks at the calling frame only, so the object-array path stays cheap).
+        if self.ndim == 0 and copy is not True and (dtype is None or np.dtype(dtype) == object) \
+                and not called_from_scipy():
             holder = np.empty((), dtype=object)
             holder[()] = self
             return holder
+        scipy_function = scipy_caller()
+        if scipy_function is not None:
+            raise ConversionError(conversion_message(scipy_function, "np.asarray"))
         raise ConversionError(
             "np.asarray/np.array of a dual array would drop its derivative. Keep the value "
             "as it is (NumPy functions accept dual arrays), or write dualad.primal(x) if "
@@ -751,6 +758,9 @@ def _out_error(fn: Any) -> UnsupportedPrimitiveError:
 
 
 def _conversion_error(what: str) -> ConversionError:
+    scipy_function = scipy_caller()
+    if scipy_function is not None:
+        return ConversionError(conversion_message(scipy_function, what))
     return ConversionError(
         f"{what} of a dual array would drop its derivative. Keep computing with NumPy "
         f"functions (np.sin instead of math.sin, np.where instead of Python branches on "
