@@ -8,7 +8,10 @@
 (11.652, 5.5)
 """
 
-from . import primitives  # noqa: F401  - registers the built-in primitives
+from . import (
+    primitives,  # noqa: F401  - registers the built-in primitives
+    transpose,  # noqa: F401  - lets reverse mode transpose a JVP rule alone
+)
 from .active import primal
 from .checking import check_grads, compare
 from .dual import Dual
