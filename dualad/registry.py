@@ -467,11 +467,16 @@ def defprimitive(
     return prim
 
 
-def declare(name: str, impl: Rule, **declaration: Any) -> Primitive:
+def declare(name: str, impl: Rule, *, plain_impl: bool = True,
+            **declaration: Any) -> Primitive:
     """:func:`defprimitive` without the registration: a :class:`Primitive` that is applied
     by calling it (NumPy does not dispatch to it and it is not in :data:`REGISTRY`), for a
-    primitive made per function, as :func:`dualad.custom_jvp` makes one."""
-    return _declare(name, impl, **declaration)
+    primitive made per function, as :func:`dualad.custom_jvp` makes one.
+
+    ``plain_impl=False`` lets ``impl`` see the active values of outer levels instead of
+    dispatching them again (``custom_vjp``'s ``fwd`` is differentiated by the outer levels,
+    as in JAX)."""
+    return _declare(name, impl, plain_impl=plain_impl, **declaration)
 
 
 def _declare(
@@ -495,6 +500,7 @@ def _declare(
     formula: tuple[str, dict[str, str]] | None = None,
     batched: bool | None = None,
     family: Family = USER,
+    plain_impl: bool = True,
 ) -> Primitive:
     numpy = tuple(numpy) if isinstance(numpy, (tuple, list)) else ((numpy,) if numpy else ())
     rules = _as_rules(jvp)
@@ -538,7 +544,7 @@ def _declare(
             reverse, vjp_all = one_reverse, one_vjp_all
     this: list[Primitive] = []
     prim = Primitive(
-        name=name, impl=impl if family.builtin else _on_plain_arrays(impl, this),
+        name=name, impl=impl if family.builtin or not plain_impl else _on_plain_arrays(impl, this),
         jvp=rules, jvp_all=jvp_all, vjp=reverse, vjp_all=vjp_all,
         numpy=numpy, split_args=split_args,
         elementwise=elementwise, multiple_results=multiple_results, nin=nin, domain=domain,

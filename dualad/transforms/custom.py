@@ -10,9 +10,9 @@ from the engines:
 - ``custom_jvp``: forward mode calls the JVP rule; reverse mode transposes it
   (:mod:`dualad.transpose`), so the rule must be written with NumPy calls, as any rule that
   is to give higher derivatives must;
-- ``custom_vjp``: reverse mode calls ``fwd`` and ``bwd``; forward mode raises, as in JAX
-  (``bwd`` need not be a linear function of the cotangent, so it cannot be transposed
-  safely).
+- ``custom_vjp``: reverse mode calls ``fwd`` and ``bwd``, and outer levels of a nested
+  derivative differentiate their code, as in JAX; forward mode raises, as in JAX (``bwd``
+  need not be a linear function of the cotangent, so it cannot be transposed safely).
 
 Without an active argument the function itself runs, as in JAX: its rules serve derivatives
 only.
@@ -76,9 +76,9 @@ class _CustomFunction:
         args = self._positional(args, kwargs)
         static, diff = self._split(args)
         leaves, tree = flatten(tuple(diff))
+        self._check_static(static)
         if not any(map(registry.is_active, leaves)):
             return self.fun(*args)  # no derivative asked for: the function itself
-        self._check_static(static)
         if self._prim is None:
             raise UnsupportedPrimitiveError(self._no_rule_message())
         call = _Call()
@@ -132,10 +132,12 @@ class _CustomFunction:
                     f"shapes, options). Pass it as an ordinary argument, or "
                     f"dualad.stop_gradient(...) of it if its derivative is meant to be zero.")
 
-    def _outputs(self, out: Any, call: _Call) -> tuple:
-        """The primal output's leaves as arrays, its structure kept in ``call``."""
+    def _outputs(self, out: Any, call: _Call, leaves: Sequence[Any]) -> tuple:
+        """The primal output's leaves as arrays, its structure kept in ``call``. From plain
+        ``leaves``, an active output can only come from a closure."""
         out_leaves, call.out_tree = flatten(out)
-        if any(map(registry.is_active, out_leaves)):
+        if not any(map(registry.is_active, leaves)) and any(map(registry.is_active,
+                                                                 out_leaves)):
             raise InvalidInputError(
                 f"{self._name} is a dualad.{self.kind} function that uses a value carrying a "
                 f"derivative which is not one of its arguments (a closure over a variable of "
@@ -143,10 +145,10 @@ class _CustomFunction:
                 f"as an argument.")
         return tuple(o if hasattr(o, "dtype") else np.asarray(o) for o in out_leaves)
 
-    def _declare(self, **rules: Any) -> None:
+    def _declare(self, **declaration: Any) -> None:
         self._prim = registry.declare(
             self._name, self._impl, multiple_results=True, batched=False,
-            doc=f"dualad.{self.kind} function {self._name}", **rules)
+            doc=f"dualad.{self.kind} function {self._name}", **declaration)
 
     def _impl(self, *leaves: Any, static: tuple, tree: TreeDef, call: _Call) -> tuple:
         raise NotImplementedError
@@ -212,7 +214,8 @@ class custom_jvp(_CustomFunction):  # noqa: N801 - JAX's name
                 f"it with @{self._name}.defjvp before differentiating it.")
 
     def _impl(self, *leaves: Any, static: tuple, tree: TreeDef, call: _Call) -> tuple:
-        return self._outputs(self.fun(*self._merge(static, unflatten(tree, leaves))), call)
+        return self._outputs(self.fun(*self._merge(static, unflatten(tree, leaves))), call,
+                             leaves)
 
     def _jvp_rule(self, dxs: tuple, *leaves: Any, out: tuple, static: tuple, tree: TreeDef,
                   call: _Call) -> tuple:
@@ -250,7 +253,10 @@ class custom_vjp(_CustomFunction):  # noqa: N801 - JAX's name
     Parameters
     ----------
     fun : callable
-        The function. It runs on plain arrays only.
+        The function, run when no derivative is asked for. Otherwise ``fwd`` runs: on plain
+        arrays for a first derivative; in a nested one on the values of each level, outer
+        levels differentiating ``fwd``'s and ``bwd``'s code, as in JAX (so write them with
+        NumPy calls; ``fwd`` may call the function itself).
     nondiff_argnums : sequence of int
         Arguments without a derivative (functions, shapes, options), passed to ``bwd`` first.
 
@@ -276,7 +282,9 @@ class custom_vjp(_CustomFunction):  # noqa: N801 - JAX's name
         ``bwd(*nondiff, residuals, ct) -> cotangents``."""
         self.fwd = fwd
         self.bwd = bwd
-        self._declare(jvp_all=self._no_forward_mode, vjp_all=self._vjp_rule)
+        # fwd runs on the values of each level, active ones of outer levels included, so
+        # that outer levels differentiate fwd's code, as in JAX (and keep its residuals)
+        self._declare(jvp_all=self._no_forward_mode, vjp_all=self._vjp_rule, plain_impl=False)
 
     def _no_rule_message(self) -> str:
         return (f"{self._name} is a dualad.custom_vjp function without a VJP rule: define it "
@@ -285,7 +293,7 @@ class custom_vjp(_CustomFunction):  # noqa: N801 - JAX's name
     def _impl(self, *leaves: Any, static: tuple, tree: TreeDef, call: _Call) -> tuple:
         out, residuals = self._forward(static, tree, leaves)
         call.primals, call.residuals = leaves, residuals
-        return self._outputs(out, call)
+        return self._outputs(out, call, leaves)
 
     def _forward(self, static: tuple, tree: TreeDef, leaves: Sequence[Any]) -> tuple:
         result = self.fwd(*self._merge(static, unflatten(tree, leaves)))
@@ -296,9 +304,9 @@ class custom_vjp(_CustomFunction):  # noqa: N801 - JAX's name
         return result
 
     def _residuals(self, static: tuple, tree: TreeDef, leaves: tuple, call: _Call) -> Any:
-        """The residuals of ``fwd`` at ``leaves``: those the impl kept when it saw the same
-        values; computed again for the active values of an outer level (a nested
-        derivative differentiates them)."""
+        """The residuals of ``fwd`` at ``leaves``: those the impl kept when it ran on the same
+        values (the engines pass a rule the values they passed the impl); computed again
+        otherwise."""
         if call.primals is None or len(call.primals) != len(leaves) or any(
                 a is not b for a, b in zip(call.primals, leaves)):
             call.primals, call.residuals = leaves, self._forward(static, tree, leaves)[1]
