@@ -524,7 +524,7 @@ def _declare(
     reverse = _as_rules(vjp)
     transposed = not family.builtin and reverse is None and vjp_all is None
     if transposed:  # a JVP rule alone: reverse mode transposes it
-        reverse, vjp_all = _transposed(rules, jvp_all, batched)
+        reverse, vjp_all = _transposed(name, rules, jvp_all, batched)
     _check_vjp(name, rules, reverse, vjp_all)
     if vjp_add is not None and (rules is None or nin != 1):
         raise RegistrationError(
@@ -570,19 +570,19 @@ def _one_at_a_time(jvp: tuple | None, jvp_all: Rule | None, vjp: tuple | None,
     )
 
 
-def _transposed(jvp: tuple | None, jvp_all: Rule | None, batched: bool) -> tuple:
+def _transposed(name: str, jvp: tuple | None, jvp_all: Rule | None, batched: bool) -> tuple:
     """Reverse-mode rules for JVP rules alone: ``(vjp, vjp_all)``, each the transpose of the
     linear map its JVP rule computes (a JVP rule is linear in the tangents), which the
     reverse engine forms by differentiating the rule itself (:mod:`dualad.transpose`)."""
     if jvp is not None:
-        return tuple(None if rule is None else _transpose(rule, i, batched)
+        return tuple(None if rule is None else _transpose(name, rule, i, batched)
                      for i, rule in enumerate(jvp)), None
-    return None, _transpose(jvp_all, None, batched)
+    return None, _transpose(name, jvp_all, None, batched)
 
 
-def _transpose(rule: Rule, argument: int | None, batched: bool) -> Rule:
+def _transpose(name: str, rule: Rule, argument: int | None, batched: bool) -> Rule:
     def transposed_jvp_rule(ct: Any, *xs: Any, **params: Any) -> Any:
-        return _transposer[0](rule, argument, batched, ct, xs, params)
+        return _transposer[0](name, rule, argument, batched, ct, xs, params)
 
     transposed_jvp_rule.__wrapped__ = rule  # type: ignore[attr-defined]
     return transposed_jvp_rule
@@ -594,7 +594,8 @@ _transposer: list[Rule] = []
 
 
 def register_transposer(transpose: Rule) -> None:
-    """Let ``transpose(rule, argument, batched, ct, xs, params)`` transpose JVP rules."""
+    """Let ``transpose(name, rule, argument, batched, ct, xs, params)`` transpose the JVP
+    rules of the primitive ``name``."""
     _transposer[:] = [transpose]
 
 

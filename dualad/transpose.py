@@ -21,6 +21,7 @@ import numpy as np
 
 from . import registry
 from .axes import fit_cotangent, float_dtype, shape_of, zeros
+from .errors import ConversionError, UnsupportedPrimitiveError
 from .tape import Tape, TapeArray, backward
 
 
@@ -68,14 +69,20 @@ def _zero(x: Any) -> np.ndarray:
     return value
 
 
-def transpose_jvp(rule: Callable[..., Any], argument: int | None, batched: bool, ct: Any,
-                  xs: Sequence[Any], params: dict[str, Any]) -> Any:
-    """The VJP rule of a primitive declared with a JVP rule alone: the cotangent of
-    argument ``argument`` (of every argument, for a ``jvp_all`` rule) for the ``k`` rows
+def transpose_jvp(name: str, rule: Callable[..., Any], argument: int | None, batched: bool,
+                  ct: Any, xs: Sequence[Any], params: dict[str, Any]) -> Any:
+    """The VJP rule of the primitive ``name``, declared with a JVP rule alone: the cotangent
+    of argument ``argument`` (of every argument, for a ``jvp_all`` rule) for the ``k`` rows
     ``ct`` (a tuple of them for several results), by transposing ``rule``.
 
     ``batched`` says the rule takes tangents with a leading axis of directions: it gets
     one direction, and its result's leading axis is dropped.
+
+    Raises
+    ------
+    UnsupportedPrimitiveError
+        When the rule cannot run on tape arrays (it converts the tangent with
+        ``np.asarray`` or hands it to SciPy): it names the primitive and the ways out.
     """
     several = isinstance(ct, tuple)
     k = next(c.shape[0] for c in (ct if several else (ct,)) if c is not None)
@@ -90,13 +97,21 @@ def transpose_jvp(rule: Callable[..., Any], argument: int | None, batched: bool,
             return tuple(None if o is None else o[0] for o in out)
         return out[0]
 
-    what = f"the JVP rule {getattr(rule, '__name__', 'of a primitive')!r}"
-    if argument is not None:
-        return transpose(lambda dx: result(rule(one(dx), *xs, **params)), [xs[argument]],
-                         ct, k, what)[0]
-    inputs = [x if _differentiable(x) else None for x in xs]
-    return tuple(transpose(lambda *dxs: result(rule(tuple(map(one, dxs)), *xs, **params)),
-                           inputs, ct, k, what))
+    what = f"the JVP rule of {name!r}"
+    try:
+        if argument is not None:
+            return transpose(lambda dx: result(rule(one(dx), *xs, **params)),
+                             [xs[argument]], ct, k, what)[0]
+        inputs = [x if _differentiable(x) else None for x in xs]
+        return tuple(transpose(lambda *dxs: result(rule(tuple(map(one, dxs)), *xs, **params)),
+                               inputs, ct, k, what))
+    except (ConversionError, UnsupportedPrimitiveError) as err:
+        raise UnsupportedPrimitiveError(
+            f"reverse mode of {name}: it has no VJP rule, so dualad transposes its JVP rule "
+            f"by running the rule on a tape, and the rule cannot run there ({err}). Write the "
+            f"JVP rule with NumPy calls on the tangent (no np.asarray, SciPy or math.*), or "
+            f"give {name} a VJP rule of its own (vjp= in defprimitive, or dualad.custom_vjp)."
+        ) from err
 
 
 def _differentiable(x: Any) -> bool:

@@ -274,6 +274,15 @@ def test_a_batched_jvp_rule_alone_is_transposed():
     np.testing.assert_array_equal(dualad.jacfwd(matvec)(X), A)
 
 
+def test_a_jvp_rule_alone_that_cannot_run_on_a_tape_raises_naming_the_primitive():
+    opaque = dualad.defprimitive("custom_opaque_rule", impl=lambda x: 2.0 * x,
+                                 jvp=lambda dx, x, *, out: 2.0 * np.asarray(dx))
+    np.testing.assert_array_equal(dualad.jacfwd(opaque)(X), 2.0 * np.eye(3))
+    with pytest.raises(UnsupportedPrimitiveError,
+                       match=r"reverse mode of custom_opaque_rule.*np.asarray.*vjp="):
+        dualad.jacrev(opaque)(X)
+
+
 # --------------------------------------------------------------------------- redefinition
 
 
