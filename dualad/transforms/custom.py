@@ -35,19 +35,27 @@ from ..errors import (
     ShapeMismatchError,
     UnsupportedPrimitiveError,
 )
+from ..tape import frozen
 from ..tree import TreeDef, flatten, unflatten
 
 
 class _Call:
-    """One call of a custom function: what its primitive's impl learns as it runs (the
-    output's structure; for ``custom_vjp``, the residuals of the values it saw)."""
+    """One call of a custom function, its primitive's one parameter: the arguments in
+    ``nondiff_argnums`` (``static``, shown by a trace), the structure of the others, and
+    what the impl learns as it runs (the output's structure; for ``custom_vjp``, the
+    residuals of the values it saw)."""
 
-    __slots__ = ("out_tree", "primals", "residuals")
+    __slots__ = ("static", "tree", "out_tree", "primals", "residuals")
 
-    def __init__(self) -> None:
+    def __init__(self, static: tuple, tree: TreeDef) -> None:
+        self.static = tuple(frozen(value) for value in static)  # as the tape keeps values
+        self.tree = tree
         self.out_tree: TreeDef | None = None
         self.primals: tuple | None = None
         self.residuals: Any = None
+
+    def __repr__(self) -> str:
+        return repr(self.static)
 
 
 class _CustomFunction:
@@ -81,8 +89,8 @@ class _CustomFunction:
             return self.fun(*args)  # no derivative asked for: the function itself
         if self._prim is None:
             raise UnsupportedPrimitiveError(self._no_rule_message())
-        call = _Call()
-        outs = self._prim(*leaves, static=static, tree=tree, call=call)
+        call = _Call(static, tree)
+        outs = self._prim(*leaves, nondiff=call)
         return unflatten(call.out_tree, outs)
 
     def _no_rule_message(self) -> str:
@@ -150,7 +158,7 @@ class _CustomFunction:
             self._name, self._impl, multiple_results=True, batched=False,
             doc=f"dualad.{self.kind} function {self._name}", **declaration)
 
-    def _impl(self, *leaves: Any, static: tuple, tree: TreeDef, call: _Call) -> tuple:
+    def _impl(self, *leaves: Any, nondiff: _Call) -> tuple:
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -213,17 +221,17 @@ class custom_jvp(_CustomFunction):  # noqa: N801 - JAX's name
         return (f"{self._name} is a dualad.custom_jvp function without a JVP rule: define "
                 f"it with @{self._name}.defjvp before differentiating it.")
 
-    def _impl(self, *leaves: Any, static: tuple, tree: TreeDef, call: _Call) -> tuple:
-        return self._outputs(self.fun(*self._merge(static, unflatten(tree, leaves))), call,
-                             leaves)
+    def _impl(self, *leaves: Any, nondiff: _Call) -> tuple:
+        args = self._merge(nondiff.static, unflatten(nondiff.tree, leaves))
+        return self._outputs(self.fun(*args), nondiff, leaves)
 
-    def _jvp_rule(self, dxs: tuple, *leaves: Any, out: tuple, static: tuple, tree: TreeDef,
-                  call: _Call) -> tuple:
+    def _jvp_rule(self, dxs: tuple, *leaves: Any, out: tuple, nondiff: _Call) -> tuple:
         """The registry's ``jvp_all`` (one direction; None for a constant's tangent)."""
-        primals = unflatten(tree, leaves)
-        tangents = unflatten(tree, [_tangent_zeros(x) if dx is None else dx
-                                    for x, dx in zip(leaves, dxs)])
-        result = self.jvp(*static, primals, tangents)
+        call = nondiff
+        primals = unflatten(call.tree, leaves)
+        tangents = unflatten(call.tree, [_tangent_zeros(x) if dx is None else dx
+                                         for x, dx in zip(leaves, dxs)])
+        result = self.jvp(*call.static, primals, tangents)
         if not (isinstance(result, (tuple, list)) and len(result) == 2):
             raise ShapeMismatchError(
                 f"the JVP rule of {self._name} must return a pair (primal_out, tangent_out), "
@@ -290,34 +298,34 @@ class custom_vjp(_CustomFunction):  # noqa: N801 - JAX's name
         return (f"{self._name} is a dualad.custom_vjp function without a VJP rule: define it "
                 f"with {self._name}.defvjp(fwd, bwd) before differentiating it.")
 
-    def _impl(self, *leaves: Any, static: tuple, tree: TreeDef, call: _Call) -> tuple:
-        out, residuals = self._forward(static, tree, leaves)
-        call.primals, call.residuals = leaves, residuals
-        return self._outputs(out, call, leaves)
+    def _impl(self, *leaves: Any, nondiff: _Call) -> tuple:
+        out, residuals = self._forward(nondiff, leaves)
+        nondiff.primals, nondiff.residuals = leaves, residuals
+        return self._outputs(out, nondiff, leaves)
 
-    def _forward(self, static: tuple, tree: TreeDef, leaves: Sequence[Any]) -> tuple:
-        result = self.fwd(*self._merge(static, unflatten(tree, leaves)))
+    def _forward(self, call: _Call, leaves: Sequence[Any]) -> tuple:
+        result = self.fwd(*self._merge(call.static, unflatten(call.tree, leaves)))
         if not (isinstance(result, (tuple, list)) and len(result) == 2):
             raise ShapeMismatchError(
                 f"the fwd rule of {self._name} must return a pair (out, residuals), as JAX's "
                 f"does; it returned {type(result).__name__}")
         return result
 
-    def _residuals(self, static: tuple, tree: TreeDef, leaves: tuple, call: _Call) -> Any:
+    def _residuals(self, call: _Call, leaves: tuple) -> Any:
         """The residuals of ``fwd`` at ``leaves``: those the impl kept when it ran on the same
         values (the engines pass a rule the values they passed the impl); computed again
         otherwise."""
         if call.primals is None or len(call.primals) != len(leaves) or any(
                 a is not b for a, b in zip(call.primals, leaves)):
-            call.primals, call.residuals = leaves, self._forward(static, tree, leaves)[1]
+            call.primals, call.residuals = leaves, self._forward(call, leaves)[1]
         return call.residuals
 
-    def _vjp_rule(self, ct: tuple, *leaves: Any, out: tuple, static: tuple, tree: TreeDef,
-                  call: _Call) -> tuple:
+    def _vjp_rule(self, ct: tuple, *leaves: Any, out: tuple, nondiff: _Call) -> tuple:
         """The registry's ``vjp_all`` (one cotangent row): one cotangent per leaf."""
-        residuals = self._residuals(static, tree, leaves, call)
-        cts = self.bwd(*static, residuals, unflatten(call.out_tree, ct))
-        diff = unflatten(tree, leaves)
+        call = nondiff
+        residuals = self._residuals(call, leaves)
+        cts = self.bwd(*call.static, residuals, unflatten(call.out_tree, ct))
+        diff = unflatten(call.tree, leaves)
         if not (isinstance(cts, (tuple, list)) and len(cts) == len(diff)):
             raise ShapeMismatchError(
                 f"the bwd rule of {self._name} must return a tuple of {len(diff)} "
