@@ -359,6 +359,7 @@ def defprimitive(
     doc: str = "",
     formula: tuple[str, dict[str, str]] | None = None,
     batched: bool | None = None,
+    plain_impl: bool | None = None,
     family: Family = USER,
 ) -> Primitive:
     """Declare a differentiable operation with its derivative rules, in one place.
@@ -429,6 +430,12 @@ def defprimitive(
         do (the default for them; for a user's rules the default is False, one direction
         at a time). Faster for ``jacfwd``/``jacrev`` of many directions; needed for
         ``jvp_fused`` and ``vjp_add``.
+    plain_impl : bool, optional
+        ``impl`` only ever sees plain arrays: in a nested derivative, active values of outer
+        levels go through dispatch again, so that each level applies the rules and ``impl``
+        may be opaque (SciPy, ``np.asarray``, a loop). The default for a user's primitive;
+        dualad's own impls are NumPy calls that dispatch themselves, and one that does not
+        (a SciPy function that is not a ufunc) passes ``plain_impl=True``.
     family : Family
         :data:`USER` (the default): the engines check what the rules return as they run.
         dualad's own primitives are declared through their family instead
@@ -459,7 +466,7 @@ def defprimitive(
         name, impl, jvp=jvp, jvp_all=jvp_all, vjp=vjp, vjp_all=vjp_all, jvp_fused=jvp_fused,
         vjp_add=vjp_add, numpy=numpy, split_args=split_args, nin=nin, elementwise=elementwise,
         multiple_results=multiple_results, domain=domain, examples=examples, doc=doc,
-        formula=formula, batched=batched, family=family)
+        formula=formula, batched=batched, plain_impl=plain_impl, family=family)
     _claim(name, prim.numpy, family)
     REGISTRY[name] = prim
     for fn in prim.numpy:
@@ -467,16 +474,16 @@ def defprimitive(
     return prim
 
 
-def declare(name: str, impl: Rule, *, plain_impl: bool = True,
-            **declaration: Any) -> Primitive:
+def declare(name: str, impl: Rule, **declaration: Any) -> Primitive:
     """:func:`defprimitive` without the registration: a :class:`Primitive` that is applied
     by calling it (NumPy does not dispatch to it and it is not in :data:`REGISTRY`), for a
     primitive made per function, as :func:`dualad.custom_jvp` makes one.
 
-    ``plain_impl=False`` lets ``impl`` see the active values of outer levels instead of
-    dispatching them again (``custom_vjp``'s ``fwd`` is differentiated by the outer levels,
-    as in JAX)."""
-    return _declare(name, impl, plain_impl=plain_impl, **declaration)
+    >>> double = declare("double_doc", lambda x: 2.0 * x, jvp=lambda dx, x, *, out: 2.0 * dx)
+    >>> "double_doc" in REGISTRY, double(3.0)
+    (False, 6.0)
+    """
+    return _declare(name, impl, **declaration)
 
 
 def _declare(
@@ -500,7 +507,7 @@ def _declare(
     formula: tuple[str, dict[str, str]] | None = None,
     batched: bool | None = None,
     family: Family = USER,
-    plain_impl: bool = True,
+    plain_impl: bool | None = None,
 ) -> Primitive:
     numpy = tuple(numpy) if isinstance(numpy, (tuple, list)) else ((numpy,) if numpy else ())
     rules = _as_rules(jvp)
@@ -521,6 +528,8 @@ def _declare(
         )
     if batched is None:
         batched = family.builtin
+    if plain_impl is None:
+        plain_impl = not family.builtin
     reverse = _as_rules(vjp)
     transposed = not family.builtin and reverse is None and vjp_all is None
     if transposed:  # a JVP rule alone: reverse mode transposes it
@@ -544,7 +553,7 @@ def _declare(
             reverse, vjp_all = one_reverse, one_vjp_all
     this: list[Primitive] = []
     prim = Primitive(
-        name=name, impl=impl if family.builtin or not plain_impl else _on_plain_arrays(impl, this),
+        name=name, impl=_on_plain_arrays(impl, this) if plain_impl else impl,
         jvp=rules, jvp_all=jvp_all, vjp=reverse, vjp_all=vjp_all,
         numpy=numpy, split_args=split_args,
         elementwise=elementwise, multiple_results=multiple_results, nin=nin, domain=domain,

@@ -19,7 +19,7 @@ import scipy.special
 
 import dualad
 from dualad import RedefinitionWarning, RegistrationError, UnsupportedPrimitiveError
-from dualad.registry import NONDIFF, NUMPY_TABLE, REGISTRY
+from dualad.registry import NONDIFF, NUMPY_TABLE, REGISTRY, Family, declare
 
 from .reference import _run, assert_pytree_close, assert_tree_close
 
@@ -227,6 +227,26 @@ def test_an_impl_sees_plain_arrays_only():
     expected = _jax_derivatives(lambda x: jnp.sum(jnp.sin(x) * x), X, 3)
     _check_every_nesting(f, X, expected, orders=(2, 3))
     assert set(seen) == {np.ndarray}
+
+
+def test_a_builtin_family_opts_into_plain_impl_for_an_opaque_impl():
+    """dualad's own impls dispatch themselves; one that calls SciPy says plain_impl=True
+    (declared, not registered: the registry walk would want its examples)."""
+    family = Family("custom_test_family")
+    polygamma = {}
+    for plain in (True, False):
+        polygamma[plain] = declare(
+            f"custom_builtin_polygamma_{plain}", _opaque_polygamma, family=family,
+            plain_impl=plain,
+            jvp=lambda dx, x, *, out, n, plain=plain: dx * polygamma[plain](x, n=n + 1),
+            vjp=lambda ct, x, *, out, n, plain=plain: ct * polygamma[plain](x, n=n + 1))
+    assert polygamma[True].batched and not polygamma[True].checked
+    third = dualad.grad(dualad.grad(lambda x: polygamma[True](x, n=0)))(2.5)
+    assert float(third) == pytest.approx(float(scipy.special.polygamma(2, 2.5)), rel=1e-14)
+    with pytest.raises(dualad.ConversionError, match="np.asarray"):  # impl got a Dual
+        dualad.hessian(lambda x: np.sum(polygamma[False](x, n=0)))(X)
+    np.testing.assert_allclose(dualad.hessian(lambda x: np.sum(polygamma[True](x, n=0)))(X),
+                               np.diag(scipy.special.polygamma(2, X)), rtol=1e-14)
 
 
 # --------------------------------------------------------------------------- a JVP rule alone
