@@ -217,7 +217,10 @@ class Primitive:
     new total, or None where the general path is needed; the reverse engine uses it.
     ``family`` is where it was declared (one of dualad's own, or :data:`USER`), ``formula``
     the rule text a trace prints (None: the general notation).
-    Tangents carry a leading axis of directions: ``dx.shape == (k,) + x.shape``.
+    Tangents carry a leading axis of directions: ``dx.shape == (k,) + x.shape``; the rule
+    fields hold rules of ``k`` directions (a user's rules of one direction wrapped, see
+    ``batched``), and ``impl`` the callable the engines call (a user's wrapped, see
+    :func:`defprimitive`'s ``plain_impl``).
     """
 
     name: str
