@@ -427,6 +427,20 @@ def test_custom_jvp_runs_the_function_itself_without_derivatives_and_keywords_bi
     assert float(v) == 12.0
 
 
+def test_nondiff_argnames_name_the_static_arguments():
+    @functools.partial(dualad.custom_jvp, nondiff_argnames=("n",))
+    def power(x, n):
+        return x ** n
+
+    power.defjvp(lambda n, primals, tangents: (power(primals[0], n),
+                                               n * primals[0] ** (n - 1) * tangents[0]))
+    assert power.nondiff_argnums == (1,)
+    for transform in (dualad.grad, lambda f: lambda x: dualad.jvp(f, (x,), (1.0,))[1]):
+        assert float(transform(lambda x: power(x, 3))(2.0)) == 12.0
+    with pytest.raises(dualad.InvalidArgumentError, match="no parameter 'm'"):
+        dualad.custom_vjp(lambda x, n: x, nondiff_argnames=("m",))
+
+
 def test_custom_jvp_errors_name_the_function():
     @dualad.custom_jvp
     def no_rule(x):

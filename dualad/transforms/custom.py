@@ -64,17 +64,30 @@ class _CustomFunction:
 
     kind = "custom"
 
-    def __init__(self, fun: Callable[..., Any], nondiff_argnums: Sequence[int] = ()) -> None:
+    def __init__(self, fun: Callable[..., Any], nondiff_argnums: Sequence[int] = (),
+                 nondiff_argnames: Sequence[str] = ()) -> None:
         if not callable(fun):
             raise InvalidInputError(f"dualad.{self.kind} decorates a function, not {fun!r}")
         functools.update_wrapper(self, fun)
         self.fun = fun
-        self.nondiff_argnums = tuple(sorted(set(nondiff_argnums)))
         self._prim: registry.Primitive | None = None
         try:
             self._signature: inspect.Signature | None = inspect.signature(fun)
         except (TypeError, ValueError):
             self._signature = None
+        self.nondiff_argnums = tuple(sorted({*nondiff_argnums, *self._positions(nondiff_argnames)}))
+
+    def _positions(self, names: Sequence[str]) -> list[int]:
+        """The positions of the parameters ``names`` (JAX's ``nondiff_argnames``)."""
+        if isinstance(names, str):
+            names = (names,)
+        parameters = list(self._signature.parameters) if self._signature is not None else []
+        for name in names:
+            if name not in parameters:
+                raise InvalidArgumentError(
+                    f"{self._name} has no parameter {name!r} (nondiff_argnames); its "
+                    f"parameters are {parameters}")
+        return [parameters.index(name) for name in names]
 
     @property
     def _name(self) -> str:
@@ -189,6 +202,8 @@ class custom_jvp(_CustomFunction):  # noqa: N801 - JAX's name
     nondiff_argnums : sequence of int
         Arguments without a derivative (functions, shapes, options), passed to the rule
         first.
+    nondiff_argnames : sequence of str
+        The same, by parameter name.
 
     Examples
     --------
@@ -267,6 +282,8 @@ class custom_vjp(_CustomFunction):  # noqa: N801 - JAX's name
         NumPy calls; ``fwd`` may call the function itself).
     nondiff_argnums : sequence of int
         Arguments without a derivative (functions, shapes, options), passed to ``bwd`` first.
+    nondiff_argnames : sequence of str
+        The same, by parameter name.
 
     Examples
     --------
