@@ -558,6 +558,31 @@ def test_forward_mode_of_a_custom_vjp_function_raises_as_in_jax():
         jax.jvp(lambda x: VJP_THEIRS["sin_times"](x, 2.0), (X,), (X,))
 
 
+def test_a_nested_derivative_of_an_opaque_fwd_names_the_function_and_the_way_out():
+    def make(fwd_calls_f):
+        @dualad.custom_vjp
+        def gammaln(x):
+            return scipy.special.gammaln(np.asarray(x))
+
+        def fwd(x):
+            out = gammaln(x) if fwd_calls_f else scipy.special.gammaln(np.asarray(x))
+            return out, x
+
+        gammaln.defvjp(fwd, lambda x, ct: (ct * REGISTRY["custom_polygamma_both"](x, n=0),))
+        return gammaln
+
+    opaque, calling_itself = make(False), make(True)
+    for f in (opaque, calling_itself):
+        assert float(dualad.grad(f)(2.5)) == pytest.approx(float(scipy.special.digamma(2.5)),
+                                                           rel=1e-14)
+    with pytest.raises(UnsupportedPrimitiveError,
+                       match=r"custom_vjp function .*gammaln differentiates its fwd.*call"):
+        dualad.jacrev(dualad.jacrev(lambda x: np.sum(opaque(x))))(X)
+    np.testing.assert_allclose(
+        dualad.jacrev(dualad.jacrev(lambda x: np.sum(calling_itself(x))))(X),
+        np.diag(scipy.special.polygamma(1, X)), rtol=1e-14)
+
+
 def test_custom_vjp_errors_name_the_function():
     @dualad.custom_vjp
     def one_cotangent_short(x, y):

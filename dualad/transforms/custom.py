@@ -20,9 +20,10 @@ only.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,7 @@ import numpy as np
 from .. import registry
 from ..axes import zeros
 from ..errors import (
+    ConversionError,
     InvalidArgumentError,
     InvalidInputError,
     ShapeMismatchError,
@@ -321,7 +323,8 @@ class custom_vjp(_CustomFunction):  # noqa: N801 - JAX's name
         return self._outputs(out, nondiff, leaves)
 
     def _forward(self, call: _Call, leaves: Sequence[Any]) -> tuple:
-        result = self.fwd(*self._merge(call.static, unflatten(call.tree, leaves)))
+        with self._differentiating("fwd", leaves):
+            result = self.fwd(*self._merge(call.static, unflatten(call.tree, leaves)))
         if not (isinstance(result, (tuple, list)) and len(result) == 2):
             raise ShapeMismatchError(
                 f"the fwd rule of {self._name} must return a pair (out, residuals), as JAX's "
@@ -341,7 +344,8 @@ class custom_vjp(_CustomFunction):  # noqa: N801 - JAX's name
         """The registry's ``vjp_all`` (one cotangent row): one cotangent per leaf."""
         call = nondiff
         residuals = self._residuals(call, leaves)
-        cts = self.bwd(*call.static, residuals, unflatten(call.out_tree, ct))
+        with self._differentiating("bwd", (*leaves, *ct)):
+            cts = self.bwd(*call.static, residuals, unflatten(call.out_tree, ct))
         diff = unflatten(call.tree, leaves)
         if not (isinstance(cts, (tuple, list)) and len(cts) == len(diff)):
             raise ShapeMismatchError(
@@ -362,6 +366,21 @@ class custom_vjp(_CustomFunction):  # noqa: N801 - JAX's name
             result.extend(_tangent_zeros(x) if c is None else c
                           for x, c in zip(arg_leaves, ct_leaves))
         return tuple(result)
+
+    @contextlib.contextmanager
+    def _differentiating(self, rule: str, values: Sequence[Any]) -> Iterator[None]:
+        """Name the function when an outer level cannot differentiate ``fwd`` or ``bwd``."""
+        try:
+            yield
+        except (ConversionError, UnsupportedPrimitiveError) as err:
+            if not any(map(registry.is_active, values)):
+                raise
+            raise UnsupportedPrimitiveError(
+                f"a nested derivative of the dualad.custom_vjp function {self._name} "
+                f"differentiates its {rule} rule, as JAX does, and {rule} cannot be "
+                f"differentiated ({err}). Write {rule} with NumPy calls; fwd may call "
+                f"{self._name} itself, whose rule then applies at the outer level too."
+            ) from err
 
     def _no_forward_mode(self, dxs: tuple, *leaves: Any, **params: Any) -> tuple:
         raise UnsupportedPrimitiveError(
