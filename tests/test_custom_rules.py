@@ -520,10 +520,6 @@ VJP_PROGRAMS = {
 }
 
 
-def _reverse_nestings(order):
-    return [nest for names, nest in _nestings(order) if set(names) == {"rev"}]
-
-
 @pytest.mark.parametrize("name", sorted(VJP_PROGRAMS))
 def test_custom_vjp_agrees_with_jaxs_in_reverse_mode_to_third_order(name):
     f = functools.partial(VJP_PROGRAMS[name], VJP_MINE[name], np)
