@@ -3,7 +3,7 @@ of every order, a declaration can be run again, JAX's custom_jvp/custom_vjp, a J
 alone transposed for reverse mode, stop_gradient.
 
 Every derivative is checked in both modes (custom_vjp: reverse mode, forward mode raises
-as in JAX) against JAX in float64 with the same rules, to third order.
+as in JAX) against JAX in float64 with the same rules (or a closed form), to third order.
 """
 
 from __future__ import annotations
