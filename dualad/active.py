@@ -40,6 +40,7 @@ from .registry import (
     strip,
     unsupported,
 )
+from .tree import tree_map
 
 # ufunc methods other than __call__ that have a meaning for dual arrays, as NumPy functions
 # with the ufunc method's default axis.
@@ -783,6 +784,22 @@ def primal(x: Any) -> Any:
         values = values.view()
         values.setflags(write=False)
     return values
+
+
+def stop_gradient(x: Any) -> Any:
+    """``x`` with its derivative cut: the same values, a zero derivative in every mode and
+    at every nesting level (JAX's ``jax.lax.stop_gradient``).
+
+    ``x`` may be an array, a number or a pytree of them (tuples, lists and dicts); each
+    leaf becomes :func:`primal` of it.
+
+    >>> import numpy as np, dualad
+    >>> float(dualad.grad(lambda x: x * dualad.stop_gradient(x))(3.0))   # d/dx (c x), c = 3
+    3.0
+    >>> dualad.stop_gradient({"w": 2.0, "b": (1.0,)})
+    {'b': (1.0,), 'w': 2.0}
+    """
+    return tree_map(primal, x)
 
 
 def not_differentiable(prim: Primitive, i: int) -> UnsupportedPrimitiveError:
