@@ -28,6 +28,13 @@ from .registry import NONDIFF, REGISTRY, Example, Interval, defprimitive
 from .tape import TapeArray
 from .traces import Trace, trace
 from .transforms import grad, hessian, hvp, jacfwd, jacrev, jvp, value_and_grad, vjp
+from .tree import (
+    register_dataclass,
+    register_pytree_node,
+    tree_flatten,
+    tree_map,
+    tree_unflatten,
+)
 
 # The one place the version is written: pyproject.toml reads this literal (dynamic version,
 # attr:), so the installed metadata and dualad.__version__ agree; tests/test_release.py checks.
@@ -61,7 +68,12 @@ __all__ = [
     "jacrev",
     "jvp",
     "primal",
+    "register_dataclass",
+    "register_pytree_node",
     "trace",
+    "tree_flatten",
+    "tree_map",
+    "tree_unflatten",
     "value_and_grad",
     "vjp",
 ]
