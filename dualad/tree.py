@@ -251,12 +251,14 @@ def _dataclass_fields(nodetype: Any, data_fields: Sequence[str] | None,
         )
     if is_dataclass:
         init = {f.name for f in dataclasses.fields(nodetype) if f.init} - set(drop_fields)
-        if set(data) | set(meta) != init:
+        missing, unknown = init - set(data) - set(meta), (set(data) | set(meta)) - init
+        if missing or unknown:
             raise RegistrationError(
                 f"register_dataclass({nodetype.__qualname__}): data_fields and meta_fields "
-                f"must name every field of __init__ once; missing "
-                f"{sorted(init - set(data) - set(meta))}, unknown "
-                f"{sorted(set(data) | set(meta) - init)} (drop_fields leaves fields out)"
+                f"must name every field of __init__ once"
+                + (f"; missing {sorted(missing)} (drop_fields leaves fields out)"
+                   if missing else "")
+                + (f"; not fields of __init__: {sorted(unknown)}" if unknown else "")
             )
     return data, meta
 
