@@ -4,7 +4,8 @@ The nodes are tuples, lists, dicts, named tuples, ``None`` (a node without child
 types registered with :func:`register_pytree_node` or :func:`register_dataclass`; everything
 else is a leaf. Every transform flattens its arguments and results here, and nowhere else.
 
-Dict keys are visited in sorted order, as in JAX. Keys that cannot be compared with each
+Dict keys are visited in sorted order, as in JAX (an ``OrderedDict`` in its own order, and
+rebuilt as one; a ``defaultdict`` keeps its factory). Keys that cannot be compared with each
 other (``{1: x, "a": y}``, which JAX refuses) are ordered numbers first, then by the name of
 their type, each group in its own order: the same order for every dict with those keys, so
 arguments, tangents, cotangents and results agree.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
@@ -321,10 +323,15 @@ def _flatten_into(tree: Any, leaves: list[Any], paths: list[str] | None,
     if isinstance(tree, list):
         return TreeDef("list", _subtrees(tree, _indices(tree, paths), leaves, paths, prefix))
     if isinstance(tree, dict):
-        keys = sorted_keys(tree)
+        # as in JAX, an OrderedDict keeps its order and type, a defaultdict its factory
+        ordered = isinstance(tree, OrderedDict)
+        keys = tuple(tree) if ordered else sorted_keys(tree)
+        node_type = OrderedDict if ordered else defaultdict if isinstance(tree, defaultdict) \
+            else None
         names = [f"[{key!r}]" for key in keys] if paths is not None else None
         return TreeDef("dict", _subtrees([tree[key] for key in keys], names, leaves, paths,
-                                         prefix), keys=keys)
+                                         prefix), keys=keys, node_type=node_type,
+                       aux=getattr(tree, "default_factory", None))
     leaves.append(tree)
     if paths is not None:
         paths.append(prefix)
@@ -415,7 +422,9 @@ def _build(treedef: TreeDef, leaves: Any) -> Any:
         return treedef.node_type(*children)
     if kind == "custom":
         return _REGISTERED[treedef.node_type].unflatten(treedef.aux, tuple(children))
-    return dict(zip(treedef.keys, children))
+    if treedef.node_type is defaultdict:
+        return defaultdict(treedef.aux, zip(treedef.keys, children))
+    return (treedef.node_type or dict)(zip(treedef.keys, children))
 
 
 def is_node(x: Any) -> bool:
@@ -437,11 +446,16 @@ def describe(treedef: TreeDef) -> str:
     if kind == "dict":
         inner = ", ".join(f"{key!r}: {describe(c)}"
                           for key, c in zip(treedef.keys, treedef.children))
-        return f"a dict {{{inner}}}"
+        return f"{_a((treedef.node_type or dict).__name__)} {{{inner}}}"
     inner = ", ".join(describe(c) for c in treedef.children)
     if kind in ("namedtuple", "custom"):
-        return f"a {treedef.node_type.__qualname__} of ({inner})"
+        return f"{_a(treedef.node_type.__qualname__)} of ({inner})"
     return f"a {kind} of ({inner})"
+
+
+def _a(name: str) -> str:
+    """``name`` with its indefinite article."""
+    return f"{'an' if name[:1] in tuple('AEIOUaeiou') else 'a'} {name}"
 
 
 # --------------------------------------------------------------------------- public helpers

@@ -11,6 +11,7 @@ active arrays) and with ``jax.numpy`` for the reference.
 from __future__ import annotations
 
 import functools
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -301,6 +302,28 @@ def test_dict_with_keys_that_cannot_be_compared_matches_jax_in_both_modes():
     g = dualad.grad(lambda d: np.sum(ours(mixed)(d)[2]) + ours(mixed)(d)["b"])(MIXED)
     assert_same_tree(g, {1: ref["2"][0].sum(0) + ref["b"][0], "a": ref["2"][1].sum(0)
                          + ref["b"][1], 0.5: ref["2"][2].sum(0) + ref["b"][2]})
+
+
+def test_ordered_dicts_keep_their_order_and_defaultdicts_their_factory_as_in_jax():
+    def f(np_, d):
+        h = np_.tanh(d["w"] @ POINT.x + d["b"])
+        return OrderedDict([("z", h), ("a", np_.sum(d["w"] ** 2))])
+
+    od = OrderedDict([("w", LAYER.w), ("b", LAYER.b)])
+    expected = jitted(jax.jacfwd(theirs(f)), od)
+    for transform in (dualad.jacfwd, dualad.jacrev):
+        jac = transform(ours(f))(od)
+        assert type(jac) is OrderedDict and list(jac) == ["z", "a"]
+        assert type(jac["z"]) is OrderedDict and list(jac["z"]) == ["w", "b"]
+        assert_same_tree(jac, expected)
+    dd = defaultdict(list, od)
+    g = dualad.grad(lambda d: ours(f)(d)["a"])(dd)
+    assert type(g) is defaultdict and g.default_factory is list
+    assert_same_tree(g, jitted(jax.grad(lambda d: theirs(f)(d)["a"]), dd))
+    _, pullback = dualad.vjp(ours(f), od)
+    with pytest.raises(ShapeMismatchError, match=r"an OrderedDict \{'z': an array, 'a': an "
+                       r"array\}; got a dict"):
+        pullback({"z": np.ones(2), "a": 1.0})
 
 
 # --------------------------------------------------------------------------- errors
