@@ -56,6 +56,26 @@ class TreeDef:
     def __hash__(self) -> int:
         return hash((self.kind, self.node_type, self.keys, self.children))
 
+    def __repr__(self) -> str:
+        return f"TreeDef({self._spec()})"
+
+    def _spec(self) -> str:
+        """The structure with ``*`` for each leaf, as JAX prints it: ``[*, {'a': *}]``."""
+        kind = self.kind
+        if kind in ("leaf", "none"):
+            return "*" if kind == "leaf" else "None"
+        inner = [child._spec() for child in self.children]
+        if kind == "tuple":
+            return f"({', '.join(inner)}{',' if len(inner) == 1 else ''})"
+        if kind == "list":
+            return f"[{', '.join(inner)}]"
+        if kind == "dict":
+            items = ", ".join(f"{key!r}: {c}" for key, c in zip(self.keys, inner))
+            name = "" if self.node_type is None else self.node_type.__name__
+            return f"{name}{{{items}}}"
+        aux = f"[{self.aux!r}]" if kind == "custom" else ""
+        return f"{self.node_type.__qualname__}{aux}({', '.join(inner)})"
+
     @property
     def num_leaves(self) -> int:
         """The number of leaves of a tree of this structure."""
@@ -299,9 +319,19 @@ def leaf_paths(tree: Any, prefix: str) -> list[str]:
     >>> leaf_paths({"W": 1, "b": (2, 3)}, "argument 2")
     ["argument 2['W']", "argument 2['b'][0]", "argument 2['b'][1]"]
     """
+    return flatten_with_paths(tree, prefix)[1]
+
+
+def flatten_with_paths(tree: Any, prefix: str) -> tuple[list[Any], list[str], TreeDef]:
+    """:func:`flatten`, with the human name of each leaf (``prefix['h'].w``).
+
+    >>> flatten_with_paths([1, {"a": 2}], "y")
+    ([1, 2], ['y[0]', "y[1]['a']"], TreeDef([*, {'a': *}]))
+    """
+    leaves: list[Any] = []
     paths: list[str] = []
-    _flatten_into(tree, [], paths, prefix)
-    return paths
+    treedef = _flatten_into(tree, leaves, paths, prefix)
+    return leaves, paths, treedef
 
 
 def _flatten_into(tree: Any, leaves: list[Any], paths: list[str] | None,

@@ -348,6 +348,13 @@ def test_an_unregistered_dataclass_result_is_refused_with_the_fix():
         with pytest.raises(InvalidInputError, match="output 0 of the function is a "
                            "Unregistered, a dataclass.*register_dataclass"):
             transform(lambda x: Unregistered(x))(np.ones(2))
+    for transform in (dualad.jacfwd, dualad.jacrev):  # a nested one is named by its place
+        with pytest.raises(InvalidInputError, match=r"output 2 \(result\['h'\]\.second\) of "
+                           r"the function is a Unregistered, a dataclass"):
+            transform(lambda x: {"g": x, "h": Pair(x, Unregistered(x))})(np.ones(2))
+    with pytest.raises(InvalidInputError, match=r"output 2 \(result\[1\]\[1\]\) of the "
+                       r"function is a str"):
+        dualad.jvp(lambda x: (x, [x, "text"]), (1.0,), (1.0,))
 
 
 def test_a_leaf_that_is_not_an_array_is_named_by_its_path():

@@ -19,7 +19,16 @@ import numpy as np
 from .. import registry
 from ..active import masked_message, stack_objects, subclass_message
 from ..errors import InvalidArgumentError, InvalidInputError, UnsupportedPrimitiveError
-from ..tree import flatten, is_node, leaf_paths, unflatten, unregistered_message
+from ..tree import (
+    LEAF,
+    TreeDef,
+    flatten,
+    flatten_with_paths,
+    is_node,
+    leaf_paths,
+    unflatten,
+    unregistered_message,
+)
 
 DEFAULT_CHUNK_BYTES = 2**20
 """``jacfwd`` seeds at most this many bytes of input tangent per pass (1 MiB) unless
@@ -173,6 +182,23 @@ def finish(x: Any) -> Any:
     return x
 
 
+def output_leaves(out: Any, what: str = "output") -> tuple[list[Any], list[str], TreeDef]:
+    """The leaves of a function's result, their names for errors, and its structure.
+
+    A leaf is named by its number (``output 1``), and also by its place when the result is
+    more than one array or a tuple of them.
+
+    >>> output_leaves((1, {"h": 2}))[1]
+    ['output 0', "output 1 (result[1]['h'])"]
+    """
+    if not is_node(out):
+        return [out], [f"{what} 0"], LEAF
+    leaves, paths, treedef = flatten_with_paths(out, "result")
+    names = [f"{what} {i}" if path == f"result[{i}]" else f"{what} {i} ({path})"
+             for i, path in enumerate(paths)]
+    return leaves, names, treedef
+
+
 def split_aux(out: Any) -> tuple[Any, Any]:
     """``(output, aux)`` of a function called with ``has_aux=True``."""
     if not (isinstance(out, (tuple, list)) and len(out) == 2):
@@ -184,10 +210,10 @@ def split_aux(out: Any) -> tuple[Any, Any]:
 
 def strip_level(tree: Any, tag: int) -> Any:
     """``tree`` with this level's active values replaced by their primals (``has_aux``)."""
-    leaves, treedef = flatten(tree)
+    leaves, names, treedef = output_leaves(tree, "aux output")
     stripped = []
-    for i, leaf in enumerate(leaves):
-        check_level(leaf, tag, f"aux output {i}")
+    for leaf, where in zip(leaves, names):
+        check_level(leaf, tag, where)
         stripped.append(leaf.primal if registry.is_active(leaf) and leaf.tag == tag else leaf)
     return unflatten(treedef, stripped)
 

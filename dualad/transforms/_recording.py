@@ -21,6 +21,7 @@ from ._boundary import (
     arg_paths,
     as_input,
     output_leaf,
+    output_leaves,
     plain_output,
     split_aux,
     strip_level,
@@ -77,11 +78,11 @@ class Recording:
         if has_aux:
             out, aux = split_aux(out)
             self.aux = strip_level(aux, tape.tag)
-        out_leaves, self.out_tree = flatten(out)
+        out_leaves, names, self.out_tree = output_leaves(out)
         self.out_primals = []
         self.out_indices = []
-        for i, leaf in enumerate(out_leaves):
-            value, index = _read(leaf, tape, f"output {i}")
+        for leaf, where in zip(out_leaves, names):
+            value, index = _read(leaf, tape, where)
             self.out_primals.append(value)
             self.out_indices.append(index)
 

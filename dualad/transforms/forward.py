@@ -26,6 +26,7 @@ from ._boundary import (
     chunks,
     finish,
     output_leaf,
+    output_leaves,
     owned,
     plain_output,
     read_only,
@@ -172,8 +173,8 @@ def _jvp_outputs(out: Any, tag: int) -> tuple[Any, Any]:
     """Primal and tangent pytrees of ``fun``'s result at level ``tag`` (one direction)."""
     if type(out) is Dual and out.tag == tag and not registry.is_active(out.primal):
         return finish(out.primal), finish(out.tangent[0])  # the common case: one array
-    out_leaves, out_tree = flatten(out)
-    pairs = [_read(leaf, tag, 1, f"output {i}") for i, leaf in enumerate(out_leaves)]
+    out_leaves, names, out_tree = output_leaves(out)
+    pairs = [_read(leaf, tag, 1, where) for leaf, where in zip(out_leaves, names)]
     return (unflatten(out_tree, [finish(p) for p, _ in pairs]),
             unflatten(out_tree, [finish(t[0]) for _, t in pairs]))
 
@@ -299,8 +300,8 @@ def _one_pass(fun: Callable[..., Any], args: Sequence[Any], numbers: tuple[int, 
         if has_aux:
             out, aux = split_aux(out)
             aux = strip_level(aux, tag)
-        out_leaves, out_tree = flatten(out)
-        pairs = [_read(leaf, tag, n, f"output {i}") for i, leaf in enumerate(out_leaves)]
+        out_leaves, names, out_tree = output_leaves(out)
+        pairs = [_read(leaf, tag, n, where) for leaf, where in zip(out_leaves, names)]
     finally:
         registry.leave_transform(tag)
     return [p for p, _ in pairs], out_tree, [t for _, t in pairs], aux
