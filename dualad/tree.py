@@ -112,7 +112,9 @@ class _Node:
 
 
 _REGISTERED: dict[type, _Node] = {}
-_BUILT_IN = (tuple, list, dict, type(None))
+_BUILT_IN = (tuple, list, dict, type(None), float, int, complex, bool, str)
+_PLAIN_LEAVES = frozenset((np.ndarray, float, int, np.float64, np.float32))
+"""Leaf types checked first: most of a tree's values are arrays and numbers."""
 
 
 def register_pytree_node(
@@ -336,19 +338,25 @@ def flatten_with_paths(tree: Any, prefix: str) -> tuple[list[Any], list[str], Tr
 
 def _flatten_into(tree: Any, leaves: list[Any], paths: list[str] | None,
                   prefix: str) -> TreeDef:
-    node = _REGISTERED.get(tree.__class__)
+    cls = tree.__class__
+    if cls in _PLAIN_LEAVES:
+        leaves.append(tree)
+        if paths is not None:
+            paths.append(prefix)
+        return LEAF
+    node = _REGISTERED.get(cls)
     if node is not None:
         children, aux = _custom_children(node, tree)
         names = node.names(tree, aux, len(children)) if paths is not None else None
         return TreeDef("custom", _subtrees(children, names, leaves, paths, prefix),
-                       node_type=tree.__class__, aux=aux)
+                       node_type=cls, aux=aux)
     if tree is None:
         return NONE
     if isinstance(tree, tuple):
         if hasattr(tree, "_fields"):
             names = [f".{name}" for name in tree._fields] if paths is not None else None
             return TreeDef("namedtuple", _subtrees(tree, names, leaves, paths, prefix),
-                           node_type=tree.__class__)
+                           node_type=cls)
         return TreeDef("tuple", _subtrees(tree, _indices(tree, paths), leaves, paths, prefix))
     if isinstance(tree, list):
         return TreeDef("list", _subtrees(tree, _indices(tree, paths), leaves, paths, prefix))
@@ -375,9 +383,9 @@ def _indices(children: Sequence[Any], paths: list[str] | None) -> list[str] | No
 def _subtrees(children: Iterable[Any], names: list[str] | None, leaves: list[Any],
               paths: list[str] | None, prefix: str) -> tuple[TreeDef, ...]:
     if names is None:
-        return tuple(_flatten_into(child, leaves, None, "") for child in children)
-    return tuple(_flatten_into(child, leaves, paths, prefix + name)
-                 for child, name in zip(children, names, strict=True))
+        return tuple([_flatten_into(child, leaves, None, "") for child in children])
+    return tuple([_flatten_into(child, leaves, paths, prefix + name)
+                  for child, name in zip(children, names, strict=True)])
 
 
 def _custom_children(node: _Node, tree: Any) -> tuple[tuple[Any, ...], Any]:
