@@ -375,6 +375,11 @@ def test_structures_that_do_not_match_are_refused():
     with pytest.raises(ShapeMismatchError, match=r"a Pair of \(a Point of \(an array, an "
                        r"array\), a dict"):
         pullback((1.0, {"h": np.ones(2), "s": np.ones(3)}))
+    cotangent = like(net(np, *ARGS), 8)
+    cotangent.second["s"] = np.ones(2)
+    with pytest.raises(ShapeMismatchError, match=r"cotangent for output 3 \(result\.second"
+                       r"\['s'\]\) has shape \(2,\), but the output has shape \(3,\)"):
+        pullback(cotangent)
 
 
 def test_registration_mistakes_are_refused():

@@ -1,7 +1,7 @@
 """The forward-mode transforms, with JAX's signatures: ``jvp`` and ``jacfwd``.
 
-Only these functions (and the reverse-mode ones) touch the engines; pytrees (tuples, lists,
-dicts) are flattened here. Each call draws a fresh tag, so nested transforms never confuse
+Only these functions (and the reverse-mode ones) touch the engines; pytrees are flattened
+here (by :mod:`dualad.tree`). Each call draws a fresh tag, so nested transforms never confuse
 their perturbations, and the tag expires when the call returns, so a dual value kept beyond
 it (a leaked value) is refused when it comes back.
 """
@@ -50,8 +50,9 @@ def jvp(
     Parameters
     ----------
     fun : callable
-        Ordinary NumPy code; arguments and results may be arrays, Python numbers, or nested
-        tuples, lists and dicts of them.
+        Ordinary NumPy code; arguments and results may be arrays, Python numbers, or pytrees
+        of them: nested tuples, lists, dicts, named tuples and registered types
+        (:func:`dualad.register_pytree_node`, :func:`dualad.register_dataclass`).
     primals : tuple or list
         The arguments to evaluate at.
     tangents : tuple or list

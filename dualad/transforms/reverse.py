@@ -83,8 +83,8 @@ class Pullback:
                 f"the cotangent must have the structure of the function's output, "
                 f"{describe(rec.out_tree)}; got {describe(tree)}"
             )
-        seeds = [_as_cotangent(ct, out, f"output {i}")[None]
-                 for i, (ct, out) in enumerate(zip(leaves, rec.out_primals))]
+        seeds = [_as_cotangent(ct, out, where)[None]
+                 for ct, out, where in zip(leaves, rec.out_primals, rec.out_names)]
         cts = rec.pull(seeds, 1)
         return unflatten(rec.in_tree, [finish(owned_array(ct[0])) for ct in cts])
 
@@ -98,8 +98,9 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
     Parameters
     ----------
     fun : callable
-        Ordinary NumPy code; arguments and results may be arrays, numbers, or nested
-        tuples, lists and dicts of them.
+        Ordinary NumPy code; arguments and results may be arrays, numbers, or pytrees of
+        them: nested tuples, lists, dicts, named tuples and registered types
+        (:func:`dualad.register_pytree_node`, :func:`dualad.register_dataclass`).
     *primals
         The arguments to evaluate at.
     has_aux : bool
@@ -355,7 +356,7 @@ def _jacobian_of_output(rec: Recording, j: int, out: Any, chunk_size: int | None
     dtype = getattr(out, "dtype", np.dtype(float))
     if dtype.kind != "f":
         raise InvalidInputError(
-            f"jacrev needs floating-point outputs, but output {j} has dtype {dtype}: an "
+            f"jacrev needs floating-point outputs, but {rec.out_names[j]} has dtype {dtype}: an "
             f"integer or boolean result has no derivative (JAX refuses this too)."
         )
     parts: list[list[Any]] = []
