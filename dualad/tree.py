@@ -487,7 +487,8 @@ def describe(treedef: TreeDef) -> str:
         return f"{_a((treedef.node_type or dict).__name__)} {{{inner}}}"
     inner = ", ".join(describe(c) for c in treedef.children)
     if kind in ("namedtuple", "custom"):
-        return f"{_a(treedef.node_type.__qualname__)} of ({inner})"
+        aux = "" if treedef.aux is None or treedef.aux == () else f"[{treedef.aux!r}]"
+        return f"{_a(treedef.node_type.__qualname__)}{aux} of ({inner})"
     return f"a {kind} of ({inner})"
 
 

@@ -17,7 +17,7 @@ from .. import registry
 from ..axes import zeros
 from ..dual import Dual
 from ..errors import InvalidInputError, ShapeMismatchError
-from ..tree import flatten, unflatten
+from ..tree import describe, flatten, unflatten
 from ._boundary import (
     FLAT_LEAVES,
     arg_paths,
@@ -97,9 +97,8 @@ def jvp(
         t_leaves, t_tree = flatten(tuple(tangents))
         if p_tree != t_tree:
             raise ShapeMismatchError(
-                "jvp: tangents must have the same structure as primals (the same nesting of "
-                f"tuples, lists and dicts); got {len(p_leaves)} primal and {len(t_leaves)} "
-                "tangent arrays"
+                f"jvp: tangents must have the same structure as primals, {describe(p_tree)}; "
+                f"got {describe(t_tree)}"
             )
         paths = arg_paths(primals, range(len(primals)))
     values = [read_only(as_input(p, where)) for p, where in zip(p_leaves, paths)]
