@@ -368,6 +368,21 @@ def test_a_leaf_that_is_not_an_array_is_named_by_its_path():
         dualad.grad(lambda a, b: a, argnums=(0, 1))(1.0, Pair(1.0, Point(1.0, object())))
 
 
+def test_the_keys_of_flatten_with_keys_name_the_children():
+    class Keyed:
+        def __init__(self, a, b):
+            self.a, self.b = a, b
+
+    keys = (jax.tree_util.GetAttrKey("a"), jax.tree_util.GetAttrKey("b"))
+    dualad.register_pytree_node(
+        Keyed, lambda k: ((k.a, k.b), None), lambda aux, c: Keyed(*c),
+        lambda k: (tuple(zip(keys, (k.a, k.b))), None))
+    g = dualad.grad(lambda k: k.a * k.b ** 2)(Keyed(3.0, 2.0))
+    assert isinstance(g, Keyed) and (float(g.a), float(g.b)) == (4.0, 12.0)
+    with pytest.raises(InvalidInputError, match=r"argument 1\.b is of type str"):
+        dualad.grad(lambda k: k.a)(Keyed(1.0, "text"))
+
+
 def test_structures_that_do_not_match_are_refused():
     with pytest.raises(ShapeMismatchError, match=r"same structure as primals, .* a "
                        r"Point\['cm'\] of \(an array, an array\)\); got .* a Point\['mm'\]"):
