@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from .errors import InvalidInputError, RegistrationError, ShapeMismatchError
+from .errors import DualadError, InvalidInputError, RegistrationError, ShapeMismatchError
 
 T = TypeVar("T")
 
@@ -459,10 +459,24 @@ def _build(treedef: TreeDef, leaves: Any) -> Any:
     if kind == "namedtuple":
         return treedef.node_type(*children)
     if kind == "custom":
-        return _REGISTERED[treedef.node_type].unflatten(treedef.aux, tuple(children))
+        return _rebuild(treedef, tuple(children))
     if treedef.node_type is defaultdict:
         return defaultdict(treedef.aux, zip(treedef.keys, children))
     return (treedef.node_type or dict)(zip(treedef.keys, children))
+
+
+def _rebuild(treedef: TreeDef, children: tuple[Any, ...]) -> Any:
+    """A registered node from its children, or dualad's error with what the node was."""
+    try:
+        return _REGISTERED[treedef.node_type].unflatten(treedef.aux, children)
+    except DualadError as exc:  # a conversion of an active child, most likely
+        raise type(exc)(
+            f"{exc} This happened while rebuilding a {treedef.node_type.__qualname__} from its "
+            f"children, which are active arrays inside a transform (and Jacobian blocks "
+            f"after it): its unflatten function (or, for a dataclass, __init__ and "
+            f"__post_init__) should store them without converting or checking them, as "
+            f"JAX requires too."
+        ) from exc
 
 
 def is_node(x: Any) -> bool:

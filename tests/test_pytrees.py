@@ -434,6 +434,20 @@ def test_a_flatten_function_that_does_not_return_a_pair_is_named():
         dualad.grad(lambda b: 1.0)(Broken())
 
 
+def test_a_class_that_converts_its_fields_when_built_is_named():
+    @dualad.register_dataclass
+    @dataclass
+    class Converting:
+        w: Any
+
+        def __post_init__(self):
+            self.w = np.asarray(self.w, dtype=float)
+
+    with pytest.raises(dualad.ConversionError, match=r"np\.asarray.*while rebuilding a "
+                       r".*Converting from its children.*__post_init__"):
+        dualad.grad(lambda c: np.sum(c.w))(Converting([1.0, 2.0]))
+
+
 # --------------------------------------------------------------------------- helpers
 
 
