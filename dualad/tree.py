@@ -291,7 +291,7 @@ def unregistered_message(cls: type, where: str) -> str:
     """The error for an instance of an unregistered dataclass found at ``where``."""
     name = cls.__qualname__
     return (
-        f"{where} is a {name}, a dataclass that dualad does not look inside: register it "
+        f"{where} is {_a(name)}, a dataclass that dualad does not look inside: register it "
         f"with @dualad.register_dataclass above @dataclass (fields that are not arrays "
         f"are marked field(metadata=dict(static=True))), or with "
         f"dualad.register_pytree_node({name}, flatten, unflatten), as JAX requires too"

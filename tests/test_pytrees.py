@@ -338,7 +338,7 @@ class Unregistered:
 
 def test_an_unregistered_dataclass_argument_is_refused_with_its_path_and_the_fix():
     for transform in (dualad.grad, dualad.jacfwd, dualad.jacrev):
-        with pytest.raises(InvalidInputError, match=r"argument 1\['p'\] is a Unregistered, "
+        with pytest.raises(InvalidInputError, match=r"argument 1\['p'\] is an Unregistered, "
                            r"a dataclass.*@dualad\.register_dataclass"):
             transform(lambda d: np.sum(d["p"].w))({"p": Unregistered(np.ones(2))})
     with pytest.raises(InvalidInputError, match="register_dataclass"):
@@ -347,12 +347,12 @@ def test_an_unregistered_dataclass_argument_is_refused_with_its_path_and_the_fix
 
 def test_an_unregistered_dataclass_result_is_refused_with_the_fix():
     for transform in (dualad.jacfwd, dualad.jacrev):
-        with pytest.raises(InvalidInputError, match="output 0 of the function is a "
+        with pytest.raises(InvalidInputError, match="output 0 of the function is an "
                            "Unregistered, a dataclass.*register_dataclass"):
             transform(lambda x: Unregistered(x))(np.ones(2))
     for transform in (dualad.jacfwd, dualad.jacrev):  # a nested one is named by its place
         with pytest.raises(InvalidInputError, match=r"output 2 \(result\['h'\]\.second\) of "
-                           r"the function is a Unregistered, a dataclass"):
+                           r"the function is an Unregistered, a dataclass"):
             transform(lambda x: {"g": x, "h": Pair(x, Unregistered(x))})(np.ones(2))
     with pytest.raises(InvalidInputError, match=r"output 2 \(result\[1\]\[1\]\) of the "
                        r"function is a str"):
