@@ -43,6 +43,13 @@ from .transforms import (
     value_and_grad,
     vjp,
 )
+from .tree import (
+    register_dataclass,
+    register_pytree_node,
+    tree_flatten,
+    tree_map,
+    tree_unflatten,
+)
 
 # The one place the version is written: pyproject.toml reads this literal (dynamic version,
 # attr:), so the installed metadata and dualad.__version__ agree; tests/test_release.py checks.
@@ -79,8 +86,13 @@ __all__ = [
     "jacrev",
     "jvp",
     "primal",
+    "register_dataclass",
+    "register_pytree_node",
     "stop_gradient",
     "trace",
+    "tree_flatten",
+    "tree_map",
+    "tree_unflatten",
     "value_and_grad",
     "vjp",
 ]
