@@ -8,8 +8,11 @@
 (11.652, 5.5)
 """
 
-from . import primitives  # noqa: F401  - registers the built-in primitives
-from .active import primal
+from . import (
+    primitives,  # noqa: F401  - registers the built-in primitives
+    transpose,  # noqa: F401  - lets reverse mode transpose a JVP rule alone
+)
+from .active import primal, stop_gradient
 from .checking import check_grads, compare
 from .dual import Dual
 from .errors import (
@@ -19,6 +22,7 @@ from .errors import (
     InvalidInputError,
     NonScalarOutputError,
     PerturbationConfusionError,
+    RedefinitionWarning,
     RegistrationError,
     ShapeMismatchError,
     SingularMatrixError,
@@ -27,7 +31,25 @@ from .errors import (
 from .registry import NONDIFF, REGISTRY, Example, Interval, defprimitive
 from .tape import TapeArray
 from .traces import Trace, trace
-from .transforms import grad, hessian, hvp, jacfwd, jacrev, jvp, value_and_grad, vjp
+from .transforms import (
+    custom_jvp,
+    custom_vjp,
+    grad,
+    hessian,
+    hvp,
+    jacfwd,
+    jacrev,
+    jvp,
+    value_and_grad,
+    vjp,
+)
+from .tree import (
+    register_dataclass,
+    register_pytree_node,
+    tree_flatten,
+    tree_map,
+    tree_unflatten,
+)
 
 # The one place the version is written: pyproject.toml reads this literal (dynamic version,
 # attr:), so the installed metadata and dualad.__version__ agree; tests/test_release.py checks.
@@ -45,6 +67,7 @@ __all__ = [
     "NonScalarOutputError",
     "PerturbationConfusionError",
     "REGISTRY",
+    "RedefinitionWarning",
     "RegistrationError",
     "ShapeMismatchError",
     "SingularMatrixError",
@@ -53,6 +76,8 @@ __all__ = [
     "UnsupportedPrimitiveError",
     "check_grads",
     "compare",
+    "custom_jvp",
+    "custom_vjp",
     "defprimitive",
     "grad",
     "hessian",
@@ -61,7 +86,13 @@ __all__ = [
     "jacrev",
     "jvp",
     "primal",
+    "register_dataclass",
+    "register_pytree_node",
+    "stop_gradient",
     "trace",
+    "tree_flatten",
+    "tree_map",
+    "tree_unflatten",
     "value_and_grad",
     "vjp",
 ]

@@ -47,18 +47,36 @@ def check_rule_result(prim: Primitive, mode: str, argument: int | None, value: A
     if good_dtype and good_shape:
         return
     which = f"{mode} rule" + ("" if argument is None else f" for argument {argument + 1}")
-    wanted = f"a float array of shape {expected}"
-    if broadcast == "down":
-        wanted += " (or of the broadcast output's shape, summed back by dualad)"
-    elif broadcast == "up":
-        wanted += " (or one that broadcasts to it)"
+    whose = "output" if mode == "jvp" else "argument"
+    if not prim.batched:  # the rule saw one direction; its results were stacked
+        one = value if shape is None or not len(shape) else _one_of(value)
+        seen, source = ("tangent", "argument") if mode == "jvp" else ("cotangent", "output")
+        raise ShapeMismatchError(
+            f"primitive {prim.name!r}: its {which} returned {describe(one)} for one "
+            f"{'direction' if mode == 'jvp' else 'cotangent'}; it must return a float array "
+            f"of the {whose}'s shape {expected[1:]}{_LEEWAY[broadcast]}. The rule sees one "
+            f"{seen} at a time, of the {source}'s shape (see the guide's Custom primitives, "
+            f"docs/custom-primitives.md)."
+        )
     raise ShapeMismatchError(
         f"primitive {prim.name!r}: its {which} returned {describe(value)}; it must return "
-        f"{wanted}: a leading axis of {expected[0]} direction(s), then the "
-        f"{'output' if mode == 'jvp' else 'argument'}'s shape {expected[1:]}. Rules see "
-        f"tangents and cotangents with that leading axis (see the guide's "
-        f"Custom primitives, docs/custom-primitives.md)."
+        f"a float array of shape {expected}{_LEEWAY[broadcast]}: a leading axis of "
+        f"{expected[0]} direction(s), then the {whose}'s shape {expected[1:]}. Rules "
+        f"declared with batched=True see tangents and cotangents with that leading axis "
+        f"(see the guide's Custom primitives, docs/custom-primitives.md)."
     )
+
+
+_LEEWAY = {
+    None: "",
+    "down": " (or of the broadcast output's shape, summed back by dualad)",
+    "up": " (or one that broadcasts to it)",
+}
+
+
+def _one_of(stacked: Any) -> Any:
+    """One direction's result of a stacked array, for describing it."""
+    return stacked[0] if stacked.shape[0] else np.zeros(stacked.shape[1:], stacked.dtype)
 
 
 def check_rule_results(prim: Primitive, mode: str, values: Any, count: int) -> None:

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from . import registry
+from ._scipy_calls import called_from_scipy, conversion_message, scipy_caller
 from .errors import ConversionError, InvalidInputError, UnsupportedPrimitiveError
 from .registry import (
     NONDIFF,
@@ -41,6 +42,7 @@ from .registry import (
     strip,
     unsupported,
 )
+from .tree import tree_map
 
 # ufunc methods other than __call__ that have a meaning for dual arrays, as NumPy functions
 # with the ufunc method's default axis.
@@ -135,10 +137,16 @@ class ActiveArray:
         # dual arrays when they meet a NumPy function. Anything numeric would drop the
         # tangent, so it raises.
         # np.array(d) asks for a copy (copy=True); list elements and np.asarray do not.
-        if self.ndim == 0 and copy is not True and (dtype is None or np.dtype(dtype) == object):
+        # SciPy never computes with object arrays: a 0-d value it converts is refused too
+        # (the check looks at the calling frame only, so the object-array path stays cheap).
+        if self.ndim == 0 and copy is not True and (dtype is None or np.dtype(dtype) == object) \
+                and not called_from_scipy():
             holder = np.empty((), dtype=object)
             holder[()] = self
             return holder
+        scipy_function = scipy_caller()
+        if scipy_function is not None:
+            raise ConversionError(conversion_message(scipy_function, "np.asarray"))
         caller = _numpy_caller()
         if caller is not None:
             raise ConversionError(_converted_by(*caller))
@@ -915,6 +923,9 @@ def _buffer_error() -> ConversionError:
 
 
 def _conversion_error(what: str) -> ConversionError:
+    scipy_function = scipy_caller()
+    if scipy_function is not None:
+        return ConversionError(conversion_message(scipy_function, what))
     return ConversionError(
         f"{what} of a dual array would drop its derivative. Keep computing with NumPy "
         f"functions (np.sin instead of math.sin, np.where instead of Python branches on "
@@ -937,6 +948,22 @@ def primal(x: Any) -> Any:
         values = values.view()
         values.setflags(write=False)
     return values
+
+
+def stop_gradient(x: Any) -> Any:
+    """``x`` with its derivative cut: the same values, a zero derivative in every mode and
+    at every nesting level (JAX's ``jax.lax.stop_gradient``).
+
+    ``x`` may be an array, a number or a pytree of them (tuples, lists and dicts); each
+    leaf becomes :func:`primal` of it.
+
+    >>> import numpy as np, dualad
+    >>> float(dualad.grad(lambda x: x * dualad.stop_gradient(x))(3.0))   # d/dx (c x), c = 3
+    3.0
+    >>> dualad.stop_gradient({"w": 2.0, "b": (1.0,)})
+    {'b': (1.0,), 'w': 2.0}
+    """
+    return tree_map(primal, x)
 
 
 def not_differentiable(prim: Primitive, i: int) -> UnsupportedPrimitiveError:

@@ -47,3 +47,11 @@ class SingularMatrixError(DualadError, np.linalg.LinAlgError):
 
 class InvalidInputError(DualadError, TypeError):
     """A function or argument of the wrong kind: not an array, not a pair with has_aux, ..."""
+
+
+class DualadWarning(UserWarning):
+    """Base class of every warning dualad gives."""
+
+
+class RedefinitionWarning(DualadWarning):
+    """A user's primitive declared again (a re-run notebook cell): the new one replaces it."""

@@ -16,13 +16,20 @@ from __future__ import annotations
 
 import itertools
 import re
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .errors import PerturbationConfusionError, RegistrationError, UnsupportedPrimitiveError
+from . import _one_direction
+from .errors import (
+    PerturbationConfusionError,
+    RedefinitionWarning,
+    RegistrationError,
+    UnsupportedPrimitiveError,
+)
 
 Rule = Callable[..., Any]
 
@@ -210,7 +217,10 @@ class Primitive:
     new total, or None where the general path is needed; the reverse engine uses it.
     ``family`` is where it was declared (one of dualad's own, or :data:`USER`), ``formula``
     the rule text a trace prints (None: the general notation).
-    Tangents carry a leading axis of directions: ``dx.shape == (k,) + x.shape``.
+    Tangents carry a leading axis of directions: ``dx.shape == (k,) + x.shape``; the rule
+    fields hold rules of ``k`` directions (a user's rules of one direction wrapped, see
+    ``batched``), and ``impl`` the callable the engines call (a user's wrapped, see
+    :func:`defprimitive`'s ``plain_impl``).
     """
 
     name: str
@@ -234,6 +244,10 @@ class Primitive:
     checked: bool = True
     """The engines check what the rules return (shape, dtype, structure): a user's primitive.
     dualad's own rules are cross-checked against JAX by the test suite instead."""
+    batched: bool = True
+    """The rules handle the leading axis of directions (of cotangent rows) themselves. A
+    user's rules declared without ``batched=True`` are wrapped so that they see one
+    direction at a time (:mod:`dualad._one_direction`); these fields hold the wrappers."""
 
     @property
     def builtin(self) -> bool:
@@ -291,16 +305,41 @@ def _as_rules(rule: Rule | Sequence[Rule] | None) -> tuple[Rule, ...] | None:
     return tuple(rule)
 
 
-def _claim(name: str, numpy: tuple[Any, ...]) -> None:
-    if name in REGISTRY:
-        raise RegistrationError(f"a primitive named {name!r} is already registered")
-    for fn in numpy:
-        if fn in NUMPY_TABLE:
+def _claim(name: str, numpy: tuple[Any, ...], family: Family) -> None:
+    """Make room for a declaration: refuse a clash with dualad's own or with NONDIFF, and
+    replace (with a warning) a user's earlier declaration of the same name or function,
+    as re-running a notebook cell does."""
+    old = REGISTRY.get(name)
+    if old is not None:
+        if old.builtin or family.builtin:
             raise RegistrationError(
-                f"{_numpy_name(fn)} is already differentiated by {NUMPY_TABLE[fn].name!r}"
-            )
+                f"a primitive named {name!r} is already registered (one of dualad's own); "
+                f"choose another name for yours")
+        _replace(old, f"the primitive {name!r}")
+    for fn in numpy:
         if fn in NONDIFF:
             raise RegistrationError(f"{_numpy_name(fn)} is registered as non-differentiable")
+        old = NUMPY_TABLE.get(fn)
+        if old is None:
+            continue
+        if old.builtin or family.builtin:
+            raise RegistrationError(
+                f"{_numpy_name(fn)} is already differentiated by {old.name!r}, one of "
+                f"dualad's own primitives")
+        _replace(old, f"{_numpy_name(fn)} (declared as {old.name!r})")
+
+
+def _replace(old: Primitive | Composite, what: str) -> None:
+    """Forget a user's declaration ``old``, warning that a new one replaces it."""
+    warnings.warn(
+        f"{what} is declared again: the new declaration replaces the old one (the old "
+        f"Primitive object, if you kept it, still runs its old rules)",
+        RedefinitionWarning, stacklevel=4)
+    if REGISTRY.get(old.name) is old:
+        del REGISTRY[old.name]
+    for fn in old.numpy:
+        if NUMPY_TABLE.get(fn) is old:
+            del NUMPY_TABLE[fn]
 
 
 def defprimitive(
@@ -322,39 +361,53 @@ def defprimitive(
     examples: Sequence[Example] = (),
     doc: str = "",
     formula: tuple[str, dict[str, str]] | None = None,
+    batched: bool | None = None,
+    plain_impl: bool | None = None,
     family: Family = USER,
 ) -> Primitive:
-    """Declare a differentiable operation with its forward rule, in one place.
+    """Declare a differentiable operation with its derivative rules, in one place.
 
     The returned :class:`Primitive` is callable like ``impl``; called on dual arrays it
-    carries their tangents. Passing ``numpy=`` makes NumPy's own function (or ufunc)
-    dispatch to it, with ``split_args(*args, **kwargs) -> (xs, params)`` splitting NumPy's
-    arguments into differentiable arrays and static parameters.
+    carries their tangents. A user's rules see one direction at a time: a tangent ``dx``
+    of ``x``'s shape, a cotangent ``ct`` of the output's shape, as in JAX; dualad calls
+    them once per direction of ``jacfwd`` (row of ``jacrev``) and stacks the results,
+    unless the declaration says ``batched=True``. A user's ``impl`` only ever sees plain
+    arrays (it may call SciPy), and its derivatives of any order work when the rules are
+    written with NumPy. Declaring a name (or NumPy function) again replaces your earlier
+    declaration, with a :class:`~dualad.errors.RedefinitionWarning`. Passing ``numpy=``
+    makes NumPy's own function (or ufunc) dispatch to it, with
+    ``split_args(*args, **kwargs) -> (xs, params)`` splitting NumPy's arguments into
+    differentiable arrays and static parameters.
 
     Parameters
     ----------
     name : str
-        Unique name, NumPy's where there is one.
+        Unique name, NumPy's where there is one (dualad's own names are refused).
     impl : callable
         ``impl(*xs, **params)``, the primal computation.
     jvp : callable or sequence of callables
         One rule per differentiable argument, ``rule(dx, *xs, out=out, **params)``,
-        returning that argument's contribution to the output tangent. Tangents have a
-        leading axis of directions. Give exactly one of ``jvp`` and ``jvp_all``.
+        returning that argument's contribution to the output tangent, of the output's
+        shape (with ``batched=True``: tangents and results have a leading axis of
+        directions, ``dx.shape == (k,) + x.shape``). Give exactly one of ``jvp`` and
+        ``jvp_all``. A JVP rule must be linear in the tangent, as a derivative is.
     jvp_all : callable
         ``jvp_all(dxs, *xs, out=out, **params)`` returning the output tangent from all
         tangents at once (``None`` for constants).
     vjp : callable or sequence of callables
         Reverse-mode rules, one per differentiable argument, in the order of ``jvp``:
         ``rule(ct, *xs, out=out, **params)`` returns the cotangent of that argument from the
-        output cotangent ``ct`` (leading batch axis: ``ct.shape == (k,) + out.shape``;
-        a tuple of them for ``multiple_results``). A result shaped like the broadcast
-        output is summed back to the argument's shape by the engine. ``None`` marks an
-        argument without a derivative, exactly where ``jvp`` has ``None``. Required with
-        ``jvp``.
+        output cotangent ``ct`` of the output's shape (a tuple of them for
+        ``multiple_results``; with ``batched=True`` a leading axis of rows,
+        ``ct.shape == (k,) + out.shape``). A result shaped like the broadcast output is
+        summed back to the argument's shape by the engine. ``None`` marks an argument
+        without a derivative, exactly where ``jvp`` has ``None``. Without ``vjp`` and
+        ``vjp_all``, reverse mode transposes the JVP rules: it differentiates them in
+        reverse mode, which needs them written with NumPy calls (dualad's own primitives
+        must declare both).
     vjp_all : callable
-        ``vjp_all(ct, *xs, out=out, **params)`` returning one cotangent per argument;
-        required with ``jvp_all``.
+        ``vjp_all(ct, *xs, out=out, **params)`` returning one cotangent per argument; goes
+        with ``jvp_all`` (or is transposed from it, as for ``vjp``).
     jvp_fused : callable, optional
         An optimisation beside ``jvp``: ``jvp_fused(dxs, *xs, out=out)`` returns the sum of
         the rules' contributions when every argument has a tangent, in fewer passes over
@@ -375,6 +428,17 @@ def defprimitive(
         argument in order, each occurring in ``primal``, and its partial derivative written
         in the letters and ``out``: ``("x * y", {"x": "y", "y": "x"})``. Without it a trace
         writes the general ``dv/dx * x_dot``. ``doc`` defaults to its text.
+    batched : bool, optional
+        The rules handle the leading axis of directions (rows) themselves, as dualad's own
+        do (the default for them; for a user's rules the default is False, one direction
+        at a time). Faster for ``jacfwd``/``jacrev`` of many directions; needed for
+        ``jvp_fused`` and ``vjp_add``.
+    plain_impl : bool, optional
+        ``impl`` only ever sees plain arrays: in a nested derivative, active values of outer
+        levels go through dispatch again, so that each level applies the rules and ``impl``
+        may be opaque (SciPy, ``np.asarray``, a loop). The default for a user's primitive;
+        dualad's own impls are NumPy calls that dispatch themselves, and one that does not
+        (a SciPy function that is not a ufunc) passes ``plain_impl=True``.
     family : Family
         :data:`USER` (the default): the engines check what the rules return as they run.
         dualad's own primitives are declared through their family instead
@@ -387,8 +451,8 @@ def defprimitive(
     Raises
     ------
     RegistrationError
-        When the name or NumPy callable is taken, a forward or reverse rule is missing
-        or has the wrong arity, or the formula does not fit the arguments.
+        When the name or NumPy callable is one of dualad's own (or non-differentiable), a
+        rule is missing or has the wrong arity, or the formula does not fit the arguments.
 
     Examples
     --------
@@ -401,6 +465,53 @@ def defprimitive(
     >>> float(dy), float(dualad.grad(softplus)(0.0))
     (0.5, 0.5)
     """
+    prim = declare(
+        name, impl, jvp=jvp, jvp_all=jvp_all, vjp=vjp, vjp_all=vjp_all, jvp_fused=jvp_fused,
+        vjp_add=vjp_add, numpy=numpy, split_args=split_args, nin=nin, elementwise=elementwise,
+        multiple_results=multiple_results, domain=domain, examples=examples, doc=doc,
+        formula=formula, batched=batched, plain_impl=plain_impl, family=family)
+    _claim(name, prim.numpy, family)
+    REGISTRY[name] = prim
+    for fn in prim.numpy:
+        NUMPY_TABLE[fn] = prim
+    return prim
+
+
+def declare(name: str, impl: Rule, **declaration: Any) -> Primitive:
+    """:func:`defprimitive` without the registration: a :class:`Primitive` that is applied
+    by calling it (NumPy does not dispatch to it and it is not in :data:`REGISTRY`), for a
+    primitive made per function, as :func:`dualad.custom_jvp` makes one.
+
+    >>> double = declare("double_doc", lambda x: 2.0 * x, jvp=lambda dx, x, *, out: 2.0 * dx)
+    >>> "double_doc" in REGISTRY, double(3.0)
+    (False, 6.0)
+    """
+    return _declare(name, impl, **declaration)
+
+
+def _declare(
+    name: str,
+    impl: Rule,
+    *,
+    jvp: Rule | Sequence[Rule] | None = None,
+    jvp_all: Rule | None = None,
+    vjp: Rule | Sequence[Rule] | None = None,
+    vjp_all: Rule | None = None,
+    jvp_fused: Rule | None = None,
+    vjp_add: Rule | None = None,
+    numpy: Any = (),
+    split_args: Rule | None = None,
+    nin: int | None = None,
+    elementwise: bool = False,
+    multiple_results: bool = False,
+    domain: Interval = REALS,
+    examples: Sequence[Example] = (),
+    doc: str = "",
+    formula: tuple[str, dict[str, str]] | None = None,
+    batched: bool | None = None,
+    family: Family = USER,
+    plain_impl: bool | None = None,
+) -> Primitive:
     numpy = tuple(numpy) if isinstance(numpy, (tuple, list)) else ((numpy,) if numpy else ())
     rules = _as_rules(jvp)
     if (rules is None) == (jvp_all is None):
@@ -418,26 +529,106 @@ def defprimitive(
             f"primitive {name!r} takes {nin} differentiable arguments but has "
             f"{len(rules)} jvp rules"
         )
-    _check_vjp(name, rules, _as_rules(vjp), vjp_all)
+    if batched is None:
+        batched = family.builtin
+    if plain_impl is None:
+        plain_impl = not family.builtin
+    reverse = _as_rules(vjp)
+    transposed = not family.builtin and reverse is None and vjp_all is None
+    if transposed:  # a JVP rule alone: reverse mode transposes it
+        reverse, vjp_all = _transposed(name, rules, jvp_all, batched)
+    _check_vjp(name, rules, reverse, vjp_all)
     if vjp_add is not None and (rules is None or nin != 1):
         raise RegistrationError(
             f"primitive {name!r}: vjp_add= goes beside the vjp= rule of a primitive of one "
             f"differentiable argument"
         )
+    if not batched and (jvp_fused is not None or vjp_add is not None):
+        raise RegistrationError(
+            f"primitive {name!r}: jvp_fused= and vjp_add= work on the leading axis of "
+            f"directions; declare the primitive with batched=True to use them"
+        )
     rule_text = _formula(name, formula, rules, nin, multiple_results)
-    _claim(name, numpy)
+    if not batched:  # (the transposed rules pull all rows back at once already)
+        rules, jvp_all, one_reverse, one_vjp_all = _one_at_a_time(
+            rules, jvp_all, reverse, vjp_all, multiple_results)
+        if not transposed:
+            reverse, vjp_all = one_reverse, one_vjp_all
+    this: list[Primitive] = []
     prim = Primitive(
-        name=name, impl=impl, jvp=rules, jvp_all=jvp_all, vjp=_as_rules(vjp), vjp_all=vjp_all,
+        name=name, impl=_on_plain_arrays(impl, this) if plain_impl else impl,
+        jvp=rules, jvp_all=jvp_all, vjp=reverse, vjp_all=vjp_all,
         numpy=numpy, split_args=split_args,
         elementwise=elementwise, multiple_results=multiple_results, nin=nin, domain=domain,
         examples=tuple(examples), doc=doc or (str(rule_text) if rule_text else ""),
         family=family, formula=rule_text, jvp_fused=jvp_fused, checked=not family.builtin,
-        vjp_add=vjp_add,
+        vjp_add=vjp_add, batched=batched,
     )
-    REGISTRY[name] = prim
-    for fn in numpy:
-        NUMPY_TABLE[fn] = prim
+    this.append(prim)
     return prim
+
+
+def _one_at_a_time(jvp: tuple | None, jvp_all: Rule | None, vjp: tuple | None,
+                   vjp_all: Rule | None, multiple_results: bool) -> tuple:
+    """A user's rules of one direction (one cotangent row) as rules of ``k``."""
+    from_one = _one_direction
+    return (
+        None if jvp is None else tuple(None if r is None else from_one.each_direction(r)
+                                       for r in jvp),
+        None if jvp_all is None else from_one.each_direction_all(jvp_all),
+        None if vjp is None else tuple(None if r is None else
+                                       from_one.each_row(r, multiple_results) for r in vjp),
+        None if vjp_all is None else from_one.each_row_all(vjp_all, multiple_results),
+    )
+
+
+def _transposed(name: str, jvp: tuple | None, jvp_all: Rule | None, batched: bool) -> tuple:
+    """Reverse-mode rules for JVP rules alone: ``(vjp, vjp_all)``, each the transpose of the
+    linear map its JVP rule computes (a JVP rule is linear in the tangents), which the
+    reverse engine forms by differentiating the rule itself (:mod:`dualad.transpose`)."""
+    if jvp is not None:
+        return tuple(None if rule is None else _transpose(name, rule, i, batched)
+                     for i, rule in enumerate(jvp)), None
+    return None, _transpose(name, jvp_all, None, batched)
+
+
+def _transpose(name: str, rule: Rule, argument: int | None, batched: bool) -> Rule:
+    def transposed_jvp_rule(ct: Any, *xs: Any, **params: Any) -> Any:
+        return _transposer[0](name, rule, argument, batched, ct, xs, params)
+
+    transposed_jvp_rule.__wrapped__ = rule  # type: ignore[attr-defined]
+    return transposed_jvp_rule
+
+
+_transposer: list[Rule] = []
+"""The transposition of a JVP rule, which needs the reverse engine: registered by
+:mod:`dualad.transpose` (this module imports no mode)."""
+
+
+def register_transposer(transpose: Rule) -> None:
+    """Let ``transpose(name, rule, argument, batched, ct, xs, params)`` transpose the JVP
+    rules of the primitive ``name``."""
+    _transposer[:] = [transpose]
+
+
+def _on_plain_arrays(impl: Rule, this: list[Primitive]) -> Rule:
+    """A user's ``impl`` that only ever sees plain arrays.
+
+    An engine computes a primitive's value by calling ``impl`` on the primals of its own
+    level, which are active values of an outer level in a nested derivative (``hessian``,
+    ``grad(grad(f))``). A user's ``impl`` may be opaque (a SciPy call, ``np.asarray``, a
+    Python loop), so those values go through dispatch again: the outer level applies the
+    primitive with its own rules, and ``impl`` runs on the innermost values.
+    """
+
+    def impl_on_plain_arrays(*xs: Any, **params: Any) -> Any:
+        for x in xs:
+            if isinstance(x, _active_types):
+                return apply(this[0], xs, params)
+        return impl(*xs, **params)
+
+    impl_on_plain_arrays.__wrapped__ = impl  # type: ignore[attr-defined]
+    return impl_on_plain_arrays
 
 
 def _check_vjp(name: str, jvp: tuple | None, vjp: tuple | None, vjp_all: Rule | None) -> None:
@@ -485,7 +676,7 @@ def defcomposite(
     'std'
     """
     numpy = tuple(numpy) if isinstance(numpy, (tuple, list)) else (numpy,)
-    _claim(name, numpy)
+    _claim(name, numpy, family)
     comp = Composite(name, impl, numpy, domain, tuple(examples), doc, family)
     REGISTRY[name] = comp
     for fn in numpy:

@@ -79,6 +79,26 @@ def test_forward_vs_reverse_benchmark_quick(tmp_path, capsys):
     assert "rosenbrock n=8 done" in err and "per-op overhead done" in err  # what each step was
 
 
+def test_models_benchmark_quick(tmp_path, capsys):
+    """The real-model benchmark runs, every peer agrees with dualad, the files are written."""
+    from benchmarks import models
+
+    assert models.main(["--quick", "--out", str(tmp_path)]) == 0
+    text = (tmp_path / "models.md").read_text()
+    assert "MISMATCH" not in text
+    with (tmp_path / "models.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    timed = {(row["benchmark"], row["method"]) for row in rows}
+    for model in (models.CLASSIFIER, models.RNN, models.MIXTURE):
+        for method in ("numpy f", "dualad.value_and_grad", "jax.jit(value_and_grad)",
+                       "jax.value_and_grad (eager)"):
+            assert (model, method) in timed
+    assert (models.CLASSIFIER, "numpy grad by hand") in timed
+    if find_spec("autograd") is not None:
+        assert (models.MIXTURE, "autograd value_and_grad") in timed
+    assert "dualad real-model benchmark" in capsys.readouterr().out
+
+
 def test_forward_vs_reverse_helpers():
     """The crossover, slope and reference-Jacobian helpers, on closed forms."""
     import doctest

@@ -563,16 +563,24 @@ def test_a_jvp_rule_of_the_wrong_shape_raises_naming_the_primitive():
             call()
 
 
-def test_a_jvp_rule_ignoring_the_direction_axis_raises():
-    prim = _user_primitive("first_direction", lambda dx, x, *, out: 2.0 * dx[0], GOOD_VJP)
+def test_a_batched_jvp_rule_ignoring_the_direction_axis_raises():
+    prim = _user_primitive("first_direction", lambda dx, x, *, out: 2.0 * dx[0],
+                           lambda ct, x, *, out: 2.0 * ct, batched=True)
     with pytest.raises(ShapeMismatchError, match="leading axis"):
+        dualad.jacfwd(prim)(X)
+
+
+def test_a_jvp_rule_of_one_direction_is_told_the_shape_of_one_direction():
+    prim = _user_primitive("first_entry", lambda dx, x, *, out: 2.0 * dx[0], GOOD_VJP)
+    with pytest.raises(ShapeMismatchError, match=r"for one direction; it must return a "
+                                                 r"float array of the output's shape \(3,\)"):
         dualad.jacfwd(prim)(X)
 
 
 @pytest.mark.parametrize("vjp, fragment", [
     pytest.param(lambda ct, x, *, out: None, "returned None", id="None"),
     pytest.param(lambda ct, x, *, out: np.sum(ct), "shape ()", id="scalar"),
-    pytest.param(lambda ct, x, *, out: ct[:, :2], "shape (1, 2)", id="wrong-shape"),
+    pytest.param(lambda ct, x, *, out: ct[:2], "shape (2,)", id="wrong-shape"),
     pytest.param(lambda ct, x, *, out: np.ones(ct.shape, dtype=int), "int", id="integer"),
     pytest.param(lambda ct, x, *, out: 2.0, "a float", id="python-number"),
 ])

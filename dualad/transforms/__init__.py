@@ -1,14 +1,16 @@
 """The transforms, with JAX's signatures: forward mode (``jvp``, ``jacfwd``), reverse mode
-(``vjp``, ``grad``, ``value_and_grad``, ``jacrev``) and second order (``hessian``, ``hvp``).
+(``vjp``, ``grad``, ``value_and_grad``, ``jacrev``), second order (``hessian``, ``hvp``),
+and custom derivative rules (``custom_jvp``, ``custom_vjp``).
 
 Each is a thin composition over the engines (:mod:`dualad.dual`, :mod:`dualad.tape`);
 ``_boundary`` checks and names arguments and hands back results, ``_recording`` runs a
 function once on a tape.
 """
 
+from .custom import custom_jvp, custom_vjp
 from .forward import jacfwd, jvp
 from .reverse import Pullback, grad, jacrev, value_and_grad, vjp
 from .second_order import hessian, hvp
 
-__all__ = ["Pullback", "grad", "hessian", "hvp", "jacfwd", "jacrev", "jvp", "value_and_grad",
-           "vjp"]
+__all__ = ["Pullback", "custom_jvp", "custom_vjp", "grad", "hessian", "hvp", "jacfwd", "jacrev",
+           "jvp", "value_and_grad", "vjp"]

@@ -10,6 +10,7 @@ here, once, for both modes.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,13 +24,29 @@ from ..errors import (
     InvalidInputError,
     UnsupportedPrimitiveError,
 )
-from ..tree import flatten, unflatten
+from ..tree import (
+    LEAF,
+    TreeDef,
+    flatten,
+    flatten_with_paths,
+    is_node,
+    leaf_paths,
+    unflatten,
+    unregistered_message,
+)
 
 DEFAULT_CHUNK_BYTES = 2**20
 """``jacfwd`` seeds at most this many bytes of input tangent per pass (1 MiB) unless
 ``chunk_size`` says otherwise (``jacrev`` likewise for its cotangent rows). Tangents of
 that size stay in the cache and below the allocator's ``mmap`` sizes; larger ones were
 measured slower (Rosenbrock's n = 1024 Jacobian: 17 ms at 128 MiB, 11 ms at 1 MiB)."""
+
+NODES_HINT = (
+    "dualad looks for arrays inside tuples, lists, dicts, named tuples and the types "
+    "registered with dualad.register_pytree_node or dualad.register_dataclass; pass other "
+    "values through a closure (grad(lambda x: f(x, other))) or as a dataclass's meta field"
+)
+"""How to tell dualad about a container, for errors about leaves that are not arrays."""
 
 FLAT_LEAVES = frozenset((np.ndarray, float, int, np.float64, np.float32))
 """Argument types the transforms' fast paths take without pytree bookkeeping."""
@@ -61,21 +78,6 @@ def call(fun: Any, args: Sequence[Any]) -> Any:
 # --------------------------------------------------------------------------- arguments
 
 
-def leaf_paths(tree: Any, prefix: str) -> list[str]:
-    """Human names of a pytree's leaves: ``argument 1``, ``argument 2['W']``, ...
-
-    >>> leaf_paths({"W": 1, "b": (2, 3)}, "argument 2")
-    ["argument 2['W']", "argument 2['b'][0]", "argument 2['b'][1]"]
-    """
-    if tree is None:
-        return []
-    if isinstance(tree, (tuple, list)):
-        return [p for i, child in enumerate(tree) for p in leaf_paths(child, f"{prefix}[{i}]")]
-    if isinstance(tree, dict):
-        return [p for key in sorted(tree) for p in leaf_paths(tree[key], f"{prefix}[{key!r}]")]
-    return [prefix]
-
-
 def arg_paths(args: Sequence[Any], numbers: Sequence[int]) -> list[str]:
     """The names of the leaves of the arguments ``numbers`` (0-based)."""
     return [p for i, a in zip(numbers, args) for p in leaf_paths(a, f"argument {i + 1}")]
@@ -101,6 +103,8 @@ def as_input(x: Any, where: str) -> Any:
             if isinstance(x, np.ma.MaskedArray):
                 raise InvalidInputError(masked_message(f"{where} is a masked array"))
             raise InvalidInputError(subclass_message(type(x), f"{where} is a"))
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        raise InvalidInputError(unregistered_message(type(x), where))
     try:
         a = np.asarray(x)
     except Exception as exc:  # an input NumPy cannot read at all
@@ -113,6 +117,11 @@ def as_input(x: Any, where: str) -> Any:
         raise UnsupportedPrimitiveError(
             f"{where} is complex: dualad differentiates real functions only. Pass the real "
             f"and imaginary parts as separate real arguments."
+        )
+    if not isinstance(x, np.ndarray) and a.dtype.kind in "OUSV":
+        raise InvalidInputError(
+            f"{where} is of type {type(x).__qualname__}, not an array or a number: it cannot "
+            f"be differentiated. {NODES_HINT}"
         )
     raise InvalidInputError(
         f"{where} has dtype {a.dtype}, not numbers: it cannot be differentiated"
@@ -201,6 +210,23 @@ def finish(x: Any) -> Any:
     return x
 
 
+def output_leaves(out: Any, what: str = "output") -> tuple[list[Any], list[str], TreeDef]:
+    """The leaves of a function's result, their names for errors, and its structure.
+
+    A leaf is named by its number (``output 1``), and also by its place when the result is
+    more than one array or a tuple of them.
+
+    >>> output_leaves((1, {"h": 2}))[1]
+    ['output 0', "output 1 (result[1]['h'])"]
+    """
+    if not is_node(out):
+        return [out], [f"{what} 0"], LEAF
+    leaves, paths, treedef = flatten_with_paths(out, "result")
+    names = [f"{what} {i}" if path == f"result[{i}]" else f"{what} {i} ({path})"
+             for i, path in enumerate(paths)]
+    return leaves, names, treedef
+
+
 def split_aux(out: Any) -> tuple[Any, Any]:
     """``(output, aux)`` of a function called with ``has_aux=True``."""
     if not (isinstance(out, (tuple, list)) and len(out) == 2):
@@ -212,10 +238,10 @@ def split_aux(out: Any) -> tuple[Any, Any]:
 
 def strip_level(tree: Any, tag: int) -> Any:
     """``tree`` with this level's active values replaced by their primals (``has_aux``)."""
-    leaves, treedef = flatten(tree)
+    leaves, names, treedef = output_leaves(tree, "aux output")
     stripped = []
-    for i, leaf in enumerate(leaves):
-        check_level(leaf, tag, f"aux output {i}")
+    for leaf, where in zip(leaves, names):
+        check_level(leaf, tag, where)
         stripped.append(leaf.primal if registry.is_active(leaf) and leaf.tag == tag else leaf)
     return unflatten(treedef, stripped)
 
@@ -236,6 +262,8 @@ def plain_output(leaf: Any, where: str) -> np.ndarray:
     except Exception:  # noqa: BLE001 - report any unreadable output the same way
         value = np.asarray(None)
     if value.dtype.kind not in "biuf":
+        if dataclasses.is_dataclass(leaf) and not isinstance(leaf, type):
+            raise InvalidInputError(unregistered_message(type(leaf), f"{where} of the function"))
         raise InvalidInputError(
             f"{where} of the function is a {type(leaf).__name__}, not an array or number: "
             f"only arrays can be differentiated"
@@ -262,7 +290,7 @@ def owned(tree: Any, sources: Sequence[Any]) -> Any:
     """``tree`` with every array leaf that shares memory with one of ``sources`` (the
     caller's arguments and tangents) or that is read-only (a view of a value dualad keeps)
     replaced by a copy: results are the caller's to change."""
-    if not isinstance(tree, (tuple, list, dict)):  # one leaf: the common case
+    if not is_node(tree):  # one leaf: the common case
         return owned_array(tree, sources)
     leaves, treedef = flatten(tree)
     return unflatten(treedef, [owned_array(leaf, sources) for leaf in leaves])

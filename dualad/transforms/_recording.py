@@ -22,6 +22,7 @@ from ._boundary import (
     as_input,
     call,
     output_leaf,
+    output_leaves,
     plain_output,
     split_aux,
     strip_level,
@@ -37,7 +38,7 @@ class Recording:
     """
 
     __slots__ = ("tape", "input_indices", "input_primals", "in_tree", "out_tree",
-                 "out_primals", "out_indices", "aux")
+                 "out_primals", "out_indices", "out_names", "aux")
 
     def __init__(self, fun: Callable[..., Any], args: Sequence[Any], numbers: tuple[int, ...],
                  tuple_argnums: bool, has_aux: bool, transform: str) -> None:
@@ -78,11 +79,11 @@ class Recording:
         if has_aux:
             out, aux = split_aux(out)
             self.aux = strip_level(aux, tape.tag)
-        out_leaves, self.out_tree = flatten(out)
+        out_leaves, self.out_names, self.out_tree = output_leaves(out)
         self.out_primals = []
         self.out_indices = []
-        for i, leaf in enumerate(out_leaves):
-            value, index = _read(leaf, tape, f"output {i}")
+        for leaf, where in zip(out_leaves, self.out_names):
+            value, index = _read(leaf, tape, where)
             self.out_primals.append(value)
             self.out_indices.append(index)
 

@@ -1,7 +1,7 @@
 """The forward-mode transforms, with JAX's signatures: ``jvp`` and ``jacfwd``.
 
-Only these functions (and the reverse-mode ones) touch the engines; pytrees (tuples, lists,
-dicts) are flattened here. Each call draws a fresh tag, so nested transforms never confuse
+Only these functions (and the reverse-mode ones) touch the engines; pytrees are flattened
+here (by :mod:`dualad.tree`). Each call draws a fresh tag, so nested transforms never confuse
 their perturbations, and the tag expires when the call returns, so a dual value kept beyond
 it (a leaked value) is refused when it comes back.
 """
@@ -17,7 +17,7 @@ from .. import registry
 from ..axes import zeros
 from ..dual import Dual
 from ..errors import InvalidInputError, ShapeMismatchError
-from ..tree import flatten, unflatten
+from ..tree import describe, flatten, unflatten
 from ._boundary import (
     FLAT_LEAVES,
     arg_paths,
@@ -27,6 +27,7 @@ from ._boundary import (
     chunks,
     finish,
     output_leaf,
+    output_leaves,
     owned,
     plain_output,
     read_only,
@@ -50,8 +51,9 @@ def jvp(
     Parameters
     ----------
     fun : callable
-        Ordinary NumPy code; arguments and results may be arrays, Python numbers, or nested
-        tuples, lists and dicts of them.
+        Ordinary NumPy code; arguments and results may be arrays, Python numbers, or pytrees
+        of them: nested tuples, lists, dicts, named tuples and registered types
+        (:func:`dualad.register_pytree_node`, :func:`dualad.register_dataclass`).
     primals : tuple or list
         The arguments to evaluate at.
     tangents : tuple or list
@@ -96,9 +98,8 @@ def jvp(
         t_leaves, t_tree = flatten(tuple(tangents))
         if p_tree != t_tree:
             raise ShapeMismatchError(
-                "jvp: tangents must have the same structure as primals (the same nesting of "
-                f"tuples, lists and dicts); got {len(p_leaves)} primal and {len(t_leaves)} "
-                "tangent arrays"
+                f"jvp: tangents must have the same structure as primals, {describe(p_tree)}; "
+                f"got {describe(t_tree)}"
             )
         paths = arg_paths(primals, range(len(primals)))
     values = [read_only(as_input(p, where)) for p, where in zip(p_leaves, paths)]
@@ -173,8 +174,8 @@ def _jvp_outputs(out: Any, tag: int) -> tuple[Any, Any]:
     """Primal and tangent pytrees of ``fun``'s result at level ``tag`` (one direction)."""
     if type(out) is Dual and out.tag == tag and not registry.is_active(out.primal):
         return finish(out.primal), finish(out.tangent[0])  # the common case: one array
-    out_leaves, out_tree = flatten(out)
-    pairs = [_read(leaf, tag, 1, f"output {i}") for i, leaf in enumerate(out_leaves)]
+    out_leaves, names, out_tree = output_leaves(out)
+    pairs = [_read(leaf, tag, 1, where) for leaf, where in zip(out_leaves, names)]
     return (unflatten(out_tree, [finish(p) for p, _ in pairs]),
             unflatten(out_tree, [finish(t[0]) for _, t in pairs]))
 
@@ -300,8 +301,8 @@ def _one_pass(fun: Callable[..., Any], args: Sequence[Any], numbers: tuple[int, 
         if has_aux:
             out, aux = split_aux(out)
             aux = strip_level(aux, tag)
-        out_leaves, out_tree = flatten(out)
-        pairs = [_read(leaf, tag, n, f"output {i}") for i, leaf in enumerate(out_leaves)]
+        out_leaves, names, out_tree = output_leaves(out)
+        pairs = [_read(leaf, tag, n, where) for leaf, where in zip(out_leaves, names)]
     finally:
         registry.leave_transform(tag)
     return [p for p, _ in pairs], out_tree, [t for _, t in pairs], aux

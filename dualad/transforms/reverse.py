@@ -17,7 +17,7 @@ from .. import registry
 from ..axes import zeros
 from ..errors import InvalidInputError, NonScalarOutputError, ShapeMismatchError
 from ..tape import Tape, TapeArray, backward
-from ..tree import LEAF, flatten, unflatten
+from ..tree import LEAF, describe, flatten, unflatten
 from ._boundary import (
     FLAT_LEAVES,
     argnums_tuple,
@@ -82,28 +82,15 @@ class Pullback:
         if tree != rec.out_tree:
             raise ShapeMismatchError(
                 f"the cotangent must have the structure of the function's output, "
-                f"{_describe(rec.out_tree)}; got {_describe(tree)}"
+                f"{describe(rec.out_tree)}; got {describe(tree)}"
             )
-        seeds = [_as_cotangent(ct, out, f"output {i}")[None]
-                 for i, (ct, out) in enumerate(zip(leaves, rec.out_primals))]
+        seeds = [_as_cotangent(ct, out, where)[None]
+                 for ct, out, where in zip(leaves, rec.out_primals, rec.out_names)]
         cts = rec.pull(seeds, 1)
         return unflatten(rec.in_tree, [finish(owned_array(ct[0])) for ct in cts])
 
     def __repr__(self) -> str:
         return f"<dualad pullback over {self._recording.tape!r}>"
-
-
-def _describe(tree: Any) -> str:
-    """A pytree structure in words: ``a tuple of (an array, a list of (an array))``."""
-    if tree.kind == "leaf":
-        return "an array"
-    if tree.kind == "none":
-        return "None"
-    if tree.kind == "dict":
-        inner = ", ".join(f"{key!r}: {_describe(c)}" for key, c in zip(tree.keys, tree.children))
-        return f"a dict {{{inner}}}"
-    inner = ", ".join(_describe(c) for c in tree.children)
-    return f"a {tree.kind} of ({inner})"
 
 
 def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
@@ -112,8 +99,9 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
     Parameters
     ----------
     fun : callable
-        Ordinary NumPy code; arguments and results may be arrays, numbers, or nested
-        tuples, lists and dicts of them.
+        Ordinary NumPy code; arguments and results may be arrays, numbers, or pytrees of
+        them: nested tuples, lists, dicts, named tuples and registered types
+        (:func:`dualad.register_pytree_node`, :func:`dualad.register_dataclass`).
     *primals
         The arguments to evaluate at.
     has_aux : bool
@@ -244,7 +232,7 @@ def _scalar_output(rec: Recording) -> Any:
     if len(rec.out_primals) != 1 or rec.out_tree.kind != "leaf":
         raise NonScalarOutputError(
             f"grad needs a function with one scalar output; this one returned "
-            f"{len(rec.out_primals)} arrays in a {rec.out_tree.kind}. Use dualad.jacrev for "
+            f"{describe(rec.out_tree)}. Use dualad.jacrev for "
             f"the Jacobian, or dualad.vjp(f, x)[1](cotangents) for a vector-Jacobian product."
         )
     value = rec.out_primals[0]
@@ -369,7 +357,7 @@ def _jacobian_of_output(rec: Recording, j: int, out: Any, chunk_size: int | None
     dtype = getattr(out, "dtype", np.dtype(float))
     if dtype.kind != "f":
         raise InvalidInputError(
-            f"jacrev needs floating-point outputs, but output {j} has dtype {dtype}: an "
+            f"jacrev needs floating-point outputs, but {rec.out_names[j]} has dtype {dtype}: an "
             f"integer or boolean result has no derivative (JAX refuses this too)."
         )
     parts: list[list[Any]] = []

@@ -1,0 +1,98 @@
+"""Which SciPy function an active array was converted in, and what to write instead.
+
+SciPy's functions written in Python convert their arguments with ``np.asarray``, which an
+active array refuses. The error would name ``np.asarray``; the user called
+``scipy.stats.norm.logpdf``. When a conversion is refused, :func:`scipy_caller` reads the
+call stack for the outermost frame inside SciPy and names the public function it belongs to,
+and :func:`conversion_message` says what to do: dualad's differentiable version
+(``dualad.scipy``) where there is one, otherwise how to write it. This module imports neither
+SciPy nor ``dualad.scipy`` (it is part of the engine): the names are a table.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+DISTRIBUTIONS = {
+    "norm": ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"),
+    "t": ("logpdf", "pdf"), "cauchy": ("logpdf", "pdf"), "laplace": ("logpdf", "pdf"),
+    "expon": ("logpdf", "pdf"), "gamma": ("logpdf", "pdf"), "beta": ("logpdf", "pdf"),
+    "lognorm": ("logpdf", "pdf"), "poisson": ("logpmf", "pmf"), "nbinom": ("logpmf", "pmf"),
+    "multivariate_normal": ("logpdf", "pdf"),
+}
+"""The ``scipy.stats`` distributions and methods that ``dualad.scipy.stats`` provides."""
+
+FUNCTIONS = ("scipy.special.logsumexp", "scipy.special.softmax", "scipy.special.log_softmax",
+             "scipy.optimize.rosen", "scipy.integrate.odeint")
+"""The SciPy functions that ``dualad.scipy`` provides under the same names."""
+
+enabled = False
+"""Set by ``dualad.scipy.enable()``: a missed call then needs another explanation."""
+
+
+def covered(name: str) -> str | None:
+    """dualad's twin of the SciPy function ``name`` (as :func:`scipy_caller` writes it)."""
+    if name in FUNCTIONS:
+        return "dualad." + name
+    dist, _, method = name.removeprefix("scipy.stats.").rpartition(".")
+    if name.startswith("scipy.stats.") and method in DISTRIBUTIONS.get(
+            dist.removesuffix("(...)"), ()):
+        return "dualad." + name
+    return None
+
+
+def called_from_scipy() -> bool:
+    """True when the function that called the caller is SciPy's (np.asarray is C code, so
+    that is the frame that converts)."""
+    return sys._getframe(2).f_globals.get("__name__", "").startswith("scipy.")
+
+
+def scipy_caller() -> str | None:
+    """The public name of the outermost SciPy function on the call stack, if any."""
+    frame = sys._getframe(1)
+    outermost = None
+    while frame is not None:
+        if frame.f_globals.get("__name__", "").startswith("scipy."):
+            outermost = frame
+        elif outermost is not None:
+            break
+        frame = frame.f_back
+    return None if outermost is None else _public_name(outermost)
+
+
+def _public_name(frame: Any) -> str:
+    """``scipy.special._logsumexp.logsumexp`` -> ``scipy.special.logsumexp``; a method of a
+    distribution -> ``scipy.stats.norm.logpdf`` (``scipy.stats.norm(...).logpdf`` frozen)."""
+    module = frame.f_globals["__name__"].split(".")
+    public = ".".join(part for part in module if not part.startswith("_"))
+    code = frame.f_code
+    owner = frame.f_locals.get("self") if code.co_argcount else None
+    if owner is None or "." not in getattr(code, "co_qualname", "."):
+        return f"{public}.{code.co_name}"
+    frozen = type(owner).__name__.endswith("_frozen")
+    dist = (getattr(owner, "dist", None) or getattr(owner, "_dist", None)) if frozen else owner
+    name = getattr(dist, "name", None) or type(dist).__name__.removesuffix("_gen")
+    return f"{public}.{name}{'(...)' if frozen else ''}.{code.co_name}"
+
+
+def conversion_message(name: str, what: str) -> str:
+    """What to tell a user whose active array ``name`` (a SciPy function) converted."""
+    start = (f"{name} converts its arguments to plain arrays ({what}), which would drop "
+             f"the derivative of an active array.")
+    twin = covered(name)
+    if twin is None:
+        return (f"{start} dualad has no differentiable version of it: write the computation "
+                f"with NumPy functions, declare it with its derivative "
+                f"(dualad.defprimitive; see the guide's Custom primitives), or pass "
+                f"dualad.primal(x) if you want the values only. The SciPy functions dualad "
+                f"covers are listed in the guide's SciPy page (docs/scipy.md).")
+    if enabled:
+        return (f"{start} dualad.scipy.enable() is on, but this call did not go through it: "
+                f"a name imported from SciPy before enable() (from scipy.special import "
+                f"logsumexp) still refers to SciPy's own function. Call {twin} directly, or "
+                f"import the name after enabling (or write it with its module, "
+                f"{name.split('(')[0]}).")
+    return (f"{start} Call dualad's differentiable version, {twin}, or run "
+            f"dualad.scipy.enable() (or `with dualad.scipy.enable():`) to send calls of "
+            f"{name} with active arguments there.")
