@@ -807,6 +807,9 @@ def call_function(func: Any, args: Any, kwargs: dict) -> Any:
         if func in _WRITING_FUNCTIONS:
             raise _inplace_method_error(f"{registry.numpy_name(func)}(a, ...)",
                                         "a = np.where(mask, values, a)")
+        if func in (np.zeros, np.ones, np.empty, np.full):  # np.zeros(n, like=x)
+            raise unsupported(func, f"For a buffer of an active x's kind, write "
+                                    f"np.{func.__name__}_like(x, shape=...).")
         raise unsupported(func)
     for arg in (*args, *kwargs.values()):
         if arg.__class__ in (list, tuple):

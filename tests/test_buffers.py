@@ -181,3 +181,9 @@ def test_a_view_written_back_elsewhere_is_refused():
 
     with pytest.raises(dualad.UnsupportedPrimitiveError, match="out of date"):
         dualad.jacfwd(f)(X)
+
+
+@pytest.mark.parametrize("transform", [dualad.jacfwd, dualad.jacrev])
+def test_a_buffer_made_like_an_active_value_names_the_like_function(transform):
+    with pytest.raises(dualad.UnsupportedPrimitiveError, match=r"np\.zeros_like\(x, shape="):
+        transform(lambda x: np.zeros(3, like=x))(X)
