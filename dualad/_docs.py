@@ -16,18 +16,23 @@ _FAMILIES = {  # Family.name -> title, in the order the README lists them
     "indexing": "Indexing and selection",
     "products": "Products",
     "linalg": "Linear algebra",
+    "functional": "Functions applied piecewise or along an axis",
 }
 
 
 # Primitives without a NumPy function of their own: user-facing spelling, or None when they
 # only serve other declarations (norm2 behind np.linalg.norm, ...).
-_SPELLED = {"getitem": "`d[key]`", "astype": "`d.astype`"}
+_SPELLED = {"getitem": "`d[key]`", "astype": "`d.astype`", "setitem": "`d[key] = v`"}
+_UFUNC_METHODS = ("reduce", "accumulate", "at")
+"""Declarations named ``"ufunc.method"`` (``"logaddexp.reduce"``) are spelled ``np.`` + name."""
 
 
 def _names(entry: object) -> list[str]:
     numpy = getattr(entry, "numpy", ())
     if numpy:
         return [f"`{numpy_name(fn)}`" for fn in numpy]
+    if entry.name.rpartition(".")[2] in _UFUNC_METHODS:  # type: ignore[attr-defined]
+        return [f"`np.{entry.name}`"]  # type: ignore[attr-defined]
     spelled = _SPELLED.get(entry.name)  # type: ignore[attr-defined]
     return [spelled] if spelled else []
 

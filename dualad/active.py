@@ -21,7 +21,9 @@ view is a temporary), while ``v = A.T; A += 1; v + 1`` raises at ``v + 1``.
 
 from __future__ import annotations
 
+import dis
 import numbers
+import sys
 import weakref
 from typing import Any
 
@@ -145,6 +147,11 @@ class ActiveArray:
         scipy_function = scipy_caller()
         if scipy_function is not None:
             raise ConversionError(conversion_message(scipy_function, "np.asarray"))
+        caller = _numpy_caller()
+        if caller is not None:
+            raise ConversionError(_converted_by(*caller))
+        if _assigning():
+            raise _buffer_error()
         raise ConversionError(
             "np.asarray/np.array of a dual array would drop its derivative. Keep the value "
             "as it is (NumPy functions accept dual arrays), or write dualad.primal(x) if "
@@ -204,9 +211,16 @@ class ActiveArray:
 
     # -- conversions that would drop the tangent ----------------------------------------
     def __float__(self) -> float:
+        caller = _numpy_caller()
+        if caller is not None:
+            raise ConversionError(_converted_by(*caller))
+        if _assigning():
+            raise _buffer_error()
         raise _conversion_error("float()")
 
     def __int__(self) -> int:
+        if _assigning():
+            raise _buffer_error()
         raise _conversion_error("int()")
 
     def __complex__(self) -> complex:
@@ -237,11 +251,23 @@ class ActiveArray:
         return apply(REGISTRY["astype"], (self,), {"dtype": dtype})
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        raise UnsupportedPrimitiveError(
-            "dual arrays are immutable: assigning into one in place is not supported. "
-            "Build the new array instead, e.g. with np.where(mask, value, d), "
-            "np.concatenate or np.stack."
-        )
+        # out[key] = value gives the handle new contents, x with x[key] replaced (the
+        # setitem primitive), as an in-place operator does. out[1:] += v runs as
+        # t = out[1:]; t += v; out[1:] = t: the update of the view t made out stale, and
+        # writing t back where it came from brings out up to date again.
+        if self._stale and not _write_back(self, key, value):
+            raise self.stale_error()
+        setitem = REGISTRY["setitem"]
+        xs, params = setitem.split_args(self, key, _as_value(value))
+        result = apply(setitem, xs, params)
+        if type(result) is not type(self):
+            raise UnsupportedPrimitiveError(
+                "x[key] = value on an active array: the value is active in another "
+                "transform, so x cannot hold it for every name that refers to x. Build the "
+                "array inside that transform (x = np.zeros_like(value), then assign)."
+            )
+        leave_views(self, "x[key] = ...")
+        self._assign(result)
 
     # -- indexing and methods -----------------------------------------------------------
     def __getitem__(self, key: Any) -> Any:
@@ -503,17 +529,54 @@ def link_if_view(result: Any, inputs: Any, tag: int) -> None:
 
 def leave_views(x: ActiveArray, operation: str) -> None:
     """``x`` is about to be updated in place by ``operation``: every other live member of its
-    group whose memory NumPy would share becomes stale (raises when used)."""
+    group whose memory NumPy would share becomes stale (raises when used).
+
+    A stale member keeps a record: the operation, which of the two was updated, the handle
+    that was and the memory it showed, and the group, so that writing that handle back to
+    the same memory (``out[1:] += v``) brings it up to date (:func:`_write_back`). A second
+    update makes the record unusable: only one update can be written back.
+    """
     group = getattr(x, "_views", None)
-    if group is None:
+    if group is None or group.__class__ is not list:
         return
     data = _innermost(x)
     for ref in group:
         other = ref()
-        if other is not None and other is not x and not other._stale \
-                and np.may_share_memory(data, _innermost(other)):
-            other._views = (operation, "base" if group[0]() is x else "view")
-            other.__class__ = other._stale_class
+        if other is None or other is x or not np.may_share_memory(data, _innermost(other)):
+            continue
+        if other._stale:
+            other._views = other._views[:2] + (None, None, None)
+            continue
+        other._views = (operation, "base" if group[0]() is x else "view", weakref.ref(x),
+                        data, group)
+        other.__class__ = other._stale_class
+
+
+def _write_back(x: ActiveArray, key: Any, value: Any) -> bool:
+    """True when ``x[key] = value`` on the stale ``x`` writes back the one view whose update
+    made it stale, to the memory that view showed: ``x`` is then up to date again (its class
+    restored, its group rejoined)."""
+    _, _, culprit, data, group = x._views
+    if culprit is None or culprit() is not value:
+        return False
+    try:
+        region = _innermost(x)[key]  # a view for a basic key; a copy (refused) otherwise
+    except (IndexError, TypeError, ValueError):
+        return False
+    if not isinstance(region, np.ndarray) or region.shape != data.shape \
+            or region.strides != data.strides \
+            or region.__array_interface__["data"][0] != data.__array_interface__["data"][0]:
+        return False
+    x.__class__ = type(x).__mro__[1]
+    x._views = group
+    return True
+
+
+def _as_value(value: Any) -> Any:
+    """An assigned value: lists holding active values (``out[:2] = [a, b]``) stacked."""
+    if value.__class__ in (list, tuple) and any(map(registry._contains_active, value)):
+        return np.stack([_as_value(item) for item in value])
+    return _collect_objects(value)
 
 
 def _innermost(x: Any) -> Any:
@@ -532,7 +595,7 @@ def stale_class(cls: type) -> type:
         raise self.stale_error()
 
     def stale_error(self: Any) -> UnsupportedPrimitiveError:
-        operation, updated = self._views
+        operation, updated = self._views[:2]
         shared = ("the array it is a view of (a slice x[1:] or x[i], x.T, x.reshape(...), "
                   "...)" if updated == "base" else "a view of it (a slice x[1:] or x[i], "
                   "x.T, x.reshape(...), ...), or of the array it is a view of,")
@@ -660,13 +723,43 @@ def _ufunc_method(ufunc: Any, method: str, inputs: tuple, kwargs: dict, fast: An
         a, b = inputs
         a = np.reshape(a, np.shape(a) + (1,) * np.ndim(b))
         return _call_ufunc(ufunc, (a, b), {}, fast)
+    declared = REGISTRY.get(f"{ufunc.__name__}.{method}")  # np.logaddexp.reduce, ...
+    if declared is not None:
+        return declared(*inputs, **kwargs)
     if ufunc in NONDIFF:
         return getattr(ufunc, method)(*map(strip, inputs), **kwargs)
-    raise UnsupportedPrimitiveError(
-        f"np.{ufunc.__name__}.{method} is not supported on dual arrays. Supported ufunc "
-        f"methods: np.add/np.multiply/np.maximum/np.minimum .reduce, np.add/np.multiply "
-        f".accumulate and .outer of differentiable binary ufuncs. For np.add.at, build the "
-        f"result without in-place updates (e.g. with np.bincount-free sums or np.where)."
+    raise UnsupportedPrimitiveError(_method_message(ufunc.__name__, method))
+
+
+_METHOD_INSTEAD = {
+    ("subtract", "reduce"): "x[0] - np.sum(x[1:], axis=0)",
+    ("divide", "reduce"): "x[0] / np.prod(x[1:], axis=0)",
+    ("true_divide", "reduce"): "x[0] / np.prod(x[1:], axis=0)",
+    ("fmax", "accumulate"): "np.maximum.accumulate(np.where(np.isnan(x), -np.inf, x))",
+    ("fmin", "accumulate"): "np.minimum.accumulate(np.where(np.isnan(x), np.inf, x))",
+    ("multiply", "at"): "a[indices] *= b, for indices without repeats",
+    ("maximum", "at"): "a[indices] = np.maximum(a[indices], b), for indices without repeats",
+    ("minimum", "at"): "a[indices] = np.minimum(a[indices], b), for indices without repeats",
+}
+
+
+def _method_message(name: str, method: str) -> str:
+    """Why ``np.<name>.<method>`` is refused, and the NumPy code that does its job."""
+    instead = _METHOD_INSTEAD.get((name, method))
+    if instead is None and method == "reduceat":
+        instead = (f"np.{name}.reduce (or np.sum, np.max, ...) of each part of "
+                   f"np.split(x, indices[1:]); for np.add.reduceat, np.bincount(segment, "
+                   f"weights=x) with segment = np.cumsum(np.isin(np.arange(n), indices)) - 1")
+    if instead is None:
+        instead = ("the NumPy function that does the job (np.sum, np.prod, np.max, np.min, "
+                   "np.cumsum, np.cumprod, np.logaddexp.reduce, np.maximum.accumulate, "
+                   "np.linalg.vector_norm), or a loop over np.split parts")
+    return (
+        f"np.{name}.{method} is not supported on active arrays: it has no derivative rule, "
+        f"and running it on the values would drop the derivative. Write {instead}. Supported "
+        f"ufunc methods: .reduce of add, multiply, maximum, minimum, fmax, fmin, logaddexp, "
+        f"logaddexp2, hypot; .accumulate of add, multiply, maximum, minimum, logaddexp, "
+        f"logaddexp2; np.add.at and np.subtract.at; .outer of differentiable binary ufuncs."
     )
 
 
@@ -714,6 +807,9 @@ def call_function(func: Any, args: Any, kwargs: dict) -> Any:
         if func in _WRITING_FUNCTIONS:
             raise _inplace_method_error(f"{registry.numpy_name(func)}(a, ...)",
                                         "a = np.where(mask, values, a)")
+        if func in (np.zeros, np.ones, np.empty, np.full):  # np.zeros(n, like=x)
+            raise unsupported(func, f"For a buffer of an active x's kind, write "
+                                    f"np.{func.__name__}_like(x, shape=...).")
         raise unsupported(func)
     for arg in (*args, *kwargs.values()):
         if arg.__class__ in (list, tuple):
@@ -755,6 +851,77 @@ def _out_error(fn: Any) -> UnsupportedPrimitiveError:
         f"array and drop its derivative. Assign the result instead: y = "
         f"{registry.numpy_name(fn)}(...); for in-place operators write x = x + d rather than "
         f"x += d when x is a plain array."
+    )
+
+
+_STORE_SUBSCR = dis.opmap["STORE_SUBSCR"]
+
+
+def _assigning() -> bool:
+    """True when NumPy converts an active value for ``plain[key] = value``: the Python code
+    that called NumPy (the caller of ``__float__``/``__array__``) is at a subscript store."""
+    frame = sys._getframe(2)
+    code = frame.f_code.co_code
+    return 0 <= frame.f_lasti < len(code) and code[frame.f_lasti] == _STORE_SUBSCR
+
+
+def _numpy_caller() -> tuple[str, str] | None:
+    """The NumPy function the user called that converts an active value with np.asarray
+    (np.vectorize, np.polynomial's functions, which NumPy does not dispatch to dualad): the
+    outermost of the NumPy frames above ``__array__``'s caller, as (module, qualname)."""
+    frame = sys._getframe(2)
+    found = None
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("numpy."):
+        found = (frame.f_globals["__name__"], frame.f_code.co_qualname)
+        frame = frame.f_back
+    return found
+
+
+def _converted_by(module: str, qualname: str) -> str:
+    """The message for an active value converted by the NumPy function module.qualname."""
+    if qualname.startswith("vectorize."):
+        return (
+            "np.vectorize calls the function on one element at a time, as NumPy scalars, "
+            "which cannot carry the derivative. Write the function with whole-array NumPy "
+            "operations (np.where(condition, a, b) for an if, np.maximum, ...), which is also "
+            "much faster; or call it in a Python loop over the elements and np.stack the "
+            "results."
+        )
+    if qualname == "piecewise":
+        return (
+            "np.piecewise(x, ...) with a plain x and functions that return active values: "
+            "NumPy fills a plain array with their results, which cannot hold the derivative. "
+            "Pass an active x, or write np.where(condition, f(x), g(x))."
+        )
+    public = ".".join(part for part in module.split(".") if not part.startswith("_"))
+    name = f"{public.replace('numpy', 'np', 1)}.{qualname}"
+    if module.startswith("numpy.polynomial"):
+        if qualname.endswith(".__call__"):
+            name = "a np.polynomial series called on x (np.polynomial.Polynomial(c)(x), ...)"
+        return (
+            f"{name} converts its arguments with np.array, which would drop the derivative of "
+            f"an active value (NumPy does not hand np.polynomial to dualad). Evaluate with the "
+            f"module's function and plain coefficients, np.polynomial.chebyshev.chebval(x, c) "
+            f"(polyval, legval, hermval, ...), which works with an active x; for a series "
+            f"object p, pass p.convert().coef. With active coefficients write a power series "
+            f"as np.polyval(c[::-1], x), or use the pseudo-Vandermonde matrix of a plain x: "
+            f"np.polynomial.chebyshev.chebvander(x, len(c) - 1) @ c."
+        )
+    return (
+        f"{name} converts its arguments with np.asarray/np.array, which would drop the "
+        f"derivative of an active value (NumPy does not hand it to dualad). Write it with "
+        f"NumPy functions that dualad supports (see the Supported functions page), or pass "
+        f"dualad.primal(x) if you want the values only."
+    )
+
+
+def _buffer_error() -> ConversionError:
+    return ConversionError(
+        "out[key] = value with an active value and a plain NumPy array out (np.zeros(n), "
+        "np.empty(n), ...): a plain array cannot hold the derivative. Create the buffer from "
+        "the traced value, so that it carries derivatives: out = np.zeros_like(x) (or "
+        "np.empty_like, np.ones_like, np.full_like(x, value), x.copy(); another shape with "
+        "np.zeros_like(x, shape=(n, m)))."
     )
 
 

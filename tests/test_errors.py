@@ -40,6 +40,18 @@ def _leak_from_inner_jvp():
 
 
 # (id, call, built-in type, dualad type or None, message fragments)
+def _fill_plain_buffer(x):
+    out = np.zeros(3)
+    out[0] = x[0]  # NumPy converts with float(): dualad's error, not NumPy's ValueError
+    return out
+
+
+def _fill_plain_slice(x):
+    out = np.zeros(3)
+    out[1:] = x[1:]
+    return out.sum()
+
+
 CASES = [
     ("tangent-shape", lambda: dualad.jvp(f2, (X, Y), (np.ones(3), np.ones(3))),
      ValueError, ShapeMismatchError, ["argument 2", "(3,)", "(2, 2)"]),
@@ -114,8 +126,10 @@ CASES = [
      NotImplementedError, UnsupportedPrimitiveError, ["np.sin", "out="]),
     ("float-of-dual", lambda: dualad.jacfwd(lambda x: float(x[0]))(X),
      TypeError, ConversionError, ["float()", "dualad.primal"]),
-    ("setitem-into-dual", lambda: dualad.jacfwd(lambda x: x.__setitem__(0, 1.0))(X),
-     NotImplementedError, UnsupportedPrimitiveError, ["immutable", "np.where"]),
+    ("active-into-plain-buffer", lambda: dualad.jacfwd(_fill_plain_buffer)(X),
+     TypeError, ConversionError, ["out[key] = value", "np.zeros_like(x)"]),
+    ("active-into-plain-buffer-slice", lambda: dualad.grad(_fill_plain_slice)(X),
+     TypeError, ConversionError, ["out[key] = value", "np.zeros_like(x)"]),
     ("inplace-sort", lambda: dualad.jacfwd(lambda x: x.sort())(X),
      NotImplementedError, UnsupportedPrimitiveError, ["np.sort"]),
 ]

@@ -3,6 +3,7 @@
 A program works on four variables of one shape, ``s0 = x`` (the argument), ``s1 = sin(x)``,
 ``s2 = x/2 + 1`` and ``s3 = x`` (an alias of the argument), with statements such as
 ``s1 = s2``, ``s2 = s0.T``, ``s0 += s1``, ``s3 *= np.tanh(s2)``, ``s2 = copy.deepcopy(s1)``,
+``s0[1:] = np.tanh(s1)[1:]``, ``s2[:, 0] += s3[:, 0]``,
 and returns ``sum_i w_i * np.sum(np.sin(s_i))``. It runs three ways:
 
 - with NumPy on plain arrays, which gives the value, and tells whether an in-place update
@@ -53,6 +54,14 @@ VIEWS = {
     "x[...]": lambda np_, v: v[...],
 }
 
+KEYS = {  # item assignments: s_a[key] = tanh(s_b)[key] and s_a[key] += s_b[key]
+    "[0]": (0,),
+    "[1:]": (slice(1, None),),
+    "[:, 0]": (slice(None), 0),
+    "[::-1, -1]": (slice(None, None, -1), -1),
+    "[...]": (Ellipsis,),
+}
+
 slot = st.integers(0, SLOTS - 1)
 statement = st.one_of(
     st.tuples(st.just("unary"), slot, slot, st.sampled_from(sorted(UNARY))),
@@ -64,6 +73,8 @@ statement = st.one_of(
     st.tuples(st.just("copy"), slot, slot, st.sampled_from(sorted(COPIES))),
     st.tuples(st.just("view"), slot, slot, st.sampled_from(sorted(VIEWS))),
     st.tuples(st.just("fresh"), slot),
+    st.tuples(st.just("assign"), slot, slot, st.sampled_from(sorted(KEYS))),
+    st.tuples(st.just("assign-add"), slot, slot, st.sampled_from(sorted(KEYS))),
 )
 
 
@@ -113,6 +124,19 @@ def run(program, x, np_, boxed=False, watch=None, on_read=None):
                 s[a].value = update(s[a].value, other)
             else:
                 s[a] = update(value(s[a]), other)  # Python's s[a] op= other
+        elif kind in ("assign", "assign-add"):
+            a, b, name = args
+            key = KEYS[name]
+            if watch is not None:
+                watch(s[a], s)
+            if boxed and kind == "assign":
+                s[a].value = s[a].value.at[key].set(np_.tanh(value(s[b]))[key])
+            elif boxed:
+                s[a].value = s[a].value.at[key].add(value(s[b])[key])
+            elif kind == "assign":
+                value(s[a])[key] = np_.tanh(value(s[b]))[key]
+            else:
+                value(s[a])[key] += value(s[b])[key]  # a view's update, written back
         elif kind == "alias":
             dst, a = args
             s[dst] = s[a]
@@ -153,7 +177,7 @@ def numpy_run(program, x, weights):
 
 def takes_views_and_updates(program):
     kinds = {kind for kind, *_ in program}
-    return "view" in kinds and kinds & {"inplace", "inplace-constant"}
+    return "view" in kinds and kinds & {"inplace", "inplace-constant", "assign", "assign-add"}
 
 
 @given(

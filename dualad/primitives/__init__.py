@@ -3,8 +3,11 @@
 from . import (  # noqa: F401
     differences,
     elementwise,
+    functional,
     indexing,
+    interpolation,
     linalg,
+    polynomials,
     products,
     reductions,
     shape,

@@ -13,6 +13,7 @@ the primal: the second spelling makes three passes over it instead of one.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ from ..registry import (
     Interval,
     Primitive,
     defnondiff,
+    strip,
 )
 
 ELEMENTWISE = Family("elementwise")
@@ -379,6 +381,59 @@ astype = ELEMENTWISE.defprimitive(
 )
 conjugate = _ufunc(np.conjugate, lambda dx, x, *, out: dx,
                    formula=("conj(x) = x for reals", {"x": "1"}))
+
+# --------------------------------------------------------------------------- sinc, i0
+# NumPy writes these as Python functions (dispatched through __array_function__); dualad's
+# are written with primitives (sinc) or with a rule that is (i0), so every order follows.
+
+_SINC_SERIES = 0.1
+"""|x| below which sinc is its Maclaurin series: sin(pi x) / (pi x) there loses digits in
+its derivatives (their terms cancel), the series none; the first omitted term,
+(pi x)**16 / 17!, is below 1e-23 there, and so are those of the first three derivatives."""
+
+
+def _sinc(x: Any) -> Any:
+    """sin(pi x) / (pi x), 1 at 0: a series near 0, the quotient elsewhere (each branch fed
+    a safe argument, so neither makes a NaN derivative where it is not used)."""
+    near = np.abs(strip(x)) < _SINC_SERIES
+    t = np.pi * np.where(near, x, 0.0)
+    u = t * t
+    series = 0.0
+    for k in range(7, -1, -1):  # sum_k (-u)**k / (2k+1)!, by Horner
+        series = series * -u + 1.0 / math.factorial(2 * k + 1)
+    far = np.pi * np.where(near, 1.0, x)
+    return np.where(near, series, np.sin(far) / far)
+
+
+sinc = ELEMENTWISE.defcomposite(
+    "sinc", _sinc, numpy=np.sinc,
+    examples=(
+        Example(lambda np_, x: np_.sinc(x), ((2, 3),), domain=Interval(-3, 3)),
+        Example(lambda np_, x: np_.sinc(x), (),
+                make=lambda rng: (np.array([0.0, 0.05, -0.0999, 0.1001, 1.0, -2.5]),)),
+    ),
+    doc="np.sinc: sin(pi x) / (pi x); its Maclaurin series near 0",
+)
+
+
+def _i1(x: Any) -> Any:
+    """I1(x) = (1 / 2 pi) * integral of cos t exp(x cos t) over a period, by the trapezoidal
+    rule, which converges geometrically for a periodic analytic integrand: N points leave an
+    error near exp(-N**2 / 2|x|), so N = max(64, sqrt(100 |x|)) keeps it below 1e-21."""
+    largest = float(np.max(np.abs(strip(x)), initial=0.0))
+    n = max(64, math.ceil(math.sqrt(100.0 * largest)))
+    cos = np.cos(2.0 * np.pi * np.arange(n) / n).astype(np.result_type(x, np.float32))
+    return np.mean(cos * np.exp(np.multiply.outer(x, cos)), axis=-1)
+
+
+i0 = ELEMENTWISE.defprimitive(
+    "i0", impl=np.i0, numpy=np.i0, split_args=lambda x: ((x,), {}),
+    jvp=lambda dx, x, *, out: dx * _i1(x), vjp=lambda ct, x, *, out: ct * _i1(x),
+    examples=(Example(lambda np_, x: np_.i0(x), ((2, 3),), domain=Interval(-4, 4)),
+              Example(lambda np_, x: np_.i0(x * 10.0), ((3,),))),
+    doc="np.i0, the modified Bessel function of order 0; d/dx = I1(x)",
+)
+
 
 # --------------------------------------------------------------------------- not differentiable
 

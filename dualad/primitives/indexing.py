@@ -163,6 +163,95 @@ getitem = INDEXING.defprimitive(
 )
 
 
+# --------------------------------------------------------------------------- assignment
+
+
+def _setitem_split_args(x: Any, key: Any, value: Any) -> tuple:
+    return (x, value), {"key": as_key(key)}
+
+
+def _setitem_impl(x: Any, v: Any, *, key: tuple) -> Any:
+    """A new array: ``x`` with ``x[key] = v``; a value of an outer level goes down to it."""
+    if is_active(x) or is_active(v):
+        return setitem(x, v, key=key)
+    out = np.array(x, copy=True)
+    out[key] = v
+    return out
+
+
+def _behind(key: tuple, ndim: int) -> tuple:
+    """``key`` for an array whose direction axis was moved last (Ellipsis made explicit)."""
+    return _expand_ellipsis(key, ndim)
+
+
+def _setitem_jvp(dxs: Any, x: Any, v: Any, *, out: Any, key: tuple) -> Any:
+    """d(out) = dx with dv written at key (zeros for a constant): setitem is linear."""
+    dx, dv = dxs
+    k = (dx if dx is not None else dv).shape[0]
+    base = np.zeros((k, *np.shape(x)), dtype=out.dtype) if dx is None else dx
+    value = 0.0 if dv is None else np.moveaxis(dv, 0, -1)
+    moved = setitem(np.moveaxis(base, 0, -1), value, key=_behind(key, np.ndim(x)))
+    return np.moveaxis(moved, -1, 0)
+
+
+def _setitem_vjp_x(ct: Any, x: Any, v: Any, *, out: Any, key: tuple) -> Any:
+    """x_bar = ct with zeros at key (those elements were overwritten)."""
+    moved = setitem(np.moveaxis(ct, 0, -1), 0.0, key=_behind(key, np.ndim(x)))
+    return np.moveaxis(moved, -1, 0)
+
+
+def _setitem_vjp_v(ct: Any, x: Any, v: Any, *, out: Any, key: tuple) -> Any:
+    """v_bar = ct[key] where v's element was the one written (a repeated index keeps the
+    last write, as NumPy does); the engine sums it back over broadcasting."""
+    gathered = np.moveaxis(np.moveaxis(ct, 0, -1)[_behind(key, np.ndim(x))], -1, 0)
+    if is_basic(key):
+        return gathered
+    shape = np.shape(x)
+    positions = np.arange(math.prod(shape)).reshape(shape)[key]
+    written = np.full(shape, -1)
+    written[key] = np.arange(positions.size).reshape(positions.shape)
+    kept = written[key] == np.arange(positions.size).reshape(positions.shape)
+    return gathered if kept.all() else np.where(kept, gathered, 0.0)
+
+
+setitem = INDEXING.defprimitive(
+    "setitem", impl=_setitem_impl, split_args=_setitem_split_args,
+    jvp_all=_setitem_jvp, vjp_all=lambda ct, x, v, *, out, key: (
+        _setitem_vjp_x(ct, x, v, out=out, key=key), _setitem_vjp_v(ct, x, v, out=out, key=key)),
+    nin=2,
+    examples=(
+        Example(lambda np_, x, v: _assigned(x, 1, v), ((4,), ()),
+                reference=lambda np_, x, v: x.at[1].set(v)),
+        Example(lambda np_, x, v: _assigned(x, (slice(None), slice(1, 3)), v) * x,
+                ((3, 4), (3, 1)),
+                reference=lambda np_, x, v: x.at[:, 1:3].set(v) * x),
+        Example(lambda np_, x, v: _assigned(x, (Ellipsis, 0), v), ((2, 3, 2), (3,)),
+                reference=lambda np_, x, v: x.at[..., 0].set(v)),
+        Example(lambda np_, x, v: _assigned(x, np.array([2, 0, 2]), v), ((4, 2), (3, 2)),
+                reference=lambda np_, x, v: _last_write_ref(np_, x, v)),
+        Example(lambda np_, x, v: _assigned(x, x > 0.2, v), ((2, 3), ()),
+                reference=lambda np_, x, v: np_.where(x > 0.2, v, x)),
+        Example(lambda np_, x, v: _assigned(x, (np.array([0, 1]), slice(None),
+                                                np.array([1, 0])), v), ((2, 3, 2), (3,)),
+                reference=lambda np_, x, v: x.at[np_.array([0, 1]), :,
+                                                  np_.array([1, 0])].set(v)),
+    ),
+    doc="x with x[key] = v (a new array); linear in x and v",
+)
+
+
+def _assigned(x: Any, key: Any, v: Any) -> Any:
+    """``x.copy()`` with ``[key] = v``, written as users write it (examples and tests)."""
+    out = x.copy()
+    out[key] = v
+    return out
+
+
+def _last_write_ref(np_: Any, x: Any, v: Any) -> Any:
+    """x[[2, 0, 2]] = v keeps v[2] at row 2 (the last write) and v[1] at row 0."""
+    return x.at[np_.array([0, 2])].set(np_.stack([v[1], v[2]]))
+
+
 def _plain_indices(indices: Any, fn: str) -> Any:
     if is_active(indices):
         raise TypeError(f"the indices of np.{fn} cannot be a dual array: indices have no "

@@ -23,6 +23,7 @@ from ..errors import InvalidArgumentError, InvalidInputError
 from ..introspect import positional_names, run_watching
 from ..registry import enter_transform, leave_transform, strip
 from ..tape import Node, Tape, TapeArray, backward
+from ..transforms._boundary import call
 from ..tree import flatten
 from .record import AdjointStep, Operand, Output, Step, Trace
 from .rules import Formula, formula, join_terms, substitute, tangent_term, times
@@ -80,7 +81,7 @@ def trace(f: Callable[..., Any], *args: Any, wrt: str | int | None = None,
         # reads the inputs' values and variables as they were when f was called
         variables = [x.index for x in inputs]
         watcher = _LocalNames(f, tape) if local_names else None
-        out = watcher.run(inputs) if watcher else f(*inputs)
+        out = call(watcher.run, (inputs,)) if watcher else call(f, inputs)
         del inputs, duals
         return _Builder(tape, values, variables, input_names, watcher,
                         function or _describe(f)).build(out, dict(zip(input_names, seeds)))

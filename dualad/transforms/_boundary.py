@@ -18,7 +18,12 @@ import numpy as np
 
 from .. import registry
 from ..active import masked_message, stack_objects, subclass_message
-from ..errors import InvalidArgumentError, InvalidInputError, UnsupportedPrimitiveError
+from ..errors import (
+    DualadError,
+    InvalidArgumentError,
+    InvalidInputError,
+    UnsupportedPrimitiveError,
+)
 from ..tree import (
     LEAF,
     TreeDef,
@@ -45,6 +50,29 @@ NODES_HINT = (
 
 FLAT_LEAVES = frozenset((np.ndarray, float, int, np.float64, np.float32))
 """Argument types the transforms' fast paths take without pytree bookkeeping."""
+
+
+# --------------------------------------------------------------------------- the call
+
+
+_NUMPY_SEQUENCE = "setting an array element with a sequence"
+
+
+def call(fun: Any, args: Sequence[Any]) -> Any:
+    """``fun(*args)``, with dualad's own error where NumPy hides it.
+
+    ``out = np.zeros(n); out[i] = x`` makes NumPy convert the active ``x`` with ``float()``;
+    dualad refuses, and NumPy, which takes anything indexable for a sequence, raises its own
+    ``ValueError`` with dualad's error as the cause. That error (which says to create the
+    buffer with ``np.zeros_like(x)``) is raised instead, at the line of the assignment.
+    """
+    try:
+        return fun(*args)
+    except ValueError as exc:
+        cause = exc.__cause__
+        if isinstance(cause, DualadError) and str(exc).startswith(_NUMPY_SEQUENCE):
+            raise cause.with_traceback(exc.__traceback__) from None
+        raise
 
 
 # --------------------------------------------------------------------------- arguments

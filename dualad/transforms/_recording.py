@@ -20,6 +20,7 @@ from ..tree import TreeDef, flatten, unflatten
 from ._boundary import (
     arg_paths,
     as_input,
+    call,
     output_leaf,
     output_leaves,
     plain_output,
@@ -54,7 +55,7 @@ class Recording:
             call_args = with_arguments(args, numbers, tuple_argnums,
                                        unflatten(self.in_tree, inputs))
             del inputs
-            self.read_outputs(fun(*call_args), has_aux)
+            self.read_outputs(call(fun, call_args), has_aux)
         finally:
             tape.close()
             registry.leave_transform(tag)

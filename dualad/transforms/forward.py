@@ -23,6 +23,7 @@ from ._boundary import (
     arg_paths,
     argnums_tuple,
     as_input,
+    call,
     chunks,
     finish,
     output_leaf,
@@ -107,7 +108,7 @@ def jvp(
     tag = registry.enter_transform("dualad.jvp")
     try:
         inputs = [Dual._make(p, t, tag) for p, t in zip(values, directions)]
-        out = fun(*(inputs if flat else unflatten(p_tree, inputs)))
+        out = call(fun, inputs if flat else unflatten(p_tree, inputs))
         del inputs
         aux = None
         if has_aux:
@@ -135,7 +136,7 @@ def _jvp_flat(fun: Callable[..., Any], primals: Sequence[Any],
             p = as_input(p, where)
             inputs.append(Dual._make(read_only(p), read_only(_as_tangent(t, p, where)[None]),
                                      tag))
-        out = fun(*inputs)
+        out = call(fun, inputs)
         del inputs
         if type(out) is Dual and out.tag == tag and out.primal.__class__ is np.ndarray:
             y, dy = finish(out.primal), finish(out.tangent[0])  # the common result
@@ -295,7 +296,7 @@ def _one_pass(fun: Callable[..., Any], args: Sequence[Any], numbers: tuple[int, 
     try:
         call_args = with_arguments(args, numbers, tuple_argnums,
                                    unflatten(tree, _seed(leaves, 0, n, tag)))
-        out = fun(*call_args)
+        out = call(fun, call_args)
         aux = None
         if has_aux:
             out, aux = split_aux(out)

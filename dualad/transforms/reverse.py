@@ -22,6 +22,7 @@ from ._boundary import (
     FLAT_LEAVES,
     argnums_tuple,
     as_input,
+    call,
     chunks,
     finish,
     owned_array,
@@ -202,7 +203,7 @@ def _value_and_grad_flat(fun: Callable[..., Any], args: Sequence[Any], argnum: i
     try:
         x = tape.variable(x0)
         index, primal = x.index, x.primal
-        out = fun(*with_arguments(args, (argnum,), False, x))
+        out = call(fun, with_arguments(args, (argnum,), False, x))
         if out.__class__ is TapeArray and out.tag == tag and out.primal.shape == () \
                 and not registry.is_active(out.primal):
             value = out.primal

@@ -17,7 +17,7 @@ own Hessian is sometimes nan. ``slogdet``'s derivative does not exist at a singu
 (log|det| is -inf): it raises :class:`SingularMatrixError`. ``inv`` and ``solve`` of a
 singular matrix raise NumPy's ``LinAlgError`` from the primal, as NumPy does.
 
-One module per kind: ``solvers`` (inv, solve, tensorinv, tensorsolve), ``determinants``
+One module per kind: ``solvers`` (inv, solve, tensorinv, tensorsolve, lstsq), ``determinants``
 (det, slogdet), ``decompositions`` (cholesky, eigh, svd, pinv, qr), ``norms`` (norm, cond)
 and ``array_api`` (NumPy 2's names); ``_common`` holds the family and the matrix helpers.
 """

@@ -1,4 +1,4 @@
-"""Inverses and solvers: inv, solve, tensorinv, tensorsolve."""
+"""Inverses and solvers: inv, solve, tensorinv, tensorsolve, lstsq."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from ...axes import (
     shape_of,
     sum_to_shape,
 )
-from ...registry import Example
+from ...errors import UnsupportedPrimitiveError
+from ...registry import Example, strip
 from ._common import LINALG, _mT, _ndim, _wellcond
 
 
@@ -128,3 +129,49 @@ tensorsolve = LINALG.defcomposite(
 )
 
 
+
+
+def _lstsq(a: Any, b: Any, rcond: Any = None) -> tuple:
+    """NumPy's least-squares solution and its by-products, for a matrix of full rank: by QR
+    of a (more rows: the least-squares solution) or of a.T (more columns: the solution of
+    least norm). At lower rank the solution jumps as the rank changes: refused."""
+    if _ndim(a) != 2 or _ndim(b) not in (1, 2):
+        raise ValueError("np.linalg.lstsq takes a matrix a and a vector or matrix b")
+    m, n = shape_of(a)
+    singular = np.linalg.svd(strip(a), compute_uv=False)
+    cutoff = (np.finfo(float).eps * max(m, n) if rcond is None else rcond) * singular[0]
+    rank = int(np.sum(singular > cutoff))
+    if rank < min(m, n):
+        raise UnsupportedPrimitiveError(
+            f"np.linalg.lstsq of a matrix of rank {rank} < {min(m, n)}: the least-squares "
+            f"solution of least norm is not differentiable where the rank drops. Regularise "
+            f"it, x = np.linalg.solve(a.T @ a + lam * np.eye(n), a.T @ b), or remove the "
+            f"dependent columns."
+        )
+    if m >= n:
+        q, r = np.linalg.qr(a)
+        x = np.linalg.solve(r, _mT(q) @ b)
+    else:
+        q, r = np.linalg.qr(_mT(a))
+        x = q @ np.linalg.solve(_mT(r), b)
+    if m > n:
+        residuals = np.sum((b - a @ x) ** 2, axis=0)
+        residuals = np.reshape(residuals, (1,)) if _ndim(b) == 1 else residuals
+    else:
+        residuals = np.empty((0,))
+    a = a.astype(np.result_type(a, b, np.float32))  # NumPy's: the inputs' common dtype
+    return x, residuals, np.int32(rank), np.linalg.svd(a, compute_uv=False)
+
+
+lstsq = LINALG.defcomposite(
+    "lstsq", _lstsq, numpy=np.linalg.lstsq,
+    examples=(
+        Example(lambda np_, a, b: np_.linalg.lstsq(a, b)[0], ((5, 3), (5,))),
+        Example(lambda np_, a, b: np_.linalg.lstsq(a, b)[0], ((4, 3), (4, 2))),
+        Example(lambda np_, a, b: np_.linalg.lstsq(a, b)[1], ((5, 2), (5, 2))),
+        Example(lambda np_, a, b: np_.linalg.lstsq(a, b, rcond=None)[1], ((4, 2), (4,))),
+        Example(lambda np_, a, b: np_.linalg.lstsq(a, b)[0], ((2, 4), (2,))),
+        Example(lambda np_, a: np_.linalg.lstsq(a, np_.arange(4.0))[3], ((4, 3),)),
+    ),
+    doc="np.linalg.lstsq: by QR of a (or of a.T, fewer rows than columns), full rank only",
+)

@@ -8,17 +8,23 @@ division by the input).
 
 One module per kind of function, grouped as NumPy's documentation groups them: ``sums``
 (sum, prod, bincount), ``cumulative`` (cumsum, cumprod), ``extrema`` (max, min, ptp, clip),
-``statistics`` (mean, average, var, std, median, quantile, percentile), ``sorting`` (sort,
-partition; argsort and the other index functions without a derivative) and ``nanfunctions``.
+``statistics`` (mean, average, var, std, median, quantile, percentile), ``covariance`` (cov,
+corrcoef), ``sorting`` (sort,
+partition; argsort and the other index functions without a derivative), ``nanfunctions``
+``histograms`` (unique, histogram)
+and ``ufunc_methods`` (``np.logaddexp.reduce``, ``np.maximum.accumulate``, ``np.add.at``, ...).
 """
 
 from . import (  # noqa: F401  - importing them registers their primitives
+    covariance,
     cumulative,
     extrema,
+    histograms,
     nanfunctions,
     sorting,
     statistics,
     sums,
+    ufunc_methods,
 )
 from ._common import REDUCTIONS
 

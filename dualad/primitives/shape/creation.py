@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ...errors import UnsupportedPrimitiveError
+from ...axes import pad_tangent
 from ...registry import Example, defnondiff, is_active, strip
 from ._common import SHAPE, _joined, _plain
 
@@ -87,28 +87,92 @@ linspace = SHAPE.defcomposite(
     doc="np.linspace: start + (stop - start) * t for fixed t; linear in start and stop",
 )
 
-# --------------------------------------------------------------------------- no derivative
+# --------------------------------------------------------------------------- buffers
+
+# np.zeros_like(x) of an active x is an active buffer: out = np.zeros_like(x); out[i] = ...
+# then carries derivatives (preallocate-then-fill). Its values do not depend on x's, so its
+# derivative is zero; a dtype other than a float one gives a plain array.
 
 
-def _full_like(a: Any, fill_value: Any, dtype: Any = None, order: str = "K", subok: bool = True,
-               shape: Any = None, *, device: Any = None) -> Any:
-    if is_active(fill_value):
-        raise UnsupportedPrimitiveError(
-            "np.full_like(a, fill_value) with a dual fill_value would drop its derivative. "
-            "Write np.full_like(a, 0) + fill_value, or np.broadcast_to(fill_value, a.shape)."
-        )
-    return np.full_like(strip(a), fill_value, dtype=dtype, order=order, subok=subok,
-                        shape=shape)
+def _like_split_args(a: Any, dtype: Any = None, order: str = "K", subok: bool = True,
+                     shape: Any = None, *, device: Any = None) -> tuple:
+    return (a,), {"dtype": dtype, "shape": shape}
 
 
-full_like = SHAPE.defcomposite(
-    "full_like", _full_like, numpy=np.full_like,
-    examples=(Example(lambda np_, x: np_.full_like(x, 2.5) * x, ((2, 3),)),),
-    doc="np.full_like: a plain array of fill_value (fill_value must not be dual)",
+def _zero_tangent(dx: Any, x: Any, *rest: Any, out: Any, **params: Any) -> Any:
+    """No derivative: a zero that broadcasts to the result's tangent without a copy."""
+    return np.zeros((1,) * (np.ndim(out) + 1), dtype=out.dtype)
+
+
+def _zero_cotangent(ct: Any, x: Any, *rest: Any, out: Any, **params: Any) -> Any:
+    return np.zeros((1,) * (np.ndim(x) + 1), dtype=ct.dtype)
+
+
+def _like(numpy: Any, fill: str) -> Any:
+    name = numpy.__name__
+    return SHAPE.defprimitive(
+        name, impl=lambda x, *, dtype, shape: numpy(strip(x), dtype=dtype, shape=shape),
+        numpy=numpy, split_args=_like_split_args, jvp=_zero_tangent, vjp=_zero_cotangent,
+        examples=(Example(lambda np_, x: _filled(np_, x, name), ((2, 3),)),
+                  Example(lambda np_, x: _filled(np_, x, name, shape=(4,)), ((3,),))),
+        doc=f"np.{name}: a buffer of {fill} (an active one for an active array, so that "
+            f"values assigned into it carry their derivatives); derivative 0",
+    )
+
+
+def _filled(np_: Any, x: Any, name: str, shape: Any = None) -> Any:
+    """A buffer made from x and filled from x, as preallocate-then-fill code does."""
+    fill = 1.0 if name == "ones_like" else 0.0
+    tail = np_.sin(x[1:]) if shape is None else 2.0 * x[0]
+    if np_ is np:  # dualad (and NumPy): fill the buffer in place
+        out = getattr(np_, name)(x, shape=shape)
+        if name == "empty_like":
+            out[...] = fill
+        out[1:] = tail
+        out[0] += x[0] * x[-1]
+        return out
+    out = np_.full(shape or x.shape, fill, dtype=x.dtype)  # JAX: the same, functionally
+    return out.at[1:].set(tail).at[0].add(x[0] * x[-1])
+
+
+zeros_like = _like(np.zeros_like, "zeros")
+ones_like = _like(np.ones_like, "ones")
+empty_like = _like(np.empty_like, "uninitialised values")
+
+
+def _full_like_split_args(a: Any, fill_value: Any, dtype: Any = None, order: str = "K",
+                          subok: bool = True, shape: Any = None, *, device: Any = None) -> tuple:
+    return (a, fill_value), {"dtype": dtype, "shape": shape}
+
+
+def _full_like_jvp_fill(dv: Any, x: Any, v: Any, *, out: Any, dtype: Any, shape: Any) -> Any:
+    return np.broadcast_to(pad_tangent(dv, np.ndim(out)), (dv.shape[0], *np.shape(out)))
+
+
+full_like = SHAPE.defprimitive(
+    "full_like",
+    impl=lambda x, v, *, dtype, shape: _full(x, v, dtype=dtype, shape=shape),
+    numpy=np.full_like, split_args=_full_like_split_args,
+    jvp=(_zero_tangent, _full_like_jvp_fill),
+    vjp=(_zero_cotangent, lambda ct, x, v, *, out, dtype, shape: ct),
+    examples=(Example(lambda np_, x: np_.full_like(x, 2.5) * x, ((2, 3),)),
+              Example(lambda np_, x, v: np_.full_like(x, v) * x, ((2, 3), ())),
+              Example(lambda np_, x, v: np_.full_like(x, v, shape=(2, 3)), ((3,), (3,)))),
+    doc="np.full_like: a buffer of fill_value; derivative 0 in the array, 1 in fill_value",
 )
 
+
+def _full(x: Any, v: Any, *, dtype: Any, shape: Any) -> Any:
+    if is_active(v):  # a fill value of an outer level: broadcast it, at that level
+        out = np.zeros_like(x, dtype=dtype, shape=shape)
+        out[...] = v
+        return out
+    return np.full_like(strip(x), v, dtype=dtype, shape=shape)
+
+
+# --------------------------------------------------------------------------- no derivative
+
 defnondiff(
-    np.shape, np.ndim, np.size, np.zeros_like, np.ones_like, np.empty_like, np.result_type,
-    np.can_cast, np.min_scalar_type,
+    np.shape, np.ndim, np.size, np.result_type, np.can_cast, np.min_scalar_type,
     why="depends on the shape or dtype only, not on the values",
 )
