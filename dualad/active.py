@@ -648,14 +648,14 @@ def _ufunc_method(ufunc: Any, method: str, inputs: tuple, kwargs: dict, fast: An
         fn, default_axis = entry
         kwargs.setdefault("axis", default_axis)
         return call_function(fn, inputs, kwargs)
-    if method == "outer" and len(inputs) == 2 and ufunc in NUMPY_TABLE and not kwargs:
+    if method == "outer" and len(inputs) == 2 and registry.lookup(ufunc) and not kwargs:
         a, b = inputs
         a = np.reshape(a, np.shape(a) + (1,) * np.ndim(b))
         return _call_ufunc(ufunc, (a, b), {}, fast)
     if ufunc in NONDIFF:
         return getattr(ufunc, method)(*map(strip, inputs), **kwargs)
     raise UnsupportedPrimitiveError(
-        f"np.{ufunc.__name__}.{method} is not supported on dual arrays. Supported ufunc "
+        f"{registry.numpy_name(ufunc)}.{method} is not supported on dual arrays. Supported ufunc "
         f"methods: np.add/np.multiply/np.maximum/np.minimum .reduce, np.add/np.multiply "
         f".accumulate and .outer of differentiable binary ufuncs. For np.add.at, build the "
         f"result without in-place updates (e.g. with np.bincount-free sums or np.where)."
@@ -677,7 +677,10 @@ def _call_ufunc(ufunc: Any, inputs: tuple, kwargs: dict, fast: Any) -> Any:
     if prim is None:
         if ufunc in NONDIFF:
             return ufunc(*map(strip, inputs), **kwargs)
-        raise unsupported(ufunc)
+        prim = registry.lookup(ufunc)  # another library's ufunc: its family, loaded now
+        if prim is None:
+            raise unsupported(ufunc)
+        return _call_ufunc(ufunc, inputs, kwargs, fast)
     if isinstance(prim, Composite):
         return prim.impl(*inputs)
     return apply(prim, inputs, {})
@@ -690,7 +693,7 @@ def _check_ufunc_kwargs(ufunc: Any, kwargs: dict) -> None:
     extra = {k: v for k, v in kwargs.items() if v is not None and k not in ("out", "dtype")}
     if extra or (dtype is not None and np.dtype(dtype).kind != "f"):
         raise UnsupportedPrimitiveError(
-            f"np.{ufunc.__name__} on dual arrays does not support the arguments "
+            f"{registry.numpy_name(ufunc)} on dual arrays does not support the arguments "
             f"{sorted(extra) or ['dtype=' + str(dtype)]}; call it with the arrays only."
         )
 
@@ -699,7 +702,7 @@ def call_function(func: Any, args: Any, kwargs: dict) -> Any:
     """Dispatch a NumPy function called with active arguments to its declaration."""
     if kwargs.get("out") is not None:
         raise _out_error(func)
-    entry = NUMPY_TABLE.get(func)
+    entry = NUMPY_TABLE.get(func) or registry.lookup(func)
     if entry is None:
         if func in NONDIFF:
             return func(*strip(tuple(args)), **{k: strip(v) for k, v in kwargs.items()})
@@ -777,8 +780,9 @@ def primal(x: Any) -> Any:
 
 def not_differentiable(prim: Primitive, i: int) -> UnsupportedPrimitiveError:
     """The error for an active value passed where ``prim`` has no derivative rule."""
+    name = registry.numpy_name(prim.numpy[0]) if prim.numpy else prim.name
     return UnsupportedPrimitiveError(
-        f"{prim.name} is not differentiable in its argument {i + 1}: pass a constant there "
+        f"{name} is not differentiable in its argument {i + 1}: pass a constant there "
         f"(dualad.primal(x) if the derivative is meant to be zero)."
     )
 

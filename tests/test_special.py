@@ -1,0 +1,244 @@
+"""scipy.special's ufuncs: loaded on first use, named as the user writes them, and correct
+to third order in both modes.
+
+tests/test_registry.py walks every declaration of the family (its examples: JAX's
+``jax.scipy.special`` in float64, or central differences where JAX has no twin, to second
+order). Here: third derivatives against JAX and mpmath, mpmath references for the functions
+that JAX lacks or differentiates wrongly (Bessel functions of any order, ``zeta`` in its
+exponent, ``gammainc`` in ``a``, ``spence``), and the names in errors.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import jax
+import jax.numpy as jnp
+import jax.scipy.special as jss
+import mpmath
+import numpy as np
+import pytest
+import scipy.special as sp
+
+import dualad
+from tests.reference import assert_tree_close
+
+mpmath.mp.dps = 30
+
+
+def _float(value):
+    return float(mpmath.re(value))
+
+
+def _all_modes(f, x):
+    """d/dx, d2/dx2 and d3/dx3 of scalar f at x, each in forward and reverse mode (and the
+    third also in the mixed orders jacfwd(jacfwd(jacrev)) and grad(jacfwd(grad)))."""
+    g = dualad.grad
+    return {
+        1: [dualad.jacfwd(f)(x), g(f)(x)],
+        2: [dualad.jacfwd(dualad.jacfwd(f))(x), g(g(f))(x), dualad.hessian(f)(x)],
+        3: [dualad.jacfwd(dualad.jacfwd(dualad.jacrev(f)))(x), g(g(g(f)))(x),
+            g(dualad.jacfwd(g(f)))(x)],
+    }
+
+
+def _check(f, x, expected, rtol=1e-9, atol=1e-12, what=""):
+    for order, values in _all_modes(f, x).items():
+        for value in values:
+            assert_tree_close(value, expected[order - 1], rtol, atol, f"{what} order {order}")
+
+
+def _jax_derivatives(f, x):
+    return [float(jax.grad(f)(x)), float(jax.grad(jax.grad(f))(x)),
+            float(jax.grad(jax.grad(jax.grad(f)))(x))]
+
+
+# --------------------------------------------------------------------------- third order
+
+THIRD_ORDER_JAX = [
+    ("gammaln", lambda x: sp.gammaln(x), lambda x: jss.gammaln(x), 1.7),
+    ("digamma", lambda x: sp.digamma(x), lambda x: jss.digamma(x), 0.8),
+    ("psi", lambda x: sp.psi(x), lambda x: jss.digamma(x), 2.4),
+    ("erf", lambda x: sp.erf(x), lambda x: jss.erf(x), 0.6),
+    ("erfinv", lambda x: sp.erfinv(x), lambda x: jss.erfinv(x), 0.35),
+    ("expit", lambda x: sp.expit(x), lambda x: jss.expit(x), -0.7),
+    ("xlogy in y", lambda y: sp.xlogy(1.3, y), lambda y: jss.xlogy(1.3, y), 0.9),
+    ("xlogy on its diagonal", lambda x: sp.xlogy(x, x), lambda x: jss.xlogy(x, x), 1.4),
+    ("gammainc in x", lambda x: sp.gammainc(1.6, x), lambda x: jss.gammainc(1.6, x), 1.1),
+    ("betainc in x", lambda x: sp.betainc(1.5, 2.5, x), lambda x: jss.betainc(1.5, 2.5, x), 0.4),
+    ("zeta in x", lambda x: sp.zeta(x, 1.5), lambda x: jss.zeta(x, 1.5), 2.5),
+    ("zeta in q", lambda q: sp.zeta(3.0, q), lambda q: jss.zeta(3.0, q), 0.7),
+    ("ndtri", lambda x: sp.ndtri(x), lambda x: jss.ndtri(x), 0.3),
+    ("log_ndtr", lambda x: sp.log_ndtr(x), lambda x: jss.log_ndtr(x), -2.5),
+    ("i1e", lambda x: sp.i1e(x), lambda x: jss.i1e(x), -1.3),
+    ("sinc at 0", lambda x: np.sinc(x), lambda x: jnp.sinc(x), 0.0),
+]
+
+
+@pytest.mark.parametrize("name, f, reference, x", THIRD_ORDER_JAX,
+                         ids=[case[0] for case in THIRD_ORDER_JAX])
+def test_third_derivatives_match_jax(name, f, reference, x):
+    _check(f, x, _jax_derivatives(reference, x), what=name)
+
+
+def _mp_derivatives(f, x, orders=3):
+    return [_float(mpmath.diff(f, x, n)) for n in range(1, orders + 1)]
+
+
+BESSEL = [
+    ("iv", sp.iv, mpmath.besseli, 1.5, 1.3),
+    ("iv of integer order", sp.iv, mpmath.besseli, 2.0, 0.7),
+    ("ive", sp.ive, lambda v, x: mpmath.besseli(v, x) * mpmath.exp(-abs(x)), -0.6, 2.1),
+    ("kv", sp.kv, mpmath.besselk, 0.4, 1.2),
+    ("kve", sp.kve, lambda v, x: mpmath.besselk(v, x) * mpmath.exp(x), 2.5, 0.9),
+    ("jv", sp.jv, mpmath.besselj, 1.0, 2.3),
+    ("yv", sp.yv, mpmath.bessely, -0.5, 1.7),
+]
+
+
+@pytest.mark.parametrize("name, ufunc, reference, v, x", BESSEL, ids=[b[0] for b in BESSEL])
+def test_bessel_functions_to_third_order_match_mpmath(name, ufunc, reference, v, x):
+    expected = _mp_derivatives(lambda t: reference(v, t), x)
+    _check(lambda t: ufunc(v, t), x, expected, what=name)
+
+
+def test_bessel_functions_on_arrays_of_orders_match_mpmath_in_both_modes():
+    v, x = np.array([0.0, 1.5, -0.7, 3.0]), np.array([0.5, 1.2, 2.0, 3.3])
+    expected = np.diag([_float(mpmath.besseli(vi, xi, derivative=1)) for vi, xi in zip(v, x)])
+    for jacobian in (dualad.jacfwd, dualad.jacrev):
+        assert_tree_close(jacobian(lambda t: sp.iv(v, t))(x), expected, 1e-10, 1e-12, "iv")
+
+
+def test_a_derivative_in_the_order_of_a_bessel_function_raises_naming_it():
+    with pytest.raises(dualad.UnsupportedPrimitiveError,
+                       match=r"scipy\.special\.iv is not differentiable in its argument 1"):
+        dualad.grad(lambda v: sp.iv(v, 1.5))(0.5)
+
+
+# --------------------------------------------------------------------------- mpmath references
+
+@pytest.mark.parametrize("s, q", [(2.5, 1.0), (1.3, 0.4), (4.0, 2.7), (0.5, 1.0), (-1.5, 1.0)])
+def test_zeta_in_its_exponent_matches_mpmath(s, q):
+    """Derivatives of order 1 to 3 in x, also where scipy's Riemann zeta continues below 1."""
+    expected = [_float(mpmath.zeta(s, q, derivative=k)) for k in (1, 2, 3)]
+    f = (lambda x: sp.zeta(x)) if q == 1.0 else (lambda x: sp.zeta(x, q))
+    _check(f, s, expected, rtol=1e-9, what=f"zeta({s}, {q})")
+
+
+def test_zeta_mixed_derivative_matches_mpmath():
+    """d2/dx dq zeta(x, q) = -zeta(x+1, q) - x d/dx zeta(x+1, q), through both rules."""
+    x, q = 2.2, 1.6
+    expected = _float(mpmath.diff(lambda a, b: mpmath.zeta(a, b), (x, q), (1, 1)))
+    f = lambda x, q: sp.zeta(x, q)  # noqa: E731
+    for outer in (dualad.jacfwd, dualad.jacrev):
+        for inner in (dualad.jacfwd, dualad.grad):
+            value = outer(inner(f, argnums=1), argnums=0)(x, q)
+            assert_tree_close(value, expected, 1e-9, 1e-12, "d2 zeta / dx dq")
+
+
+@pytest.mark.parametrize("a, x", [(1.7, 1.3), (0.6, 0.2), (3.5, 6.0), (2.0, 25.0)])
+def test_gammainc_in_a_to_third_order_matches_mpmath(a, x):
+    def regularized(a_, upper):
+        return mpmath.gammainc(a_, x, mpmath.inf, regularized=True) if upper else \
+            mpmath.gammainc(a_, 0, x, regularized=True)
+
+    for ufunc, upper in ((sp.gammainc, False), (sp.gammaincc, True)):
+        expected = _mp_derivatives(lambda t, upper=upper: regularized(t, upper), a)
+        _check(lambda t, ufunc=ufunc: ufunc(t, x), a, expected, rtol=1e-8, atol=1e-13,
+               what=f"{ufunc.__name__}({a}, {x}) in a")
+
+
+def test_gammainc_mixed_derivative_matches_mpmath():
+    a, x = 1.4, 0.9
+    expected = _float(mpmath.diff(
+        lambda s, t: mpmath.gammainc(s, 0, t, regularized=True), (a, x), (1, 1)))
+    for outer in (dualad.jacfwd, dualad.jacrev):
+        value = outer(dualad.grad(lambda a, x: sp.gammainc(a, x), argnums=1))(a, x)
+        assert_tree_close(value, expected, 1e-9, 1e-12, "d2 gammainc / da dx")
+
+
+@pytest.mark.parametrize("x", [0.3, 0.9, 2.5])
+def test_spence_matches_mpmath(x):
+    # scipy's spence(z) is the integral of log(t)/(1-t) from 1 to z: Li2(1 - z)
+    _check(lambda t: sp.spence(t), x, _mp_derivatives(lambda t: mpmath.polylog(2, 1 - t), x),
+           what="spence")
+
+
+def test_polygamma_of_any_order_matches_mpmath():
+    polygamma = dualad.REGISTRY["polygamma"]
+    x = 1.3
+    for n in (1, 2, 4):
+        expected = [_float(mpmath.psi(n + k, x)) for k in (1, 2, 3)]
+        _check(lambda t, n=n: polygamma(t, n=n), x, expected, rtol=1e-9, what=f"polygamma {n}")
+
+
+# --------------------------------------------------------------------------- what users write
+
+def test_polygamma_and_multigammaln_written_with_supported_ufuncs():
+    """scipy.special.polygamma and multigammaln call np.asarray, so dualad cannot see them;
+    the spellings the docs suggest instead differentiate to any order."""
+    n, x = 2, 1.7
+    written = lambda x: (-1.0) ** (n + 1) * sp.gamma(n + 1.0) * sp.zeta(n + 1.0, x)  # noqa: E731
+    np.testing.assert_allclose(written(x), sp.polygamma(n, x), rtol=1e-14)
+    _check(written, x, [_float(mpmath.psi(n + k, x)) for k in (1, 2, 3)], what="polygamma")
+
+    d = 3
+    a = np.array([2.2, 3.1])
+
+    def multigammaln(a):
+        return d * (d - 1) / 4 * np.log(np.pi) + np.sum(
+            sp.gammaln(a[..., None] - 0.5 * np.arange(d)), axis=-1)
+
+    np.testing.assert_allclose(multigammaln(a), sp.multigammaln(a, d), rtol=1e-14)
+    expected = np.diag(np.asarray(jax.jacfwd(lambda a: jss.multigammaln(a, d))(a)).diagonal())
+    for jacobian in (dualad.jacfwd, dualad.jacrev):
+        assert_tree_close(jacobian(multigammaln)(a), expected, 1e-10, 1e-12, "multigammaln")
+
+
+def test_softplus_is_logaddexp():
+    x = np.array([-1.5, 0.2, 3.0])
+    expected = np.asarray(jax.jacfwd(jax.nn.softplus)(x))
+    for jacobian in (dualad.jacfwd, dualad.jacrev):
+        assert_tree_close(jacobian(sp.softplus)(x), expected, 1e-12, 1e-14, "softplus")
+
+
+def test_betainc_in_a_and_b_raises_as_in_jax():
+    with pytest.raises(dualad.UnsupportedPrimitiveError,
+                       match=r"scipy\.special\.betainc is not differentiable in its argument 1"):
+        dualad.grad(lambda a: sp.betainc(a, 2.0, 0.3))(1.5)
+    with pytest.raises(dualad.UnsupportedPrimitiveError, match="argument 2"):
+        dualad.jacfwd(lambda b: sp.betainc(1.5, b, 0.3))(2.0)
+
+
+# --------------------------------------------------------------------------- names and loading
+
+def test_a_scipy_ufunc_without_a_rule_names_itself():
+    with pytest.raises(dualad.UnsupportedPrimitiveError,
+                       match=r"^scipy\.special\.ellipk is not supported by dualad"):
+        dualad.grad(lambda m: sp.ellipk(m))(0.3)
+    with pytest.raises(dualad.UnsupportedPrimitiveError, match=r"^scipy\.special\.xlogy\.reduce"):
+        dualad.jacfwd(lambda x: sp.xlogy.reduce(x))(np.ones(2))
+
+
+def test_names_of_scipy_ufuncs():
+    from dualad.registry import numpy_name
+
+    assert numpy_name(sp.gammaln) == "scipy.special.gammaln"
+    assert numpy_name(sp.digamma) == "scipy.special.psi"  # one ufunc, two names
+    assert numpy_name(sp._ufuncs._zeta) == "scipy.special.zeta"
+    assert numpy_name(np.sin) == "np.sin"
+    other = np.frompyfunc(lambda x: x, 1, 1)
+    assert "not NumPy's" in numpy_name(other)
+
+
+def test_import_dualad_does_not_import_scipy_and_the_family_loads_on_first_use():
+    script = (
+        "import sys, dualad\n"
+        "assert 'scipy' not in sys.modules, 'import dualad imported scipy'\n"
+        "assert 'gammaln' not in dualad.REGISTRY\n"
+        "import scipy.special as sp\n"
+        "assert float(dualad.grad(sp.gammaln)(2.0)) == float(sp.psi(2.0))\n"
+        "assert 'gammaln' in dualad.REGISTRY and 'betainc' in dualad.REGISTRY\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)
