@@ -133,6 +133,13 @@ class ActiveArray:
         # dual arrays when they meet a NumPy function. Anything numeric would drop the
         # tangent, so it raises.
         # np.array(d) asks for a copy (copy=True); list elements and np.asarray do not.
+        library = registry.library_caller(1)
+        if library is not None:  # scipy.special.polygamma(n, x) calls np.asarray(x)
+            raise ConversionError(
+                f"{library} converts its argument with np.asarray, which would drop the "
+                f"derivative of a dual array (NumPy's dispatch cannot see inside it). Write it "
+                f"with the functions it is made of (docs/supported.md, scipy.special, shows "
+                f"polygamma and multigammaln written with gamma, zeta and gammaln).")
         if self.ndim == 0 and copy is not True and (dtype is None or np.dtype(dtype) == object):
             holder = np.empty((), dtype=object)
             holder[()] = self

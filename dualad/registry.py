@@ -645,6 +645,26 @@ def _foreign_ufunc_name(fn: Any, name: str) -> str:
     return f"the ufunc {name!r} (not NumPy's)"
 
 
+def library_caller(depth: int) -> str | None:
+    """The function of a library in :data:`_UFUNC_NAMESPACES` that is running ``depth``
+    frames above the caller (``scipy.special.polygamma``), or None: for errors about what such
+    a function does to an active value (np.asarray, which NumPy's dispatch cannot see).
+
+    >>> library_caller(0) is None  # called from a doctest, not from scipy.special
+    True
+    """
+    frame = sys._getframe(depth + 1)
+    module = frame.f_globals.get("__name__", "")
+    for namespace in _UFUNC_NAMESPACES:
+        if module.startswith(namespace + ".") or module == namespace:
+            public = sys.modules.get(namespace)
+            name = frame.f_code.co_name
+            if public is not None and hasattr(public, name):
+                return f"{namespace}.{name}"
+            return f"{module}.{name}"
+    return None
+
+
 def numpy_name(fn: Any) -> str:
     """How a user writes ``fn``: ``np.sum``, ``np.linalg.inv``, ``scipy.special.gammaln``, ...
 
@@ -677,6 +697,10 @@ def defprovider(owns: Callable[[Any], bool], load: Callable[[], None], requires:
     :func:`load_optional_families` loads every family whose library ``requires`` names an
     installed module, for whoever walks the whole registry (the tests, the generated list of
     supported functions).
+
+    >>> import dualad  # dualad.primitives declares scipy.special's family this way
+    >>> [provider.requires for provider in _PROVIDERS]
+    ['scipy']
     """
     _PROVIDERS.append(_Provider(owns, load, requires))
 
@@ -686,6 +710,9 @@ def lookup(fn: Any) -> Primitive | Composite | None:
 
     The engines call it only for a callable missing from :data:`NUMPY_TABLE`, so the table
     stays the fast path.
+
+    >>> lookup(np.sin).name, lookup(np.floor)
+    ('sin', None)
     """
     entry = NUMPY_TABLE.get(fn)
     if entry is not None:

@@ -196,6 +196,16 @@ def test_polygamma_and_multigammaln_written_with_supported_ufuncs():
         assert_tree_close(jacobian(multigammaln)(a), expected, 1e-10, 1e-12, "multigammaln")
 
 
+@pytest.mark.parametrize("x", [2.5, np.array([2.5, 3.0])], ids=["scalar", "array"])
+def test_polygamma_and_multigammaln_called_directly_raise_naming_them(x):
+    for f, name in ((lambda x: sp.polygamma(1, x), "polygamma"),
+                    (lambda x: sp.multigammaln(x, 2), "multigammaln")):
+        for transform in (dualad.grad, dualad.jacfwd):
+            with pytest.raises(dualad.ConversionError,
+                               match=rf"^scipy\.special\.{name} converts its argument"):
+                transform(lambda x, f=f: np.sum(f(x)))(x)
+
+
 def test_softplus_is_logaddexp():
     x = np.array([-1.5, 0.2, 3.0])
     expected = np.asarray(jax.jacfwd(jax.nn.softplus)(x))

@@ -36,6 +36,7 @@ from ..registry import (
     Family,
     Interval,
     Primitive,
+    is_active,
     strip,
 )
 
@@ -46,8 +47,9 @@ _TWO_OVER_SQRT_PI = 2.0 / _SQRT_PI
 _ONE_OVER_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
 
-_UNARY_SHAPES = ((), (3,), (2, 3))
-_BINARY_SHAPES = (((), ()), ((3,), (3,)), ((2, 3), (3,)))
+# Few, small shapes: each example costs the registry walk several compilations in JAX
+_UNARY_SHAPES = ((), (2, 3))
+_BINARY_SHAPES = (((), ()), ((2, 3), (3,)))
 
 
 def _jax(name: str) -> Any:
@@ -86,6 +88,17 @@ def _special(ufunc: Any, jvp: Any, doc: str, domain: Interval = REALS, *,
         name or ufunc.__name__, impl=ufunc, numpy=ufunc, jvp=jvp, vjp=jvp, elementwise=True,
         domain=domain, doc=doc, examples=examples or _examples(ufunc, reference),
     )
+
+
+def _float_dtype(*xs: Any) -> np.dtype:
+    """The float dtype NumPy computes ``xs`` in (float32 stays float32)."""
+    return np.result_type(*(strip(x) for x in xs), np.float32)
+
+
+def _plain_in(value: Any, dtype: np.dtype) -> Any:
+    """A plain value (of constant arguments only) in ``dtype``, so that a float32 derivative
+    stays float32; an active value as it is."""
+    return value if is_active(value) else np.asarray(value, dtype)
 
 
 def _sign(x: Any) -> Any:
@@ -219,7 +232,9 @@ def _horner(coefficients: np.ndarray, s: Any) -> Any:
 def _zeta_derivative_impl(s: Any, q: Any, *, k: int) -> Any:
     """d^k/ds^k zeta(s, q) for k >= 1, written with NumPy calls only (so that it also runs on
     the active values of an enclosing transform)."""
-    t = np.expand_dims(q, -1) + np.arange(_ZETA_TERMS, dtype=float)
+    dtype = _float_dtype(s, q)
+    q = _plain_in(q, dtype)  # a Python number (riemann_zeta's q = 1) in s's dtype
+    t = np.expand_dims(q, -1) + np.arange(_ZETA_TERMS, dtype=dtype)
     log_t = np.log(t)
     total = np.sum((-log_t) ** k * np.exp(np.expand_dims(s, -1) * -log_t), axis=-1)
     a = q + float(_ZETA_TERMS)
@@ -293,7 +308,7 @@ def _gammainc_da(a: Any, x: Any) -> Any:
     primitives, so it differentiates itself (in a and in x) to any order. The terms past
     n ~ x + 12 sqrt(x) are below float64's rounding."""
     x_max = float(np.max(strip(x), initial=0.0))
-    n = np.arange(math.ceil(x_max + 12 * math.sqrt(x_max) + 40), dtype=float)
+    n = np.arange(math.ceil(x_max + 12 * math.sqrt(x_max) + 40), dtype=_float_dtype(a, x))
     positive = x > 0
     x_safe = np.where(positive, x, 1.0)  # gammainc(a, 0) = 0 for every a
     a_n = np.expand_dims(a, -1) + n
@@ -335,7 +350,8 @@ _BETA_A = np.array([0.7, 2.0, 3.5])
 
 def _betainc_dx(dx: Any, a: Any, b: Any, x: Any, *, out: Any) -> Any:
     # the beta density x**(a-1) (1-x)**(b-1) / beta(a, b)
-    return dx * np.exp((a - 1) * np.log(x) + (b - 1) * np.log1p(-x) - sp.betaln(a, b))
+    log_beta = _plain_in(sp.betaln(a, b), _float_dtype(a, b, x))
+    return dx * np.exp((a - 1) * np.log(x) + (b - 1) * np.log1p(-x) - log_beta)
 
 
 # Not differentiable in a and b, as in JAX (no closed form; JAX raises too)
