@@ -709,10 +709,12 @@ def call_function(func: Any, args: Any, kwargs: dict) -> Any:
     """Dispatch a NumPy function called with active arguments to its declaration."""
     if kwargs.get("out") is not None:
         raise _out_error(func)
-    entry = NUMPY_TABLE.get(func) or registry.lookup(func)
+    entry = NUMPY_TABLE.get(func)
     if entry is None:
         if func in NONDIFF:
             return func(*strip(tuple(args)), **{k: strip(v) for k, v in kwargs.items()})
+        entry = registry.lookup(func)  # a family declared on first use
+    if entry is None:
         if func in _WRITING_FUNCTIONS:
             raise _inplace_method_error(f"{registry.numpy_name(func)}(a, ...)",
                                         "a = np.where(mask, values, a)")

@@ -22,7 +22,7 @@ import pytest
 import scipy.special as sp
 
 import dualad
-from tests.reference import assert_tree_close
+from tests.reference import _run, assert_tree_close
 
 mpmath.mp.dps = 30
 
@@ -50,8 +50,12 @@ def _check(f, x, expected, rtol=1e-9, atol=1e-12, what=""):
 
 
 def _jax_derivatives(f, x):
-    return [float(jax.grad(f)(x)), float(jax.grad(jax.grad(f))(x)),
-            float(jax.grad(jax.grad(jax.grad(f)))(x))]
+    """JAX's first three derivatives of f at x, compiled once (eagerly, the third derivative
+    of zeta takes a minute)."""
+    first = jax.grad(f)
+    second = jax.grad(first)
+    derivatives = _run(lambda x: (first(x), second(x), jax.grad(second)(x)), (x,))
+    return [float(d) for d in derivatives]
 
 
 # --------------------------------------------------------------------------- third order
@@ -67,12 +71,39 @@ THIRD_ORDER_JAX = [
     ("xlogy on its diagonal", lambda x: sp.xlogy(x, x), lambda x: jss.xlogy(x, x), 1.4),
     ("gammainc in x", lambda x: sp.gammainc(1.6, x), lambda x: jss.gammainc(1.6, x), 1.1),
     ("betainc in x", lambda x: sp.betainc(1.5, 2.5, x), lambda x: jss.betainc(1.5, 2.5, x), 0.4),
-    ("zeta in x", lambda x: sp.zeta(x, 1.5), lambda x: jss.zeta(x, 1.5), 2.5),
-    ("zeta in q", lambda q: sp.zeta(3.0, q), lambda q: jss.zeta(3.0, q), 0.7),
-    ("ndtri", lambda x: sp.ndtri(x), lambda x: jss.ndtri(x), 0.3),
     ("log_ndtr", lambda x: sp.log_ndtr(x), lambda x: jss.log_ndtr(x), -2.5),
     ("i1e", lambda x: sp.i1e(x), lambda x: jss.i1e(x), -1.3),
     ("sinc at 0", lambda x: np.sinc(x), lambda x: jnp.sinc(x), 0.0),
+    ("sinc", lambda x: sp.sinc(x), lambda x: jnp.sinc(x), 1.3),
+    ("softplus", lambda x: sp.softplus(x), lambda x: jax.nn.softplus(x), -0.4),
+    ("erfc", lambda x: sp.erfc(x), lambda x: jss.erfc(x), 0.4),
+    ("erfcx", lambda x: sp.erfcx(x), lambda x: jss.erfcx(x), 0.8),
+    ("erfcinv", lambda x: sp.erfcinv(x), lambda x: jss.erfinv(1 - x), 0.6),
+    ("dawsn", lambda x: sp.dawsn(x), lambda x: jss.dawsn(x), 0.9),
+    ("logit", lambda x: sp.logit(x), lambda x: jss.logit(x), 0.3),
+    ("log_expit", lambda x: sp.log_expit(x), lambda x: jax.nn.log_sigmoid(x), -1.2),
+    ("ndtr", lambda x: sp.ndtr(x), lambda x: jss.ndtr(x), 0.7),
+    ("gamma", lambda x: sp.gamma(x), lambda x: jss.gamma(x), 1.9),
+    ("loggamma", lambda x: sp.loggamma(x), lambda x: jss.gammaln(x), 3.1),
+    ("xlog1py", lambda y: sp.xlog1py(0.7, y), lambda y: jss.xlog1py(0.7, y), 0.4),
+    ("entr", lambda x: sp.entr(x), lambda x: jss.entr(x), 0.6),
+    ("rel_entr", lambda x: sp.rel_entr(x, 1.5 - x), lambda x: jss.rel_entr(x, 1.5 - x), 0.5),
+    ("kl_div", lambda x: sp.kl_div(x, x * x), lambda x: jss.kl_div(x, x * x), 0.8),
+    ("i0", lambda x: sp.i0(x), lambda x: jss.i0(x), 1.2),
+    ("i0e", lambda x: sp.i0e(x), lambda x: jss.i0e(x), 0.9),
+    ("i1", lambda x: sp.i1(x), lambda x: jss.i1(x), -0.8),
+    ("gammaincc in x", lambda x: sp.gammaincc(2.3, x), lambda x: jss.gammaincc(2.3, x), 1.6),
+    ("exp1", lambda x: sp.exp1(x), lambda x: -jss.expi(-x), 0.9),
+    ("expi", lambda x: sp.expi(x), lambda x: jss.expi(x), -0.7),
+    # huber and pseudo_huber: JAX has neither, the references are their closed forms
+    ("huber inside", lambda r: sp.huber(1.2, r),
+     lambda r: jnp.where(jnp.abs(r) <= 1.2, 0.5 * r * r, 1.2 * (jnp.abs(r) - 0.6)), 0.5),
+    ("huber outside", lambda d: sp.huber(d, 1.7),
+     lambda d: jnp.where(1.7 <= d, 0.5 * 1.7 ** 2, d * (1.7 - 0.5 * d)), 0.8),
+    ("pseudo_huber", lambda d: sp.pseudo_huber(d, 2 * d - 0.5),
+     lambda d: d * d * (jnp.sqrt(1 + ((2 * d - 0.5) / d) ** 2) - 1), 0.9),
+    ("polygamma", lambda x: dualad.REGISTRY["polygamma"](x, n=2),
+     lambda x: jss.polygamma(2, x), 1.4),
 ]
 
 
@@ -84,6 +115,36 @@ def test_third_derivatives_match_jax(name, f, reference, x):
 
 def _mp_derivatives(f, x, orders=3):
     return [_float(mpmath.diff(f, x, n)) for n in range(1, orders + 1)]
+
+
+# mpmath where JAX's third derivative takes several seconds to compile
+THIRD_ORDER_MPMATH = [
+    ("zeta in x", lambda x: sp.zeta(x, 1.5), lambda x: mpmath.zeta(x, 1.5), 2.5),
+    ("zeta in q", lambda q: sp.zeta(3.0, q), lambda q: mpmath.zeta(3.0, q), 0.7),
+    ("beta in a", lambda a: sp.beta(a, 1.7), lambda a: mpmath.beta(a, 1.7), 0.9),
+    ("beta in b", lambda b: sp.beta(2.2, b), lambda b: mpmath.beta(2.2, b), 1.3),
+    ("betaln in both", lambda a: sp.betaln(a, a * 0.5 + 1),
+     lambda a: mpmath.log(mpmath.beta(a, a * 0.5 + 1)), 1.1),
+]
+
+
+@pytest.mark.parametrize("name, f, reference, x", THIRD_ORDER_MPMATH,
+                         ids=[case[0] for case in THIRD_ORDER_MPMATH])
+def test_third_derivatives_match_mpmath(name, f, reference, x):
+    _check(f, x, _mp_derivatives(reference, x), what=name)
+
+
+@pytest.mark.parametrize("p", [0.3, 0.02, 0.9])
+def test_ndtri_to_third_order_matches_its_closed_form(p):
+    """y = ndtri(p) inverts ndtr, so dy/dp = sqrt(2 pi) e**(y**2/2), the second derivative
+    is 2 pi y e**(y**2) and the third (2 pi)**(3/2) (1 + 2 y**2) e**(3 y**2 / 2); y from
+    mpmath."""
+    y = mpmath.sqrt(2) * mpmath.erfinv(2 * mpmath.mpf(p) - 1)
+    two_pi = 2 * mpmath.pi
+    expected = [_float(mpmath.sqrt(two_pi) * mpmath.exp(y * y / 2)),
+                _float(two_pi * y * mpmath.exp(y * y)),
+                _float(two_pi ** 1.5 * (1 + 2 * y * y) * mpmath.exp(1.5 * y * y))]
+    _check(lambda p: sp.ndtri(p), p, expected, what="ndtri")
 
 
 BESSEL = [
