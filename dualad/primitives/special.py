@@ -305,10 +305,17 @@ def _gamma_density(a: Any, x: Any) -> Any:
 def _gammainc_da(a: Any, x: Any) -> Any:
     """d/da gammainc(a, x) from the series gammainc = sum_n x**(a+n) e**-x / gamma(a+n+1),
     term by term: each term times (log x - digamma(a + n + 1)). The series is written with
-    primitives, so it differentiates itself (in a and in x) to any order. The terms past
-    n ~ x + 12 sqrt(x) are below float64's rounding."""
-    x_max = float(np.max(strip(x), initial=0.0))
-    n = np.arange(math.ceil(x_max + 12 * math.sqrt(x_max) + 40), dtype=_float_dtype(a, x))
+    primitives, so it differentiates itself (in a and in x) to any order.
+
+    The terms follow a Poisson-like bump around n = x - a of width sqrt(x): each element
+    sums the window from 12 widths below it (where the terms are below float64's rounding of
+    the sum) to 12 widths above, a few thousand terms for x up to 10**4."""
+    a_values, x_values = np.broadcast_arrays(strip(a), strip(x))
+    width = math.sqrt(max(float(np.max(x_values, initial=0.0)), 0.0))
+    first = np.maximum(np.floor(x_values - a_values - 12 * np.sqrt(np.maximum(x_values, 0.0))
+                                - 20), 0.0)
+    n = np.expand_dims(np.nan_to_num(first), -1) + np.arange(
+        math.ceil(24 * width + 60), dtype=_float_dtype(a, x))
     positive = x > 0
     x_safe = np.where(positive, x, 1.0)  # gammainc(a, 0) = 0 for every a
     a_n = np.expand_dims(a, -1) + n
