@@ -179,9 +179,11 @@ def test_a_derivative_in_the_order_of_a_bessel_function_raises_naming_it():
 
 # --------------------------------------------------------------------------- mpmath references
 
-@pytest.mark.parametrize("s, q", [(2.5, 1.0), (1.3, 0.4), (4.0, 2.7), (0.5, 1.0), (-1.5, 1.0)])
+@pytest.mark.parametrize("s, q", [(2.5, 1.0), (1.3, 0.4), (4.0, 2.7), (30.0, 1.0), (0.5, 1.0),
+                                  (0.0, 1.0), (-1.5, 1.0), (-2.0, 1.0), (-20.5, 1.0)])
 def test_zeta_in_its_exponent_matches_mpmath(s, q):
-    """Derivatives of order 1 to 3 in x, also where scipy's Riemann zeta continues below 1."""
+    """Derivatives of order 1 to 3 in x, also where scipy's Riemann zeta continues below 1
+    (by the functional equation below 0, where the sum's terms would cancel)."""
     expected = [_float(mpmath.zeta(s, q, derivative=k)) for k in (1, 2, 3)]
     f = (lambda x: sp.zeta(x)) if q == 1.0 else (lambda x: sp.zeta(x, q))
     _check(f, s, expected, rtol=1e-9, what=f"zeta({s}, {q})")

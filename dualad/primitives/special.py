@@ -286,12 +286,35 @@ zeta = _special(
     examples=tuple(Example(lambda np_, x, q: sp.zeta(x, q), s, reference=_jax("zeta"))
                    for s in _BINARY_SHAPES),
 )
+
+
+def _riemann_zeta_dx(dx: Any, x: Any, *, out: Any) -> Any:
+    """d/dx zeta(x): Euler-Maclaurin for x >= 0; below, the sum's terms grow like n**-x and
+    cancel, so the derivative of the functional equation zeta(x) = A(x) zeta(1 - x), with
+    A(x) = 2**x pi**(x-1) sin(pi x/2) gamma(1 - x), is taken instead (1 - x > 1 there)."""
+    reflect = x < 0
+    x_direct = np.where(reflect, 2.0, x)
+    x_reflect = np.where(reflect, x, -1.0)
+    y = 1 - x_reflect
+    scale = np.exp(x_reflect * _LOG_2PI) / math.pi * sp.gamma(y)
+    sine, cosine = np.sin(0.5 * math.pi * x_reflect), np.cos(0.5 * math.pi * x_reflect)
+    d_scale = scale * ((_LOG_2PI - sp.psi(y)) * sine + 0.5 * math.pi * cosine)
+    reflected = d_scale * sp.zeta(y) - scale * sine * zeta_derivative(y, 1.0, k=1)
+    return dx * np.where(reflect, reflected, zeta_derivative(x_direct, 1.0, k=1))
+
+
+_LOG_2PI = math.log(2 * math.pi)
+
 riemann_zeta = _special(
-    sp._ufuncs._riemann_zeta, lambda dx, x, *, out: dx * zeta_derivative(x, 1.0, k=1),
-    "Riemann zeta(x); d/dx by Euler-Maclaurin", domain=Interval(1.5, 4.0), name="riemann_zeta",
+    sp._ufuncs._riemann_zeta, _riemann_zeta_dx,
+    "Riemann zeta(x); d/dx by Euler-Maclaurin (by the functional equation for x < 0)",
+    domain=Interval(1.5, 4.0), name="riemann_zeta",
     examples=tuple(Example(lambda np_, x: sp.zeta(x), (s,),
                            reference=lambda jnp, x: _jax("zeta")(jnp, x, 1.0))
-                   for s in _UNARY_SHAPES),
+                   for s in _UNARY_SHAPES) + (
+        # below 1: JAX's Hurwitz zeta is nan there, central differences instead
+        Example(lambda np_, x: sp.zeta(x), make=lambda rng: (np.array([-7.5, -2.2, 0.3]),),
+                finite_differences=True),),
 )
 
 # --------------------------------------------------------------------------- incomplete gamma, beta
