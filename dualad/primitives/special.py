@@ -76,7 +76,7 @@ def _examples(ufunc: Any, reference: Any) -> tuple[Example, ...]:
 
 def _special(ufunc: Any, jvp: Any, doc: str, domain: Interval = REALS, *,
              jax: str | None = "", examples: tuple[Example, ...] = (),
-             name: str | None = None) -> Primitive:
+             name: str | None = None, formula: Any = None) -> Primitive:
     """Declare a scipy.special ufunc: dispatched from the ufunc, elementwise.
 
     ``jax`` names the ``jax.scipy.special`` reference (the ufunc's own name by default; None
@@ -87,6 +87,7 @@ def _special(ufunc: Any, jvp: Any, doc: str, domain: Interval = REALS, *,
     return SPECIAL.defprimitive(
         name or ufunc.__name__, impl=ufunc, numpy=ufunc, jvp=jvp, vjp=jvp, elementwise=True,
         domain=domain, doc=doc, examples=examples or _examples(ufunc, reference),
+        formula=formula,
     )
 
 
@@ -109,15 +110,19 @@ def _sign(x: Any) -> Any:
 # --------------------------------------------------------------------------- error functions
 
 erf = _special(sp.erf, lambda dx, x, *, out: dx * (_TWO_OVER_SQRT_PI * np.exp(-x * x)),
-               "error function; d/dx = 2/sqrt(pi) exp(-x**2)")
+               "error function; d/dx = 2/sqrt(pi) exp(-x**2)",
+               formula=("erf(x)", {"x": "2/sqrt(pi) exp(-x**2)"}))
 erfc = _special(sp.erfc, lambda dx, x, *, out: dx * (-_TWO_OVER_SQRT_PI * np.exp(-x * x)),
-                "1 - erf(x); d/dx = -2/sqrt(pi) exp(-x**2)")
+                "1 - erf(x); d/dx = -2/sqrt(pi) exp(-x**2)",
+                formula=("erfc(x)", {"x": "-2/sqrt(pi) exp(-x**2)"}))
 erfcx = _special(sp.erfcx,
                  lambda dx, x, *, out: dx * (2 * x * out - _TWO_OVER_SQRT_PI),
                  "exp(x**2) erfc(x); d/dx = 2 x erfcx(x) - 2/sqrt(pi)",
-                 domain=Interval(-1.5, 3.0))
+                 domain=Interval(-1.5, 3.0),
+                 formula=("erfcx(x)", {"x": "2 x out - 2/sqrt(pi)"}))
 erfinv = _special(sp.erfinv, lambda dx, x, *, out: dx * (0.5 * _SQRT_PI * np.exp(out * out)),
-                  "inverse of erf; d/dx = sqrt(pi)/2 exp(erfinv(x)**2)", domain=UNIT)
+                  "inverse of erf; d/dx = sqrt(pi)/2 exp(erfinv(x)**2)", domain=UNIT,
+                  formula=("erfinv(x)", {"x": "sqrt(pi)/2 exp(out**2)"}))
 # JAX has no erfcinv: erfcinv(y) = erfinv(1 - y) is the reference
 erfcinv = _special(sp.erfcinv,
                    lambda dx, x, *, out: dx * (-0.5 * _SQRT_PI * np.exp(out * out)),
@@ -125,22 +130,27 @@ erfcinv = _special(sp.erfcinv,
                    domain=Interval(0.1, 1.9), examples=tuple(
                        Example(lambda np_, x: sp.erfcinv(x), (s,),
                                reference=lambda jnp, x: _jax("erfinv")(jnp, 1 - x))
-                       for s in _UNARY_SHAPES))
+                       for s in _UNARY_SHAPES),
+                   formula=("erfcinv(x)", {"x": "-sqrt(pi)/2 exp(out**2)"}))
 dawsn = _special(sp.dawsn, lambda dx, x, *, out: dx * (1 - 2 * x * out),
-                 "Dawson's integral; d/dx = 1 - 2 x dawsn(x)")
+                 "Dawson's integral; d/dx = 1 - 2 x dawsn(x)",
+                 formula=("dawsn(x)", {"x": "1 - 2 x out"}))
 
 # --------------------------------------------------------------------------- logistic, normal
 
 expit = _special(sp.expit, lambda dx, x, *, out: dx * (out * (1 - out)),
-                 "1/(1 + exp(-x)); d/dx = expit(x) (1 - expit(x))", domain=Interval(-4, 4))
+                 "1/(1 + exp(-x)); d/dx = expit(x) (1 - expit(x))", domain=Interval(-4, 4),
+                 formula=("expit(x)", {"x": "out (1 - out)"}))
 logit = _special(sp.logit, lambda dx, x, *, out: dx / (x * (1 - x)),
-                 "log(x/(1 - x)); d/dx = 1/(x (1 - x))", domain=Interval(0.05, 0.95))
+                 "log(x/(1 - x)); d/dx = 1/(x (1 - x))", domain=Interval(0.05, 0.95),
+                 formula=("logit(x)", {"x": "1/(x (1 - x))"}))
 # JAX has no log_expit: jax.nn.log_sigmoid is the same function
 log_expit = _special(sp.log_expit, lambda dx, x, *, out: dx * sp.expit(-x),
                      "log(expit(x)); d/dx = expit(-x)", domain=Interval(-6, 6),
                      examples=tuple(Example(lambda np_, x: sp.log_expit(x), (s,),
                                             reference=lambda jnp, x: _log_sigmoid(x))
-                                    for s in _UNARY_SHAPES))
+                                    for s in _UNARY_SHAPES),
+                     formula=("log_expit(x)", {"x": "expit(-x)"}))
 
 
 def _log_sigmoid(x: Any) -> Any:
@@ -150,14 +160,17 @@ def _log_sigmoid(x: Any) -> Any:
 
 
 ndtr = _special(sp.ndtr, lambda dx, x, *, out: dx * (_ONE_OVER_SQRT_2PI * np.exp(-0.5 * x * x)),
-                "standard normal CDF; d/dx = exp(-x**2/2)/sqrt(2 pi)", domain=Interval(-3, 3))
+                "standard normal CDF; d/dx = exp(-x**2/2)/sqrt(2 pi)", domain=Interval(-3, 3),
+                formula=("ndtr(x)", {"x": "exp(-x**2/2)/sqrt(2 pi)"}))
 ndtri = _special(sp.ndtri, lambda dx, x, *, out: dx * (_SQRT_2PI * np.exp(0.5 * out * out)),
                  "inverse of ndtr; d/dx = sqrt(2 pi) exp(ndtri(x)**2/2)",
-                 domain=Interval(0.05, 0.95))
+                 domain=Interval(0.05, 0.95),
+                 formula=("ndtri(x)", {"x": "sqrt(2 pi) exp(out**2/2)"}))
 # exp(-x**2/2 - log_ndtr(x)), not pdf/ndtr: no underflow far in the left tail
 log_ndtr = _special(
     sp.log_ndtr, lambda dx, x, *, out: dx * (_ONE_OVER_SQRT_2PI * np.exp(-0.5 * x * x - out)),
-    "log(ndtr(x)); d/dx = exp(-x**2/2 - log_ndtr(x))/sqrt(2 pi)", domain=Interval(-6, 3))
+    "log(ndtr(x)); d/dx = exp(-x**2/2 - log_ndtr(x))/sqrt(2 pi)", domain=Interval(-6, 3),
+                    formula=("log_ndtr(x)", {"x": "exp(-x**2/2 - out)/sqrt(2 pi)"}))
 
 # --------------------------------------------------------------------------- gamma and beta
 
@@ -190,21 +203,29 @@ polygamma = SPECIAL.defprimitive(
 )
 digamma = _special(sp.psi, lambda dx, x, *, out: dx * polygamma(x, n=1),
                    "digamma (psi) = d/dx log gamma(x); d/dx = polygamma(1, x)",
-                   domain=POSITIVE, jax="digamma", name="digamma")
+                   domain=POSITIVE, jax="digamma", name="digamma",
+                   formula=("digamma(x)", {"x": "trigamma(x)"}))
 gamma = _special(sp.gamma, lambda dx, x, *, out: dx * (out * sp.psi(x)),
-                 "gamma function; d/dx = gamma(x) digamma(x)", domain=Interval(0.3, 3.5))
+                 "gamma function; d/dx = gamma(x) digamma(x)", domain=Interval(0.3, 3.5),
+                 formula=("gamma(x)", {"x": "out digamma(x)"}))
 gammaln = _special(sp.gammaln, lambda dx, x, *, out: dx * sp.psi(x),
-                   "log |gamma(x)|; d/dx = digamma(x)", domain=Interval(0.3, 5.0))
+                   "log |gamma(x)|; d/dx = digamma(x)", domain=Interval(0.3, 5.0),
+                   formula=("gammaln(x)", {"x": "digamma(x)"}))
 loggamma = _special(sp.loggamma, lambda dx, x, *, out: dx * sp.psi(x),
-                    "log gamma(x) for real x > 0; d/dx = digamma(x)", domain=Interval(0.3, 5.0))
+                    "log gamma(x) for real x > 0; d/dx = digamma(x)", domain=Interval(0.3, 5.0),
+                    formula=("loggamma(x)", {"x": "digamma(x)"}))
 beta = _special(sp.beta, (lambda dx, a, b, *, out: dx * (out * (sp.psi(a) - sp.psi(a + b))),
                           lambda db, a, b, *, out: db * (out * (sp.psi(b) - sp.psi(a + b)))),
                 "beta function; d/da = beta(a, b) (digamma(a) - digamma(a + b))",
-                domain=Interval(0.5, 3.0))
+                domain=Interval(0.5, 3.0),
+                formula=("beta(a, b)", {"a": "out (digamma(a) - digamma(a + b))",
+                                        "b": "out (digamma(b) - digamma(a + b))"}))
 betaln = _special(sp.betaln, (lambda dx, a, b, *, out: dx * (sp.psi(a) - sp.psi(a + b)),
                               lambda db, a, b, *, out: db * (sp.psi(b) - sp.psi(a + b))),
                   "log |beta(a, b)|; d/da = digamma(a) - digamma(a + b)",
-                  domain=Interval(0.5, 3.0))
+                  domain=Interval(0.5, 3.0),
+                  formula=("betaln(a, b)", {"a": "digamma(a) - digamma(a + b)",
+                                            "b": "digamma(b) - digamma(a + b)"}))
 
 # --------------------------------------------------------------------------- zeta
 
@@ -426,7 +447,8 @@ jv = _bessel(sp.jv, lambda dx, v, x, *, out: dx * (0.5 * (sp.jv(v - 1, x) - sp.j
 yv = _bessel(sp.yv, lambda dx, v, x, *, out: dx * (0.5 * (sp.yv(v - 1, x) - sp.yv(v + 1, x))),
              "Bessel Y_v(x); d/dx = (Y_(v-1)(x) - Y_(v+1)(x))/2")
 i0 = _special(sp.i0, lambda dx, x, *, out: dx * sp.i1(x), "modified Bessel I_0; d/dx = I_1(x)",
-              domain=Interval(-3, 3))
+              domain=Interval(-3, 3),
+              formula=("i0(x)", {"x": "i1(x)"}))
 # I_1' = I_0 - I_1/x = (I_0 + I_2)/2, which has no division by x
 i1 = _special(sp.i1, lambda dx, x, *, out: dx * (0.5 * (sp.i0(x) + sp.iv(2.0, x))),
               "modified Bessel I_1; d/dx = (I_0(x) + I_2(x))/2", domain=Interval(-3, 3))
@@ -448,19 +470,24 @@ def _xlogy_dy(dy: Any, x: Any, y: Any, *, out: Any) -> Any:
 
 
 xlogy = _special(sp.xlogy, (lambda dx, x, y, *, out: dx * np.log(y), _xlogy_dy),
-                 "x log(y), 0 where x = 0; d/dx = log(y), d/dy = x/y", domain=POSITIVE)
+                 "x log(y), 0 where x = 0; d/dx = log(y), d/dy = x/y", domain=POSITIVE,
+                 formula=("x log(y)", {"x": "log(y)", "y": "x/y"}))
 xlog1py = _special(sp.xlog1py, (lambda dx, x, y, *, out: dx * np.log1p(y),
                                 lambda dy, x, y, *, out: dy * (x / (1 + y))),
                    "x log(1 + y); d/dx = log(1 + y), d/dy = x/(1 + y)",
-                   domain=Interval(-0.5, 2.0))
+                   domain=Interval(-0.5, 2.0),
+                   formula=("x log(1 + y)", {"x": "log(1 + y)", "y": "x/(1 + y)"}))
 entr = _special(sp.entr, lambda dx, x, *, out: dx * -(np.log(x) + 1),
-                "-x log(x); d/dx = -(log(x) + 1)", domain=POSITIVE)
+                "-x log(x); d/dx = -(log(x) + 1)", domain=POSITIVE,
+                formula=("-x log(x)", {"x": "-(log(x) + 1)"}))
 rel_entr = _special(sp.rel_entr, (lambda dx, x, y, *, out: dx * (np.log(x / y) + 1),
                                   lambda dy, x, y, *, out: dy * (-x / y)),
-                    "x log(x/y); d/dx = log(x/y) + 1, d/dy = -x/y", domain=POSITIVE)
+                    "x log(x/y); d/dx = log(x/y) + 1, d/dy = -x/y", domain=POSITIVE,
+                    formula=("x log(x/y)", {"x": "log(x/y) + 1", "y": "-x/y"}))
 kl_div = _special(sp.kl_div, (lambda dx, x, y, *, out: dx * np.log(x / y),
                               lambda dy, x, y, *, out: dy * (1 - x / y)),
-                  "x log(x/y) - x + y; d/dx = log(x/y), d/dy = 1 - x/y", domain=POSITIVE)
+                  "x log(x/y) - x + y; d/dx = log(x/y), d/dy = 1 - x/y", domain=POSITIVE,
+                  formula=("x log(x/y) - x + y", {"x": "log(x/y)", "y": "1 - x/y"}))
 
 
 def _huber_pair(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -511,13 +538,16 @@ pseudo_huber = _special(
 # JAX's spence has a nan derivative away from 1 (jax 0.10): central differences instead
 spence = _special(sp.spence, lambda dx, x, *, out: dx * (np.log(x) / (1 - x)),
                   "integral of log(t)/(1-t) from 1 to x; d/dx = log(x)/(1 - x)",
-                  domain=Interval(0.2, 3.0, avoid=(1.0,), margin=0.1), jax=None)
+                  domain=Interval(0.2, 3.0, avoid=(1.0,), margin=0.1), jax=None,
+                  formula=("spence(x)", {"x": "log(x)/(1 - x)"}))
 # jax.scipy.special.exp1 has no second derivative (jax 0.10): E1(x) = -Ei(-x) for x > 0
 exp1 = _special(sp.exp1, lambda dx, x, *, out: dx * (-np.exp(-x) / x),
                 "exponential integral E1; d/dx = -exp(-x)/x", domain=POSITIVE,
                 examples=tuple(Example(lambda np_, x: sp.exp1(x), (s,),
                                        reference=lambda jnp, x: -_jax("expi")(jnp, -x))
-                               for s in _UNARY_SHAPES))
+                               for s in _UNARY_SHAPES),
+                formula=("exp1(x)", {"x": "-exp(-x)/x"}))
 expi = _special(sp.expi, lambda dx, x, *, out: dx * (np.exp(x) / x),
                 "exponential integral Ei; d/dx = exp(x)/x",
-                domain=Interval(-2.0, 2.0, avoid=(0.0,), margin=0.2))
+                domain=Interval(-2.0, 2.0, avoid=(0.0,), margin=0.2),
+                formula=("expi(x)", {"x": "exp(x)/x"}))
