@@ -125,6 +125,9 @@ THIRD_ORDER_MPMATH = [
     ("beta in b", lambda b: sp.beta(2.2, b), lambda b: mpmath.beta(2.2, b), 1.3),
     ("betaln in both", lambda a: sp.betaln(a, a * 0.5 + 1),
      lambda a: mpmath.log(mpmath.beta(a, a * 0.5 + 1)), 1.1),
+    # between the poles at negative integers (polygamma through scipy's Hurwitz zeta there)
+    ("psi below 0", lambda x: sp.psi(x), lambda x: mpmath.psi(0, x), -2.3),
+    ("gamma below 0", lambda x: sp.gamma(x), mpmath.gamma, -0.5),
 ]
 
 

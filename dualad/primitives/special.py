@@ -9,10 +9,11 @@ Every rule is written with NumPy and scipy.special calls that are themselves pri
 (``gammaln' = digamma``, ``digamma' = polygamma(1, .)``, ``polygamma(n, .)' =
 polygamma(n + 1, .)``, ``iv(v, .)' = (iv(v - 1, .) + iv(v + 1, .)) / 2``, ...), so the rules
 differentiate themselves and every order works. Arguments that are orders (the ``v`` of the
-Bessel functions, polygamma's ``n``) have no rule: a derivative in them raises, naming the
-argument. Where JAX differentiates a parameter (``gammainc`` and ``gammaincc`` in ``a``,
-``zeta`` in its exponent ``x``) dualad does too, through a series written with primitives; where
-it does not (``betainc`` in ``a`` and ``b``) neither does dualad.
+Bessel functions) have no rule: a derivative in them raises, naming the function and the
+argument (polygamma's ``n`` is a static parameter). Where JAX differentiates a parameter
+(``gammainc`` and ``gammaincc`` in ``a``, ``zeta`` in its exponent ``x``) dualad does too,
+through a series written with primitives; where it does not (``betainc`` in ``a`` and ``b``)
+neither does dualad.
 
 The examples of the registry walk are cross-checked with ``jax.scipy.special`` where JAX has
 the function (and a correct derivative of it), else with central differences; tests/
