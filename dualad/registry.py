@@ -731,7 +731,11 @@ def load_optional_families() -> None:
     True
     """
     for provider in _PROVIDERS:
-        if importlib.util.find_spec(provider.requires) is not None:
+        try:
+            installed = importlib.util.find_spec(provider.requires) is not None
+        except (ImportError, ValueError):  # a finder that refuses it; a module set to None
+            installed = False
+        if installed:
             provider.load()
 
 

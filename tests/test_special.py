@@ -318,3 +318,21 @@ def test_import_dualad_does_not_import_scipy_and_the_family_loads_on_first_use()
         "assert 'gammaln' in dualad.REGISTRY and 'betainc' in dualad.REGISTRY\n"
     )
     subprocess.run([sys.executable, "-c", script], check=True)
+
+
+def test_without_scipy_dualad_works_and_lists_no_scipy_functions():
+    script = (
+        "import sys\n"
+        "class Hide:  # as if SciPy were not installed\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'scipy' or name.startswith('scipy.'):\n"
+        "            raise ModuleNotFoundError(name)\n"
+        "sys.meta_path.insert(0, Hide())\n"
+        "import numpy as np, dualad\n"
+        "from dualad._docs import supported_markdown\n"
+        "dualad.registry.load_optional_families()\n"
+        "assert 'gammaln' not in dualad.REGISTRY\n"
+        "assert 'scipy.special' not in supported_markdown()\n"
+        "assert float(dualad.grad(np.sinc)(0.0)) == 0.0\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)
