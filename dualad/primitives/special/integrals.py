@@ -18,7 +18,8 @@ from ._common import (
 
 # --------------------------------------------------------------------------- integrals
 
-# JAX's spence has a nan derivative away from 1 (jax 0.10): central differences instead
+# JAX's spence has a nan derivative above 1 and 0 at 1 (jax 0.10, where the limit is -1):
+# central differences instead (and mpmath in tests/test_special.py)
 spence = _special(sp.spence, lambda dx, x, *, out: dx * (np.log(x) / (1 - x)),
                   "integral of log(t)/(1-t) from 1 to x; d/dx = log(x)/(1 - x)",
                   domain=Interval(0.2, 3.0, avoid=(1.0,), margin=0.1), jax=None,
