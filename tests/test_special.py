@@ -224,7 +224,7 @@ def test_gammainc_mixed_derivative_matches_mpmath():
         assert_tree_close(value, expected, 1e-9, 1e-12, "d2 gammainc / da dx")
 
 
-@pytest.mark.parametrize("x", [0.3, 0.9, 2.5])
+@pytest.mark.parametrize("x", [0.3, 0.9, 0.95, 1.0, 1.03, 2.5])
 def test_spence_matches_mpmath(x):
     # scipy's spence(z) is the integral of log(t)/(1-t) from 1 to z: Li2(1 - z)
     _check(lambda t: sp.spence(t), x, _mp_derivatives(lambda t: mpmath.polylog(2, 1 - t), x),
