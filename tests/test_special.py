@@ -336,3 +336,15 @@ def test_without_scipy_dualad_works_and_lists_no_scipy_functions():
         "assert float(dualad.grad(np.sinc)(0.0)) == 0.0\n"
     )
     subprocess.run([sys.executable, "-c", script], check=True)
+
+
+def test_incomplete_functions_at_the_ends_of_their_domain():
+    """The densities x**(a-1) e**-x / gamma(a) and x**(a-1) (1-x)**(b-1) / beta(a, b) at
+    x = 0 (and 1) for a = 1 (and b = 1): 0 log 0 = 0, not nan."""
+    cases = [(lambda x: sp.gammainc(1.0, x), 0.0, 1.0),
+             (lambda x: sp.gammaincc(1.0, x), 0.0, -1.0),
+             (lambda x: sp.betainc(1.0, 2.5, x), 0.0, 2.5),
+             (lambda x: sp.betainc(2.0, 1.0, x), 1.0, 2.0)]
+    for f, x, expected in cases:
+        for transform in (dualad.jacfwd, dualad.grad):
+            assert float(transform(f)(x)) == pytest.approx(expected, rel=1e-14)

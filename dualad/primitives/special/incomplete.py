@@ -26,7 +26,9 @@ from ._common import (
 
 def _gamma_density(a: Any, x: Any) -> Any:
     """x**(a-1) exp(-x) / gamma(a), d/dx of gammainc(a, x)."""
-    return np.exp((a - 1) * np.log(x) - x - sp.gammaln(a))
+    # xlogy: 0 log 0 = 0, so that the density of a = 1 at x = 0 is 1, not nan
+    dtype = _float_dtype(a, x)  # scipy's loops would take float64 for a Python number
+    return np.exp(sp.xlogy(_plain_in(a - 1, dtype), x) - x - sp.gammaln(_plain_in(a, dtype)))
 
 
 def _gammainc_da(a: Any, x: Any) -> Any:
@@ -84,8 +86,11 @@ _BETA_A = np.array([0.7, 2.0, 3.5])
 
 def _betainc_dx(dx: Any, a: Any, b: Any, x: Any, *, out: Any) -> Any:
     # the beta density x**(a-1) (1-x)**(b-1) / beta(a, b)
-    log_beta = _plain_in(sp.betaln(a, b), _float_dtype(a, b, x))
-    return dx * np.exp((a - 1) * np.log(x) + (b - 1) * np.log1p(-x) - log_beta)
+    dtype = _float_dtype(a, b, x)  # scipy's loops would take float64 for a Python number
+    log_beta = _plain_in(sp.betaln(a, b), dtype)
+    # xlogy, xlog1py: 0 log 0 = 0 at the ends for a = 1 or b = 1
+    return dx * np.exp(sp.xlogy(_plain_in(a - 1, dtype), x)
+                       + sp.xlog1py(_plain_in(b - 1, dtype), -x) - log_beta)
 
 
 # Not differentiable in a and b, as in JAX (no closed form; JAX raises too)
