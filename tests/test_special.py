@@ -104,6 +104,18 @@ THIRD_ORDER_JAX = [
      lambda d: d * d * (jnp.sqrt(1 + ((2 * d - 0.5) / d) ** 2) - 1), 0.9),
     ("polygamma", lambda x: dualad.REGISTRY["polygamma"](x, n=2),
      lambda x: jss.polygamma(2, x), 1.4),
+    ("expm1", lambda x: sp.expm1(x), lambda x: jnp.expm1(x), 0.3),
+    ("log1p", lambda x: sp.log1p(x), lambda x: jnp.log1p(x), 0.6),
+    ("exp2", lambda x: sp.exp2(x), lambda x: jnp.exp2(x), -0.4),
+    ("exp10", lambda x: sp.exp10(x), lambda x: 10.0 ** x, 0.2),
+    ("cbrt", lambda x: sp.cbrt(x), lambda x: jnp.cbrt(x), -1.7),
+    ("cosm1", lambda x: sp.cosm1(x), lambda x: jnp.cos(x) - 1, 0.8),
+    ("sindg", lambda x: sp.sindg(x), lambda x: jnp.sin(jnp.deg2rad(x)), 40.0),
+    ("cosdg", lambda x: sp.cosdg(x), lambda x: jnp.cos(jnp.deg2rad(x)), 130.0),
+    ("tandg", lambda x: sp.tandg(x), lambda x: jnp.tan(jnp.deg2rad(x)), -25.0),
+    ("cotdg", lambda x: sp.cotdg(x), lambda x: 1 / jnp.tan(jnp.deg2rad(x)), 70.0),
+    ("ndtri_exp", lambda y: sp.ndtri_exp(y), lambda y: jss.ndtri(jnp.exp(y)), -1.5),
+    ("zetac", lambda x: sp.zetac(x), lambda x: jss.zeta(x, 1.0) - 1, 3.5),
 ]
 
 
@@ -128,6 +140,18 @@ THIRD_ORDER_MPMATH = [
     # between the poles at negative integers (polygamma through scipy's Hurwitz zeta there)
     ("psi below 0", lambda x: sp.psi(x), lambda x: mpmath.psi(0, x), -2.3),
     ("gamma below 0", lambda x: sp.gamma(x), mpmath.gamma, -0.5),
+    ("erfi", lambda x: sp.erfi(x), mpmath.erfi, 0.7),
+    ("rgamma", lambda x: sp.rgamma(x), mpmath.rgamma, 1.6),
+    ("poch in z", lambda z: sp.poch(z, 0.7), lambda z: mpmath.rf(z, 0.7), 1.3),
+    ("poch in m", lambda m: sp.poch(1.3, m), lambda m: mpmath.rf(1.3, m), 0.7),
+    ("j0", lambda x: sp.j0(x), lambda x: mpmath.besselj(0, x), -2.2),
+    ("j1", lambda x: sp.j1(x), lambda x: mpmath.besselj(1, x), 1.4),
+    ("y0", lambda x: sp.y0(x), lambda x: mpmath.bessely(0, x), 0.8),
+    ("y1", lambda x: sp.y1(x), lambda x: mpmath.bessely(1, x), 2.6),
+    ("k0", lambda x: sp.k0(x), lambda x: mpmath.besselk(0, x), 0.9),
+    ("k1", lambda x: sp.k1(x), lambda x: mpmath.besselk(1, x), 1.9),
+    ("k0e", lambda x: sp.k0e(x), lambda x: mpmath.besselk(0, x) * mpmath.exp(x), 1.1),
+    ("k1e", lambda x: sp.k1e(x), lambda x: mpmath.besselk(1, x) * mpmath.exp(x), 0.6),
 ]
 
 
@@ -348,3 +372,10 @@ def test_incomplete_functions_at_the_ends_of_their_domain():
     for f, x, expected in cases:
         for transform in (dualad.jacfwd, dualad.grad):
             assert float(transform(f)(x)) == pytest.approx(expected, rel=1e-14)
+
+
+def test_gammasgn_is_piecewise_constant():
+    f = lambda x: sp.gammasgn(x) * x  # noqa: E731
+    for x in (1.5, -0.5, -1.5):
+        for transform in (dualad.jacfwd, dualad.grad):
+            assert float(transform(f)(x)) == float(sp.gammasgn(x))

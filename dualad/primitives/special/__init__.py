@@ -16,7 +16,8 @@ through a series written with primitives; where it does not (``betainc`` in ``a`
 neither does dualad.
 
 One module per kind of function, grouped as SciPy's documentation groups them:
-error_functions (with the logistic and normal ones), gamma (and beta), incomplete (gamma
+elementary (expm1, log1p, functions of degrees, ...), error_functions (with the logistic
+and normal ones), gamma (and beta), incomplete (gamma
 and beta), zeta, bessel, entropy (and losses), integrals. The examples of the registry
 walk are cross-checked with ``jax.scipy.special`` where JAX has the function (and a correct
 derivative of it), else with central differences; tests/test_special.py adds mpmath
@@ -25,6 +26,7 @@ references and third derivatives.
 
 from . import (  # noqa: F401  - importing them registers their primitives
     bessel,
+    elementary,
     entropy,
     error_functions,
     gamma,

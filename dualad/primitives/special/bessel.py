@@ -61,3 +61,24 @@ i1e = _special(sp.i1e, lambda dx, x, *, out: dx * (
     0.5 * (sp.i0e(x) + sp.ive(2.0, x)) - _sign(x) * out),
     "I_1(x) e**-|x|; d/dx = (i0e(x) + ive(2, x))/2 - sign(x) i1e(x)",
     domain=Interval(-3, 3, avoid=(0.0,)))
+
+# integer orders 0 and 1 (JAX has none of them: central differences, mpmath in the tests)
+_POSITIVE_X = Interval(0.3, 4.0)
+j0 = _special(sp.j0, lambda dx, x, *, out: dx * -sp.j1(x), "Bessel J_0; d/dx = -J_1(x)",
+              domain=Interval(-4.0, 4.0), jax=None, formula=("j0(x)", {"x": "-j1(x)"}))
+j1 = _special(sp.j1, lambda dx, x, *, out: dx * (0.5 * (sp.j0(x) - sp.jv(2.0, x))),
+              "Bessel J_1; d/dx = (J_0(x) - J_2(x))/2", domain=Interval(-4.0, 4.0), jax=None)
+y0 = _special(sp.y0, lambda dx, x, *, out: dx * -sp.y1(x), "Bessel Y_0; d/dx = -Y_1(x)",
+              domain=_POSITIVE_X, jax=None, formula=("y0(x)", {"x": "-y1(x)"}))
+y1 = _special(sp.y1, lambda dx, x, *, out: dx * (0.5 * (sp.y0(x) - sp.yv(2.0, x))),
+              "Bessel Y_1; d/dx = (Y_0(x) - Y_2(x))/2", domain=_POSITIVE_X, jax=None)
+k0 = _special(sp.k0, lambda dx, x, *, out: dx * -sp.k1(x), "modified Bessel K_0; d/dx = -K_1(x)",
+              domain=_POSITIVE_X, jax=None, formula=("k0(x)", {"x": "-k1(x)"}))
+k1 = _special(sp.k1, lambda dx, x, *, out: dx * (-0.5 * (sp.k0(x) + sp.kv(2.0, x))),
+              "modified Bessel K_1; d/dx = -(K_0(x) + K_2(x))/2", domain=_POSITIVE_X, jax=None)
+k0e = _special(sp.k0e, lambda dx, x, *, out: dx * (out - sp.k1e(x)),
+               "K_0(x) e**x; d/dx = k0e(x) - k1e(x)", domain=_POSITIVE_X, jax=None,
+               formula=("k0e(x)", {"x": "out - k1e(x)"}))
+k1e = _special(sp.k1e, lambda dx, x, *, out: dx * (out - 0.5 * (sp.k0e(x) + sp.kve(2.0, x))),
+               "K_1(x) e**x; d/dx = k1e(x) - (k0e(x) + kve(2, x))/2", domain=_POSITIVE_X,
+               jax=None)

@@ -49,6 +49,10 @@ erfcinv = _special(sp.erfcinv,
                                reference=lambda jnp, x: _jax("erfinv")(jnp, 1 - x))
                        for s in _UNARY_SHAPES),
                    formula=("erfcinv(x)", {"x": "-sqrt(pi)/2 exp(out**2)"}))
+# JAX has no erfi: central differences (and mpmath in tests/test_special.py)
+erfi = _special(sp.erfi, lambda dx, x, *, out: dx * (_TWO_OVER_SQRT_PI * np.exp(x * x)),
+                "imaginary error function -i erf(ix); d/dx = 2/sqrt(pi) exp(x**2)", jax=None,
+                formula=("erfi(x)", {"x": "2/sqrt(pi) exp(x**2)"}))
 dawsn = _special(sp.dawsn, lambda dx, x, *, out: dx * (1 - 2 * x * out),
                  "Dawson's integral; d/dx = 1 - 2 x dawsn(x)",
                  formula=("dawsn(x)", {"x": "1 - 2 x out"}))
@@ -87,4 +91,12 @@ ndtri = _special(sp.ndtri, lambda dx, x, *, out: dx * (_SQRT_2PI * np.exp(0.5 * 
 log_ndtr = _special(
     sp.log_ndtr, lambda dx, x, *, out: dx * (_ONE_OVER_SQRT_2PI * np.exp(-0.5 * x * x - out)),
     "log(ndtr(x)); d/dx = exp(-x**2/2 - log_ndtr(x))/sqrt(2 pi)", domain=Interval(-6, 3),
-                    formula=("log_ndtr(x)", {"x": "exp(-x**2/2 - out)/sqrt(2 pi)"}))
+    formula=("log_ndtr(x)", {"x": "exp(-x**2/2 - out)/sqrt(2 pi)"}))
+# ndtri(exp(y)), for probabilities given by their logarithm
+ndtri_exp = _special(
+    sp.ndtri_exp, lambda dy, y, *, out: dy * (_SQRT_2PI * np.exp(y + 0.5 * out * out)),
+    "ndtri(exp(y)); d/dy = sqrt(2 pi) exp(y + ndtri_exp(y)**2/2)", domain=Interval(-6.0, -0.1),
+    examples=tuple(Example(lambda np_, y: sp.ndtri_exp(y), (s,),
+                           reference=lambda jnp, y: _jax("ndtri")(jnp, jnp.exp(y)))
+                   for s in _UNARY_SHAPES),
+    formula=("ndtri_exp(y)", {"y": "sqrt(2 pi) exp(y + out**2/2)"}))

@@ -12,12 +12,9 @@ from ...registry import (
     POSITIVE,
     Example,
     Interval,
+    defnondiff,
 )
-from ._common import (
-    SPECIAL,
-    _jax,
-    _special,
-)
+from ._common import _UNARY_SHAPES, SPECIAL, _jax, _special
 
 # --------------------------------------------------------------------------- gamma and beta
 
@@ -73,3 +70,18 @@ betaln = _special(sp.betaln, (lambda dx, a, b, *, out: dx * (sp.psi(a) - sp.psi(
                   domain=Interval(0.5, 3.0),
                   formula=("betaln(a, b)", {"a": "digamma(a) - digamma(a + b)",
                                             "b": "digamma(b) - digamma(a + b)"}))
+
+# 1/gamma(x), entire: at its zeros (x = 0, -1, ...) digamma is infinite, and the derivative nan
+rgamma = _special(sp.rgamma, lambda dx, x, *, out: dx * (-out * sp.psi(x)),
+                  "1/gamma(x); d/dx = -rgamma(x) digamma(x)", domain=Interval(0.3, 3.5),
+                  examples=tuple(Example(lambda np_, x: sp.rgamma(x), (s,),
+                                         reference=lambda jnp, x: 1 / _jax("gamma")(jnp, x))
+                                 for s in _UNARY_SHAPES),
+                  formula=("rgamma(x)", {"x": "-out digamma(x)"}))
+poch = _special(sp.poch, (lambda dz, z, m, *, out: dz * (out * (sp.psi(z + m) - sp.psi(z))),
+                          lambda dm, z, m, *, out: dm * (out * sp.psi(z + m))),
+                "Pochhammer gamma(z + m)/gamma(z); d/dz = poch (digamma(z + m) - digamma(z)), "
+                "d/dm = poch digamma(z + m)", domain=Interval(0.5, 3.0),
+                formula=("poch(z, m)", {"z": "out (digamma(z + m) - digamma(z))",
+                                        "m": "out digamma(z + m)"}))
+defnondiff(sp.gammasgn, why="the sign of gamma(x): piecewise constant")

@@ -134,3 +134,11 @@ riemann_zeta = _special(
         Example(lambda np_, x: sp.zeta(x), make=lambda rng: (np.array([-7.5, -2.2, 0.3]),),
                 finite_differences=True),),
 )
+
+# zeta(x) - 1, accurate where zeta(x) is close to 1 (large x)
+zetac = _special(
+    sp.zetac, _riemann_zeta_dx, "zeta(x) - 1; d/dx as zeta's", domain=Interval(1.5, 6.0),
+    examples=tuple(Example(lambda np_, x: sp.zetac(x), (s,),
+                           reference=lambda jnp, x: _jax("zeta")(jnp, x, 1.0) - 1)
+                   for s in _UNARY_SHAPES),
+)
