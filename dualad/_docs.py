@@ -6,7 +6,7 @@ so the documentation cannot fall behind the registry.
 
 from __future__ import annotations
 
-from .registry import NONDIFF, REGISTRY, numpy_name
+from .registry import NONDIFF, REGISTRY, load_optional_families, numpy_name
 
 _FAMILIES = {  # Family.name -> title, in the order the README lists them
     "elementwise": "Elementwise (ufuncs)",
@@ -17,6 +17,7 @@ _FAMILIES = {  # Family.name -> title, in the order the README lists them
     "products": "Products",
     "linalg": "Linear algebra",
     "functional": "Functions applied piecewise or along an axis",
+    "special": "scipy.special (with SciPy installed)",
 }
 
 
@@ -43,6 +44,7 @@ def supported_markdown() -> str:
     >>> "`np.sin`" in supported_markdown()
     True
     """
+    load_optional_families()  # scipy.special's family, when SciPy is installed
     by_family: dict[str, list[str]] = {}
     for entry in REGISTRY.values():
         if not entry.builtin:

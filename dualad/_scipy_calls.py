@@ -24,6 +24,7 @@ DISTRIBUTIONS = {
 """The ``scipy.stats`` distributions and methods that ``dualad.scipy.stats`` provides."""
 
 FUNCTIONS = ("scipy.special.logsumexp", "scipy.special.softmax", "scipy.special.log_softmax",
+             "scipy.special.polygamma", "scipy.special.multigammaln",
              "scipy.optimize.rosen", "scipy.integrate.odeint")
 """The SciPy functions that ``dualad.scipy`` provides under the same names."""
 

@@ -719,7 +719,7 @@ def _ufunc_method(ufunc: Any, method: str, inputs: tuple, kwargs: dict, fast: An
         fn, default_axis = entry
         kwargs.setdefault("axis", default_axis)
         return call_function(fn, inputs, kwargs)
-    if method == "outer" and len(inputs) == 2 and ufunc in NUMPY_TABLE and not kwargs:
+    if method == "outer" and len(inputs) == 2 and registry.lookup(ufunc) and not kwargs:
         a, b = inputs
         a = np.reshape(a, np.shape(a) + (1,) * np.ndim(b))
         return _call_ufunc(ufunc, (a, b), {}, fast)
@@ -728,7 +728,7 @@ def _ufunc_method(ufunc: Any, method: str, inputs: tuple, kwargs: dict, fast: An
         return declared(*inputs, **kwargs)
     if ufunc in NONDIFF:
         return getattr(ufunc, method)(*map(strip, inputs), **kwargs)
-    raise UnsupportedPrimitiveError(_method_message(ufunc.__name__, method))
+    raise UnsupportedPrimitiveError(_method_message(ufunc, method))
 
 
 _METHOD_INSTEAD = {
@@ -743,8 +743,9 @@ _METHOD_INSTEAD = {
 }
 
 
-def _method_message(name: str, method: str) -> str:
+def _method_message(ufunc: Any, method: str) -> str:
     """Why ``np.<name>.<method>`` is refused, and the NumPy code that does its job."""
+    name = ufunc.__name__
     instead = _METHOD_INSTEAD.get((name, method))
     if instead is None and method == "reduceat":
         instead = (f"np.{name}.reduce (or np.sum, np.max, ...) of each part of "
@@ -755,7 +756,8 @@ def _method_message(name: str, method: str) -> str:
                    "np.cumsum, np.cumprod, np.logaddexp.reduce, np.maximum.accumulate, "
                    "np.linalg.vector_norm), or a loop over np.split parts")
     return (
-        f"np.{name}.{method} is not supported on active arrays: it has no derivative rule, "
+        f"{registry.numpy_name(ufunc)}.{method} is not supported on active arrays: it has no "
+        f"derivative rule, "
         f"and running it on the values would drop the derivative. Write {instead}. Supported "
         f"ufunc methods: .reduce of add, multiply, maximum, minimum, fmax, fmin, logaddexp, "
         f"logaddexp2, hypot; .accumulate of add, multiply, maximum, minimum, logaddexp, "
@@ -778,7 +780,10 @@ def _call_ufunc(ufunc: Any, inputs: tuple, kwargs: dict, fast: Any) -> Any:
     if prim is None:
         if ufunc in NONDIFF:
             return ufunc(*map(strip, inputs), **kwargs)
-        raise unsupported(ufunc)
+        prim = registry.lookup(ufunc)  # another library's ufunc: its family, loaded now
+        if prim is None:
+            raise unsupported(ufunc)
+        return _call_ufunc(ufunc, inputs, kwargs, fast)
     if isinstance(prim, Composite):
         return prim.impl(*inputs)
     return apply(prim, inputs, {})
@@ -791,7 +796,7 @@ def _check_ufunc_kwargs(ufunc: Any, kwargs: dict) -> None:
     extra = {k: v for k, v in kwargs.items() if v is not None and k not in ("out", "dtype")}
     if extra or (dtype is not None and np.dtype(dtype).kind != "f"):
         raise UnsupportedPrimitiveError(
-            f"np.{ufunc.__name__} on dual arrays does not support the arguments "
+            f"{registry.numpy_name(ufunc)} on dual arrays does not support the arguments "
             f"{sorted(extra) or ['dtype=' + str(dtype)]}; call it with the arrays only."
         )
 
@@ -804,6 +809,8 @@ def call_function(func: Any, args: Any, kwargs: dict) -> Any:
     if entry is None:
         if func in NONDIFF:
             return func(*strip(tuple(args)), **{k: strip(v) for k, v in kwargs.items()})
+        entry = registry.lookup(func)  # a family declared on first use
+    if entry is None:
         if func in _WRITING_FUNCTIONS:
             raise _inplace_method_error(f"{registry.numpy_name(func)}(a, ...)",
                                         "a = np.where(mask, values, a)")
@@ -971,8 +978,9 @@ def stop_gradient(x: Any) -> Any:
 
 def not_differentiable(prim: Primitive, i: int) -> UnsupportedPrimitiveError:
     """The error for an active value passed where ``prim`` has no derivative rule."""
+    name = registry.numpy_name(prim.numpy[0]) if prim.numpy else prim.name
     return UnsupportedPrimitiveError(
-        f"{prim.name} is not differentiable in its argument {i + 1}: pass a constant there "
+        f"{name} is not differentiable in its argument {i + 1}: pass a constant there "
         f"(dualad.primal(x) if the derivative is meant to be zero)."
     )
 

@@ -14,8 +14,10 @@ active input with the highest tag (the innermost transform), the others being it
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import re
+import sys
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -800,9 +802,23 @@ def _contains_active(x: Any) -> bool:
     return False
 
 
+SPELLINGS: dict[Any, str] = {}
+"""Callables outside NumPy -> how a user writes them, where their own name does not say it
+(``scipy.special._zeta``, which ``scipy.special.zeta(x, q)`` calls, is ``scipy.special.zeta``).
+A family that declares such callables records them here."""
+
+_UFUNC_NAMESPACES = ("scipy.special",)
+"""Modules whose ufuncs reach dualad under a name of theirs (``scipy.special.gammaln``)."""
+
+
 def _numpy_name(fn: Any) -> str:
+    spelled = SPELLINGS.get(fn)
+    if spelled is not None:
+        return spelled
     module = getattr(fn, "__module__", None) or "numpy"
     name = getattr(fn, "__name__", repr(fn))
+    if isinstance(fn, np.ufunc) and getattr(np, name, None) is not fn:
+        return _foreign_ufunc_name(fn, name)
     if module.startswith("numpy.linalg"):
         return f"np.linalg.{name}"
     if module.startswith("numpy.fft"):
@@ -810,9 +826,88 @@ def _numpy_name(fn: Any) -> str:
     return f"np.{name}"
 
 
+def _foreign_ufunc_name(fn: Any, name: str) -> str:
+    """A ufunc that is not NumPy's own: its name in the (already imported) module that
+    exports it, such as ``scipy.special.gammaln``; else the ufunc's own name."""
+    for namespace in _UFUNC_NAMESPACES:
+        module = sys.modules.get(namespace)
+        if module is not None and getattr(module, name, None) is fn:
+            return f"{namespace}.{name}"
+    return f"the ufunc {name!r} (not NumPy's)"
+
+
 def numpy_name(fn: Any) -> str:
-    """How a user writes ``fn``: ``np.sum``, ``np.linalg.inv``, ..."""
+    """How a user writes ``fn``: ``np.sum``, ``np.linalg.inv``, ``scipy.special.gammaln``, ...
+
+    >>> numpy_name(np.sin), numpy_name(np.linalg.inv)
+    ('np.sin', 'np.linalg.inv')
+    """
     return _numpy_name(fn)
+
+
+# --------------------------------------------------------------------------- optional families
+
+
+@dataclass(frozen=True)
+class _Provider:
+    owns: Callable[[Any], bool]
+    load: Callable[[], None]
+    requires: str
+
+
+_PROVIDERS: list[_Provider] = []
+
+
+def defprovider(owns: Callable[[Any], bool], load: Callable[[], None], requires: str) -> None:
+    """Declare a family of primitives that is registered only when it is first needed.
+
+    A family for another library's functions (scipy.special's ufuncs) must not import that
+    library when dualad is imported. ``owns(fn)`` tells whether a callable that reached the
+    engines without a declaration belongs to the family (it must not import anything
+    either); the first such callable runs ``load()``, which declares the family.
+    :func:`load_optional_families` loads every family whose library ``requires`` names an
+    installed module, for whoever walks the whole registry (the tests, the generated list of
+    supported functions).
+
+    >>> import dualad  # dualad.primitives declares scipy.special's family this way
+    >>> [provider.requires for provider in _PROVIDERS]
+    ['scipy']
+    """
+    _PROVIDERS.append(_Provider(owns, load, requires))
+
+
+def lookup(fn: Any) -> Primitive | Composite | None:
+    """The declaration that differentiates ``fn``, loading its optional family if need be.
+
+    The engines call it only for a callable missing from :data:`NUMPY_TABLE`, so the table
+    stays the fast path.
+
+    >>> lookup(np.sin).name, lookup(np.floor)
+    ('sin', None)
+    """
+    entry = NUMPY_TABLE.get(fn)
+    if entry is not None:
+        return entry
+    for provider in _PROVIDERS:
+        if provider.owns(fn):
+            provider.load()
+    return NUMPY_TABLE.get(fn)
+
+
+def load_optional_families() -> None:
+    """Declare every optional family whose library is installed (importing that library).
+
+    >>> load_optional_families()
+    >>> "gammaln" in REGISTRY  # scipy is installed
+    True
+    """
+    for provider in _PROVIDERS:
+        try:
+            installed = importlib.util.find_spec(provider.requires) is not None
+        except (ImportError, ValueError):  # a finder that refuses it; a module set to None
+            installed = False
+        if installed:
+            provider.load()
 
 
 def unsupported(fn: Any, detail: str = "") -> UnsupportedPrimitiveError:

@@ -44,6 +44,9 @@ PAD = 256  # fixed buffer length for the elementwise references: one compilation
 # Elementwise primitives the walk cannot call as ``np.<ufunc>(*arrays)`` vs ``jnp.<name>``.
 NO_JAX_TWIN = {
     "astype": "a cast taking a dtype, not a ufunc; covered by tests/test_registry.py",
+    "sinc": "np.sinc is a function, not a ufunc; tests/test_registry.py checks it with jnp.sinc",
+    "sinc_derivative": "sinc's k-th derivative, k static; tests/test_registry.py and "
+                       "tests/test_special.py check it",
 }
 
 # Non-ufunc elementwise functions with leading constant arguments: np.where(cond, x, y).
@@ -80,13 +83,15 @@ def _elementwise_entries():
     """Elementwise primitives of one or two operands that draw inputs from their domain.
 
     Primitives all of whose examples use ``make=`` need structured inputs (remainder, fmod);
-    tests/test_registry.py covers them.
+    tests/test_registry.py covers them. scipy.special's family has jax.scipy.special twins,
+    not jax.numpy ones, and domains of their own: tests/test_registry.py and
+    tests/test_special.py cover it.
     """
     return [
         entry
         for name, entry in sorted(dualad.REGISTRY.items())
         if isinstance(entry, Primitive) and entry.elementwise and entry.nin in (1, 2)
-        and not name.startswith("user_")
+        and not name.startswith("user_") and entry.family.name != "special"
         and not all(example.make is not None for example in entry.examples)
     ]
 

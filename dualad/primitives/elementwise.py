@@ -382,38 +382,9 @@ astype = ELEMENTWISE.defprimitive(
 conjugate = _ufunc(np.conjugate, lambda dx, x, *, out: dx,
                    formula=("conj(x) = x for reals", {"x": "1"}))
 
-# --------------------------------------------------------------------------- sinc, i0
-# NumPy writes these as Python functions (dispatched through __array_function__); dualad's
-# are written with primitives (sinc) or with a rule that is (i0), so every order follows.
-
-_SINC_SERIES = 0.1
-"""|x| below which sinc is its Maclaurin series: sin(pi x) / (pi x) there loses digits in
-its derivatives (their terms cancel), the series none; the first omitted term,
-(pi x)**16 / 17!, is below 1e-23 there, and so are those of the first three derivatives."""
-
-
-def _sinc(x: Any) -> Any:
-    """sin(pi x) / (pi x), 1 at 0: a series near 0, the quotient elsewhere (each branch fed
-    a safe argument, so neither makes a NaN derivative where it is not used)."""
-    near = np.abs(strip(x)) < _SINC_SERIES
-    t = np.pi * np.where(near, x, 0.0)
-    u = t * t
-    series = 0.0
-    for k in range(7, -1, -1):  # sum_k (-u)**k / (2k+1)!, by Horner
-        series = series * -u + 1.0 / math.factorial(2 * k + 1)
-    far = np.pi * np.where(near, 1.0, x)
-    return np.where(near, series, np.sin(far) / far)
-
-
-sinc = ELEMENTWISE.defcomposite(
-    "sinc", _sinc, numpy=np.sinc,
-    examples=(
-        Example(lambda np_, x: np_.sinc(x), ((2, 3),), domain=Interval(-3, 3)),
-        Example(lambda np_, x: np_.sinc(x), (),
-                make=lambda rng: (np.array([0.0, 0.05, -0.0999, 0.1001, 1.0, -2.5]),)),
-    ),
-    doc="np.sinc: sin(pi x) / (pi x); its Maclaurin series near 0",
-)
+# --------------------------------------------------------------------------- i0
+# NumPy writes np.i0 as a Python function (dispatched through __array_function__); dualad's
+# rule is written with primitives, so every order follows. (np.sinc is in sinc.py.)
 
 
 def _i1(x: Any) -> Any:

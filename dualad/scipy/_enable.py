@@ -30,6 +30,8 @@ _MODULE_FUNCTIONS = (
     ("scipy.special", "logsumexp", "dualad.scipy.special"),
     ("scipy.special", "softmax", "dualad.scipy.special"),
     ("scipy.special", "log_softmax", "dualad.scipy.special"),
+    ("scipy.special", "polygamma", "dualad.scipy.special"),
+    ("scipy.special", "multigammaln", "dualad.scipy.special"),
     ("scipy.optimize", "rosen", "dualad.scipy.optimize"),
     ("scipy.integrate", "odeint", "dualad.scipy.integrate"),
 )
@@ -134,7 +136,8 @@ class _Enabled:
 def enable() -> _Enabled:
     """Let SciPy's own functions differentiate: calls with an active argument go to dualad.
 
-    Covers ``scipy.special.logsumexp``, ``softmax``, ``log_softmax``,
+    Covers ``scipy.special.logsumexp``, ``softmax``, ``log_softmax``, ``polygamma``,
+    ``multigammaln``,
     ``scipy.optimize.rosen``, ``scipy.integrate.odeint`` and the ``scipy.stats``
     distributions of :mod:`dualad.scipy.stats` (their methods, frozen or not). Calls without
     an active argument run SciPy's own code. Calls nest: each ``enable()`` is undone by one

@@ -1,9 +1,12 @@
-"""``logsumexp``, ``softmax`` and ``log_softmax`` with SciPy's signatures, written with NumPy.
+"""``logsumexp``, ``softmax``, ``log_softmax``, ``polygamma`` and ``multigammaln`` with
+SciPy's signatures, written with NumPy (and scipy.special's ufuncs).
 
 SciPy's own versions convert their inputs with ``np.asarray`` (unless SciPy runs with
 ``SCIPY_ARRAY_API=1``), which an active array refuses. These are composites of registered
-NumPy primitives, so they differentiate in both modes and to any order, and on plain arrays
-they return SciPy's numbers. They need neither SciPy nor any rule of their own.
+primitives, so they differentiate in both modes and to any order, and on plain arrays they
+return SciPy's numbers. The first three need neither SciPy nor any rule of their own;
+``polygamma`` and ``multigammaln`` are written with scipy.special's ufuncs (``psi``,
+``zeta``, ``gamma``, ``gammaln``), which dualad differentiates as primitives.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import numpy as np
 from ..active import primal
 from ..registry import is_active
 
-__all__ = ["log_softmax", "logsumexp", "softmax"]
+__all__ = ["log_softmax", "logsumexp", "multigammaln", "polygamma", "softmax"]
 
 
 def _as_array(x: Any) -> Any:
@@ -118,3 +121,56 @@ def log_softmax(x: Any, axis: Any = None) -> Any:
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         shifted = x - m
         return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+def polygamma(n: Any, x: Any) -> Any:
+    """The n-th derivative of the digamma function, like ``scipy.special.polygamma``:
+    ``psi(x)`` for n = 0, ``(-1)**(n+1) n! zeta(n+1, x)`` above (SciPy's own formula).
+    Differentiable in ``x``; ``n`` holds integers.
+
+    >>> import numpy as np, dualad, scipy.special
+    >>> from dualad.scipy.special import polygamma
+    >>> bool(np.isclose(polygamma(1, 2.0), scipy.special.polygamma(1, 2.0)))
+    True
+    >>> bool(np.isclose(dualad.grad(lambda x: polygamma(1, x))(2.0), polygamma(2, 2.0)))
+    True
+    """
+    from scipy import special
+
+    n = np.asarray(primal(n))
+    if is_active(n) or n.dtype.kind not in "iub" and not np.all(n == np.floor(n)):
+        raise ValueError("polygamma's order n must hold integers")
+    x = _as_array(x)
+    if n.ndim == 0:
+        order = int(n)
+        if order == 0:
+            return special.psi(x)
+        return (-1.0) ** (order + 1) * special.gamma(order + 1.0) * special.zeta(order + 1.0, x)
+    # an array of orders: each branch fed an order it is defined at, so the unused one
+    # contributes no NaN to the derivative
+    s = np.where(n == 0, 2.0, n + 1.0)
+    higher = (-1.0) ** s * special.gamma(s) * special.zeta(s, x)
+    return np.where(n == 0, special.psi(x), higher)
+
+
+def multigammaln(a: Any, d: int) -> Any:
+    """The log of the multivariate gamma function of dimension ``d``, like
+    ``scipy.special.multigammaln``: ``d(d-1)/4 log(pi) + sum_j gammaln(a - j/2)``.
+    Differentiable in ``a``; ``d`` is an integer.
+
+    >>> import numpy as np, scipy.special
+    >>> from dualad.scipy.special import multigammaln
+    >>> bool(np.isclose(multigammaln(3.5, 3), scipy.special.multigammaln(3.5, 3)))
+    True
+    """
+    from scipy import special
+
+    if not isinstance(d, (int, np.integer)) or d < 1:
+        raise ValueError(f"multigammaln's d must be a positive integer, not {d!r}")
+    a = _as_array(a)
+    if np.any(np.asarray(primal(a)) <= 0.5 * (d - 1)):
+        raise ValueError(f"condition a ({np.asarray(primal(a))}) > 0.5 * (d-1) "
+                         f"({0.5 * (d - 1)}) not met")
+    steps = 0.5 * np.arange(d, dtype=np.result_type(primal(a), np.float32))
+    terms = special.gammaln(np.expand_dims(a, -1) - steps)
+    return d * (d - 1) / 4.0 * np.log(np.pi) + np.sum(terms, axis=-1)
