@@ -108,6 +108,10 @@ class Family:
 
     name: str
     builtin: bool = True
+    complex_rules: bool = False
+    """The family's rules follow JAX's conventions for complex values (a holomorphic rule
+    ``ct * f'(x)`` without a conjugate, R-linear maps for the others), so its primitives
+    take complex values unless a declaration says ``complex_rules=False``."""
 
     def defprimitive(self, name: str, impl: Rule, **declaration: Any) -> Primitive:
         """:func:`defprimitive` for a primitive of this family."""
@@ -231,6 +235,9 @@ class Primitive:
     formula: Formula | None = None
     jvp_fused: Rule | None = None
     vjp_add: Rule | None = None
+    complex_rules: bool = False
+    """Its rules are right for complex values too (JAX's conventions, see the guide's
+    Complex numbers page); without it complex values meeting the primitive raise."""
     checked: bool = True
     """The engines check what the rules return (shape, dtype, structure): a user's primitive.
     dualad's own rules are cross-checked against JAX by the test suite instead."""
@@ -323,6 +330,7 @@ def defprimitive(
     doc: str = "",
     formula: tuple[str, dict[str, str]] | None = None,
     family: Family = USER,
+    complex_rules: bool | None = None,
 ) -> Primitive:
     """Declare a differentiable operation with its forward rule, in one place.
 
@@ -379,6 +387,10 @@ def defprimitive(
         :data:`USER` (the default): the engines check what the rules return as they run.
         dualad's own primitives are declared through their family instead
         (``Family.defprimitive``).
+    complex_rules : bool, optional
+        The rules are right for complex values, with JAX's conventions (the family's
+        default; False for :data:`USER`): complex values meeting a primitive without it
+        raise instead of being differentiated with real-only rules.
 
     Returns
     -------
@@ -433,6 +445,7 @@ def defprimitive(
         examples=tuple(examples), doc=doc or (str(rule_text) if rule_text else ""),
         family=family, formula=rule_text, jvp_fused=jvp_fused, checked=not family.builtin,
         vjp_add=vjp_add,
+        complex_rules=family.complex_rules if complex_rules is None else complex_rules,
     )
     REGISTRY[name] = prim
     for fn in numpy:
@@ -493,12 +506,20 @@ def defcomposite(
     return comp
 
 
-def defnondiff(*functions: Any, why: str) -> None:
-    """Mark NumPy callables whose results are piecewise constant or value-independent."""
+NONDIFF_REAL_ONLY: dict[Any, str] = {}
+"""The NONDIFF callables that are piecewise constant for real values only -> what to write
+for complex ones (``np.sign(z)`` is ``z / |z|``)."""
+
+
+def defnondiff(*functions: Any, why: str, complex_instead: str | None = None) -> None:
+    """Mark NumPy callables whose results are piecewise constant or value-independent;
+    ``complex_instead`` says what to write for complex values, where they are not."""
     for fn in functions:
         if fn in NUMPY_TABLE:
             raise RegistrationError(f"{_numpy_name(fn)} already has derivative rules")
         NONDIFF[fn] = why
+        if complex_instead is not None:
+            NONDIFF_REAL_ONLY[fn] = complex_instead
 
 
 # --------------------------------------------------------------------------- dispatch

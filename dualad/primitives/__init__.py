@@ -1,6 +1,7 @@
 """The built-in primitives, one module per family. Importing this package registers them."""
 
 from . import (  # noqa: F401
+    complex_parts,
     differences,
     elementwise,
     indexing,

@@ -5,6 +5,10 @@ tangent to the output's rank), so ``dx * y`` is right for any broadcast pair. Co
 kinks follow JAX: ``abs'(0) = 1``, ``maximum``/``minimum`` ties split 0.5/0.5,
 ``d/dx x**y = 0`` where ``y == 0``, ``d/dy x**y = 0`` where ``x == 0``.
 
+For complex values the rules follow JAX's conventions: a holomorphic rule ``dx * f'(x)``
+serves both modes with no conjugate; ``absolute`` and ``conjugate``, which are not
+holomorphic, have R-linear rules of their own (see the guide's Complex numbers page).
+
 Each rule forms the derivative from the primals first and touches the tangent once:
 ``dy * (-out / y)``, not ``-dy * out / y``. The tangent has ``k`` directions (a ``jacfwd``
 chunk, a ``jacrev`` batch of cotangents), so every operation on it costs ``k`` times one on
@@ -28,7 +32,7 @@ from ..registry import (
     defnondiff,
 )
 
-ELEMENTWISE = Family("elementwise")
+ELEMENTWISE = Family("elementwise", complex_rules=True)
 
 _UNARY_SHAPES = ((), (3,), (2, 3))
 _BINARY_SHAPES = (((), ()), ((3,), (3,)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((), (2, 3)))
@@ -49,11 +53,13 @@ def _ufunc(ufunc: Any, jvp: Any, domain: Interval = REALS, **kw: Any) -> Primiti
 
     An elementwise operation has a diagonal Jacobian, which is its own transpose: each rule
     ``dx -> dx * d out/dx`` serves as the VJP rule ``ct -> ct * d out/dx`` too (the engine sums
-    the cotangent of a broadcast operand back to its shape).
+    the cotangent of a broadcast operand back to its shape), unless ``vjp=`` is given (a
+    non-holomorphic rule for complex values).
     """
     nin = ufunc.nin
     return ELEMENTWISE.defprimitive(
-        ufunc.__name__, impl=kw.pop("impl", ufunc), numpy=ufunc, jvp=jvp, vjp=jvp,
+        ufunc.__name__, impl=kw.pop("impl", ufunc), numpy=ufunc, jvp=jvp,
+        vjp=kw.pop("vjp", jvp),
         elementwise=True, domain=domain,
         examples=kw.pop("examples", None) or _examples(ufunc, nin), **kw,
     )
@@ -146,8 +152,24 @@ sqrt = _ufunc(np.sqrt, lambda dx, x, *, out: dx * (0.5 / out),  # inf at 0, as i
 cbrt = _ufunc(np.cbrt, lambda dx, x, *, out: dx / (3 * out * out),
               formula=("cbrt(x)", {"x": "1/(3 cbrt(x)**2)"}),
               domain=Interval(-2, 2, avoid=(0.0,), margin=0.2))
-# |x|' is 1 at 0, as in JAX
-absolute = _ufunc(np.absolute, lambda dx, x, *, out: np.where(x >= 0, dx, -dx),
+
+
+def _abs_jvp(dx: Any, x: Any, *, out: Any) -> Any:
+    # |x|' is 1 at 0, as in JAX. For complex z, d|z| = Re(conj(z) dz) / |z|, an R-linear
+    # map of dz, and 0 at z == 0 (JAX's choice).
+    if x.dtype.kind == "c":
+        return np.real(dx * _safe_divide(np.conjugate(x), out))
+    return np.where(x >= 0, dx, -dx)
+
+
+def _abs_vjp(ct: Any, x: Any, *, out: Any) -> Any:
+    # the transpose of dz -> Re(a dz) is ct -> ct a (JAX's pairing Re(sum(u * v)))
+    if x.dtype.kind == "c":
+        return ct * _safe_divide(np.conjugate(x), out)
+    return np.where(x >= 0, ct, -ct)
+
+
+absolute = _ufunc(np.absolute, _abs_jvp, vjp=_abs_vjp,
                   formula=("|x|", {"x": "sign(x)"}),
                   domain=Interval(-2, 2, avoid=(0.0,)))
 fabs = _ufunc(np.fabs, lambda dx, x, *, out: np.where(x >= 0, dx, -dx),
@@ -279,7 +301,9 @@ tanh = _ufunc(np.tanh, lambda dx, x, *, out: dx * (1 - out * out),
               formula=("tanh x", {"x": "1 - tanh**2 x"}))
 arcsinh = _ufunc(np.arcsinh, lambda dx, x, *, out: dx / np.sqrt(x * x + 1),
                  formula=("arcsinh x", {"x": "1/sqrt(x**2+1)"}))
-arccosh = _ufunc(np.arccosh, lambda dx, x, *, out: dx / np.sqrt(x * x - 1),
+# sqrt(x - 1) sqrt(x + 1), not sqrt(x**2 - 1): the same for real x > 1, and on arccosh's
+# branch for complex x
+arccosh = _ufunc(np.arccosh, lambda dx, x, *, out: dx / (np.sqrt(x - 1) * np.sqrt(x + 1)),
                  formula=("arccosh x", {"x": "1/sqrt(x**2-1)"}), domain=Interval(1.2, 3))
 arctanh = _ufunc(np.arctanh, lambda dx, x, *, out: dx / (1 - x * x),
                  formula=("arctanh x", {"x": "1/(1-x**2)"}), domain=UNIT)
@@ -369,21 +393,35 @@ frexp = ELEMENTWISE.defprimitive(
 
 # --------------------------------------------------------------------------- casts
 
+
+
+def _cast(t: Any, dtype: Any) -> Any:
+    """``t`` in ``dtype``; a complex value cast to a real dtype keeps its real part, as
+    NumPy's and JAX's casts do, so the rule is the cast itself (an R-linear map)."""
+    if np.dtype(dtype).kind != "c" and t.dtype.kind == "c":
+        t = np.real(t)
+    return t.astype(dtype)
+
+
 astype = ELEMENTWISE.defprimitive(
-    "astype", impl=lambda x, *, dtype: x.astype(dtype),
-    jvp=lambda dx, x, *, out, dtype: dx.astype(dtype),
-    vjp=lambda ct, x, *, out, dtype: ct.astype(x.dtype), elementwise=True,
+    "astype", impl=lambda x, *, dtype: _cast(x, dtype),
+    jvp=lambda dx, x, *, out, dtype: _cast(dx, dtype),
+    vjp=lambda ct, x, *, out, dtype: _cast(ct, x.dtype), elementwise=True,
     examples=(Example(lambda np_, x: (x * 1.0).astype(np_.float32).astype(np_.float64) * 2,
                       ((2, 3),), rtol=1e-5, atol=1e-6),),
-    doc="cast to another float dtype; d/dx = 1",
+    doc="cast to another float or complex dtype; d/dx = 1 (the real part into a real dtype)",
 )
-conjugate = _ufunc(np.conjugate, lambda dx, x, *, out: dx,
-                   formula=("conj(x) = x for reals", {"x": "1"}))
+# conj is R-linear and not holomorphic: its own transpose under JAX's pairing Re(sum(u * v))
+conjugate = _ufunc(np.conjugate, lambda dx, x, *, out: np.conjugate(dx),
+                   doc="complex conjugate; d conj(x) = conj(dx) (the identity for reals)")
 
 # --------------------------------------------------------------------------- not differentiable
 
+# sign(z) = z / |z| for complex z is not piecewise constant: refused there, not zeroed
+defnondiff(np.sign, why="piecewise constant: derivative 0 where it exists (JAX's convention)",
+           complex_instead="z / np.abs(z)")
 defnondiff(
-    np.sign, np.floor, np.ceil, np.trunc, np.rint, np.floor_divide, np.signbit, np.heaviside,
+    np.floor, np.ceil, np.trunc, np.rint, np.floor_divide, np.signbit, np.heaviside,
     np.spacing, np.nextafter, np.isnan, np.isfinite, np.isinf, np.isnat,
     np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal,
     np.logical_and, np.logical_or, np.logical_xor, np.logical_not,

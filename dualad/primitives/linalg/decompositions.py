@@ -56,6 +56,7 @@ def _cholesky_impl(x: Any, *, upper: bool) -> Any:
 
 cholesky = LINALG.defprimitive(
     "cholesky", impl=_cholesky_impl,
+    complex_rules=False,  # real-only rules: complex values raise
     numpy=np.linalg.cholesky, split_args=_cholesky_split_args, jvp=_cholesky_jvp, vjp=_cholesky_vjp,
     examples=(
         Example(lambda np_, x: np_.linalg.cholesky(x), make=lambda rng: (_spd(rng, 3, 3),)),
@@ -105,6 +106,7 @@ _EIGH_CALLS = (
 
 eigh = LINALG.defprimitive(
     "eigh", impl=lambda x, *, UPLO: np.linalg.eigh(x, UPLO=UPLO), numpy=np.linalg.eigh,
+    complex_rules=False,  # real-only rules: complex values raise
     split_args=_eigh_split_args, jvp=_eigh_jvp, vjp=_eigh_vjp, multiple_results=True,
     examples=tuple(
         Example(call, make=lambda rng, s=s: (_spectrum(rng, *s),))
@@ -189,6 +191,7 @@ _SVD_CALLS = (
 
 svd_factors = LINALG.defprimitive(
     "svd_factors",
+    complex_rules=False,  # real-only rules: complex values raise
     impl=lambda x, *, hermitian: np.linalg.svd(x, full_matrices=False, hermitian=hermitian),
     jvp=_svd_jvp, vjp=_svd_vjp, multiple_results=True,
     examples=tuple(
@@ -213,6 +216,7 @@ def _svdvals_vjp(ct: Any, x: Any, *, out: Any, hermitian: bool) -> Any:
 
 svdvals = LINALG.defprimitive(
     "svdvals",
+    complex_rules=False,  # real-only rules: complex values raise
     impl=lambda x, *, hermitian: np.linalg.svd(x, compute_uv=False, hermitian=hermitian),
     numpy=getattr(np.linalg, "svdvals", ()), split_args=lambda x, /: ((x,), {"hermitian": False}),
     jvp=_svdvals_jvp, vjp=_svdvals_vjp,
@@ -289,6 +293,7 @@ def _pinv_split_args(a: Any, rcond: Any = None, hermitian: bool = False, *,
 
 pinv = LINALG.defprimitive(
     "pinv", impl=_pinv_impl, numpy=np.linalg.pinv, split_args=_pinv_split_args, jvp=_pinv_jvp,
+    complex_rules=False,  # real-only rules: complex values raise
     vjp=_pinv_vjp,
     examples=tuple(
         Example(lambda np_, x: np_.linalg.pinv(x), make=lambda rng, s=s: (_singular(rng, *s),))
@@ -335,6 +340,7 @@ def _qr_split_args(a: Any, mode: str = "reduced") -> tuple:
 
 qr = LINALG.defprimitive(
     "qr", impl=np.linalg.qr, numpy=np.linalg.qr, split_args=_qr_split_args,
+    complex_rules=False,  # real-only rules: complex values raise
     jvp=_qr_jvp, vjp=_qr_vjp, multiple_results=True,
     examples=tuple(  # Q and R apart: the primal check cannot stack arrays of two shapes
         Example(lambda np_, x, i=i: np_.linalg.qr(x)[i], make=lambda rng, s=s: (
