@@ -31,6 +31,7 @@ from ..registry import (
     Primitive,
     defnondiff,
 )
+from .complex_parts import via_parts
 
 ELEMENTWISE = Family("elementwise", complex_rules=True)
 
@@ -46,6 +47,14 @@ def _examples(ufunc: Any, nin: int) -> tuple[Example, ...]:
 
     shapes = _UNARY_SHAPES if nin == 1 else _BINARY_SHAPES
     return tuple(Example(call, s if nin > 1 else (s,)) for s in shapes)
+
+
+def _complex_examples(ufunc: Any, nin: int, domain: Interval | None = None) -> tuple:
+    """Examples of complex arguments, written through their real and imaginary parts."""
+    name = ufunc.__name__
+    call = via_parts(lambda np_, *zs: getattr(np_, name)(*zs))
+    shapes = (((2, 3),) * 2 if nin == 1 else ((2, 3), (2, 3), (3,), (3,)))
+    return (Example(call, shapes, domain=domain),)
 
 
 def _ufunc(ufunc: Any, jvp: Any, domain: Interval = REALS, **kw: Any) -> Primitive:
@@ -136,11 +145,13 @@ def _product_jvp(dxs: tuple, x: Any, y: Any, *, out: Any) -> Any:
 
 multiply = _ufunc(np.multiply,
                   (lambda dx, x, y, *, out: dx * y, lambda dy, x, y, *, out: x * dy),
-                  formula=("x * y", {"x": "y", "y": "x"}), jvp_fused=_product_jvp)
+                  formula=("x * y", {"x": "y", "y": "x"}), jvp_fused=_product_jvp,
+                  examples=_examples(np.multiply, 2) + _complex_examples(np.multiply, 2))
 true_divide = _ufunc(
     np.true_divide,
     (lambda dx, x, y, *, out: dx / y, lambda dy, x, y, *, out: dy * (-out / y)),
     formula=("x / y", {"x": "1/y", "y": "-x/y**2"}), domain=POSITIVE,
+    examples=_examples(np.true_divide, 2) + _complex_examples(np.true_divide, 2, POSITIVE),
 )
 negative = _ufunc(np.negative, lambda dx, x, *, out: -dx, formula=("-x", {"x": "-1"}))
 positive = _ufunc(np.positive, lambda dx, x, *, out: dx, formula=("+x", {"x": "1"}))
@@ -148,7 +159,8 @@ reciprocal = _ufunc(np.reciprocal, lambda dx, x, *, out: dx * (-out * out),
                     formula=("1/x", {"x": "-1/x**2"}), domain=POSITIVE)
 square = _ufunc(np.square, lambda dx, x, *, out: 2 * x * dx, formula=("x**2", {"x": "2 x"}))
 sqrt = _ufunc(np.sqrt, lambda dx, x, *, out: dx * (0.5 / out),  # inf at 0, as in JAX
-              formula=("sqrt(x)", {"x": "1/(2 sqrt(x))"}), domain=POSITIVE)
+              formula=("sqrt(x)", {"x": "1/(2 sqrt(x))"}), domain=POSITIVE,
+              examples=_examples(np.sqrt, 1) + _complex_examples(np.sqrt, 1, POSITIVE))
 cbrt = _ufunc(np.cbrt, lambda dx, x, *, out: dx / (3 * out * out),
               formula=("cbrt(x)", {"x": "1/(3 cbrt(x)**2)"}),
               domain=Interval(-2, 2, avoid=(0.0,), margin=0.2))
@@ -171,7 +183,8 @@ def _abs_vjp(ct: Any, x: Any, *, out: Any) -> Any:
 
 absolute = _ufunc(np.absolute, _abs_jvp, vjp=_abs_vjp,
                   formula=("|x|", {"x": "sign(x)"}),
-                  domain=Interval(-2, 2, avoid=(0.0,)))
+                  domain=Interval(-2, 2, avoid=(0.0,)),
+                  examples=_examples(np.absolute, 1) + _complex_examples(np.absolute, 1))
 fabs = _ufunc(np.fabs, lambda dx, x, *, out: np.where(x >= 0, dx, -dx),
               formula=("|x|", {"x": "sign(x)"}), domain=Interval(-2, 2, avoid=(0.0,)))
 
@@ -208,7 +221,7 @@ def _power_dy(dy: Any, x: Any, y: Any, *, out: Any) -> Any:
 power = _ufunc(
     np.power, (_power_dx, _power_dy), formula=("x**y", {"x": "y x**(y-1)", "y": "log(x) x**y"}),
     domain=POSITIVE, impl=_power_impl,
-    examples=_examples(np.power, 2) + (
+    examples=_examples(np.power, 2) + _complex_examples(np.power, 2, POSITIVE) + (
         Example(lambda np_, x: x ** 2 + x ** 3.5 - x ** 1 + 2.0 ** x, ((2, 3),)),
         Example(lambda np_, x: x ** 0, (), make=lambda rng: (np.array([0.0, 1.5]),)),
         # JAX returns nan here (0 ** 0 with an array exponent); dualad the finite limit 0.
@@ -247,10 +260,12 @@ fmod = _ufunc(
 _LN2 = float(np.log(2.0))
 _LN10 = float(np.log(10.0))
 
-exp = _ufunc(np.exp, lambda dx, x, *, out: dx * out, formula=("e**x", {"x": "e**x"}))
+exp = _ufunc(np.exp, lambda dx, x, *, out: dx * out, formula=("e**x", {"x": "e**x"}),
+             examples=_examples(np.exp, 1) + _complex_examples(np.exp, 1))
 exp2 = _ufunc(np.exp2, lambda dx, x, *, out: dx * (out * _LN2), formula=("2**x", {"x": "ln2 2**x"}))
 expm1 = _ufunc(np.expm1, lambda dx, x, *, out: dx * (out + 1), formula=("e**x - 1", {"x": "e**x"}))
-log = _ufunc(np.log, lambda dx, x, *, out: dx / x, formula=("ln x", {"x": "1/x"}), domain=POSITIVE)
+log = _ufunc(np.log, lambda dx, x, *, out: dx / x, formula=("ln x", {"x": "1/x"}), domain=POSITIVE,
+             examples=_examples(np.log, 1) + _complex_examples(np.log, 1, POSITIVE))
 log2 = _ufunc(np.log2, lambda dx, x, *, out: dx / (x * _LN2),
               formula=("log2 x", {"x": "1/(x ln2)"}), domain=POSITIVE)
 log10 = _ufunc(np.log10, lambda dx, x, *, out: dx / (x * _LN10),
@@ -274,9 +289,11 @@ logaddexp2 = _ufunc(
 sin = _ufunc(np.sin, lambda dx, x, *, out: dx * np.cos(x), formula=("sin x", {"x": "cos x"}))
 cos = _ufunc(np.cos, lambda dx, x, *, out: dx * -np.sin(x), formula=("cos x", {"x": "-sin x"}))
 tan = _ufunc(np.tan, lambda dx, x, *, out: dx * (1 + out * out),
-             formula=("tan x", {"x": "1 + tan**2 x"}), domain=Interval(-1.2, 1.2))
+             formula=("tan x", {"x": "1 + tan**2 x"}), domain=Interval(-1.2, 1.2),
+             examples=_examples(np.tan, 1) + _complex_examples(np.tan, 1, Interval(-1.2, 1.2)))
 arcsin = _ufunc(np.arcsin, lambda dx, x, *, out: dx / np.sqrt(1 - x * x),
-                formula=("arcsin x", {"x": "1/sqrt(1-x**2)"}), domain=UNIT)
+                formula=("arcsin x", {"x": "1/sqrt(1-x**2)"}), domain=UNIT,
+                examples=_examples(np.arcsin, 1) + _complex_examples(np.arcsin, 1, UNIT))
 arccos = _ufunc(np.arccos, lambda dx, x, *, out: dx / -np.sqrt(1 - x * x),
                 formula=("arccos x", {"x": "-1/sqrt(1-x**2)"}), domain=UNIT)
 arctan = _ufunc(np.arctan, lambda dx, x, *, out: dx / (1 + x * x),
@@ -304,7 +321,9 @@ arcsinh = _ufunc(np.arcsinh, lambda dx, x, *, out: dx / np.sqrt(x * x + 1),
 # sqrt(x - 1) sqrt(x + 1), not sqrt(x**2 - 1): the same for real x > 1, and on arccosh's
 # branch for complex x
 arccosh = _ufunc(np.arccosh, lambda dx, x, *, out: dx / (np.sqrt(x - 1) * np.sqrt(x + 1)),
-                 formula=("arccosh x", {"x": "1/sqrt(x**2-1)"}), domain=Interval(1.2, 3))
+                 formula=("arccosh x", {"x": "1/sqrt(x**2-1)"}), domain=Interval(1.2, 3),
+                 examples=(_examples(np.arccosh, 1)
+                           + _complex_examples(np.arccosh, 1, Interval(1.2, 3))))
 arctanh = _ufunc(np.arctanh, lambda dx, x, *, out: dx / (1 - x * x),
                  formula=("arctanh x", {"x": "1/(1-x**2)"}), domain=UNIT)
 _TO_RADIANS = ("x pi/180", {"x": "pi/180"})
@@ -321,6 +340,7 @@ maximum = _ufunc(
     (lambda dx, x, y, *, out: dx * _balanced_eq(x, out, y),
      lambda dy, x, y, *, out: dy * _balanced_eq(y, out, x)),
     doc="max(x, y); derivative of the larger, split 0.5/0.5 at ties (JAX)",
+    examples=_examples(np.maximum, 2) + _complex_examples(np.maximum, 2),
 )
 minimum = _ufunc(
     np.minimum,
@@ -413,6 +433,7 @@ astype = ELEMENTWISE.defprimitive(
 )
 # conj is R-linear and not holomorphic: its own transpose under JAX's pairing Re(sum(u * v))
 conjugate = _ufunc(np.conjugate, lambda dx, x, *, out: np.conjugate(dx),
+                   examples=_examples(np.conjugate, 1) + _complex_examples(np.conjugate, 1),
                    doc="complex conjugate; d conj(x) = conj(dx) (the identity for reals)")
 
 # --------------------------------------------------------------------------- not differentiable
