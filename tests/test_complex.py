@@ -312,3 +312,58 @@ def test_a_dual_tangent_takes_the_primals_dtype():
     assert d.tangent.dtype == np.complex128
     with pytest.raises(ShapeMismatchError, match="real primal"):
         dualad.Dual(np.array([1.0]), np.ones((1, 1)) * 1j)
+
+
+# --------------------------------------------------------------------------- np.fft
+
+_REAL_IN = {"rfft", "ihfft", "rfft2", "rfftn"}
+_ONE_AXIS = ["fft", "ifft", "rfft", "irfft", "hfft", "ihfft"]
+_MANY_AXES = ["fft2", "ifft2", "fftn", "ifftn", "rfft2", "irfft2", "rfftn", "irfftn"]
+FFT_CASES = {}
+for _name in _ONE_AXIS + _MANY_AXES:
+    _arg = RNG.uniform(-1, 1, (3, 4)) if _name in _REAL_IN else _c(3, 4)
+    for _norm in (None, "backward", "ortho", "forward"):
+        FFT_CASES[f"{_name}-{_norm}"] = (
+            lambda np_, z, name=_name, norm=_norm: getattr(np_.fft, name)(z, norm=norm), (_arg,))
+    if _name in _ONE_AXIS:  # cropped (n < length) and zero-padded (n > length), axis 0
+        FFT_CASES[f"{_name}-n=3-axis=0"] = (
+            lambda np_, z, name=_name: getattr(np_.fft, name)(z, n=3, axis=0), (_arg,))
+        FFT_CASES[f"{_name}-n=9"] = (
+            lambda np_, z, name=_name: getattr(np_.fft, name)(z, 9, norm="ortho"), (_arg,))
+    else:
+        FFT_CASES[f"{_name}-s-axes"] = (
+            lambda np_, z, name=_name: getattr(np_.fft, name)(z, s=(5, 2), axes=(1, 0)),
+            (_arg,))
+FFT_CASES["fftshift"] = (lambda np_, z: np_.fft.fftshift(z), (_c(3, 4),))
+FFT_CASES["ifftshift-axes"] = (lambda np_, z: np_.fft.ifftshift(z, axes=1), (_c(3, 5),))
+FFT_CASES["spectrum power"] = (
+    lambda np_, x: np_.abs(np_.fft.rfft(np_.sin(x), norm="ortho")) ** 2, (X,))
+CASES.update(FFT_CASES)  # the jvp and vjp tests above read CASES
+
+
+@pytest.mark.parametrize("name", list(FFT_CASES))
+def test_fft_jvp_and_vjp_match_jax(name):
+    test_jvp_and_vjp_match_jax(name)
+
+
+@pytest.mark.parametrize("name", ["fft", "ifft", "fft2", "ifftn"])
+def test_fft_holomorphic_jacobian_is_jaxs(name):
+    z = _c(2, 3)
+    expected = np.asarray(jax.jacfwd(lambda z: getattr(jnp.fft, name)(z, norm="ortho"),
+                                     holomorphic=True)(jnp.asarray(z)))
+    for jacobian in (dualad.jacfwd, dualad.jacrev):
+        _close(jacobian(lambda z: getattr(np.fft, name)(z, norm="ortho"),
+                        holomorphic=True)(z), expected, what=name)
+
+
+def test_second_order_through_fft_is_jaxs():
+    """A real function of a complex signal through fft, irfft and hfft: jvp of its grad."""
+    def f(np_, z):
+        spectrum = np_.fft.fft(z * z, norm="ortho")
+        back = np_.fft.irfft(spectrum[:3], n=4) + np_.fft.hfft(z, 4, norm="forward")
+        return np_.sum(np_.abs(spectrum) ** 3) + np_.sum(back ** 2)
+
+    z, v = _c(4), _c(4)
+    expected = jax.jvp(jax.grad(lambda z: f(jnp, z)), (jnp.asarray(z),), (jnp.asarray(v),))
+    actual = dualad.jvp(dualad.grad(lambda z: f(np, z)), (z,), (v,))
+    _close(actual, tuple(map(np.asarray, expected)), rtol=1e-9)

@@ -4,6 +4,7 @@ from . import (  # noqa: F401
     complex_parts,
     differences,
     elementwise,
+    fft,
     indexing,
     linalg,
     products,

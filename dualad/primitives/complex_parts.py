@@ -25,9 +25,10 @@ from ..registry import Example, Family, Interval
 COMPLEX_PARTS = Family("complex_parts", complex_rules=True)
 
 
-def via_parts(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``fn(np_, *zs)`` as a function of real arrays: each pair ``(a, b)`` of arguments is
-    ``z = a + 1j * b``, and the result is ``(real(out), imag(out))``.
+def via_parts(fn: Callable[..., Any], complex_inputs: bool = True) -> Callable[..., Any]:
+    """``fn(np_, *zs)`` as a function of real arrays with real results: each pair ``(a, b)``
+    of arguments is ``z = a + 1j * b`` (unless ``complex_inputs=False``: the arguments as
+    they are), and the result is ``(real(out), imag(out))``.
 
     >>> call = via_parts(lambda np_, z: z * z)
     >>> call(np, np.array([1.0]), np.array([2.0]))
@@ -35,7 +36,8 @@ def via_parts(fn: Callable[..., Any]) -> Callable[..., Any]:
     """
 
     def call(np_: Any, *parts: Any) -> Any:
-        zs = [parts[i] + 1j * parts[i + 1] for i in range(0, len(parts), 2)]
+        zs = parts if not complex_inputs else [
+            parts[i] + 1j * parts[i + 1] for i in range(0, len(parts), 2)]
         out = fn(np_, *zs)
         return np_.real(out), np_.imag(out)
 
