@@ -367,3 +367,82 @@ def test_second_order_through_fft_is_jaxs():
     expected = jax.jvp(jax.grad(lambda z: f(jnp, z)), (jnp.asarray(z),), (jnp.asarray(v),))
     actual = dualad.jvp(dualad.grad(lambda z: f(np, z)), (z,), (v,))
     _close(actual, tuple(map(np.asarray, expected)), rtol=1e-9)
+
+
+# --------------------------------------------------------------------------- eig, eigvals, roots
+
+
+def _jax_eig(a):
+    """JAX's eig with eigenvector derivatives, which differentiate LAPACK's (NumPy's)
+    normalisation: unit 2-norm, largest component real."""
+    return jax.lax.linalg.eig(a, compute_left_eigenvectors=False, enable_eigvec_derivs=True)
+
+
+def _general(rng, n, complex_values):
+    """Distinct eigenvalues; for a real matrix, a complex pair among them."""
+    a = 0.5 * rng.normal(size=(n, n)) + 2 * np.diag(np.arange(n))
+    a[0, 1], a[1, 0] = a[0, 1] + 3, a[1, 0] - 3
+    return a + 1j * rng.normal(size=(n, n)) if complex_values else a
+
+
+@pytest.mark.parametrize("complex_values", [False, True], ids=["real", "complex"])
+def test_eig_jvp_and_vjp_are_jaxs(complex_values):
+    rng = np.random.default_rng(7)
+    a = _general(rng, 4, complex_values)
+    da = _general(rng, 4, complex_values) - 2 * np.diag(np.arange(4))
+    w, v = np.linalg.eig(a)
+    assert np.iscomplexobj(w)  # a complex pair among the eigenvalues of the real matrix too
+    expected = jax.jvp(_jax_eig, (jnp.asarray(a),), (jnp.asarray(da),))
+    value, tangent = dualad.jvp(lambda a: tuple(np.linalg.eig(a)), (a,), (da,))
+    _close(value, tuple(map(np.asarray, expected[0])), what="eig values")
+    _close(tangent, tuple(map(np.asarray, expected[1])), rtol=1e-9, what="eig jvp")
+    gw, gv = _like(w, rng), _like(v, rng)
+    _, pullback = jax.vjp(lambda a: tuple(_jax_eig(a)), jnp.asarray(a))
+    _, mine = dualad.vjp(lambda a: tuple(np.linalg.eig(a)), a)
+    _close(mine((gw, gv))[0], np.asarray(pullback((gw, gv))[0]), rtol=1e-9, what="eig vjp")
+
+
+def test_eigvals_and_roots_match_jax_in_both_modes():
+    rng = np.random.default_rng(8)
+    a = _general(rng, 4, True)
+    for fn in (lambda np_, a: np_.linalg.eigvals(a), lambda np_, a: np_.linalg.eig(a)[0]):
+        expected = np.asarray(jax.jacfwd(lambda a: jnp.linalg.eigvals(a),
+                                         holomorphic=True)(jnp.asarray(a)))
+        _close(dualad.jacfwd(lambda a, fn=fn: fn(np, a), holomorphic=True)(a), expected,
+               rtol=1e-9)
+        _close(dualad.jacrev(lambda a, fn=fn: fn(np, a), holomorphic=True)(a), expected,
+               rtol=1e-9)
+    p = np.poly([2.0, -1.0, 0.5 + 1j, 0.5 - 1j]).real + 0.1 * rng.normal(size=5)
+    expected = np.asarray(jax.jacfwd(lambda p: jnp.roots(p))(jnp.asarray(p)))
+    _close(dualad.jacfwd(np.roots)(p), expected, rtol=1e-9)
+    u = _like(np.roots(p), rng)
+    _, pullback = jax.vjp(jnp.roots, jnp.asarray(p))
+    _close(dualad.vjp(np.roots, p)[1](u)[0], np.asarray(pullback(u)[0]), rtol=1e-9)
+
+
+def test_a_gauge_invariant_function_of_eigenvectors_matches_central_differences():
+    """V diag(w) V^-1 is a itself, whatever the eigenvectors' phases: its gradient is the
+    identity's, in both modes and to second order."""
+    rng = np.random.default_rng(9)
+    a = _general(rng, 3, False)
+    u = rng.normal(size=(3, 3))
+
+    def rebuilt(a):
+        w, v = np.linalg.eig(a)
+        return np.sum(u * np.real(v @ np.diag(w) @ np.linalg.inv(v)))
+
+    _close(dualad.grad(rebuilt)(a), u, rtol=1e-9)
+    _close(dualad.jacfwd(rebuilt)(a), u, rtol=1e-9)
+    _close(dualad.hessian(rebuilt)(a), np.zeros((3, 3, 3, 3)), atol=1e-9)
+
+
+def test_roots_refuses_zero_end_coefficients():
+    with pytest.raises(UnsupportedPrimitiveError, match="np.roots.*zero first or last"):
+        dualad.jacfwd(np.roots)(np.array([1.0, -3.0, 2.0, 0.0]))
+    with pytest.raises(UnsupportedPrimitiveError, match="np.roots.*zero first or last"):
+        dualad.grad(lambda p: np.sum(np.abs(np.roots(p))))(np.array([0.0, 1.0, -3.0, 2.0]))
+    # the advice works: the zero sliced off as a constant
+    p = np.array([1.0, -3.0, 2.0, 0.0])
+    expected = np.asarray(jax.jacfwd(lambda p: jnp.roots(p[:3]))(jnp.asarray(p)))
+    np.testing.assert_allclose(np.imag(expected), 0.0)  # real roots: NumPy returns floats
+    _close(dualad.jacfwd(lambda p: np.roots(p[:3]))(p), np.real(expected), rtol=1e-9)
