@@ -26,12 +26,12 @@ from ...axes import shape_of
 from ...errors import UnsupportedPrimitiveError
 from ...registry import Example, strip
 from ..complex_parts import via_parts
-from ._common import LINALG, _diag, _diag_embed, _mT
+from ._common import LINALG, _diag, _diag_embed, _eye, _mT
 
 
 def _gaps(w: Any) -> Any:
     """F_ij = 1/(w_j - w_i), 0 on the diagonal."""
-    eye = np.eye(shape_of(w)[-1])
+    eye = _eye(shape_of(w)[-1], w)
     return (1.0 - eye) / (w[..., None, :] - w[..., :, None] + eye)
 
 
@@ -67,7 +67,7 @@ def _eig_vjp(ct: Any, x: Any, *, out: Any) -> Any:
     else:
         rho = np.real(np.sum(_largest(v) * v, axis=-2))
         gu = (gv - np.conjugate(v) * np.real(s)[..., None, :]
-              - 1j * _largest(v) * (np.imag(s) / rho)[..., None, :])
+              - (np.imag(s) / rho)[..., None, :] * _largest(v) * 1j)  # v's precision
     inner = _diag_embed(gw) + _gaps(w) * np.matmul(_mT(v), gu)
     return np.linalg.solve(_mT(v), np.matmul(inner, _mT(v)))
 
@@ -182,8 +182,10 @@ def _roots(p: Any) -> Any:
         )
     n = shape_of(p)[0]
     if n < 2:
-        return np.zeros(0)
-    companion = np.concatenate([np.reshape(-p[1:] / p[0], (1, n - 1)), np.eye(n - 2, n - 1)])
+        return np.zeros(0, dtype=p.dtype)
+    # in p's dtype, as NumPy builds it (float32 coefficients, complex64 roots)
+    companion = np.concatenate([np.reshape(-p[1:] / p[0], (1, n - 1)),
+                                np.eye(n - 2, n - 1, dtype=p.dtype)])
     return np.linalg.eigvals(companion)
 
 
