@@ -446,3 +446,22 @@ def test_roots_refuses_zero_end_coefficients():
     expected = np.asarray(jax.jacfwd(lambda p: jnp.roots(p[:3]))(jnp.asarray(p)))
     np.testing.assert_allclose(np.imag(expected), 0.0)  # real roots: NumPy returns floats
     _close(dualad.jacfwd(lambda p: np.roots(p[:3]))(p), np.real(expected), rtol=1e-9)
+
+
+# --------------------------------------------------------------------------- traces
+
+
+def test_a_trace_of_complex_values_shows_them_and_its_json_is_valid():
+    import json
+
+    jsonschema = pytest.importorskip("jsonschema")
+    from dualad.traces.formats import FORMATS, JSON_SCHEMA
+
+    t = dualad.trace(lambda x: np.abs(x * (1 + 2j)), 1.5)
+    text = str(t)
+    assert "v1 = x * (1+2j)" in text and "= 1.5+3j" in text
+    assert "0.447-0.894j" in text  # v1_bar = conj(v1) / |v1|, JAX's cotangent
+    np.testing.assert_allclose(t.gradient["x"], np.sqrt(5.0), rtol=1e-12)
+    document = json.loads(FORMATS["json"].render(t))
+    jsonschema.validate(document, JSON_SCHEMA)
+    assert {"re": 1.5, "im": 3.0} in [node["primal"] for node in document["nodes"]]
