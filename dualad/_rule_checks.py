@@ -83,9 +83,15 @@ def complex_result_error(prim: Primitive) -> UnsupportedPrimitiveError:
     fix = ("declare it with complex_rules=True once its rules follow JAX's conventions for "
            "complex values (see the guide's Complex numbers page)" if not prim.builtin else
            "write it with real and imaginary parts (np.real, np.imag) as separate real arrays")
+    return complex_values_error(name, fix)
+
+
+def complex_values_error(name: str, instead: str) -> UnsupportedPrimitiveError:
+    """The error for complex values reaching ``name`` (``np.linalg.svd``), whose derivative
+    rules are real-only; ``instead`` says what to write."""
     return UnsupportedPrimitiveError(
         f"{name} of complex values: its derivative rules are written for real values only, "
-        f"and applied to complex ones they would give wrong derivatives. Instead, {fix}."
+        f"and applied to complex ones they would give wrong derivatives. Instead, {instead}."
     )
 
 

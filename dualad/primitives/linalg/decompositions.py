@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._rule_checks import complex_values_error, is_complex
 from ...axes import (
     shape_of,
 )
@@ -25,6 +26,9 @@ from ._common import (
     _sym,
     _tril_half,
 )
+
+_REAL_EMBEDDING = ("differentiate the real matrix [[re, -im], [im, re]] (np.block of "
+                   "np.real(a) and np.imag(a)), whose singular values are those of a, twice")
 
 
 def _cholesky_jvp(dx: Any, x: Any, *, out: Any, upper: bool) -> Any:
@@ -233,6 +237,8 @@ svdvals = LINALG.defprimitive(
 
 def _svd(a: Any, full_matrices: bool = True, compute_uv: bool = True,
          hermitian: bool = False) -> Any:
+    if is_complex(a):  # named here: the primitives behind it are not NumPy's names
+        raise complex_values_error("np.linalg.svd", _REAL_EMBEDDING)
     if not compute_uv:
         return svdvals(a, hermitian=bool(hermitian))
     m, n = shape_of(a)[-2:]

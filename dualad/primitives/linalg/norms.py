@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..._rule_checks import is_complex
+from ..._rule_checks import complex_values_error, is_complex
 from ...axes import (
     batch_axis,
     expand_reduced,
@@ -83,6 +83,11 @@ def _matrix_norm(x: Any, ord: Any, axis: Any, keepdims: bool) -> Any:  # noqa: A
     if ord is None or ord in ("fro", "f"):
         return norm2(_moduli(x), axis=(row, col), keepdims=keepdims)
     if ord in (2, -2, "nuc"):
+        if is_complex(x):
+            raise complex_values_error(
+                f"np.linalg.norm (or matrix_norm) with ord={ord!r}",
+                "use ord='fro', 1 or np.inf, or differentiate the real matrix "
+                "[[re, -im], [im, re]], whose singular values are those of x, twice")
         rest = tuple(a for a in range(nd) if a not in (row, col))
         s = svdvals(np.transpose(x, rest + (row, col)), hermitian=False)
         ret = s[..., 0] if ord == 2 else (s[..., -1] if ord == -2 else np.sum(s, axis=-1))
@@ -149,6 +154,9 @@ norm = LINALG.defcomposite(
 
 
 def _cond(x: Any, p: Any = None) -> Any:
+    if is_complex(x) and (p is None or p in (2, -2)):
+        raise complex_values_error("np.linalg.cond", "pass p='fro', 1 or np.inf, or "
+                                   "differentiate the real matrix [[re, -im], [im, re]]")
     if p is None or p in (2, -2):
         s = svdvals(x, hermitian=False)
         return s[..., -1] / s[..., 0] if p == -2 else s[..., 0] / s[..., -1]
