@@ -470,3 +470,12 @@ def test_a_trace_of_complex_values_shows_them_and_its_json_is_valid():
     document = json.loads(FORMATS["json"].render(t))
     jsonschema.validate(document, JSON_SCHEMA)
     assert {"re": 1.5, "im": 3.0} in [node["primal"] for node in document["nodes"]]
+
+
+def test_the_gradient_of_a_real_function_of_z_is_df_dx_minus_i_df_dy():
+    """The convention in words (docs/complex.md), by central differences along x and y."""
+    f = lambda z: np.real(np.sin(z) * np.conj(z)) + np.abs(z) ** 3  # noqa: E731
+    z, eps = 0.8 - 0.3j, 1e-6
+    dx = (f(z + eps) - f(z - eps)) / (2 * eps)
+    dy = (f(z + 1j * eps) - f(z - 1j * eps)) / (2 * eps)
+    np.testing.assert_allclose(dualad.grad(f)(z), dx - 1j * dy, rtol=1e-8)

@@ -299,8 +299,8 @@ def grad(
     holomorphic : bool
         ``fun`` is complex-differentiable with complex inputs and a complex output; the
         result is the complex derivative ``f'(z)``. Without it the output must be real; a
-        complex input ``z`` then gets JAX's gradient, ``conj(df/dz)`` times 2 for
-        ``f(z) = |z|**2`` gives ``2 conj(z)`` (see the guide's Complex numbers page).
+        complex input ``z = x + iy`` then gets JAX's gradient ``df/dx - i df/dy``
+        (``2 conj(z)`` for ``|z|**2``; see the guide's Complex numbers page).
 
     Returns
     -------
