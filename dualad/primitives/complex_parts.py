@@ -67,7 +67,11 @@ def abs_squared(x: Any) -> Any:
 
 
 def in_dtype_of(t: Any, x: Any) -> Any:
-    """A cotangent ``t`` in the dtype of the argument ``x`` (complex64 stays complex64)."""
+    """A cotangent ``t`` in the dtype of the argument ``x`` (complex64 stays complex64).
+
+    >>> in_dtype_of(np.ones(2), np.zeros(2, np.complex64)).dtype
+    dtype('complex64')
+    """
     return t if t.dtype == x.dtype else t.astype(x.dtype)
 
 
