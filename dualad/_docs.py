@@ -16,6 +16,8 @@ _FAMILIES = {  # Family.name -> title, in the order the README lists them
     "indexing": "Indexing and selection",
     "products": "Products",
     "linalg": "Linear algebra",
+    "complex_parts": "Parts of complex numbers",
+    "fft": "Fourier transforms",
     "functional": "Functions applied piecewise or along an axis",
     "special": "scipy.special (with SciPy installed)",
 }

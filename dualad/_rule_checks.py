@@ -37,7 +37,7 @@ def check_rule_result(prim: Primitive, mode: str, argument: int | None, value: A
     """
     shape = getattr(value, "shape", None)
     dtype = getattr(value, "dtype", None)
-    good_dtype = dtype is not None and (dtype.kind == "f" or is_active(value))
+    good_dtype = dtype is not None and (dtype.kind in "fc" or is_active(value))
     good_shape = shape is not None and shape[:1] == expected[:1] and (
         tuple(shape) == expected
         or (broadcast == "up" and len(shape) == len(expected)
@@ -92,12 +92,44 @@ def check_rule_results(prim: Primitive, mode: str, values: Any, count: int) -> N
 
 
 def complex_result_error(prim: Primitive) -> UnsupportedPrimitiveError:
-    """A primitive produced a complex value from active real ones."""
+    """Complex values met a primitive whose rules are written for real values only."""
+    name = prim.name
+    if prim.numpy:
+        from .registry import numpy_name
+
+        name = numpy_name(prim.numpy[0])
+    fix = ("declare it with complex_rules=True once its rules follow JAX's conventions for "
+           "complex values (see the guide's Complex numbers page)" if not prim.builtin else
+           "write it with real and imaginary parts (np.real, np.imag) as separate real arrays")
+    return complex_values_error(name, fix)
+
+
+def complex_values_error(name: str, instead: str) -> UnsupportedPrimitiveError:
+    """The error for complex values reaching ``name`` (``np.linalg.svd``), whose derivative
+    rules are real-only; ``instead`` says what to write."""
     return UnsupportedPrimitiveError(
-        f"{prim.name} returned complex values: dualad differentiates real-valued functions "
-        f"only, and real rules applied to complex values would give wrong derivatives. "
-        f"Write the computation with real and imaginary parts as separate real arrays."
+        f"{name} of complex values: its derivative rules are written for real values only, "
+        f"and applied to complex ones they would give wrong derivatives. Instead, {instead}."
     )
+
+
+def is_complex(x: Any) -> bool:
+    """True for a complex number or an (active) array of complex values."""
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None:
+        return dtype.kind == "c"
+    return isinstance(x, complex)
+
+
+def check_complex(prim: Primitive, primals: Any, out: Any) -> None:
+    """Raise unless ``prim``'s rules take complex values or none of its arguments and
+    results (``out``: a tuple of them for several results) is complex."""
+    if prim.complex_rules:
+        return
+    outs = out if prim.multiple_results else (out,)
+    for x in (*primals, *outs):
+        if is_complex(x):
+            raise complex_result_error(prim)
 
 
 def _broadcasts_to(small: tuple[int, ...], big: tuple[int, ...]) -> bool:

@@ -30,10 +30,12 @@ from typing import Any
 import numpy as np
 
 from . import registry
+from ._rule_checks import is_complex
 from ._scipy_calls import called_from_scipy, conversion_message, scipy_caller
 from .errors import ConversionError, InvalidInputError, UnsupportedPrimitiveError
 from .registry import (
     NONDIFF,
+    NONDIFF_REAL_ONLY,
     NUMPY_TABLE,
     REGISTRY,
     Composite,
@@ -110,8 +112,6 @@ class ActiveArray:
             kind = type(x)
             if kind is np.ndarray:
                 collect = collect or x.dtype.hasobject
-                if x.dtype.kind == "c":
-                    raise constant_error(x, ufunc)
             elif kind not in fast_types:
                 if not _known(x):
                     return NotImplemented
@@ -191,13 +191,18 @@ class ActiveArray:
 
     @property
     def real(self) -> Any:
-        """The real part: the array itself (dualad is real-valued)."""
-        return self
+        """The real part, like ``ndarray.real`` (the array itself when it is real)."""
+        if self.dtype.kind != "c":
+            return self
+        return np.real(self)
 
     @property
-    def imag(self) -> np.ndarray:
-        """The imaginary part of a real array: zeros, without a derivative (like NumPy's)."""
-        return np.zeros(self.shape, dtype=self.dtype)
+    def imag(self) -> Any:
+        """The imaginary part, like ``ndarray.imag``: zeros without a derivative for a real
+        array (like NumPy's)."""
+        if self.dtype.kind != "c":
+            return np.zeros(self.shape, dtype=self.dtype)
+        return np.imag(self)
 
     def __len__(self) -> int:
         if self.ndim == 0:
@@ -243,9 +248,10 @@ class ActiveArray:
     def astype(self, dtype: Any, copy: bool = True) -> Any:
         """Cast to another float dtype; integer or boolean casts raise."""
         dtype = np.dtype(dtype)
-        if dtype.kind != "f":
+        if dtype.kind not in "fc":
             raise ConversionError(
-                f"d.astype({dtype}) would drop the derivative (only float dtypes keep it). "
+                f"d.astype({dtype}) would drop the derivative (only float and complex dtypes "
+                f"keep it). "
                 f"Use np.floor/np.round (derivative 0) or dualad.primal(d).astype(...)."
             )
         return apply(REGISTRY["astype"], (self,), {"dtype": dtype})
@@ -346,8 +352,10 @@ class ActiveArray:
         return np.clip(self, min, max)
 
     def conj(self) -> Any:
-        """The complex conjugate: the array itself (dualad is real-valued)."""
-        return self
+        """The complex conjugate, like ``ndarray.conj`` (the array itself when it is real)."""
+        if self.dtype.kind != "c":
+            return self
+        return np.conjugate(self)
 
     conjugate = conj
 
@@ -624,11 +632,9 @@ def _refuse_bool(self: Any) -> bool:
 
 
 def check_constant(x: Any, fn: Any) -> None:
-    """Raise for a constant that an active value cannot meet: complex numbers (dualad is
-    real-valued) and ndarray subclasses whose own semantics dualad would drop."""
-    if isinstance(x, (complex, np.complexfloating)) or (
-            isinstance(x, np.ndarray) and (x.dtype.kind == "c"
-                                           or type(x) not in (np.ndarray, np.memmap))):
+    """Raise for a constant that an active value cannot meet: ndarray subclasses whose own
+    semantics dualad would drop."""
+    if isinstance(x, np.ndarray) and type(x) not in (np.ndarray, np.memmap):
         raise constant_error(x, fn)
 
 
@@ -640,14 +646,7 @@ def constant_error(x: Any, fn: Any) -> Exception:
         name = fn if isinstance(fn, str) else registry.numpy_name(fn)
     if isinstance(x, np.ma.MaskedArray):
         return InvalidInputError(masked_message(f"{name} of an active value and a masked array"))
-    if isinstance(x, np.ndarray) and type(x) not in (np.ndarray, np.memmap):
-        return InvalidInputError(subclass_message(type(x), f"{name} of an active value and a"))
-    return UnsupportedPrimitiveError(
-        f"{name} of an active value and a complex number: dualad differentiates real-valued "
-        f"functions only, and real rules applied to complex values would give wrong "
-        f"derivatives. Write the complex arithmetic with real and imaginary parts as "
-        f"separate real arrays (|x + 1j| is np.hypot(x, 1.0))."
-    )
+    return InvalidInputError(subclass_message(type(x), f"{name} of an active value and a"))
 
 
 def masked_message(what: str) -> str:
@@ -779,6 +778,11 @@ def _call_ufunc(ufunc: Any, inputs: tuple, kwargs: dict, fast: Any) -> Any:
         return apply(prim, inputs, _NO_PARAMS)
     if prim is None:
         if ufunc in NONDIFF:
+            if ufunc in NONDIFF_REAL_ONLY and any(map(is_complex, inputs)):
+                raise UnsupportedPrimitiveError(
+                    f"{registry.numpy_name(ufunc)} of complex values is not piecewise "
+                    f"constant, and dualad would return a zero derivative: write "
+                    f"{NONDIFF_REAL_ONLY[ufunc]} instead.")
             return ufunc(*map(strip, inputs), **kwargs)
         prim = registry.lookup(ufunc)  # another library's ufunc: its family, loaded now
         if prim is None:
@@ -828,7 +832,7 @@ def call_function(func: Any, args: Any, kwargs: dict) -> Any:
     if any(type(x) is np.ndarray and x.dtype.hasobject for x in args):
         args = tuple(map(_collect_objects, args))
     if isinstance(entry, Composite):
-        return entry.impl(*args, **kwargs)
+        return entry(*args, **kwargs)
     try:
         xs, params = entry.split_args(*args, **kwargs)
     except TypeError as exc:

@@ -87,14 +87,28 @@ def shape_of(x: Any) -> tuple[int, ...]:
 
 
 def float_dtype(x: Any) -> np.dtype:
-    """The dtype derivatives of ``x`` take: its own when it is a float dtype, else float64.
+    """The dtype derivatives of ``x`` take: its own when it is a float or complex dtype, else
+    float64.
 
     >>> float_dtype(np.ones(2, np.float32)), float_dtype(3)
     (dtype('float32'), dtype('float64'))
     """
     dtype = getattr(x, "dtype", None)
-    return np.dtype(dtype) if dtype is not None and np.dtype(dtype).kind == "f" \
+    return np.dtype(dtype) if dtype is not None and np.dtype(dtype).kind in "fc" \
         else np.dtype(np.float64)
+
+
+def weighted_bincount(bins: Any, weights: Any, minlength: int) -> Any:
+    """``np.bincount(bins, weights, minlength=minlength)`` for complex weights too (NumPy's
+    takes real ones): the real and imaginary parts counted apart. Rules scatter-add with it.
+
+    >>> weighted_bincount(np.array([0, 0, 1]), np.array([1j, 2.0, 3.0]), 2)
+    array([2.+1.j, 3.+0.j])
+    """
+    if getattr(weights, "dtype", np.dtype(float)).kind == "c":
+        return (np.bincount(bins, np.real(weights), minlength=minlength)
+                + 1j * np.bincount(bins, np.imag(weights), minlength=minlength))
+    return np.bincount(bins, weights, minlength=minlength)
 
 
 def zeros(x: Any, k: int) -> np.ndarray:

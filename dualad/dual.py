@@ -13,12 +13,11 @@ from typing import Any
 import numpy as np
 
 from . import registry
-from ._rule_checks import check_rule_result, check_rule_results, complex_result_error
+from ._rule_checks import check_complex, check_rule_result, check_rule_results, is_complex
 from .active import (
     _NO_PARAMS,
     ActiveArray,
     check_constant,
-    constant_error,
     link_if_view,
     link_view,
     not_differentiable,
@@ -27,7 +26,7 @@ from .active import (
     stale_class,
 )
 from .axes import pad_tangent
-from .errors import ShapeMismatchError, UnsupportedPrimitiveError
+from .errors import ShapeMismatchError
 from .registry import Primitive, apply, strip
 
 
@@ -62,11 +61,13 @@ class Dual(ActiveArray):
     def __init__(self, primal: Any, tangent: Any, tag: int | None = None) -> None:
         primal = primal if registry.is_active(primal) else np.asarray(primal)
         tangent = tangent if registry.is_active(tangent) else np.asarray(tangent)
-        if primal.dtype.kind == "c" or tangent.dtype.kind == "c":
-            raise UnsupportedPrimitiveError(
-                "a Dual of complex values: dualad differentiates real-valued functions only. "
-                "Use separate real arrays for the real and imaginary parts."
+        if tangent.dtype.kind == "c" and primal.dtype.kind != "c":
+            raise ShapeMismatchError(
+                f"a Dual's tangent has the primal's dtype (JAX's convention): a real primal "
+                f"of dtype {primal.dtype} takes real tangents, not {tangent.dtype}"
             )
+        if primal.dtype.kind == "c" and tangent.dtype.kind != "c":
+            tangent = tangent.astype(primal.dtype)
         if np.ndim(tangent) != np.ndim(primal) + 1 or np.shape(tangent)[1:] != np.shape(primal):
             raise ShapeMismatchError(
                 f"a Dual's tangent must have shape (k,) + primal.shape = (k,) + "
@@ -101,6 +102,8 @@ class Dual(ActiveArray):
                 primals.append(x)
                 tangents.append(None)
         out = prim.impl(*primals, **params)
+        if not prim.complex_rules:
+            check_complex(prim, primals, out)
         result = package(prim, out, tangent_of(prim, primals, tangents, out, params), tag, k)
         if not prim.elementwise:  # NumPy may have returned a view of an input
             for part in (result if prim.multiple_results else (result,)):
@@ -180,10 +183,14 @@ def fit_tangent(prim: Primitive, out: Any, tangent: Any, k: int) -> Any:
         out = np.asarray(out)
         shape = out.shape
     kind = out.dtype.kind
-    if kind != "f":
-        if kind == "c":
-            raise complex_result_error(prim)
+    if kind != "f" and kind != "c":
         return None  # integer or boolean results carry no derivative
+    if kind == "f" and is_complex(tangent):
+        raise ShapeMismatchError(
+            f"primitive {prim.name!r}: its jvp rule returned complex tangents for a real "
+            f"result; tangents have the result's dtype (JAX's convention), so a real-valued "
+            f"function of complex values takes the real part in its rule (np.real)"
+        )
     if prim.checked:
         check_rule_result(prim, "jvp", None, tangent, (k, *shape),
                           broadcast="up" if prim.elementwise else None)
@@ -210,8 +217,6 @@ def package(prim: Primitive, out: Any, tangent: Any, tag: int, k: int) -> Any:
 def _wrap(prim: Primitive, out: Any, tangent: Any, tag: int, k: int) -> Any:
     """One output as a Dual, or plain when it has no tangent."""
     if tangent is None:
-        if getattr(out, "dtype", None) is not None and out.dtype.kind == "c":
-            raise complex_result_error(prim)
         return out
     tangent = fit_tangent(prim, out, tangent, k)
     if tangent is None:
@@ -234,10 +239,7 @@ def _elementwise(prim: Primitive, xs: tuple) -> Any:
         if kind is Dual:
             if x.tag > tag:
                 tag = x.tag
-        elif kind is np.ndarray:
-            if x.dtype.kind == "c":
-                raise constant_error(x, prim)
-        elif kind not in _FAST_TYPES:
+        elif kind is not np.ndarray and kind not in _FAST_TYPES:
             if registry.is_active(x):
                 return apply(prim, xs, _NO_PARAMS)
             check_constant(x, prim)
@@ -247,6 +249,8 @@ def _elementwise(prim: Primitive, xs: tuple) -> Any:
         x = xs[0]
         primal = x.primal
         out = prim.impl(primal)
+        if not prim.complex_rules:
+            check_complex(prim, (primal,), out)
         tangent = prim.jvp[0](x.tangent, primal, out=out)
         if prim.checked or tangent.shape[1:] != out.shape or tangent.dtype is not out.dtype:
             return _wrap(prim, out, tangent, tag, x.tangent.shape[0])
@@ -263,6 +267,8 @@ def _binary_rules(prim: Primitive, a: Any, b: Any, tag: int) -> Any:
     pa = a.primal if a_active else a
     pb = b.primal if b_active else b
     out = prim.impl(pa, pb)
+    if not prim.complex_rules:
+        check_complex(prim, (pa, pb), out)
     da = a.tangent if a_active else None
     db = b.tangent if b_active else None
     total = binary_tangent(prim, pa, pb, da, db, out)

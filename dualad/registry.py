@@ -117,6 +117,10 @@ class Family:
 
     name: str
     builtin: bool = True
+    complex_rules: bool = False
+    """The family's rules follow JAX's conventions for complex values (a holomorphic rule
+    ``ct * f'(x)`` without a conjugate, R-linear maps for the others), so its primitives
+    take complex values unless a declaration says ``complex_rules=False``."""
 
     def defprimitive(self, name: str, impl: Rule, **declaration: Any) -> Primitive:
         """:func:`defprimitive` for a primitive of this family."""
@@ -243,6 +247,9 @@ class Primitive:
     formula: Formula | None = None
     jvp_fused: Rule | None = None
     vjp_add: Rule | None = None
+    complex_rules: bool = False
+    """Its rules are right for complex values too (JAX's conventions, see the guide's
+    Complex numbers page); without it complex values meeting the primitive raise."""
     checked: bool = True
     """The engines check what the rules return (shape, dtype, structure): a user's primitive.
     dualad's own rules are cross-checked against JAX by the test suite instead."""
@@ -274,6 +281,9 @@ class Composite:
     examples: tuple[Example, ...]
     doc: str
     family: Family = USER
+    complex_rules: bool = False
+    """``impl`` computes NumPy's values and derivatives for complex arguments too (checked
+    against JAX); otherwise complex arguments raise, as they do for a real-only primitive."""
 
     @property
     def builtin(self) -> bool:
@@ -281,10 +291,30 @@ class Composite:
         return self.family.builtin
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not self.complex_rules and _any_complex(args, kwargs.values()):
+            name = (_numpy_name(self.numpy[0]) if self.numpy
+                    else f"np.{self.name}" if "." in self.name else self.name)
+            raise UnsupportedPrimitiveError(
+                f"{name} of complex values: dualad writes it for real values only, and "
+                f"applied to complex ones it would give wrong values or derivatives. Instead, "
+                f"write it with real and imaginary parts (np.real, np.imag) as separate real "
+                f"arrays.")
         return self.impl(*args, **kwargs)
 
     def __repr__(self) -> str:
         return f"<dualad composite {self.name}>"
+
+
+def _any_complex(*groups: Any) -> bool:
+    """Some argument (or an item of a list or tuple argument) holds complex values."""
+    for group in groups:
+        for x in group:
+            if isinstance(x, (list, tuple)):
+                if _any_complex(x):
+                    return True
+            elif getattr(getattr(x, "dtype", None), "kind", "") == "c" or isinstance(x, complex):
+                return True
+    return False
 
 
 REGISTRY: dict[str, Primitive | Composite] = {}
@@ -366,6 +396,7 @@ def defprimitive(
     batched: bool | None = None,
     plain_impl: bool | None = None,
     family: Family = USER,
+    complex_rules: bool | None = None,
 ) -> Primitive:
     """Declare a differentiable operation with its derivative rules, in one place.
 
@@ -445,6 +476,10 @@ def defprimitive(
         :data:`USER` (the default): the engines check what the rules return as they run.
         dualad's own primitives are declared through their family instead
         (``Family.defprimitive``).
+    complex_rules : bool, optional
+        The rules are right for complex values, with JAX's conventions (the family's
+        default; False for :data:`USER`): complex values meeting a primitive without it
+        raise instead of being differentiated with real-only rules.
 
     Returns
     -------
@@ -471,7 +506,8 @@ def defprimitive(
         name, impl, jvp=jvp, jvp_all=jvp_all, vjp=vjp, vjp_all=vjp_all, jvp_fused=jvp_fused,
         vjp_add=vjp_add, numpy=numpy, split_args=split_args, nin=nin, elementwise=elementwise,
         multiple_results=multiple_results, domain=domain, examples=examples, doc=doc,
-        formula=formula, batched=batched, plain_impl=plain_impl, family=family)
+        formula=formula, batched=batched, plain_impl=plain_impl, family=family,
+        complex_rules=complex_rules)
     _claim(name, prim.numpy, family)
     REGISTRY[name] = prim
     for fn in prim.numpy:
@@ -513,6 +549,7 @@ def _declare(
     batched: bool | None = None,
     family: Family = USER,
     plain_impl: bool | None = None,
+    complex_rules: bool | None = None,
 ) -> Primitive:
     numpy = tuple(numpy) if isinstance(numpy, (tuple, list)) else ((numpy,) if numpy else ())
     rules = _as_rules(jvp)
@@ -565,6 +602,7 @@ def _declare(
         examples=tuple(examples), doc=doc or (str(rule_text) if rule_text else ""),
         family=family, formula=rule_text, jvp_fused=jvp_fused, checked=not family.builtin,
         vjp_add=vjp_add, batched=batched,
+        complex_rules=family.complex_rules if complex_rules is None else complex_rules,
     )
     this.append(prim)
     return prim
@@ -670,8 +708,12 @@ def defcomposite(
     examples: Sequence[Example] = (),
     doc: str = "",
     family: Family = USER,
+    complex_rules: bool | None = None,
 ) -> Composite:
     """Differentiate a NumPy function through ``impl``, which is written with primitives.
+
+    ``complex_rules`` (the family's by default): ``impl`` is right for complex arguments too;
+    otherwise they raise.
 
     >>> import numpy as np, dualad
     >>> dualad.REGISTRY["std"].name
@@ -679,19 +721,28 @@ def defcomposite(
     """
     numpy = tuple(numpy) if isinstance(numpy, (tuple, list)) else (numpy,)
     _claim(name, numpy, family)
-    comp = Composite(name, impl, numpy, domain, tuple(examples), doc, family)
+    comp = Composite(name, impl, numpy, domain, tuple(examples), doc, family,
+                     family.complex_rules if complex_rules is None else complex_rules)
     REGISTRY[name] = comp
     for fn in numpy:
         NUMPY_TABLE[fn] = comp
     return comp
 
 
-def defnondiff(*functions: Any, why: str) -> None:
-    """Mark NumPy callables whose results are piecewise constant or value-independent."""
+NONDIFF_REAL_ONLY: dict[Any, str] = {}
+"""The NONDIFF callables that are piecewise constant for real values only -> what to write
+for complex ones (``np.sign(z)`` is ``z / |z|``)."""
+
+
+def defnondiff(*functions: Any, why: str, complex_instead: str | None = None) -> None:
+    """Mark NumPy callables whose results are piecewise constant or value-independent;
+    ``complex_instead`` says what to write for complex values, where they are not."""
     for fn in functions:
         if fn in NUMPY_TABLE:
             raise RegistrationError(f"{_numpy_name(fn)} already has derivative rules")
         NONDIFF[fn] = why
+        if complex_instead is not None:
+            NONDIFF_REAL_ONLY[fn] = complex_instead
 
 
 # --------------------------------------------------------------------------- dispatch

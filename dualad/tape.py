@@ -28,12 +28,11 @@ from typing import Any
 import numpy as np
 
 from . import registry
-from ._rule_checks import check_rule_result, check_rule_results, complex_result_error
+from ._rule_checks import check_complex, check_rule_result, check_rule_results
 from .active import (
     _NO_PARAMS,
     ActiveArray,
     check_constant,
-    constant_error,
     link_if_view,
     link_view,
     not_differentiable,
@@ -114,9 +113,7 @@ class Tape:
             if out.__class__ is not np.ndarray and getattr(out, "shape", None) is None:
                 out = np.asarray(out)  # a Python number from a user's impl
             dtype = out.dtype
-            if dtype is not _FLOAT64 and dtype.kind != "f":
-                if dtype.kind == "c":
-                    raise complex_result_error(prim)
+            if dtype is not _FLOAT64 and dtype.kind != "f" and dtype.kind != "c":
                 return out  # integer or boolean results carry no derivative
             index = self.size
             self.size = index + 1
@@ -126,9 +123,7 @@ class Tape:
         outputs = []
         for o in out:
             kind = getattr(o, "dtype", np.dtype(float)).kind
-            if kind == "c":
-                raise complex_result_error(prim)
-            if kind != "f":
+            if kind != "f" and kind != "c":
                 outputs.append(-1)
                 results.append(o)
                 continue
@@ -249,6 +244,8 @@ class TapeArray(ActiveArray):
                     raise not_differentiable(prim, i)
         params = _frozen_params(params)
         out = prim.impl(*primals, **params)
+        if not prim.complex_rules:
+            check_complex(prim, primals, out)
         result = tape.record(prim, primals, params, out, parents)
         if not prim.elementwise:  # NumPy may have returned a view of an input
             for part in (result if prim.multiple_results else (result,)):
@@ -294,10 +291,7 @@ def _elementwise(prim: Primitive, xs: tuple) -> Any:
         if kind is TapeArray:
             if x.tag > tag:
                 tag = x.tag
-        elif kind is np.ndarray:
-            if x.dtype.kind == "c":
-                raise constant_error(x, prim)
-        elif kind not in _FAST_TYPES:
+        elif kind is not np.ndarray and kind not in _FAST_TYPES:
             if registry.is_active(x):
                 return apply(prim, xs, _NO_PARAMS)
             check_constant(x, prim)
@@ -306,7 +300,10 @@ def _elementwise(prim: Primitive, xs: tuple) -> Any:
     if len(xs) == 1:  # unary ufuncs: no bookkeeping
         x = xs[0]
         primal = x.primal
-        return _record_one(x.tape, prim, [primal], prim.impl(primal), [(0, x.index)])
+        out = prim.impl(primal)
+        if not prim.complex_rules:
+            check_complex(prim, (primal,), out)
+        return _record_one(x.tape, prim, [primal], out, [(0, x.index)])
     if len(xs) == 2:  # binary ufuncs and operators: x * y, x + 1
         a, b = xs
         if a.__class__ is TapeArray and a.tag == tag:
@@ -327,7 +324,10 @@ def _elementwise(prim: Primitive, xs: tuple) -> Any:
         for i, _ in parents:
             if rules[i] is None:
                 raise not_differentiable(prim, i)
-        return _record_one(tape, prim, [pa, pb], prim.impl(pa, pb), parents)
+        out = prim.impl(pa, pb)
+        if not prim.complex_rules:
+            check_complex(prim, (pa, pb), out)
+        return _record_one(tape, prim, [pa, pb], out, parents)
     return TapeArray._dualad_apply(prim, xs, _NO_PARAMS, tag)
 
 
@@ -407,9 +407,8 @@ def backward(tape: Tape, seeds: list[tuple[int, Any]], wanted: list[int], k: int
                 check_rule_result(prim, "vjp", i, ct, (k, *shape), broadcast="down")
             if ct.__class__ is not np.ndarray or ct.shape[1:] != shape or ct.shape[0] != k:
                 ct = fit_cotangent(ct, shape, k)
-            if ct.dtype is not x.dtype and ct.__class__ is np.ndarray and ct.dtype != x.dtype \
-                    and x.dtype.kind == "f":
-                ct = ct.astype(x.dtype)  # float32 stays float32 whatever a rule computed in
+            if ct.dtype is not x.dtype and ct.dtype != x.dtype:
+                ct = _in_dtype(ct, x)
             if observe is not None:
                 observe(node, i, index, ct)
             previous = cts[index]
@@ -423,6 +422,19 @@ def backward(tape: Tape, seeds: list[tuple[int, Any]], wanted: list[int], k: int
                 cts[index] = total
                 owned[index] = total.__class__ is np.ndarray
     return [cts[i] for i in wanted]
+
+
+def _in_dtype(ct: Any, x: Any) -> Any:
+    """A cotangent in its argument's dtype. A real argument's cotangent is the real part of
+    a complex one (JAX's convention: the transpose of taking a real value into the complex
+    numbers); float32 stays float32 whatever a rule computed in."""
+    if x.dtype.kind == "f":
+        if ct.dtype.kind == "c":
+            ct = np.real(ct)
+        return ct.astype(x.dtype) if ct.__class__ is np.ndarray else ct
+    if x.dtype.kind == "c" and ct.__class__ is np.ndarray and ct.dtype.kind != "c":
+        return ct.astype(x.dtype)
+    return ct
 
 
 registry.register_active_type(TapeArray)

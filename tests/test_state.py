@@ -416,32 +416,8 @@ def test_aux_values_are_the_callers_to_change():
 
 
 # --------------------------------------------------------------------------- 5. complex
-
-
-@pytest.mark.parametrize("f", [
-    pytest.param(lambda x: np.abs(x + 1j), id="abs(x + 1j)"),
-    pytest.param(lambda x: (x + 1j).real, id="(x + 1j).real"),
-    pytest.param(lambda x: x * 1j, id="x * 1j"),
-    pytest.param(lambda x: 1j * x, id="1j * x"),
-    pytest.param(lambda x: x * np.complex128(2), id="np.complex128"),
-    pytest.param(lambda x: x + np.array([1j, 0, 0]), id="complex array"),
-    pytest.param(lambda x: np.multiply(x, np.array([1j, 0, 0])), id="np.multiply"),
-    pytest.param(lambda x: np.dot(x, np.array([1j, 0, 0])), id="np.dot"),
-    pytest.param(lambda x: np.concatenate([x, np.array([1j])]), id="np.concatenate"),
-    pytest.param(lambda x: np.sin(x) @ np.ones((3, 2), complex), id="matmul"),
-])
-def test_complex_values_meeting_active_ones_raise(f):
-    for transform in (lambda g: dualad.jvp(g, (X,), (V,)), lambda g: dualad.vjp(g, X),
-                      lambda g: dualad.jacfwd(g)(X), lambda g: dualad.jacrev(g)(X)):
-        with pytest.raises(UnsupportedPrimitiveError, match="real-valued"):
-            transform(f)
-
-
-def test_complex_inputs_and_duals_raise():
-    with pytest.raises(UnsupportedPrimitiveError, match="complex"):
-        dualad.grad(lambda x: np.sum(x))(np.array([1j]))
-    with pytest.raises(UnsupportedPrimitiveError, match="complex"):
-        dualad.Dual(np.array([1j]), np.ones((1, 1)))
+# (complex values meeting active ones are differentiated with JAX's conventions:
+# tests/test_complex.py)
 
 
 def test_real_and_imag_of_real_active_arrays():

@@ -16,8 +16,10 @@ import numpy as np
 
 from .. import registry
 from . import (  # noqa: F401
+    complex_parts,
     differences,
     elementwise,
+    fft,
     functional,
     indexing,
     interpolation,

@@ -16,8 +16,9 @@ import numpy as np
 from ..axes import float_dtype, normalize_axis, shape_of
 from ..errors import UnsupportedPrimitiveError
 from ..registry import POSITIVE, Example, Family
+from .complex_parts import conj_if_complex
 
-DIFFERENCES = Family("differences")
+DIFFERENCES = Family("differences", complex_rules=True)
 
 _NV = np._NoValue  # NumPy's "argument not given"
 
@@ -356,7 +357,8 @@ def _correlate(a: Any, v: Any, mode: str = "valid") -> Any:
     _check_1d(a, v, "correlate")
     n, m = shape_of(a)[0], shape_of(v)[0]
     start = (m - 1) // 2 if n >= m else n // 2  # NumPy swaps and reverses when m > n
-    return _mode_slice(_full_convolution(a, v[::-1]), n, m, mode, start)
+    # NumPy conjugates v
+    return _mode_slice(_full_convolution(a, conj_if_complex(v)[::-1]), n, m, mode, start)
 
 
 def _conv_examples(name: str) -> tuple[Example, ...]:

@@ -5,6 +5,10 @@ tangent to the output's rank), so ``dx * y`` is right for any broadcast pair. Co
 kinks follow JAX: ``abs'(0) = 1``, ``maximum``/``minimum`` ties split 0.5/0.5,
 ``d/dx x**y = 0`` where ``y == 0``, ``d/dy x**y = 0`` where ``x == 0``.
 
+For complex values the rules follow JAX's conventions: a holomorphic rule ``dx * f'(x)``
+serves both modes with no conjugate; ``absolute`` and ``conjugate``, which are not
+holomorphic, have R-linear rules of their own (see the guide's Complex numbers page).
+
 Each rule forms the derivative from the primals first and touches the tangent once:
 ``dy * (-out / y)``, not ``-dy * out / y``. The tangent has ``k`` directions (a ``jacfwd``
 chunk, a ``jacrev`` batch of cotangents), so every operation on it costs ``k`` times one on
@@ -29,8 +33,9 @@ from ..registry import (
     defnondiff,
     strip,
 )
+from .complex_parts import via_parts
 
-ELEMENTWISE = Family("elementwise")
+ELEMENTWISE = Family("elementwise", complex_rules=True)
 
 _UNARY_SHAPES = ((), (3,), (2, 3))
 _BINARY_SHAPES = (((), ()), ((3,), (3,)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((), (2, 3)))
@@ -46,16 +51,26 @@ def _examples(ufunc: Any, nin: int) -> tuple[Example, ...]:
     return tuple(Example(call, s if nin > 1 else (s,)) for s in shapes)
 
 
+def _complex_examples(ufunc: Any, nin: int, domain: Interval | None = None) -> tuple:
+    """Examples of complex arguments, written through their real and imaginary parts."""
+    name = ufunc.__name__
+    call = via_parts(lambda np_, *zs: getattr(np_, name)(*zs))
+    shapes = (((2, 3),) * 2 if nin == 1 else ((2, 3), (2, 3), (3,), (3,)))
+    return (Example(call, shapes, domain=domain),)
+
+
 def _ufunc(ufunc: Any, jvp: Any, domain: Interval = REALS, **kw: Any) -> Primitive:
     """Declare a ufunc primitive: NumPy entry point and (unless ``impl=``) impl are the ufunc.
 
     An elementwise operation has a diagonal Jacobian, which is its own transpose: each rule
     ``dx -> dx * d out/dx`` serves as the VJP rule ``ct -> ct * d out/dx`` too (the engine sums
-    the cotangent of a broadcast operand back to its shape).
+    the cotangent of a broadcast operand back to its shape), unless ``vjp=`` is given (a
+    non-holomorphic rule for complex values).
     """
     nin = ufunc.nin
     return ELEMENTWISE.defprimitive(
-        ufunc.__name__, impl=kw.pop("impl", ufunc), numpy=ufunc, jvp=jvp, vjp=jvp,
+        ufunc.__name__, impl=kw.pop("impl", ufunc), numpy=ufunc, jvp=jvp,
+        vjp=kw.pop("vjp", jvp),
         elementwise=True, domain=domain,
         examples=kw.pop("examples", None) or _examples(ufunc, nin), **kw,
     )
@@ -132,11 +147,13 @@ def _product_jvp(dxs: tuple, x: Any, y: Any, *, out: Any) -> Any:
 
 multiply = _ufunc(np.multiply,
                   (lambda dx, x, y, *, out: dx * y, lambda dy, x, y, *, out: x * dy),
-                  formula=("x * y", {"x": "y", "y": "x"}), jvp_fused=_product_jvp)
+                  formula=("x * y", {"x": "y", "y": "x"}), jvp_fused=_product_jvp,
+                  examples=_examples(np.multiply, 2) + _complex_examples(np.multiply, 2))
 true_divide = _ufunc(
     np.true_divide,
     (lambda dx, x, y, *, out: dx / y, lambda dy, x, y, *, out: dy * (-out / y)),
     formula=("x / y", {"x": "1/y", "y": "-x/y**2"}), domain=POSITIVE,
+    examples=_examples(np.true_divide, 2) + _complex_examples(np.true_divide, 2, POSITIVE),
 )
 negative = _ufunc(np.negative, lambda dx, x, *, out: -dx, formula=("-x", {"x": "-1"}))
 positive = _ufunc(np.positive, lambda dx, x, *, out: dx, formula=("+x", {"x": "1"}))
@@ -144,14 +161,32 @@ reciprocal = _ufunc(np.reciprocal, lambda dx, x, *, out: dx * (-out * out),
                     formula=("1/x", {"x": "-1/x**2"}), domain=POSITIVE)
 square = _ufunc(np.square, lambda dx, x, *, out: 2 * x * dx, formula=("x**2", {"x": "2 x"}))
 sqrt = _ufunc(np.sqrt, lambda dx, x, *, out: dx * (0.5 / out),  # inf at 0, as in JAX
-              formula=("sqrt(x)", {"x": "1/(2 sqrt(x))"}), domain=POSITIVE)
+              formula=("sqrt(x)", {"x": "1/(2 sqrt(x))"}), domain=POSITIVE,
+              examples=_examples(np.sqrt, 1) + _complex_examples(np.sqrt, 1, POSITIVE))
 cbrt = _ufunc(np.cbrt, lambda dx, x, *, out: dx / (3 * out * out),
               formula=("cbrt(x)", {"x": "1/(3 cbrt(x)**2)"}),
               domain=Interval(-2, 2, avoid=(0.0,), margin=0.2))
-# |x|' is 1 at 0, as in JAX
-absolute = _ufunc(np.absolute, lambda dx, x, *, out: np.where(x >= 0, dx, -dx),
+
+
+def _abs_jvp(dx: Any, x: Any, *, out: Any) -> Any:
+    # |x|' is 1 at 0, as in JAX. For complex z, d|z| = Re(conj(z) dz) / |z|, an R-linear
+    # map of dz, and 0 at z == 0 (JAX's choice).
+    if x.dtype.kind == "c":
+        return np.real(dx * _safe_divide(np.conjugate(x), out))
+    return np.where(x >= 0, dx, -dx)
+
+
+def _abs_vjp(ct: Any, x: Any, *, out: Any) -> Any:
+    # the transpose of dz -> Re(a dz) is ct -> ct a (JAX's pairing Re(sum(u * v)))
+    if x.dtype.kind == "c":
+        return ct * _safe_divide(np.conjugate(x), out)
+    return np.where(x >= 0, ct, -ct)
+
+
+absolute = _ufunc(np.absolute, _abs_jvp, vjp=_abs_vjp,
                   formula=("|x|", {"x": "sign(x)"}),
-                  domain=Interval(-2, 2, avoid=(0.0,)))
+                  domain=Interval(-2, 2, avoid=(0.0,)),
+                  examples=_examples(np.absolute, 1) + _complex_examples(np.absolute, 1))
 fabs = _ufunc(np.fabs, lambda dx, x, *, out: np.where(x >= 0, dx, -dx),
               formula=("|x|", {"x": "sign(x)"}), domain=Interval(-2, 2, avoid=(0.0,)))
 
@@ -188,7 +223,7 @@ def _power_dy(dy: Any, x: Any, y: Any, *, out: Any) -> Any:
 power = _ufunc(
     np.power, (_power_dx, _power_dy), formula=("x**y", {"x": "y x**(y-1)", "y": "log(x) x**y"}),
     domain=POSITIVE, impl=_power_impl,
-    examples=_examples(np.power, 2) + (
+    examples=_examples(np.power, 2) + _complex_examples(np.power, 2, POSITIVE) + (
         Example(lambda np_, x: x ** 2 + x ** 3.5 - x ** 1 + 2.0 ** x, ((2, 3),)),
         Example(lambda np_, x: x ** 0, (), make=lambda rng: (np.array([0.0, 1.5]),)),
         # JAX returns nan here (0 ** 0 with an array exponent); dualad the finite limit 0.
@@ -227,10 +262,12 @@ fmod = _ufunc(
 _LN2 = float(np.log(2.0))
 _LN10 = float(np.log(10.0))
 
-exp = _ufunc(np.exp, lambda dx, x, *, out: dx * out, formula=("e**x", {"x": "e**x"}))
+exp = _ufunc(np.exp, lambda dx, x, *, out: dx * out, formula=("e**x", {"x": "e**x"}),
+             examples=_examples(np.exp, 1) + _complex_examples(np.exp, 1))
 exp2 = _ufunc(np.exp2, lambda dx, x, *, out: dx * (out * _LN2), formula=("2**x", {"x": "ln2 2**x"}))
 expm1 = _ufunc(np.expm1, lambda dx, x, *, out: dx * (out + 1), formula=("e**x - 1", {"x": "e**x"}))
-log = _ufunc(np.log, lambda dx, x, *, out: dx / x, formula=("ln x", {"x": "1/x"}), domain=POSITIVE)
+log = _ufunc(np.log, lambda dx, x, *, out: dx / x, formula=("ln x", {"x": "1/x"}), domain=POSITIVE,
+             examples=_examples(np.log, 1) + _complex_examples(np.log, 1, POSITIVE))
 log2 = _ufunc(np.log2, lambda dx, x, *, out: dx / (x * _LN2),
               formula=("log2 x", {"x": "1/(x ln2)"}), domain=POSITIVE)
 log10 = _ufunc(np.log10, lambda dx, x, *, out: dx / (x * _LN10),
@@ -254,9 +291,11 @@ logaddexp2 = _ufunc(
 sin = _ufunc(np.sin, lambda dx, x, *, out: dx * np.cos(x), formula=("sin x", {"x": "cos x"}))
 cos = _ufunc(np.cos, lambda dx, x, *, out: dx * -np.sin(x), formula=("cos x", {"x": "-sin x"}))
 tan = _ufunc(np.tan, lambda dx, x, *, out: dx * (1 + out * out),
-             formula=("tan x", {"x": "1 + tan**2 x"}), domain=Interval(-1.2, 1.2))
+             formula=("tan x", {"x": "1 + tan**2 x"}), domain=Interval(-1.2, 1.2),
+             examples=_examples(np.tan, 1) + _complex_examples(np.tan, 1, Interval(-1.2, 1.2)))
 arcsin = _ufunc(np.arcsin, lambda dx, x, *, out: dx / np.sqrt(1 - x * x),
-                formula=("arcsin x", {"x": "1/sqrt(1-x**2)"}), domain=UNIT)
+                formula=("arcsin x", {"x": "1/sqrt(1-x**2)"}), domain=UNIT,
+                examples=_examples(np.arcsin, 1) + _complex_examples(np.arcsin, 1, UNIT))
 arccos = _ufunc(np.arccos, lambda dx, x, *, out: dx / -np.sqrt(1 - x * x),
                 formula=("arccos x", {"x": "-1/sqrt(1-x**2)"}), domain=UNIT)
 arctan = _ufunc(np.arctan, lambda dx, x, *, out: dx / (1 + x * x),
@@ -281,8 +320,12 @@ tanh = _ufunc(np.tanh, lambda dx, x, *, out: dx * (1 - out * out),
               formula=("tanh x", {"x": "1 - tanh**2 x"}))
 arcsinh = _ufunc(np.arcsinh, lambda dx, x, *, out: dx / np.sqrt(x * x + 1),
                  formula=("arcsinh x", {"x": "1/sqrt(x**2+1)"}))
-arccosh = _ufunc(np.arccosh, lambda dx, x, *, out: dx / np.sqrt(x * x - 1),
-                 formula=("arccosh x", {"x": "1/sqrt(x**2-1)"}), domain=Interval(1.2, 3))
+# sqrt(x - 1) sqrt(x + 1), not sqrt(x**2 - 1): the same for real x > 1, and on arccosh's
+# branch for complex x
+arccosh = _ufunc(np.arccosh, lambda dx, x, *, out: dx / (np.sqrt(x - 1) * np.sqrt(x + 1)),
+                 formula=("arccosh x", {"x": "1/sqrt(x**2-1)"}), domain=Interval(1.2, 3),
+                 examples=(_examples(np.arccosh, 1)
+                           + _complex_examples(np.arccosh, 1, Interval(1.2, 3))))
 arctanh = _ufunc(np.arctanh, lambda dx, x, *, out: dx / (1 - x * x),
                  formula=("arctanh x", {"x": "1/(1-x**2)"}), domain=UNIT)
 _TO_RADIANS = ("x pi/180", {"x": "pi/180"})
@@ -299,6 +342,7 @@ maximum = _ufunc(
     (lambda dx, x, y, *, out: dx * _balanced_eq(x, out, y),
      lambda dy, x, y, *, out: dy * _balanced_eq(y, out, x)),
     doc="max(x, y); derivative of the larger, split 0.5/0.5 at ties (JAX)",
+    examples=_examples(np.maximum, 2) + _complex_examples(np.maximum, 2),
 )
 minimum = _ufunc(
     np.minimum,
@@ -371,16 +415,28 @@ frexp = ELEMENTWISE.defprimitive(
 
 # --------------------------------------------------------------------------- casts
 
+
+
+def _cast(t: Any, dtype: Any) -> Any:
+    """``t`` in ``dtype``; a complex value cast to a real dtype keeps its real part, as
+    NumPy's and JAX's casts do, so the rule is the cast itself (an R-linear map)."""
+    if np.dtype(dtype).kind != "c" and t.dtype.kind == "c":
+        t = np.real(t)
+    return t.astype(dtype)
+
+
 astype = ELEMENTWISE.defprimitive(
-    "astype", impl=lambda x, *, dtype: x.astype(dtype),
-    jvp=lambda dx, x, *, out, dtype: dx.astype(dtype),
-    vjp=lambda ct, x, *, out, dtype: ct.astype(x.dtype), elementwise=True,
+    "astype", impl=lambda x, *, dtype: _cast(x, dtype),
+    jvp=lambda dx, x, *, out, dtype: _cast(dx, dtype),
+    vjp=lambda ct, x, *, out, dtype: _cast(ct, x.dtype), elementwise=True,
     examples=(Example(lambda np_, x: (x * 1.0).astype(np_.float32).astype(np_.float64) * 2,
                       ((2, 3),), rtol=1e-5, atol=1e-6),),
-    doc="cast to another float dtype; d/dx = 1",
+    doc="cast to another float or complex dtype; d/dx = 1 (the real part into a real dtype)",
 )
-conjugate = _ufunc(np.conjugate, lambda dx, x, *, out: dx,
-                   formula=("conj(x) = x for reals", {"x": "1"}))
+# conj is R-linear and not holomorphic: its own transpose under JAX's pairing Re(sum(u * v))
+conjugate = _ufunc(np.conjugate, lambda dx, x, *, out: np.conjugate(dx),
+                   examples=_examples(np.conjugate, 1) + _complex_examples(np.conjugate, 1),
+                   doc="complex conjugate; d conj(x) = conj(dx) (the identity for reals)")
 
 # --------------------------------------------------------------------------- i0
 # NumPy writes np.i0 as a Python function (dispatched through __array_function__); dualad's
@@ -408,8 +464,11 @@ i0 = ELEMENTWISE.defprimitive(
 
 # --------------------------------------------------------------------------- not differentiable
 
+# sign(z) = z / |z| for complex z is not piecewise constant: refused there, not zeroed
+defnondiff(np.sign, why="piecewise constant: derivative 0 where it exists (JAX's convention)",
+           complex_instead="z / np.abs(z)")
 defnondiff(
-    np.sign, np.floor, np.ceil, np.trunc, np.rint, np.floor_divide, np.signbit, np.heaviside,
+    np.floor, np.ceil, np.trunc, np.rint, np.floor_divide, np.signbit, np.heaviside,
     np.spacing, np.nextafter, np.isnan, np.isfinite, np.isinf, np.isnat,
     np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal,
     np.logical_and, np.logical_or, np.logical_xor, np.logical_not,

@@ -13,11 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from ..axes import batch_axis
+from ..axes import batch_axis, weighted_bincount
 from ..errors import ConversionError
 from ..registry import Example, Family, defnondiff, is_active, strip
 
-INDEXING = Family("indexing")
+INDEXING = Family("indexing", complex_rules=True)
 
 _BASIC = (int, np.integer, slice, type(None), type(Ellipsis))
 
@@ -77,9 +77,9 @@ def _scatter_add(ct: Any, positions: Any, size: int) -> Any:
     offset by j * size), so the result is differentiable again (bincount's rules)."""
     k = ct.shape[0]
     bins = np.reshape(np.reshape(positions, (1, -1)) + size * np.arange(k)[:, None], (-1,))
-    flat = np.bincount(bins, np.reshape(ct, (-1,)), minlength=k * size)
+    flat = weighted_bincount(bins, np.reshape(ct, (-1,)), k * size)
     dtype = getattr(ct, "dtype", None)
-    if dtype is not None and dtype.kind == "f" and flat.dtype != dtype:
+    if dtype is not None and dtype.kind in "fc" and flat.dtype != dtype:
         flat = flat.astype(dtype)
     return np.reshape(flat, (k, size))
 
@@ -483,6 +483,7 @@ def _nan_to_num_vjp(ct: Any, x: Any, *, out: Any, nan: Any, posinf: Any, neginf:
 
 nan_to_num = INDEXING.defprimitive(
     "nan_to_num",
+    complex_rules=False,  # real-only rules: complex values raise
     impl=lambda x, *, nan, posinf, neginf: np.nan_to_num(x, nan=nan, posinf=posinf,
                                                          neginf=neginf),
     numpy=np.nan_to_num, split_args=_nan_to_num_split_args,

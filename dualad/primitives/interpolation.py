@@ -46,7 +46,7 @@ def _interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None,
 
 
 interp = INDEXING.defcomposite(
-    "interp", _interp, numpy=np.interp,
+    "interp", _interp, complex_rules=False, numpy=np.interp,
     examples=(
         Example(lambda np_, x, fp: np_.interp(x, np_.linspace(-2.0, 2.0, 5), fp), ((6,), (5,))),
         Example(lambda np_, x, xp, fp: np_.interp(x, np_.cumsum(xp), fp), (),

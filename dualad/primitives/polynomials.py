@@ -73,7 +73,7 @@ def _polyfit(x: Any, y: Any, deg: int, rcond: Any = None, full: bool = False, w:
 
 
 polyfit = PRODUCTS.defcomposite(
-    "polyfit", _polyfit, numpy=np.polyfit,
+    "polyfit", _polyfit, complex_rules=False, numpy=np.polyfit,
     examples=(
         Example(lambda np_, x, y: np_.polyfit(x, y, 2), ((6,), (6,))),
         Example(lambda np_, y: np_.polyfit(np_.linspace(-1.0, 1.0, 5), y, 3), ((5, 2),)),

@@ -21,8 +21,9 @@ import numpy as np
 from ..axes import normalize_axis, shape_of, sum_to_shape
 from ..errors import UnsupportedPrimitiveError
 from ..registry import Example, Family
+from .complex_parts import conj_if_complex
 
-PRODUCTS = Family("products")
+PRODUCTS = Family("products", complex_rules=True)
 
 
 def _batch_rank(x: Any, y: Any) -> int:
@@ -120,7 +121,7 @@ matmul = PRODUCTS.defprimitive(
 def _vecdot(x1: Any, x2: Any, /, *, axis: int = -1, **kwargs: Any) -> Any:
     if kwargs:
         raise TypeError(f"np.vecdot on dual arrays does not support {sorted(kwargs)}")
-    return np.sum(x1 * x2, axis=axis)
+    return np.sum(conj_if_complex(x1) * x2, axis=axis)  # NumPy conjugates x1
 
 
 def _matvec(x1: Any, x2: Any, /, **kwargs: Any) -> Any:
@@ -132,7 +133,7 @@ def _matvec(x1: Any, x2: Any, /, **kwargs: Any) -> Any:
 def _vecmat(x1: Any, x2: Any, /, **kwargs: Any) -> Any:
     if kwargs:
         raise TypeError(f"np.vecmat on dual arrays does not support {sorted(kwargs)}")
-    return np.matmul(np.expand_dims(x1, -2), x2)[..., 0, :]
+    return np.matmul(np.expand_dims(conj_if_complex(x1), -2), x2)[..., 0, :]  # conj(x1)
 
 
 if hasattr(np, "vecdot"):
@@ -442,14 +443,14 @@ tensordot = _contraction(
 
 
 def _vdot(a: Any, b: Any, /) -> Any:
-    return np.dot(np.reshape(a, -1), np.reshape(b, -1))
+    return np.dot(np.reshape(conj_if_complex(a), -1), np.reshape(b, -1))  # conj(a)
 
 
 vdot = PRODUCTS.defcomposite(
     "vdot", _vdot, numpy=np.vdot,
     examples=(Example(lambda np_, x, y: np_.vdot(x, y), ((3,), (3,))),
               Example(lambda np_, x, y: np_.vdot(x, y), ((2, 3), (3, 2)))),
-    doc="np.vdot: dot of the flattened arrays (real: no conjugation)",
+    doc="np.vdot: dot of the flattened arrays, the first conjugated",
 )
 
 

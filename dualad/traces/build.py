@@ -332,7 +332,10 @@ class _Builder:
             return name
         value = strip(x)
         if np.ndim(value) == 0:
-            return f"{float(value):g}" if np.asarray(value).dtype.kind in "fc" else str(value)
+            kind = np.asarray(value).dtype.kind
+            if kind == "c":
+                return f"{complex(value):g}"
+            return f"{float(value):g}" if kind == "f" else str(value)
         return f"const{np.shape(value)}"
 
     def _rules(self, node: Node, operands: tuple[Operand, ...], label: str,

@@ -24,7 +24,8 @@ JSON documents (:func:`to_json`) are described by :data:`JSON_SCHEMA` (JSON Sche
                         "value"}]}
 
 Values are numbers or nested lists of numbers (float64, exact); nan and infinities, which
-JSON cannot hold, are the strings ``"nan"``, ``"inf"`` and ``"-inf"``.
+JSON cannot hold, are the strings ``"nan"``, ``"inf"`` and ``"-inf"``; a complex number is
+an object ``{"re": ..., "im": ...}`` of two such numbers.
 """
 
 from __future__ import annotations
@@ -94,7 +95,17 @@ def format_number(x: float, digits: int = 3) -> str:
     ['2', '0.5', '10.693', '-0.959', '0']
     >>> format_number(1.2345e-5), format_number(2.5e7), format_number(float("-inf"))
     ('1.23e-05', '2.5e+07', '-inf')
+    >>> format_number(1.5 - 2j), format_number(0.25j)
+    ('1.5-2j', '0.25j')
     """
+    if np.iscomplexobj(x):  # a complex value: both parts, as Python writes them
+        z = complex(x)
+        if z.imag == 0:
+            return format_number(z.real, digits)
+        imag = format_number(abs(z.imag), digits)
+        if z.real == 0:
+            return f"{'-' if z.imag < 0 else ''}{imag}j"
+        return f"{format_number(z.real, digits)}{'-' if z.imag < 0 else '+'}{imag}j"
     x = float(x)
     if math.isnan(x):
         return "nan"
@@ -280,7 +291,10 @@ def _adjoint_table(trace: Trace, fmt: Callable[[Any], str]) -> _Table:
 
 
 def _all_finite(x: Any) -> bool:
-    return bool(np.all(np.isfinite(np.asarray(x, dtype=float))))
+    values = np.asarray(x)
+    if values.dtype.kind not in "fc":
+        values = values.astype(float)
+    return bool(np.all(np.isfinite(values)))
 
 
 def _non_finite(trace: Trace, mode: str) -> tuple[tuple[str, str], ...]:
@@ -737,7 +751,10 @@ def to_html(trace: Trace, *, mode: str = "both", digits: int = 3) -> str:
 
 # --------------------------------------------------------------------------- JSON
 
-_SCALAR_SCHEMA = {"anyOf": [{"type": "number"}, {"enum": ["nan", "inf", "-inf"]}]}
+_REAL_SCHEMA = {"anyOf": [{"type": "number"}, {"enum": ["nan", "inf", "-inf"]}]}
+_SCALAR_SCHEMA = {"anyOf": [_REAL_SCHEMA, {
+    "type": "object", "required": ["re", "im"], "additionalProperties": False,
+    "properties": {"re": _REAL_SCHEMA, "im": _REAL_SCHEMA}}]}
 
 
 def _object_schema(properties: dict[str, Any]) -> dict[str, Any]:
@@ -785,12 +802,22 @@ JSON_SCHEMA: dict[str, Any] = {
 
 
 def _json_value(x: Any) -> Any:
-    """A number or nested lists; non-finite entries as the strings JSON lacks numbers for."""
-    a = np.asarray(x, dtype=float)
+    """A number or nested lists; non-finite entries as the strings JSON lacks numbers for;
+    a complex number as ``{"re": ..., "im": ...}``."""
+    a = np.asarray(x)
+    if a.dtype.kind == "c":
+        return _paired(_json_value(a.real), _json_value(a.imag))
+    a = a.astype(float)
     if np.all(np.isfinite(a)):
         return a.tolist()
     return np.vectorize(lambda v: v if math.isfinite(v) else format_number(v),
                         otypes=[object])(a).tolist()
+
+
+def _paired(re: Any, im: Any) -> Any:
+    if isinstance(re, list):
+        return [_paired(r, i) for r, i in zip(re, im)]
+    return {"re": re, "im": im}
 
 
 def _json_node(trace: Trace, s: Step) -> dict[str, Any]:

@@ -22,7 +22,6 @@ from ..errors import (
     DualadError,
     InvalidArgumentError,
     InvalidInputError,
-    UnsupportedPrimitiveError,
 )
 from ..tree import (
     LEAF,
@@ -84,7 +83,8 @@ def arg_paths(args: Sequence[Any], numbers: Sequence[int]) -> list[str]:
 
 
 def as_input(x: Any, where: str) -> Any:
-    """``x`` as a float array to differentiate at: integers and booleans become float64.
+    """``x`` as a float or complex array to differentiate at: integers and booleans become
+    float64.
 
     Masked arrays and other ndarray subclasses (except ``np.memmap``) are refused: their
     semantics would be dropped silently.
@@ -111,13 +111,8 @@ def as_input(x: Any, where: str) -> Any:
         raise InvalidInputError(f"{where} is not an array of numbers: {exc}") from None
     if a.dtype.kind in "biu":
         return a.astype(np.float64)
-    if a.dtype.kind == "f":
+    if a.dtype.kind in "fc":
         return a
-    if a.dtype.kind == "c":
-        raise UnsupportedPrimitiveError(
-            f"{where} is complex: dualad differentiates real functions only. Pass the real "
-            f"and imaginary parts as separate real arguments."
-        )
     if not isinstance(x, np.ndarray) and a.dtype.kind in "OUSV":
         raise InvalidInputError(
             f"{where} is of type {type(x).__qualname__}, not an array or a number: it cannot "
@@ -200,6 +195,57 @@ def read_only(x: Any) -> Any:
     return x
 
 
+def check_holomorphic_inputs(leaves: Sequence[Any], paths: Sequence[str], who: str,
+                             holomorphic: bool, complex_allowed: bool) -> None:
+    """JAX's checks of the inputs of ``who`` (``"jacfwd"``): complex with ``holomorphic=True``;
+    else real, unless ``complex_allowed`` (``grad`` and ``jacrev`` take a complex input of a
+    real-valued function)."""
+    for x, where in zip(leaves, paths):
+        kind = x.dtype.kind
+        if holomorphic and kind != "c":
+            raise InvalidInputError(
+                f"dualad.{who} with holomorphic=True needs complex inputs, but {where} has "
+                f"dtype {x.dtype} (JAX refuses this too): pass "
+                f"x.astype(complex), or drop holomorphic=True for a real input"
+            )
+        if not holomorphic and kind == "c" and not complex_allowed:
+            raise InvalidInputError(
+                f"dualad.{who} needs real inputs unless holomorphic=True, but {where} is "
+                f"complex (JAX refuses this too): pass holomorphic=True if the function is "
+                f"holomorphic (complex-differentiable), or use dualad.jvp directly for a "
+                f"non-holomorphic function of complex values (its Jacobian is not one complex "
+                f"matrix)"
+            )
+
+
+def dtype_of(x: Any) -> np.dtype:
+    """The dtype of an array, an active value or a number.
+
+    >>> dtype_of(1j)
+    dtype('complex128')
+    """
+    dtype = getattr(x, "dtype", None)
+    return dtype if dtype is not None else np.asarray(x).dtype
+
+
+def check_holomorphic_output(dtype: np.dtype, where: str, who: str, holomorphic: bool) -> None:
+    """JAX's checks of an output of ``who``: complex with ``holomorphic=True``; else real
+    (``grad`` and ``jacrev``; ``jacfwd`` of real inputs may return complex values)."""
+    if holomorphic and dtype.kind != "c":
+        raise InvalidInputError(
+            f"dualad.{who} with holomorphic=True needs complex outputs, but {where} has "
+            f"dtype {dtype} (JAX refuses this too): return a complex value, or drop "
+            f"holomorphic=True for a real-valued function"
+        )
+    if not holomorphic and dtype.kind == "c":
+        raise InvalidInputError(
+            f"dualad.{who} needs a real-valued output unless holomorphic=True, but {where} "
+            f"is complex (JAX refuses this too): pass holomorphic=True if the function is "
+            f"holomorphic, differentiate np.real(f) and np.imag(f) separately, or use "
+            f"dualad.vjp directly with a complex cotangent"
+        )
+
+
 # --------------------------------------------------------------------------- results
 
 
@@ -261,7 +307,7 @@ def plain_output(leaf: Any, where: str) -> np.ndarray:
         value = np.asarray(leaf)
     except Exception:  # noqa: BLE001 - report any unreadable output the same way
         value = np.asarray(None)
-    if value.dtype.kind not in "biuf":
+    if value.dtype.kind not in "biufc":
         if dataclasses.is_dataclass(leaf) and not isinstance(leaf, type):
             raise InvalidInputError(unregistered_message(type(leaf), f"{where} of the function"))
         raise InvalidInputError(

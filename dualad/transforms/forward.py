@@ -24,7 +24,10 @@ from ._boundary import (
     argnums_tuple,
     as_input,
     call,
+    check_holomorphic_inputs,
+    check_holomorphic_output,
     chunks,
+    dtype_of,
     finish,
     output_leaf,
     output_leaves,
@@ -156,10 +159,11 @@ def _as_tangent(t: Any, x: Any, where: str) -> Any:
             )
         return t
     t = np.asarray(t)
-    if t.dtype.kind != "f":
+    if t.dtype.kind != "f" and not (t.dtype.kind == "c" and x.dtype.kind == "c"):
         raise ShapeMismatchError(
-            f"the tangent for {where} has dtype {t.dtype}; tangents must be floating point "
-            f"(write np.asarray(v, dtype=float))"
+            f"the tangent for {where} has dtype {t.dtype}; tangents must be floating point, "
+            f"and complex only for a complex primal (JAX's convention: a tangent has its "
+            f"primal's dtype; write np.asarray(v, dtype=float))"
         )
     if t.shape != x.shape:
         raise ShapeMismatchError(
@@ -201,7 +205,7 @@ def _seed(leaves: list[Any], start: int, stop: int, tag: int) -> list[Dual]:
     offset = 0
     for x in leaves:
         size = int(x.size)
-        dtype = x.dtype if x.dtype.kind == "f" else np.float64
+        dtype = x.dtype if x.dtype.kind in "fc" else np.float64
         tangent = np.zeros((k, size), dtype=dtype)
         lo, hi = max(start, offset), min(stop, offset + size)
         if lo < hi:
@@ -229,6 +233,7 @@ def jacfwd(
     argnums: int | Sequence[int] = 0,
     has_aux: bool = False,
     chunk_size: int | None = None,
+    holomorphic: bool = False,
 ) -> Callable[..., Any]:
     """The Jacobian of ``fun`` by forward mode, many columns per pass.
 
@@ -247,6 +252,10 @@ def jacfwd(
         ``(jacobian, aux)``.
     chunk_size : int, optional
         Directions per pass.
+    holomorphic : bool
+        ``fun`` is complex-differentiable: its inputs and outputs are complex, and the
+        Jacobian is the complex one. Without it, inputs must be real (as in JAX; use
+        :func:`jvp` for a non-holomorphic function of complex values).
 
     Returns
     -------
@@ -270,6 +279,7 @@ def jacfwd(
         leaves, tree = flatten(chosen if tuple_argnums else chosen[0])
         paths = arg_paths(chosen, numbers)
         leaves = [read_only(as_input(x, where)) for x, where in zip(leaves, paths)]
+        check_holomorphic_inputs(leaves, paths, "jacfwd", holomorphic, False)
         n = sum(int(x.size) for x in leaves)
         itemsize = max((np.dtype(x.dtype).itemsize for x in leaves), default=8)
         parts = chunks(n, chunk_size, itemsize)
@@ -279,6 +289,9 @@ def jacfwd(
         else:
             out_primals, out_tree, tangents, aux = _pushed(fun, args, numbers, tuple_argnums,
                                                            leaves, has_aux, parts)
+        if holomorphic:
+            for i, p in enumerate(out_primals):
+                check_holomorphic_output(dtype_of(p), f"output {i}", "jacfwd", True)
         jac = unflatten(out_tree, [
             _assemble(t, np.shape(p), leaves, tree) for p, t in zip(out_primals, tangents)])
         if has_aux:

@@ -20,10 +20,14 @@ from ..tape import Tape, TapeArray, backward
 from ..tree import LEAF, describe, flatten, unflatten
 from ._boundary import (
     FLAT_LEAVES,
+    arg_paths,
     argnums_tuple,
     as_input,
     call,
+    check_holomorphic_inputs,
+    check_holomorphic_output,
     chunks,
+    dtype_of,
     finish,
     owned_array,
     with_arguments,
@@ -45,17 +49,20 @@ def _as_cotangent(ct: Any, out: Any, where: str) -> Any:
         ct = np.asarray(ct)
     except Exception:  # noqa: BLE001
         ct = np.asarray(None)
-    if ct.dtype.kind != "f":
+    out_kind = dtype_of(out).kind
+    if ct.dtype.kind != "f" and not (ct.dtype.kind == "c" and out_kind == "c"):
         raise ShapeMismatchError(
             f"the cotangent for {where} has dtype {ct.dtype}; cotangents must be floating "
-            f"point arrays of the output's shape {expected} (write np.asarray(u, dtype=float))"
+            f"point arrays of the output's shape {expected}, complex only for a complex "
+            f"output (JAX's convention: a cotangent has its output's dtype; write "
+            f"np.asarray(u, dtype=float))"
         )
     if ct.shape != expected:
         raise ShapeMismatchError(
             f"the cotangent for {where} has shape {ct.shape}, but the output has shape "
             f"{expected}: pass an array of shape {expected}"
         )
-    dtype = out.dtype if getattr(out, "dtype", None) is not None and out.dtype.kind == "f" \
+    dtype = out.dtype if getattr(out, "dtype", None) is not None and out.dtype.kind in "fc" \
         else np.float64
     return ct.astype(dtype)  # a copy: rules may return views of it, and results are the caller's
 
@@ -151,10 +158,12 @@ def value_and_grad(
     fun: Callable[..., Any],
     argnums: int | Sequence[int] = 0,
     has_aux: bool = False,
+    holomorphic: bool = False,
 ) -> Callable[..., Any]:
     """``fun`` and its gradient, in one evaluation and one backward pass.
 
-    ``fun`` must return a scalar (a 0-d array or a number).
+    ``fun`` must return a real scalar (a 0-d array or a number), or a complex one with
+    ``holomorphic=True`` (see :func:`grad`).
 
     Returns
     -------
@@ -174,20 +183,24 @@ def value_and_grad(
     >>> float(value), g
     (5.0, array([2., 4.]))
     """
-    return _value_and_grad(fun, argnums, has_aux, "dualad.value_and_grad")
+    return _value_and_grad(fun, argnums, has_aux, "dualad.value_and_grad", holomorphic)
 
 
 def _value_and_grad(fun: Callable[..., Any], argnums: int | Sequence[int], has_aux: bool,
-                    name: str) -> Callable[..., Any]:
+                    name: str, holomorphic: bool = False) -> Callable[..., Any]:
     """``value_and_grad`` as the transform ``name`` (``grad`` is one too), for errors."""
 
     def value_and_gradient(*args: Any) -> Any:
-        if not has_aux and argnums.__class__ is int and -len(args) <= argnums < len(args) \
+        if not has_aux and not holomorphic and argnums.__class__ is int \
+                and -len(args) <= argnums < len(args) \
                 and args[argnums].__class__ in FLAT_LEAVES:
             return _value_and_grad_flat(fun, args, argnums, name)
         numbers = argnums_tuple(argnums, len(args))
         rec = Recording(fun, args, numbers, isinstance(argnums, (tuple, list)), has_aux, name)
-        return _value_and_grad_of(rec, has_aux)
+        if holomorphic:
+            check_holomorphic_inputs(rec.input_primals, arg_paths(args, numbers),
+                                     name.removeprefix("dualad."), True, True)
+        return _value_and_grad_of(rec, has_aux, holomorphic)
 
     return value_and_gradient
 
@@ -205,7 +218,7 @@ def _value_and_grad_flat(fun: Callable[..., Any], args: Sequence[Any], argnum: i
         index, primal = x.index, x.primal
         out = call(fun, with_arguments(args, (argnum,), False, x))
         if out.__class__ is TapeArray and out.tag == tag and out.primal.shape == () \
-                and not registry.is_active(out.primal):
+                and not registry.is_active(out.primal) and out.primal.dtype.kind == "f":
             value = out.primal
             seed = np.ones((1,), dtype=value.dtype)
             ct = backward(tape, [(out.index, seed)], [index], 1)[0]
@@ -218,9 +231,9 @@ def _value_and_grad_flat(fun: Callable[..., Any], args: Sequence[Any], argnum: i
     return _value_and_grad_of(rec, False)
 
 
-def _value_and_grad_of(rec: Recording, has_aux: bool) -> Any:
+def _value_and_grad_of(rec: Recording, has_aux: bool, holomorphic: bool = False) -> Any:
     """The value and gradient of a recorded scalar function."""
-    value = _scalar_output(rec)
+    value = _scalar_output(rec, holomorphic)
     seed = np.ones((1,), dtype=value.dtype)
     cts = rec.pull([seed], 1)
     gradient = unflatten(rec.in_tree, [finish(owned_array(ct[0])) for ct in cts])
@@ -228,7 +241,7 @@ def _value_and_grad_of(rec: Recording, has_aux: bool) -> Any:
     return ((value, rec.aux), gradient) if has_aux else (value, gradient)
 
 
-def _scalar_output(rec: Recording) -> Any:
+def _scalar_output(rec: Recording, holomorphic: bool = False) -> Any:
     if len(rec.out_primals) != 1 or rec.out_tree.kind != "leaf":
         raise NonScalarOutputError(
             f"grad needs a function with one scalar output; this one returned "
@@ -244,7 +257,9 @@ def _scalar_output(rec: Recording) -> Any:
             f"first (e.g. np.sum)."
         )
     dtype = getattr(value, "dtype", np.dtype(float))
-    if dtype.kind != "f":
+    if dtype.kind == "c" or holomorphic:
+        check_holomorphic_output(dtype, "the output", "grad", holomorphic)
+    elif dtype.kind != "f":
         raise InvalidInputError(
             f"grad needs a floating-point output, but the function returned {dtype} values: "
             f"an integer or boolean result has no derivative (JAX refuses this too). Return "
@@ -258,6 +273,7 @@ def grad(
     fun: Callable[..., Any],
     argnums: int | Sequence[int] = 0,
     has_aux: bool = False,
+    holomorphic: bool = False,
 ) -> Callable[..., Any]:
     """The gradient of a scalar function, by reverse mode.
 
@@ -269,6 +285,11 @@ def grad(
         Which positional arguments to differentiate with respect to.
     has_aux : bool
         ``fun`` returns ``(value, aux)``; the gradient function returns ``(gradient, aux)``.
+    holomorphic : bool
+        ``fun`` is complex-differentiable with complex inputs and a complex output; the
+        result is the complex derivative ``f'(z)``. Without it the output must be real; a
+        complex input ``z = x + iy`` then gets JAX's gradient ``df/dx - i df/dy``
+        (``2 conj(z)`` for ``|z|**2``; see the guide's Complex numbers page).
 
     Returns
     -------
@@ -289,7 +310,7 @@ def grad(
     >>> float(x1_bar), round(float(x2_bar), 3)
     (5.5, 1.716)
     """
-    value_and_gradient = _value_and_grad(fun, argnums, has_aux, "dualad.grad")
+    value_and_gradient = _value_and_grad(fun, argnums, has_aux, "dualad.grad", holomorphic)
 
     def gradient(*args: Any) -> Any:
         value, g = value_and_gradient(*args)
@@ -306,6 +327,7 @@ def jacrev(
     argnums: int | Sequence[int] = 0,
     has_aux: bool = False,
     chunk_size: int | None = None,
+    holomorphic: bool = False,
 ) -> Callable[..., Any]:
     """The Jacobian of ``fun`` by reverse mode, many rows per backward pass.
 
@@ -322,6 +344,9 @@ def jacrev(
         ``fun`` returns ``(output, aux)``; the Jacobian function returns ``(jacobian, aux)``.
     chunk_size : int, optional
         Rows per backward pass.
+    holomorphic : bool
+        ``fun`` is complex-differentiable, with complex inputs and outputs: the result is
+        the complex Jacobian. Without it the outputs must be real (as in JAX).
 
     Returns
     -------
@@ -341,21 +366,27 @@ def jacrev(
         numbers = argnums_tuple(argnums, len(args))
         rec = Recording(fun, args, numbers, isinstance(argnums, (tuple, list)), has_aux,
                         "dualad.jacrev")
+        if holomorphic:
+            check_holomorphic_inputs(rec.input_primals, arg_paths(args, numbers), "jacrev",
+                                     True, True)
         jac_leaves = []
         for j, out in enumerate(rec.out_primals):
-            jac_leaves.append(_jacobian_of_output(rec, j, out, chunk_size))
+            jac_leaves.append(_jacobian_of_output(rec, j, out, chunk_size, holomorphic))
         jac = unflatten(rec.out_tree, jac_leaves)
         return (jac, rec.aux) if has_aux else jac
 
     return jacobian
 
 
-def _jacobian_of_output(rec: Recording, j: int, out: Any, chunk_size: int | None) -> Any:
+def _jacobian_of_output(rec: Recording, j: int, out: Any, chunk_size: int | None,
+                        holomorphic: bool = False) -> Any:
     """The Jacobian blocks of output leaf ``j``: its rows pulled back in chunks."""
     out_shape = tuple(np.shape(out))
     m = int(np.prod(out_shape, dtype=np.int64))
     dtype = getattr(out, "dtype", np.dtype(float))
-    if dtype.kind != "f":
+    if dtype.kind == "c" or holomorphic:
+        check_holomorphic_output(dtype, f"output {j}", "jacrev", holomorphic)
+    elif dtype.kind != "f":
         raise InvalidInputError(
             f"jacrev needs floating-point outputs, but {rec.out_names[j]} has dtype {dtype}: an "
             f"integer or boolean result has no derivative (JAX refuses this too)."

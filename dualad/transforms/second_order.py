@@ -15,8 +15,13 @@ def hessian(
     fun: Callable[..., Any],
     argnums: int | Sequence[int] = 0,
     has_aux: bool = False,
+    holomorphic: bool = False,
 ) -> Callable[..., Any]:
     """The Hessian of ``fun``: ``jacfwd(jacrev(fun))``, forward over reverse, as in JAX.
+
+    ``holomorphic=True`` gives the complex Hessian of a complex-differentiable ``fun`` of
+    complex inputs (as in JAX); a real-valued function of complex inputs is refused, as JAX
+    does, since its second derivative is not one complex matrix.
 
     For a scalar ``fun`` of ``x`` the result has shape ``x.shape + x.shape``; in general
     ``out.shape + in.shape + in.shape``, nested like the arguments for tuple ``argnums``.
@@ -28,7 +33,8 @@ def hessian(
     array([[6., 2.],
            [2., 0.]])
     """
-    return jacfwd(jacrev(fun, argnums, has_aux), argnums, has_aux)
+    return jacfwd(jacrev(fun, argnums, has_aux, holomorphic=holomorphic), argnums, has_aux,
+                  holomorphic=holomorphic)
 
 
 def hvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> Any:

@@ -18,7 +18,8 @@ own Hessian is sometimes nan. ``slogdet``'s derivative does not exist at a singu
 singular matrix raise NumPy's ``LinAlgError`` from the primal, as NumPy does.
 
 One module per kind: ``solvers`` (inv, solve, tensorinv, tensorsolve, lstsq), ``determinants``
-(det, slogdet), ``decompositions`` (cholesky, eigh, svd, pinv, qr), ``norms`` (norm, cond)
+(det, slogdet), ``decompositions`` (cholesky, eigh, svd, pinv, qr), ``eigen`` (eig, eigvals,
+roots: complex results), ``norms`` (norm, cond)
 and ``array_api`` (NumPy 2's names); ``_common`` holds the family and the matrix helpers.
 """
 
@@ -26,6 +27,7 @@ from . import (  # noqa: F401  - importing them registers their primitives
     array_api,
     decompositions,
     determinants,
+    eigen,
     norms,
     solvers,
 )

@@ -12,7 +12,7 @@ from ...axes import (
 )
 from ...registry import Family
 
-LINALG = Family("linalg")
+LINALG = Family("linalg", complex_rules=True)
 
 _NUMPY2 = hasattr(np.linalg, "svdvals")  # and vector_norm, matrix_norm, the array-API names
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._rule_checks import complex_values_error, is_complex
 from ...axes import (
     shape_of,
 )
@@ -25,6 +26,9 @@ from ._common import (
     _sym,
     _tril_half,
 )
+
+_REAL_EMBEDDING = ("differentiate the real matrix [[re, -im], [im, re]] (np.block of "
+                   "np.real(a) and np.imag(a)), whose singular values are those of a, twice")
 
 
 def _cholesky_jvp(dx: Any, x: Any, *, out: Any, upper: bool) -> Any:
@@ -56,6 +60,7 @@ def _cholesky_impl(x: Any, *, upper: bool) -> Any:
 
 cholesky = LINALG.defprimitive(
     "cholesky", impl=_cholesky_impl,
+    complex_rules=False,  # real-only rules: complex values raise
     numpy=np.linalg.cholesky, split_args=_cholesky_split_args, jvp=_cholesky_jvp, vjp=_cholesky_vjp,
     examples=(
         Example(lambda np_, x: np_.linalg.cholesky(x), make=lambda rng: (_spd(rng, 3, 3),)),
@@ -105,6 +110,7 @@ _EIGH_CALLS = (
 
 eigh = LINALG.defprimitive(
     "eigh", impl=lambda x, *, UPLO: np.linalg.eigh(x, UPLO=UPLO), numpy=np.linalg.eigh,
+    complex_rules=False,  # real-only rules: complex values raise
     split_args=_eigh_split_args, jvp=_eigh_jvp, vjp=_eigh_vjp, multiple_results=True,
     examples=tuple(
         Example(call, make=lambda rng, s=s: (_spectrum(rng, *s),))
@@ -189,6 +195,7 @@ _SVD_CALLS = (
 
 svd_factors = LINALG.defprimitive(
     "svd_factors",
+    complex_rules=False,  # real-only rules: complex values raise
     impl=lambda x, *, hermitian: np.linalg.svd(x, full_matrices=False, hermitian=hermitian),
     jvp=_svd_jvp, vjp=_svd_vjp, multiple_results=True,
     examples=tuple(
@@ -213,6 +220,7 @@ def _svdvals_vjp(ct: Any, x: Any, *, out: Any, hermitian: bool) -> Any:
 
 svdvals = LINALG.defprimitive(
     "svdvals",
+    complex_rules=False,  # real-only rules: complex values raise
     impl=lambda x, *, hermitian: np.linalg.svd(x, compute_uv=False, hermitian=hermitian),
     numpy=getattr(np.linalg, "svdvals", ()), split_args=lambda x, /: ((x,), {"hermitian": False}),
     jvp=_svdvals_jvp, vjp=_svdvals_vjp,
@@ -229,6 +237,8 @@ svdvals = LINALG.defprimitive(
 
 def _svd(a: Any, full_matrices: bool = True, compute_uv: bool = True,
          hermitian: bool = False) -> Any:
+    if is_complex(a):  # named here: the primitives behind it are not NumPy's names
+        raise complex_values_error("np.linalg.svd", _REAL_EMBEDDING)
     if not compute_uv:
         return svdvals(a, hermitian=bool(hermitian))
     m, n = shape_of(a)[-2:]
@@ -289,6 +299,7 @@ def _pinv_split_args(a: Any, rcond: Any = None, hermitian: bool = False, *,
 
 pinv = LINALG.defprimitive(
     "pinv", impl=_pinv_impl, numpy=np.linalg.pinv, split_args=_pinv_split_args, jvp=_pinv_jvp,
+    complex_rules=False,  # real-only rules: complex values raise
     vjp=_pinv_vjp,
     examples=tuple(
         Example(lambda np_, x: np_.linalg.pinv(x), make=lambda rng, s=s: (_singular(rng, *s),))
@@ -335,6 +346,7 @@ def _qr_split_args(a: Any, mode: str = "reduced") -> tuple:
 
 qr = LINALG.defprimitive(
     "qr", impl=np.linalg.qr, numpy=np.linalg.qr, split_args=_qr_split_args,
+    complex_rules=False,  # real-only rules: complex values raise
     jvp=_qr_jvp, vjp=_qr_vjp, multiple_results=True,
     examples=tuple(  # Q and R apart: the primal check cannot stack arrays of two shapes
         Example(lambda np_, x, i=i: np_.linalg.qr(x)[i], make=lambda rng, s=s: (

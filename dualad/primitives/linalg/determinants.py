@@ -244,6 +244,7 @@ def _negative_det(rng: np.random.Generator, *shape: int) -> np.ndarray:
 
 slogdet = LINALG.defprimitive(
     "slogdet", impl=np.linalg.slogdet, numpy=np.linalg.slogdet, split_args=lambda a: ((a,), {}),
+    complex_rules=False,  # real-only rules: complex values raise
     jvp=_slogdet_jvp, vjp=_slogdet_vjp, multiple_results=True,
     examples=(
         Example(lambda np_, x: np_.linalg.slogdet(x), make=lambda rng: (_wellcond(rng, 3, 3),)),

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._rule_checks import complex_values_error, is_complex
 from ...axes import (
     batch_axis,
     expand_reduced,
@@ -39,6 +40,7 @@ def _norm2_impl(x: Any, *, axis: Any, keepdims: bool) -> Any:
 
 norm2 = LINALG.defprimitive(
     "norm2", impl=_norm2_impl, jvp=_norm2_jvp, vjp=_norm2_vjp,
+    complex_rules=False,  # real-only rules: complex values raise
     examples=(
         Example(lambda np_, x: np_.linalg.norm(x), ((3,),)),
         Example(lambda np_, x: np_.linalg.norm(x, axis=-1, keepdims=True), ((2, 3),)),
@@ -52,9 +54,14 @@ norm2 = LINALG.defprimitive(
 )
 
 
+def _moduli(x: Any) -> Any:
+    """|x| for complex x (the 2-norm of z is that of |z|; norm2's rules are real), else x."""
+    return np.abs(x) if is_complex(x) else x
+
+
 def _vector_norm(x: Any, ord: Any, axis: Any, keepdims: bool) -> Any:  # noqa: A002
     if ord is None or (not isinstance(ord, str) and ord == 2):
-        return norm2(x, axis=axis, keepdims=keepdims)
+        return norm2(_moduli(x), axis=axis, keepdims=keepdims)
     if isinstance(ord, str):
         raise ValueError(f"Invalid norm order '{ord}' for vectors")
     if ord == np.inf:
@@ -62,7 +69,7 @@ def _vector_norm(x: Any, ord: Any, axis: Any, keepdims: bool) -> Any:  # noqa: A
     if ord == -np.inf:
         return np.min(np.abs(x), axis=axis, keepdims=keepdims)
     if ord == 0:  # the number of non-zeros: piecewise constant
-        return np.sum(x != 0, axis=axis, keepdims=keepdims).astype(x.dtype)
+        return np.sum(x != 0, axis=axis, keepdims=keepdims).astype(np.finfo(x.dtype).dtype)
     if ord == 1:
         return np.sum(np.abs(x), axis=axis, keepdims=keepdims)
     return np.sum(np.abs(x) ** ord, axis=axis, keepdims=keepdims) ** (1.0 / ord)
@@ -74,8 +81,13 @@ def _matrix_norm(x: Any, ord: Any, axis: Any, keepdims: bool) -> Any:  # noqa: A
     if row == col:
         raise ValueError("Duplicate axes given.")
     if ord is None or ord in ("fro", "f"):
-        return norm2(x, axis=(row, col), keepdims=keepdims)
+        return norm2(_moduli(x), axis=(row, col), keepdims=keepdims)
     if ord in (2, -2, "nuc"):
+        if is_complex(x):
+            raise complex_values_error(
+                f"np.linalg.norm (or matrix_norm) with ord={ord!r}",
+                "use ord='fro', 1 or np.inf, or differentiate the real matrix "
+                "[[re, -im], [im, re]], whose singular values are those of x, twice")
         rest = tuple(a for a in range(nd) if a not in (row, col))
         s = svdvals(np.transpose(x, rest + (row, col)), hermitian=False)
         ret = s[..., 0] if ord == 2 else (s[..., -1] if ord == -2 else np.sum(s, axis=-1))
@@ -97,7 +109,7 @@ def _norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> 
     nd = _ndim(x)
     if axis is None:
         if ord is None or (ord in ("f", "fro") and nd == 2) or (ord == 2 and nd == 1):
-            return norm2(x, axis=None, keepdims=bool(keepdims))
+            return norm2(_moduli(x), axis=None, keepdims=bool(keepdims))
         axis = tuple(range(nd))
     elif not isinstance(axis, tuple):
         axis = (operator.index(axis),)
@@ -142,6 +154,9 @@ norm = LINALG.defcomposite(
 
 
 def _cond(x: Any, p: Any = None) -> Any:
+    if is_complex(x) and (p is None or p in (2, -2)):
+        raise complex_values_error("np.linalg.cond", "pass p='fro', 1 or np.inf, or "
+                                   "differentiate the real matrix [[re, -im], [im, re]]")
     if p is None or p in (2, -2):
         s = svdvals(x, hermitian=False)
         return s[..., -1] / s[..., 0] if p == -2 else s[..., 0] / s[..., -1]

@@ -164,7 +164,7 @@ def _lstsq(a: Any, b: Any, rcond: Any = None) -> tuple:
 
 
 lstsq = LINALG.defcomposite(
-    "lstsq", _lstsq, numpy=np.linalg.lstsq,
+    "lstsq", _lstsq, numpy=np.linalg.lstsq, complex_rules=False,
     examples=(
         Example(lambda np_, a, b: np_.linalg.lstsq(a, b)[0], ((5, 3), (5,))),
         Example(lambda np_, a, b: np_.linalg.lstsq(a, b)[0], ((4, 3), (4, 2))),

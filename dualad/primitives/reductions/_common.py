@@ -12,7 +12,7 @@ from ...axes import reduced_axes, shape_of
 from ...errors import UnsupportedPrimitiveError
 from ...registry import Family, is_active
 
-REDUCTIONS = Family("reductions")
+REDUCTIONS = Family("reductions", complex_rules=True)
 
 
 _NV = np._NoValue  # NumPy's "argument not given"
@@ -57,8 +57,9 @@ def _refuse(fn: str, **kwargs: Any) -> None:
 
 
 def _check_float_dtype(dtype: Any) -> None:
-    if dtype is not None and np.dtype(dtype).kind != "f":
-        raise TypeError(f"dtype={dtype} would drop the derivative (only float dtypes keep it)")
+    if dtype is not None and np.dtype(dtype).kind not in "fc":
+        raise TypeError(f"dtype={dtype} would drop the derivative (only float and complex "
+                        f"dtypes keep it)")
 
 
 def _check_static(fn: str, **kwargs: Any) -> None:

@@ -57,7 +57,7 @@ def _cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: A
 
 
 cov = REDUCTIONS.defcomposite(
-    "cov", _cov, numpy=np.cov,
+    "cov", _cov, complex_rules=False, numpy=np.cov,
     examples=(
         Example(lambda np_, x: np_.cov(x), ((3, 5),)),
         Example(lambda np_, x, y: np_.cov(x, y, rowvar=False, bias=True), ((4, 2), (4, 1))),
@@ -83,7 +83,7 @@ def _corrcoef(x: Any, y: Any = None, rowvar: bool = True, *, dtype: Any = None) 
 
 
 corrcoef = REDUCTIONS.defcomposite(
-    "corrcoef", _corrcoef, numpy=np.corrcoef,
+    "corrcoef", _corrcoef, complex_rules=False, numpy=np.corrcoef,
     examples=(
         Example(lambda np_, x: np_.corrcoef(x), ((3, 5),)),
         Example(lambda np_, x, y: np_.corrcoef(x, y), ((5,), (5,))),

@@ -29,7 +29,7 @@ def _unique(ar: Any, return_index: bool = False, return_inverse: bool = False,
 
 
 unique = REDUCTIONS.defcomposite(
-    "unique", _unique, numpy=np.unique,
+    "unique", _unique, complex_rules=False, numpy=np.unique,
     examples=(
         # JAX's unique has derivative 0; the unique values of distinct ones are sorted x
         Example(lambda np_, x: np_.unique(np_.concatenate([x, x[::2]])), ((5,),),
@@ -78,7 +78,7 @@ def _histogram(a: Any, bins: Any = 10, range: Any = None,  # noqa: A002 - NumPy'
 
 
 histogram = REDUCTIONS.defcomposite(
-    "histogram", _histogram, numpy=np.histogram,
+    "histogram", _histogram, complex_rules=False, numpy=np.histogram,
     examples=(
         Example(lambda np_, x: np_.histogram(x, bins=4)[1], ((7,),)),
         Example(lambda np_, x, w: np_.histogram(x, bins=3, range=(-2.0, 2.0), weights=w)[0],
@@ -98,7 +98,7 @@ def _histogram_bin_edges(a: Any, bins: Any = 10, range: Any = None,  # noqa: A00
 
 
 histogram_bin_edges = REDUCTIONS.defcomposite(
-    "histogram_bin_edges", _histogram_bin_edges, numpy=np.histogram_bin_edges,
+    "histogram_bin_edges", _histogram_bin_edges, complex_rules=False, numpy=np.histogram_bin_edges,
     examples=(Example(lambda np_, x: np_.histogram_bin_edges(x, bins=3), ((2, 3),)),),
     doc="np.histogram_bin_edges: evenly spaced from the data's minimum to its maximum",
 )

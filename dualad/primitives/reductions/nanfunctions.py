@@ -12,6 +12,7 @@ import numpy as np
 
 from ...axes import float_dtype
 from ...registry import Example
+from ..complex_parts import abs_squared
 from ._common import _NV, REDUCTIONS, _ddof, _flag, _refuse
 
 
@@ -71,8 +72,9 @@ def _nanvar(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: 
                          / _nancount(nan, axis, True, dtype))
     centered = np.where(nan, 0.0, centered)
     keep = _flag(keepdims)
-    total = np.sum(centered * centered, axis=axis, dtype=dtype, keepdims=keep)
-    return total / np.maximum(_nancount(nan, axis, keep, dtype) - ddof, 0)
+    real = np.finfo(dtype).dtype  # the variance of complex values is real
+    total = np.sum(abs_squared(centered), axis=axis, dtype=real, keepdims=keep)
+    return total / np.maximum(_nancount(nan, axis, keep, real) - ddof, 0)
 
 
 def _nanstd(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0,

@@ -11,6 +11,7 @@ import numpy as np
 from ...axes import float_dtype, normalize_axis, reduced_axes, shape_of
 from ...errors import UnsupportedPrimitiveError
 from ...registry import POSITIVE, Example, Interval, is_active, strip
+from ..complex_parts import abs_squared
 from ._common import _NV, REDUCTIONS, _count, _ddof, _flag, _refuse, _to_last
 
 # --------------------------------------------------------------------------- mean, average
@@ -101,7 +102,7 @@ def _var(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any
     _refuse("var", where=where, mean=mean)
     ddof = _ddof(ddof, correction)
     centered = a - np.mean(a, axis=axis, dtype=dtype, keepdims=True)
-    total = np.sum(centered * centered, axis=axis, dtype=dtype, keepdims=_flag(keepdims))
+    total = np.sum(abs_squared(centered), axis=axis, dtype=dtype, keepdims=_flag(keepdims))
     dof = _count(shape_of(a), axis) - ddof  # a Python number, so float32 stays float32
     return total / (dof if dof > 0 else 0)
 
@@ -209,7 +210,7 @@ def _median(a: Any, axis: Any = None, out: Any = None, overwrite_input: bool = F
 
 
 median = REDUCTIONS.defcomposite(
-    "median", _median, numpy=np.median,
+    "median", _median, numpy=np.median, complex_rules=False,  # NumPy sorts complex values
     examples=(
         Example(lambda np_, x: np_.median(x), ((5,),)),
         Example(lambda np_, x: np_.median(x), ((2, 3),)),

@@ -7,7 +7,14 @@ from typing import Any
 
 import numpy as np
 
-from ...axes import batch_axis, expand_reduced, float_dtype, reduced_axes, shape_of
+from ...axes import (
+    batch_axis,
+    expand_reduced,
+    float_dtype,
+    reduced_axes,
+    shape_of,
+    weighted_bincount,
+)
 from ...registry import Example, is_active
 from ._common import _NV, REDUCTIONS, _check_float_dtype, _check_static, _flag, _given, _to_last
 
@@ -186,7 +193,7 @@ def _bincount_jvp(dw: Any, w: Any, *, out: Any, x: Any, minlength: int) -> Any:
     # one bincount for all directions: direction j's bins are offset by j * nbins
     k, nbins = shape_of(dw)[0], shape_of(out)[0]
     bins = np.reshape(x + nbins * np.arange(k)[:, None], (-1,))
-    flat = np.bincount(bins, np.reshape(dw, (-1,)), minlength=k * nbins)
+    flat = weighted_bincount(bins, np.reshape(dw, (-1,)), k * nbins)
     return np.reshape(flat, (k, nbins))
 
 

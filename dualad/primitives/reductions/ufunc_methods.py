@@ -64,7 +64,7 @@ def _squeezed(axis: Any, ndim: int) -> tuple[int, ...]:
 
 
 logaddexp_reduce = REDUCTIONS.defcomposite(
-    "logaddexp.reduce", _logaddexp_reduce, numpy=(),
+    "logaddexp.reduce", _logaddexp_reduce, complex_rules=False, numpy=(),
     examples=(
         Example(lambda np_, x: np_.logaddexp.reduce(x), ((4, 3),)),
         Example(lambda np_, x: np_.logaddexp.reduce(x * 300.0, axis=-1, keepdims=True),
@@ -82,7 +82,7 @@ def _logaddexp2_reduce(a: Any, axis: Any = 0, dtype: Any = None, keepdims: bool 
 
 
 logaddexp2_reduce = REDUCTIONS.defcomposite(
-    "logaddexp2.reduce", _logaddexp2_reduce, numpy=(),
+    "logaddexp2.reduce", _logaddexp2_reduce, complex_rules=False, numpy=(),
     examples=(Example(lambda np_, x: np_.logaddexp2.reduce(x, axis=1), ((2, 4),)),),
     doc="np.logaddexp2.reduce: log2(sum(2**x)) along the axis",
 )
@@ -106,7 +106,7 @@ def _logaddexp_accumulate(a: Any, axis: int = 0, dtype: Any = None, **kwargs: An
 
 
 logaddexp_accumulate = REDUCTIONS.defcomposite(
-    "logaddexp.accumulate", _logaddexp_accumulate, numpy=(),
+    "logaddexp.accumulate", _logaddexp_accumulate, complex_rules=False, numpy=(),
     examples=(
         Example(lambda np_, x: np_.logaddexp.accumulate(x), ((4,),)),
         Example(lambda np_, x: np_.logaddexp.accumulate(x * 400.0, axis=1), ((2, 3),)),
@@ -121,7 +121,7 @@ def _logaddexp2_accumulate(a: Any, axis: int = 0, dtype: Any = None, **kwargs: A
 
 
 logaddexp2_accumulate = REDUCTIONS.defcomposite(
-    "logaddexp2.accumulate", _logaddexp2_accumulate, numpy=(),
+    "logaddexp2.accumulate", _logaddexp2_accumulate, complex_rules=False, numpy=(),
     examples=(Example(lambda np_, x: np_.logaddexp2.accumulate(x, axis=0), ((3, 2),)),),
     doc="np.logaddexp2.accumulate: running log2(sum(2**x))",
 )
@@ -149,7 +149,7 @@ maximum_accumulate = REDUCTIONS.defcomposite(
     "maximum.accumulate",
     lambda a, axis=0, dtype=None, **kw: _running(a, axis, np.maximum, "maximum.accumulate",
                                                  dtype, kw),
-    numpy=(),
+    numpy=(), complex_rules=False,
     examples=(
         Example(lambda np_, x: np_.maximum.accumulate(x), ((5,),)),
         Example(lambda np_, x: np_.maximum.accumulate(x, axis=1) * x, ((2, 4),)),
@@ -161,7 +161,7 @@ minimum_accumulate = REDUCTIONS.defcomposite(
     "minimum.accumulate",
     lambda a, axis=0, dtype=None, **kw: _running(a, axis, np.minimum, "minimum.accumulate",
                                                  dtype, kw),
-    numpy=(),
+    numpy=(), complex_rules=False,
     examples=(Example(lambda np_, x: np_.minimum.accumulate(x, axis=0), ((4, 2),)),),
     doc="np.minimum.accumulate: running minimum, a gather of the element attaining it",
 )
@@ -176,7 +176,7 @@ def _hypot_reduce(a: Any, axis: Any = 0, dtype: Any = None, keepdims: bool = Fal
 
 
 hypot_reduce = REDUCTIONS.defcomposite(
-    "hypot.reduce", _hypot_reduce, numpy=(),
+    "hypot.reduce", _hypot_reduce, complex_rules=False, numpy=(),
     examples=(Example(lambda np_, x: np_.hypot.reduce(x, axis=1), ((3, 4),),
                       reference=lambda np_, x: np_.linalg.norm(x, axis=1)),),
     doc="np.hypot.reduce: the Euclidean norm along the axis (np.linalg.vector_norm)",
@@ -192,13 +192,13 @@ def _nan_extremum(fn: Any, name: str) -> Any:
 
 
 fmax_reduce = REDUCTIONS.defcomposite(
-    "fmax.reduce", _nan_extremum(np.nanmax, "fmax.reduce"), numpy=(),
+    "fmax.reduce", _nan_extremum(np.nanmax, "fmax.reduce"), numpy=(), complex_rules=False,
     examples=(Example(lambda np_, x: np_.fmax.reduce(x, axis=1), ((3, 4),),
                       reference=lambda np_, x: np_.max(x, axis=1)),),
     doc="np.fmax.reduce: np.nanmax along the axis",
 )
 fmin_reduce = REDUCTIONS.defcomposite(
-    "fmin.reduce", _nan_extremum(np.nanmin, "fmin.reduce"), numpy=(),
+    "fmin.reduce", _nan_extremum(np.nanmin, "fmin.reduce"), numpy=(), complex_rules=False,
     examples=(Example(lambda np_, x: np_.fmin.reduce(x), ((3, 4),),
                       reference=lambda np_, x: np_.min(x, axis=0)),),
     doc="np.fmin.reduce: np.nanmin along the axis",
@@ -237,6 +237,7 @@ def _scatter_at(a: Any, indices: Any, b: Any, sign: float, name: str) -> None:
 
 add_at = REDUCTIONS.defcomposite(
     "add.at", lambda a, indices, b=None: _scatter_at(a, indices, b, 1.0, "add.at"), numpy=(),
+    complex_rules=False,
     examples=(
         Example(lambda np_, x, b: _at(np_, "add", x, np.array([0, 2, 0]), b), ((4,), (3,)),
                 reference=lambda np_, x, b: x.at[np_.array([0, 2, 0])].add(b)),
@@ -249,6 +250,7 @@ add_at = REDUCTIONS.defcomposite(
 subtract_at = REDUCTIONS.defcomposite(
     "subtract.at",
     lambda a, indices, b=None: _scatter_at(a, indices, b, -1.0, "subtract.at"), numpy=(),
+    complex_rules=False,
     examples=(Example(lambda np_, x, b: _at(np_, "subtract", x, np.array([3, 3]), b) * x,
                       ((4,), ()),
                       reference=lambda np_, x, b: x.at[np_.array([3, 3])].add(-b) * x),),

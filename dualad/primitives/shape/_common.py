@@ -11,7 +11,7 @@ from ...axes import normalize_axis
 from ...errors import UnsupportedPrimitiveError
 from ...registry import Family, is_active
 
-SHAPE = Family("shape")
+SHAPE = Family("shape", complex_rules=True)
 
 
 def _k(dx: Any) -> int:
