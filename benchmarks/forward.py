@@ -551,8 +551,9 @@ def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str
     return "\n".join(lines)
 
 
-def render_header(info: list[tuple[str, str]], command: str, quick: bool) -> str:
-    parts = ["# dualad forward-mode benchmark", "",
+def render_header(info: list[tuple[str, str]], command: str, quick: bool, *,
+                  title: str = "dualad forward-mode benchmark") -> str:
+    parts = [f"# {title}", "",
              f"`{command}`" + (" (quick: tiny sizes, indicative only)" if quick else ""), ""]
     parts += [f"- **{key}**: {value}" for key, value in info]
     return "\n".join(parts) + "\n"

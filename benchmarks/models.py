@@ -42,6 +42,7 @@ from benchmarks.forward import (
     _markdown_table,
     measure,
     once,
+    render_header,
     run_suite,
     table_rows,
 )
@@ -293,13 +294,6 @@ def evaluate_targets(report: ReverseReport) -> None:
                       "report", None, [(key[0], key[1], DUALAD)])
 
 
-def render_header(info: list[tuple[str, str]], command: str, quick: bool) -> str:
-    parts = ["# dualad real-model benchmark", "",
-             f"`{command}`" + (" (quick: tiny sizes, indicative only)" if quick else ""), ""]
-    parts += [f"- **{key}**: {value}" for key, value in info]
-    return "\n".join(parts) + "\n"
-
-
 def render_body(report: ReverseReport) -> str:
     parts = ["Median time per call. *n* is the number of parameters (1, 2) or of samples (3). "
              "*× NumPy* = time / plain NumPy `f` at the same n; *× dualad* = time / "
@@ -317,7 +311,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_suite(
         "models", argv, description=__doc__.split("\n", 1)[0], full=FULL, quick=QUICK,
         report_class=ReverseReport, benches=(bench_classifier, bench_rnn, bench_mixture),
-        evaluate=evaluate_targets, header=render_header, body=render_body,
+        evaluate=evaluate_targets,
+        header=functools.partial(render_header, title="dualad real-model benchmark"),
+        body=render_body,
         csv_writer=write_csv,
     )
 

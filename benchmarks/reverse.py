@@ -49,6 +49,7 @@ from benchmarks.forward import (
     dense_layer,
     measure,
     once,
+    render_header,
     rosenbrock,
     run_suite,
     table_rows,
@@ -390,13 +391,6 @@ def evaluate_targets(report: ReverseReport) -> None:
 # --------------------------------------------------------------------------- output
 
 
-def render_header(info: list[tuple[str, str]], command: str, quick: bool) -> str:
-    parts = ["# dualad reverse-mode benchmark", "",
-             f"`{command}`" + (" (quick: tiny sizes, indicative only)" if quick else ""), ""]
-    parts += [f"- **{key}**: {value}" for key, value in info]
-    return "\n".join(parts) + "\n"
-
-
 def render_body(report: ReverseReport) -> str:
     parts = ["Median time per call. *× NumPy* = time / plain NumPy `f` at the same n; "
              "*× dualad* = time / dualad's (dualad.grad in 1 and 4, dualad.jacrev in 2, "
@@ -444,7 +438,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "reverse", argv, description=__doc__.split("\n", 1)[0], full=FULL, quick=QUICK,
         report_class=ReverseReport,
         benches=(bench_grad, bench_jacobian, bench_hessian, bench_tiny),
-        evaluate=evaluate_targets, header=render_header, body=render_body,
+        evaluate=evaluate_targets,
+        header=functools.partial(render_header, title="dualad reverse-mode benchmark"),
+        body=render_body,
         csv_writer=write_csv,
     )
 
