@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from . import registry
+from . import _copies, registry
 from ._rule_checks import check_complex, check_rule_result, check_rule_results
 from .active import (
     _NO_PARAMS,
@@ -158,7 +158,7 @@ def frozen(x: Any) -> Any:
     True
     """
     if isinstance(x, np.ndarray) and not _read_only_throughout(x):
-        x = x.copy()
+        x = _copies.copy(x)
         x.setflags(write=False)
     return x
 
