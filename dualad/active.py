@@ -21,17 +21,23 @@ view is a temporary), while ``v = A.T; A += 1; v + 1`` raises at ``v + 1``.
 
 from __future__ import annotations
 
-import dis
 import numbers
-import sys
 import weakref
 from typing import Any
 
 import numpy as np
 
 from . import registry
+from ._callers import (
+    assigning,
+    buffer_error,
+    called_from_scipy,
+    conversion_message,
+    converted_by,
+    numpy_caller,
+    scipy_caller,
+)
 from ._rule_checks import is_complex
-from ._scipy_calls import called_from_scipy, conversion_message, scipy_caller
 from .errors import ConversionError, InvalidInputError, UnsupportedPrimitiveError
 from .registry import (
     NONDIFF,
@@ -147,11 +153,11 @@ class ActiveArray:
         scipy_function = scipy_caller()
         if scipy_function is not None:
             raise ConversionError(conversion_message(scipy_function, "np.asarray"))
-        caller = _numpy_caller()
+        caller = numpy_caller()
         if caller is not None:
-            raise ConversionError(_converted_by(*caller))
-        if _assigning():
-            raise _buffer_error()
+            raise ConversionError(converted_by(*caller))
+        if assigning():
+            raise buffer_error()
         raise ConversionError(
             "np.asarray/np.array of a dual array would drop its derivative. Keep the value "
             "as it is (NumPy functions accept dual arrays), or write dualad.primal(x) if "
@@ -216,16 +222,16 @@ class ActiveArray:
 
     # -- conversions that would drop the tangent ----------------------------------------
     def __float__(self) -> float:
-        caller = _numpy_caller()
+        caller = numpy_caller()
         if caller is not None:
-            raise ConversionError(_converted_by(*caller))
-        if _assigning():
-            raise _buffer_error()
+            raise ConversionError(converted_by(*caller))
+        if assigning():
+            raise buffer_error()
         raise _conversion_error("float()")
 
     def __int__(self) -> int:
-        if _assigning():
-            raise _buffer_error()
+        if assigning():
+            raise buffer_error()
         raise _conversion_error("int()")
 
     def __complex__(self) -> complex:
@@ -862,77 +868,6 @@ def _out_error(fn: Any) -> UnsupportedPrimitiveError:
         f"array and drop its derivative. Assign the result instead: y = "
         f"{registry.numpy_name(fn)}(...); for in-place operators write x = x + d rather than "
         f"x += d when x is a plain array."
-    )
-
-
-_STORE_SUBSCR = dis.opmap["STORE_SUBSCR"]
-
-
-def _assigning() -> bool:
-    """True when NumPy converts an active value for ``plain[key] = value``: the Python code
-    that called NumPy (the caller of ``__float__``/``__array__``) is at a subscript store."""
-    frame = sys._getframe(2)
-    code = frame.f_code.co_code
-    return 0 <= frame.f_lasti < len(code) and code[frame.f_lasti] == _STORE_SUBSCR
-
-
-def _numpy_caller() -> tuple[str, str] | None:
-    """The NumPy function the user called that converts an active value with np.asarray
-    (np.vectorize, np.polynomial's functions, which NumPy does not dispatch to dualad): the
-    outermost of the NumPy frames above ``__array__``'s caller, as (module, qualname)."""
-    frame = sys._getframe(2)
-    found = None
-    while frame is not None and frame.f_globals.get("__name__", "").startswith("numpy."):
-        found = (frame.f_globals["__name__"], frame.f_code.co_qualname)
-        frame = frame.f_back
-    return found
-
-
-def _converted_by(module: str, qualname: str) -> str:
-    """The message for an active value converted by the NumPy function module.qualname."""
-    if qualname.startswith("vectorize."):
-        return (
-            "np.vectorize calls the function on one element at a time, as NumPy scalars, "
-            "which cannot carry the derivative. Write the function with whole-array NumPy "
-            "operations (np.where(condition, a, b) for an if, np.maximum, ...), which is also "
-            "much faster; or call it in a Python loop over the elements and np.stack the "
-            "results."
-        )
-    if qualname == "piecewise":
-        return (
-            "np.piecewise(x, ...) with a plain x and functions that return active values: "
-            "NumPy fills a plain array with their results, which cannot hold the derivative. "
-            "Pass an active x, or write np.where(condition, f(x), g(x))."
-        )
-    public = ".".join(part for part in module.split(".") if not part.startswith("_"))
-    name = f"{public.replace('numpy', 'np', 1)}.{qualname}"
-    if module.startswith("numpy.polynomial"):
-        if qualname.endswith(".__call__"):
-            name = "a np.polynomial series called on x (np.polynomial.Polynomial(c)(x), ...)"
-        return (
-            f"{name} converts its arguments with np.array, which would drop the derivative of "
-            f"an active value (NumPy does not hand np.polynomial to dualad). Evaluate with the "
-            f"module's function and plain coefficients, np.polynomial.chebyshev.chebval(x, c) "
-            f"(polyval, legval, hermval, ...), which works with an active x; for a series "
-            f"object p, pass p.convert().coef. With active coefficients write a power series "
-            f"as np.polyval(c[::-1], x), or use the pseudo-Vandermonde matrix of a plain x: "
-            f"np.polynomial.chebyshev.chebvander(x, len(c) - 1) @ c."
-        )
-    return (
-        f"{name} converts its arguments with np.asarray/np.array, which would drop the "
-        f"derivative of an active value (NumPy does not hand it to dualad). Write it with "
-        f"NumPy functions that dualad supports (see the Supported functions page), or pass "
-        f"dualad.primal(x) if you want the values only."
-    )
-
-
-def _buffer_error() -> ConversionError:
-    return ConversionError(
-        "out[key] = value with an active value and a plain NumPy array out (np.zeros(n), "
-        "np.empty(n), ...): a plain array cannot hold the derivative. Create the buffer from "
-        "the traced value, so that it carries derivatives: out = np.zeros_like(x) (or "
-        "np.empty_like, np.ones_like, np.full_like(x, value), x.copy(); another shape with "
-        "np.zeros_like(x, shape=(n, m)))."
     )
 
 

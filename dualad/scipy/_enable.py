@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from .. import _scipy_calls
+from .. import _callers
 from ..registry import is_active
 
 _lock = threading.Lock()
@@ -87,7 +87,7 @@ def _patch() -> None:
     import scipy.stats
 
     from . import stats
-    for dist, methods in _scipy_calls.DISTRIBUTIONS.items():
+    for dist, methods in _callers.DISTRIBUTIONS.items():
         cls = type(getattr(scipy.stats, dist))
         twin = getattr(stats, dist)
         pick = (lambda self, cls=cls, twin=twin: twin if type(self) is cls else None)
@@ -165,7 +165,7 @@ def enable() -> _Enabled:
             except BaseException:
                 _unpatch()
                 raise
-            _scipy_calls.enabled = True
+            _callers.enabled = True
         _depth += 1
     return _Enabled()
 
@@ -183,7 +183,7 @@ def disable() -> None:
         _depth -= 1
         if _depth == 0:
             _unpatch()
-            _scipy_calls.enabled = False
+            _callers.enabled = False
 
 
 def is_enabled() -> bool:
