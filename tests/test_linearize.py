@@ -177,6 +177,19 @@ def test_tangents_that_do_not_fit_are_refused_naming_the_argument(tangents, mess
         f_jvp(*tangents)
 
 
+def test_a_jvp_function_kept_beyond_the_transform_it_was_made_in_is_refused():
+    kept = []
+
+    def inner(x):
+        kept.append(dualad.linearize(np.sin, x)[1])
+        return kept[-1](np.ones(4))  # inside: fine, d/dx cos(x) = -sin(x)
+
+    np.testing.assert_allclose(dualad.jvp(inner, (X,), (V,))[1], -np.sin(X) * V, rtol=1e-14)
+    with pytest.raises(dualad.PerturbationConfusionError,
+                       match="called after the dualad.jvp call in which linearize ran"):
+        kept[0](np.ones(4))
+
+
 def test_a_function_that_is_not_callable_is_refused():
     with pytest.raises(dualad.InvalidInputError, match="must be callable"):
         dualad.linearize(X, X)

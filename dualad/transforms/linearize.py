@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InvalidInputError, ShapeMismatchError
+from .. import registry
+from ..errors import InvalidInputError, PerturbationConfusionError, ShapeMismatchError
 from ..tree import describe, flatten, unflatten
 from ._boundary import arg_paths, finish, owned
 from ._recording import Recording
@@ -106,8 +107,29 @@ class Linearized:
         seeds = [_as_tangent(t, x, where)[None]
                  for t, x, where in zip(leaves, rec.input_primals, self._paths)]
         pushed = rec.push(seeds, 1)
+        for tangent, where in zip(pushed, rec.out_names):
+            _check_alive(tangent, where)
         out = unflatten(rec.out_tree, [finish(t[0]) for t in pushed])
         return owned(out, leaves)
 
     def __repr__(self) -> str:
         return f"<dualad linearized JVP over {self._recording.tape!r}>"
+
+
+def _check_alive(value: Any, where: str) -> None:
+    """Raise if ``value`` holds an active value of a transform that has returned: ``f_jvp``
+    called after the transform in which ``linearize`` ran (its recorded values carry that
+    transform's derivative, which has no meaning any more)."""
+    while registry.is_active(value):
+        if registry.expired(value.tag):
+            name = registry.transform_name(value.tag)
+            raise PerturbationConfusionError(
+                f"the function returned by dualad.linearize was called after the {name} call "
+                f"in which linearize ran had returned: the values it recorded carry that "
+                f"call's derivative ({where} would leak it). Call f_jvp inside the function "
+                f"given to {name}, or linearize outside it."
+            )
+        tangent = getattr(value, "tangent", None)
+        if registry.is_active(tangent):
+            _check_alive(tangent, where)
+        value = value.primal
