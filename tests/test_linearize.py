@@ -97,6 +97,19 @@ def test_the_function_and_its_primitives_run_once_whatever_the_number_of_tangent
                                              + jnp.exp(-x * x) * jnp.sin(x))(X), rtol=1e-12)
 
 
+def test_each_tangent_is_one_forward_sweep_of_one_direction(monkeypatch):
+    """The mechanism jacfwd's chunks use (tests/test_transforms.py counts theirs)."""
+    sweeps = []
+    sweep = dualad.transforms._recording.forward_sweep
+    monkeypatch.setattr(dualad.transforms._recording, "forward_sweep",
+                        lambda *args: sweeps.append(args[3]) or sweep(*args))
+    _, f_jvp = dualad.linearize(lambda x, p: model(np, x, p)[0], X, PARAMS)
+    assert sweeps == []
+    for tangent in TANGENTS:
+        f_jvp(*tangent)
+    assert sweeps == [1, 1, 1]
+
+
 def test_changing_the_arguments_or_results_does_not_change_later_tangents():
     out, f_jvp = dualad.linearize(np.exp, X)
     before = f_jvp(np.ones(4))
