@@ -1,6 +1,7 @@
 """dualad.linearize against jax.linearize (float64): primal outputs, the JVP function on
 several tangents, pytrees, has_aux, complex values; one evaluation of the function whatever
-the number of tangents; nesting to second order; errors for tangents that do not fit."""
+the number of tangents (one forward sweep each); nesting to second and third order; errors
+for tangents that do not fit and for a JVP function used after its transform returned."""
 
 from __future__ import annotations
 
