@@ -40,6 +40,7 @@ from .transforms import (
     jacfwd,
     jacrev,
     jvp,
+    linearize,
     value_and_grad,
     vjp,
 )
@@ -85,6 +86,7 @@ __all__ = [
     "jacfwd",
     "jacrev",
     "jvp",
+    "linearize",
     "primal",
     "register_dataclass",
     "register_pytree_node",

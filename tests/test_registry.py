@@ -9,6 +9,8 @@ examples fails ``test_every_primitive_has_examples``. For each example, in float
   ``jax.numpy`` twin;
 * ``jacrev`` (all rows in one pass, and in chunks of 1 and 2 rows) equals ``jax.jacrev``,
   and equals dualad's own ``jacfwd``;
+* ``linearize``: its primal equals the function's, and its JVP function on a random
+  direction equals JAX's Jacobian times that direction;
 * the dot-product identity ``<u, J v> == <J^T u, v>`` holds between ``jvp`` and ``vjp`` for
   random ``u`` and ``v``;
 * second order: ``jacfwd(jacfwd)`` and ``hessian`` (forward over reverse) equal JAX's
@@ -156,6 +158,17 @@ def test_jacfwd_matches_reference(entry, i):
     for chunk_size in (None, 1, 2):
         actual = dualad.jacfwd(f, argnums=argnums, chunk_size=chunk_size)(*arrays)
         _assert_tree_close(actual, expected, example, f"{entry.name} chunk_size={chunk_size}")
+    # linearize: one evaluation, then a random direction pushed through it equals J @ v
+    out, f_jvp = dualad.linearize(f, *arrays)
+    _assert_tree_close(out, actual_primal := f(*arrays), example, f"{entry.name} linearize")
+    rng = np.random.default_rng(zlib.crc32(f"linearize-{entry.name}-{i}".encode()))
+    vs = tuple(rng.standard_normal(np.shape(a)) for a in arrays)
+    rows = expected if isinstance(actual_primal, (tuple, list)) else (expected,)
+    jv = [sum(np.tensordot(block, v, axes=np.ndim(v)) for block, v in zip(row, vs))
+          for row in rows]
+    pushed = f_jvp(*vs)
+    _assert_tree_close(pushed if isinstance(actual_primal, (tuple, list)) else (pushed,), jv,
+                       example, f"{entry.name} linearize's f_jvp")
 
 
 @pytest.mark.parametrize("entry, i", CASES)

@@ -1,6 +1,6 @@
-"""The transforms, with JAX's signatures: forward mode (``jvp``, ``jacfwd``), reverse mode
-(``vjp``, ``grad``, ``value_and_grad``, ``jacrev``), second order (``hessian``, ``hvp``),
-and custom derivative rules (``custom_jvp``, ``custom_vjp``).
+"""The transforms, with JAX's signatures: forward mode (``jvp``, ``jacfwd``,
+``linearize``), reverse mode (``vjp``, ``grad``, ``value_and_grad``, ``jacrev``), second
+order (``hessian``, ``hvp``), and custom derivative rules (``custom_jvp``, ``custom_vjp``).
 
 Each is a thin composition over the engines (:mod:`dualad.dual`, :mod:`dualad.tape`);
 ``_boundary`` checks and names arguments and hands back results, ``_recording`` runs a
@@ -9,8 +9,9 @@ function once on a tape.
 
 from .custom import custom_jvp, custom_vjp
 from .forward import jacfwd, jvp
+from .linearize import linearize
 from .reverse import Pullback, grad, jacrev, value_and_grad, vjp
 from .second_order import hessian, hvp
 
 __all__ = ["Pullback", "custom_jvp", "custom_vjp", "grad", "hessian", "hvp", "jacfwd", "jacrev",
-           "jvp", "value_and_grad", "vjp"]
+           "jvp", "linearize", "value_and_grad", "vjp"]
