@@ -211,3 +211,19 @@ def test_a_jvp_function_kept_beyond_the_transform_it_was_made_in_is_refused():
 def test_a_function_that_is_not_callable_is_refused():
     with pytest.raises(dualad.InvalidInputError, match="must be callable"):
         dualad.linearize(X, X)
+
+
+def test_a_pullback_kept_beyond_its_outer_jvp_raises():
+    """As for f_jvp: a vjp's pullback made inside jvp and called after it returned would
+    hand back values carrying the finished jvp's derivative."""
+    kept = []
+
+    def f(x):
+        y, pullback = dualad.vjp(lambda z: np.sin(z * x), np.array([1.0, 2.0]))
+        kept.append(pullback)
+        return np.sum(y)
+
+    dualad.jvp(f, (np.array(0.5),), (np.array(1.0),))
+    with pytest.raises(dualad.PerturbationConfusionError, match="pullback returned by "
+                       "dualad.vjp was called after the dualad.jvp call"):
+        kept[0](np.ones(2))

@@ -14,6 +14,7 @@ from typing import Any
 
 from .. import registry
 from ..axes import zeros
+from ..errors import PerturbationConfusionError
 from ..sweep import forward_sweep
 from ..tape import Tape, TapeArray, backward
 from ..tree import TreeDef, flatten, unflatten
@@ -117,3 +118,23 @@ def _read(leaf: Any, tape: Tape, where: str) -> tuple[Any, int | None]:
     if registry.is_active(leaf):
         return leaf, None
     return plain_output(leaf, where), None
+
+
+def check_alive(value: Any, where: str, what: str, made_by: str) -> None:
+    """Raise if ``value`` holds an active value of a transform that has returned: ``what``
+    (a pullback, a linearized JVP) called after the transform in which ``made_by`` ran. The
+    values it recorded carry that transform's derivative, which has no meaning any more, and
+    returning them would leak it."""
+    while registry.is_active(value):
+        if registry.expired(value.tag):
+            name = registry.transform_name(value.tag)
+            raise PerturbationConfusionError(
+                f"{what} was called after the {name} call in which {made_by} ran had "
+                f"returned: the values it recorded carry that call's derivative ({where} "
+                f"would leak it). Call it inside the function given to {name}, or call "
+                f"{made_by} outside it."
+            )
+        tangent = getattr(value, "tangent", None)
+        if registry.is_active(tangent):
+            check_alive(tangent, where, what, made_by)
+        value = value.primal

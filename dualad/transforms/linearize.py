@@ -13,11 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import registry
-from ..errors import InvalidInputError, PerturbationConfusionError, ShapeMismatchError
+from ..errors import InvalidInputError, ShapeMismatchError
 from ..tree import describe, flatten, unflatten
 from ._boundary import arg_paths, finish, owned
-from ._recording import Recording
+from ._recording import Recording, check_alive
 from .forward import _as_tangent
 
 
@@ -108,7 +107,8 @@ class Linearized:
                  for t, x, where in zip(leaves, rec.input_primals, self._paths)]
         pushed = rec.push(seeds, 1)
         for tangent, where in zip(pushed, rec.out_names):
-            _check_alive(tangent, where)
+            check_alive(tangent, where, "the function returned by dualad.linearize",
+                        "linearize")
         out = unflatten(rec.out_tree, [finish(t[0]) for t in pushed])
         return owned(out, leaves)
 
@@ -116,20 +116,3 @@ class Linearized:
         return f"<dualad linearized JVP over {self._recording.tape!r}>"
 
 
-def _check_alive(value: Any, where: str) -> None:
-    """Raise if ``value`` holds an active value of a transform that has returned: ``f_jvp``
-    called after the transform in which ``linearize`` ran (its recorded values carry that
-    transform's derivative, which has no meaning any more)."""
-    while registry.is_active(value):
-        if registry.expired(value.tag):
-            name = registry.transform_name(value.tag)
-            raise PerturbationConfusionError(
-                f"the function returned by dualad.linearize was called after the {name} call "
-                f"in which linearize ran had returned: the values it recorded carry that "
-                f"call's derivative ({where} would leak it). Call f_jvp inside the function "
-                f"given to {name}, or linearize outside it."
-            )
-        tangent = getattr(value, "tangent", None)
-        if registry.is_active(tangent):
-            _check_alive(tangent, where)
-        value = value.primal

@@ -32,7 +32,7 @@ from ._boundary import (
     owned_array,
     with_arguments,
 )
-from ._recording import Recording
+from ._recording import Recording, check_alive
 
 
 def _as_cotangent(ct: Any, out: Any, where: str) -> Any:
@@ -94,6 +94,9 @@ class Pullback:
         seeds = [_as_cotangent(ct, out, where)[None]
                  for ct, out, where in zip(leaves, rec.out_primals, rec.out_names)]
         cts = rec.pull(seeds, 1)
+        for i, ct in enumerate(cts):
+            check_alive(ct, f"input {i + 1}'s cotangent", "the pullback returned by dualad.vjp",
+                        "vjp")
         return unflatten(rec.in_tree, [finish(owned_array(ct[0])) for ct in cts])
 
     def __repr__(self) -> str:
