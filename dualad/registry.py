@@ -515,19 +515,7 @@ def defprimitive(
     return prim
 
 
-def declare(name: str, impl: Rule, **declaration: Any) -> Primitive:
-    """:func:`defprimitive` without the registration: a :class:`Primitive` that is applied
-    by calling it (NumPy does not dispatch to it and it is not in :data:`REGISTRY`), for a
-    primitive made per function, as :func:`dualad.custom_jvp` makes one.
-
-    >>> double = declare("double_doc", lambda x: 2.0 * x, jvp=lambda dx, x, *, out: 2.0 * dx)
-    >>> "double_doc" in REGISTRY, double(3.0)
-    (False, 6.0)
-    """
-    return _declare(name, impl, **declaration)
-
-
-def _declare(
+def declare(
     name: str,
     impl: Rule,
     *,
@@ -551,6 +539,14 @@ def _declare(
     plain_impl: bool | None = None,
     complex_rules: bool | None = None,
 ) -> Primitive:
+    """:func:`defprimitive` without the registration: a :class:`Primitive` that is applied
+    by calling it (NumPy does not dispatch to it and it is not in :data:`REGISTRY`), for a
+    primitive made per function, as :func:`dualad.custom_jvp` makes one.
+
+    >>> double = declare("double_doc", lambda x: 2.0 * x, jvp=lambda dx, x, *, out: 2.0 * dx)
+    >>> "double_doc" in REGISTRY, double(3.0)
+    (False, 6.0)
+    """
     numpy = tuple(numpy) if isinstance(numpy, (tuple, list)) else ((numpy,) if numpy else ())
     rules = _as_rules(jvp)
     if (rules is None) == (jvp_all is None):
