@@ -14,10 +14,13 @@ from . import (
 )
 from .active import primal, stop_gradient
 from .checking import check_grads, compare
+from .compiling import Compiled, compile  # noqa: A004 - dualad.compile, as jax.jit
 from .dual import Dual
 from .errors import (
+    CompileError,
     ConversionError,
     DualadError,
+    GuardError,
     InvalidArgumentError,
     InvalidInputError,
     NonScalarOutputError,
@@ -57,10 +60,13 @@ from .tree import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "CompileError",
+    "Compiled",
     "ConversionError",
     "Dual",
     "DualadError",
     "Example",
+    "GuardError",
     "Interval",
     "InvalidArgumentError",
     "InvalidInputError",
@@ -77,6 +83,7 @@ __all__ = [
     "UnsupportedPrimitiveError",
     "check_grads",
     "compare",
+    "compile",
     "custom_jvp",
     "custom_vjp",
     "defprimitive",

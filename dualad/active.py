@@ -133,7 +133,7 @@ class ActiveArray:
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         for kind in types:
-            if not issubclass(kind, (np.ndarray, ActiveArray)):
+            if not issubclass(kind, (np.ndarray, ActiveArray, *registry.array_types())):
                 return NotImplemented
         return call_function(func, args, kwargs)
 
@@ -692,7 +692,8 @@ _PLAIN_TYPES = frozenset((np.ndarray, float, int, bool, np.float64, np.float32, 
 
 def _known(x: Any) -> bool:
     return type(x) in _PLAIN_TYPES or isinstance(
-        x, (np.ndarray, np.generic, numbers.Number, list, tuple, *registry.active_types())
+        x, (np.ndarray, np.generic, numbers.Number, list, tuple, *registry.active_types(),
+            *registry.array_types())
     ) or x is None
 
 

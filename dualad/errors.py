@@ -49,6 +49,16 @@ class InvalidInputError(DualadError, TypeError):
     """A function or argument of the wrong kind: not an array, not a pair with has_aux, ..."""
 
 
+class CompileError(DualadError, TypeError):
+    """Something inside a function given to ``dualad.compile`` cannot be recorded (a traced
+    value converted to a plain array, kept after the call, written into a plain buffer)."""
+
+
+class GuardError(DualadError, ValueError):
+    """A compiled function called with ``strict=True`` took another decision on its values
+    than at its recording (a guard failed)."""
+
+
 class DualadWarning(UserWarning):
     """Base class of every warning dualad gives."""
 

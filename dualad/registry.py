@@ -764,6 +764,33 @@ def active_types() -> tuple[type, ...]:
     return _active_types
 
 
+def is_active_type(cls: type) -> bool:
+    """True when values of ``cls`` are active (carry a derivative of some transform)."""
+    return issubclass(cls, _active_types)
+
+
+_array_types: tuple[type, ...] = ()
+
+
+def register_array_type(cls: type) -> None:
+    """Let values of ``cls`` stand for plain arrays below every transform: the engines keep
+    them as they are (no ``np.asarray``) and meet them through NumPy's protocols, as they meet
+    ndarrays (``dualad.compile``'s traced arrays)."""
+    global _array_types
+    if cls not in _array_types:
+        _array_types = (*_array_types, cls)
+
+
+def array_types() -> tuple[type, ...]:
+    """The array classes registered with :func:`register_array_type`."""
+    return _array_types
+
+
+def is_array(x: Any) -> bool:
+    """True for a value of a registered array class (not an ndarray, not active)."""
+    return isinstance(x, _array_types)
+
+
 def new_tag() -> int:
     """A fresh tag for a value made by hand (``Dual(x, v)``, ``Tape()``), higher than every
     tag handed out before. Such a tag never expires; transforms use :func:`enter_transform`.

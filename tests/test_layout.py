@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "dualad"
-LAYERS = {"primitives": 1, "transforms": 2, "traces": 3, "checking": 4, "cli": 5}
+LAYERS = {"primitives": 1, "transforms": 2, "compiling": 2, "traces": 3, "checking": 4, "cli": 5}
 """Subpackage -> layer; every top-level module of dualad is the engine, layer 0."""
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..axes import batch_axis, weighted_bincount
 from ..errors import ConversionError
-from ..registry import Example, Family, defnondiff, is_active, strip
+from ..registry import Example, Family, defnondiff, is_active, is_array, strip
 
 INDEXING = Family("indexing", complex_rules=True)
 
@@ -97,11 +97,12 @@ def _getitem_vjp(ct: Any, x: Any, *, out: Any, key: Any) -> Any:
     """x_bar = zeros with ct added at x[key] (repeated indices accumulate)."""
     kind = type(key)
     basic_key = key if kind is tuple else (key,)
-    if type(ct) is np.ndarray and (kind is slice or kind is int or is_basic(basic_key)):
+    if (type(ct) is np.ndarray or is_array(ct)) \
+            and (kind is slice or kind is int or is_basic(basic_key)):
         # A basic key selects each element at most once: writing ct into zeros is the
         # scatter-add, without the index bookkeeping. (An active ct takes the general path,
         # which is itself differentiable.)
-        x_bar = np.zeros(ct.shape[:1] + np.shape(x), dtype=ct.dtype)
+        x_bar = np.zeros_like(ct, shape=ct.shape[:1] + np.shape(x))
         x_bar[(slice(None),) + basic_key] = ct
         return x_bar
     return _gather_vjp(ct, x, lambda positions: positions[key])
@@ -116,15 +117,14 @@ def _getitem_vjp_add(total: Any, owned: bool, ct: Any, x: Any, *, out: Any,
     and ``x[:-1]`` share one). None where the general path is needed.
     """
     kind = key.__class__
-    if (kind is not slice and kind is not int) or x.__class__ is not np.ndarray \
-            or ct.__class__ is not np.ndarray:
+    if (kind is not slice and kind is not int) or not _plain(x) or not _plain(ct):
         return None
     at = (slice(None), key)
     if total is None:
-        buffer = np.zeros((ct.shape[0], *x.shape), dtype=ct.dtype)
+        buffer = np.zeros_like(ct, shape=(ct.shape[0], *x.shape))
         buffer[at] = ct
         return buffer
-    if total.__class__ is not np.ndarray:
+    if not _plain(total):
         return None
     if owned and np.promote_types(total.dtype, ct.dtype) == total.dtype:
         total[at] += ct
@@ -132,6 +132,11 @@ def _getitem_vjp_add(total: Any, owned: bool, ct: Any, x: Any, *, out: Any,
     buffer = total.astype(np.result_type(total, ct))  # a copy the backward pass owns
     buffer[at] += ct
     return buffer
+
+
+def _plain(x: Any) -> bool:
+    """An ndarray, or an array of a registered kind that stands for one (no derivative)."""
+    return x.__class__ is np.ndarray or is_array(x)
 
 
 getitem = INDEXING.defprimitive(

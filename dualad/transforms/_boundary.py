@@ -94,6 +94,14 @@ def as_input(x: Any, where: str) -> Any:
     """
     if registry.is_active(x):
         return x
+    if registry.is_array(x):  # an array of another kind (dualad.compile's): kept as it is
+        kind = x.dtype.kind
+        if kind in "fc":
+            return x
+        if kind in "biu":
+            return x.astype(np.float64)
+        raise InvalidInputError(f"{where} has dtype {x.dtype}, not numbers: it cannot be "
+                                f"differentiated")
     if isinstance(x, np.ndarray):
         if x.dtype == object:
             x = stack_objects(x)
@@ -251,7 +259,7 @@ def check_holomorphic_output(dtype: np.dtype, where: str, who: str, holomorphic:
 
 def finish(x: Any) -> Any:
     """A result for the user: plain 0-d arrays become NumPy floats."""
-    if isinstance(x, np.ndarray) and x.ndim == 0:
+    if (isinstance(x, np.ndarray) or registry.is_array(x)) and x.ndim == 0:
         return x[()]
     return x
 
@@ -344,6 +352,11 @@ def owned(tree: Any, sources: Sequence[Any]) -> Any:
 
 def owned_array(x: Any, sources: Sequence[Any] = ()) -> Any:
     """The array ``x`` as a result of the caller's own (see :func:`owned`)."""
+    if registry.is_array(x):
+        if x.ndim and any(registry.is_array(s) and np.may_share_memory(x.value, s.value)
+                          for s in sources):
+            return x.copy()
+        return x
     if x.__class__ is not np.ndarray or x.ndim == 0:
         return x
     if not x.flags.writeable:

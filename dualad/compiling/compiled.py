@@ -1,0 +1,320 @@
+"""``dualad.compile``: record a function's NumPy operations once, replay them at NumPy speed.
+
+The first call with arguments of a given structure, shapes and dtypes runs the function on
+traced arrays (:mod:`dualad.compiling.traced`) and keeps the straight-line program of the
+NumPy calls it made, derivative rules included; later calls with arguments of the same kind run
+that program (:mod:`dualad.compiling.source`) with no dispatch, tape or tracing. A guard that
+fails (the function would take another branch) makes the call record again, or raise with
+``strict=True``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .. import registry
+from ..errors import CompileError, GuardError, InvalidInputError
+from ..introspect import positional_names, run_watching
+from ..tree import LEAF, TreeDef, flatten, sorted_keys, unflatten
+from .recorder import Recording
+from .source import GuardFailure, Namer, compile_program, constants_source, program_source, simplify
+from .traced import STATE, Traced, unwrap
+
+MAX_VARIANTS = 8
+"""Programs kept for one kind of arguments (one per combination of decisions met)."""
+
+
+class Program:
+    """One recording, ready to replay: its operations, outputs and (once built) its code."""
+
+    def __init__(self, rec: Recording, outputs: list[int | None], constants: list[Any],
+                 out_tree: TreeDef, input_names: dict[int, str]) -> None:
+        self.rec = rec
+        self.outputs = outputs
+        self.constants = constants
+        self.out_tree = out_tree
+        self.input_names = input_names
+        self.ops = simplify(rec, [o for o in outputs if o is not None])
+        self.guards = [op for op in self.ops if op.kind == "guard"]
+        self.single = out_tree is LEAF and outputs[0] is not None
+        """The program returns its one output as it is (no list, no tree to build)."""
+        self._function: Callable[..., Any] | None = None
+        self._text: str | None = None
+        self._namer: Namer | None = None
+
+    @property
+    def n_ops(self) -> int:
+        """The number of NumPy operations replayed (guards not counted)."""
+        return len(self.ops) - len(self.guards)
+
+    def _build(self) -> Callable[..., Any]:
+        namer = Namer(self.rec, self.input_names)
+        text = program_source(self.rec, self.ops, self.outputs, namer, single=self.single)
+        self._namer, self._text = namer, text
+        self._function = compile_program(text, namer, len(self.guards))
+        return self._function
+
+    def run(self, arrays: list[Any]) -> Any:
+        """The outputs for these input leaves, or a GuardFailure."""
+        function = self._function or self._build()
+        leaves = function(*arrays)
+        if self.single or leaves.__class__ is GuardFailure:
+            return leaves
+        if self.constants:
+            leaves = [_fresh(c) if o is None else leaf
+                      for o, c, leaf in zip(self.outputs, self.constants, leaves)]
+        if self.out_tree is LEAF:
+            return leaves[0]
+        return unflatten(self.out_tree, leaves)
+
+    @property
+    def source(self) -> str:
+        """The program as Python source that runs with NumPy alone."""
+        if self._text is None:
+            self._build()
+        header = ["import numpy as np", "import operator"]
+        if "scipy." in self._text:
+            header.append("import scipy.special")
+        constants = constants_source(self._namer)
+        if "base64" in constants:
+            header.insert(0, "import base64")
+        helpers = "" if "_same(" not in self._text and "_FAILED" not in self._text else (
+            "class GuardFailure:\n"
+            "    def __init__(self, index):\n        self.index = index\n\n\n"
+            f"_FAILED = [GuardFailure(i) for i in range({len(self.guards)})]\n\n\n"
+            "def _same(a, b):\n    return a == b or (a != a and b != b)\n")
+        parts = ["\n".join(header), helpers, constants, self._text]
+        return "\n\n".join(p.strip("\n") for p in parts if p) + "\n"
+
+    def guard_message(self, failure: GuardFailure) -> str:
+        op = self.guards[failure.index]
+        what = {"bool": "a branch (bool of a traced value)", "int": "int() of a traced value",
+                "float": "float() of a traced value", "index": "a traced value used as an "
+                "index", "item": ".item()", "tolist": ".tolist()", "complex": "complex()",
+                "round": "round()"}.get(op.fn, "the shape of a result that depends on values")
+        return (f"the compiled function took another decision than at its recording: "
+                f"{what} at {op.line} (recorded: {op.expected!r}). With strict=False it "
+                f"records again for these values.")
+
+
+def _fresh(constant: Any) -> Any:
+    return constant.copy() if isinstance(constant, np.ndarray) else constant
+
+
+class Compiled:
+    """A function compiled by :func:`compile`: call it as the function itself."""
+
+    def __init__(self, fun: Callable[..., Any], strict: bool) -> None:
+        self.fun = fun
+        self.strict = strict
+        self._programs: dict[Any, list[Program]] = {}
+        self._flat: dict[tuple, Program] = {}
+        """Shapes and dtypes of positional ndarray arguments -> the program recorded last."""
+        self.program: Program | None = None
+        self.recordings = 0
+        functools.update_wrapper(self, fun)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not kwargs:  # the common case: arrays only, as positional arguments
+            key = []
+            for a in args:
+                if a.__class__ is not np.ndarray:
+                    break
+                key.append(a.shape)
+                key.append(a.dtype)
+            else:
+                program = self._flat.get(tuple(key))
+                if program is not None and STATE.recording is None:
+                    result = program.run(args)
+                    if result.__class__ is not GuardFailure:
+                        return result
+        return self._call(args, kwargs)
+
+    def _call(self, args: tuple, kwargs: dict) -> Any:
+        if STATE.recording is not None:  # inside another recording: its operations are ours
+            return self.fun(*args, **kwargs)
+        leaves, treedef = flatten((args, kwargs))
+        key: list[Any] = [treedef]
+        arrays = []
+        for leaf in leaves:
+            cls = leaf.__class__
+            if cls is np.ndarray:
+                if leaf.dtype.hasobject:
+                    return self.fun(*args, **kwargs)  # object arrays of active scalars
+                key.append((leaf.shape, leaf.dtype.str))
+                arrays.append(leaf)
+            elif isinstance(leaf, np.generic):
+                key.append((None, leaf.dtype.str))
+                arrays.append(leaf)
+            elif registry.is_active(leaf) or registry.is_array(leaf):
+                return self.fun(*args, **kwargs)  # grad(compile(f)): differentiate f itself
+            else:
+                try:
+                    hash(leaf)
+                except TypeError:
+                    raise InvalidInputError(
+                        f"dualad.compile: an argument leaf of type {cls.__name__} is neither "
+                        f"an array nor a hashable value (Python numbers, strings and None "
+                        f"are part of the cache key)") from None
+                key.append((cls, leaf))
+        cache_key = tuple(key)
+        variants = self._programs.setdefault(cache_key, [])
+        failed = None
+        for program in variants:
+            result = program.run(arrays)
+            if result.__class__ is not GuardFailure:
+                self.program = program
+                return result
+            failed = program.guard_message(result)
+        if failed is not None and self.strict:
+            raise GuardError(failed)
+        program, result = record(self.fun, args, kwargs, leaves, treedef)
+        self.recordings += 1
+        variants.insert(0, program)
+        del variants[MAX_VARIANTS:]
+        self.program = program
+        if not kwargs and all(a.__class__ is np.ndarray and not a.dtype.hasobject
+                              for a in args):
+            self._flat[tuple(x for a in args for x in (a.shape, a.dtype))] = program
+        return result
+
+    @property
+    def source(self) -> str:
+        """The Python source of the program of the last call (see :func:`compile`)."""
+        if self.program is None:
+            raise CompileError("the compiled function has not been called yet: call it "
+                               "once, then read .source")
+        return self.program.source
+
+
+def compile(fun: Callable[..., Any], *, strict: bool = False) -> Compiled:  # noqa: A001
+    """Record ``fun``'s NumPy operations at its first call and replay them afterwards.
+
+    ``fun`` is any function of arrays, transformed ones included: ``compile(grad(f))``,
+    ``compile(jacfwd(f))``, ``compile(lambda x, v: jvp(f, (x,), (v,)))``. The first call
+    with arguments of a given structure, shapes and dtypes runs ``fun`` and records the
+    NumPy calls it makes (the primal operations and the derivative rules alike) as a
+    straight-line program; later calls with arguments of the same kind replay it. Python
+    numbers, strings and None among the arguments are part of the cache key.
+
+    Every decision ``fun`` takes on a value (an ``if`` on a comparison, ``int()``,
+    ``float()``, ``len()`` of a mask's result, a shape that depends on values) becomes a
+    *guard* that the replay checks; when one fails, the call records again (a compiled
+    function keeps up to 8 programs per kind of arguments), or raises
+    :class:`~dualad.GuardError` naming the line with ``strict=True``.
+
+    Parameters
+    ----------
+    fun : callable
+        A function of arrays and pytrees of arrays.
+    strict : bool
+        Raise instead of recording again when a guard fails.
+
+    Returns
+    -------
+    Compiled
+        Called like ``fun``; ``.source`` is the program of the last call as Python source,
+        ``.program.n_ops`` its number of operations, ``.recordings`` how often it recorded.
+
+    Examples
+    --------
+    >>> import numpy as np, dualad
+    >>> def rosenbrock(x):
+    ...     return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+    >>> g = dualad.compile(dualad.grad(rosenbrock))
+    >>> g(np.array([1.0, 2.0, 3.0]))
+    array([-400., 1002.,  200.])
+    >>> g(np.array([0.5, 0.5, 0.5]))  # replayed
+    array([-51.,  49.,  50.])
+    >>> g.recordings
+    1
+    """
+    if not callable(fun):
+        raise InvalidInputError(f"dualad.compile needs a function, got {type(fun).__name__}")
+    return Compiled(fun, strict)
+
+
+def record(fun: Callable[..., Any], args: tuple, kwargs: dict, leaves: list[Any],
+           treedef: TreeDef, names: bool = False) -> tuple[Program, Any]:
+    """Run ``fun`` on traced arguments; the program and the call's result."""
+    rec = Recording()
+    traced_leaves = []
+    for leaf in leaves:
+        if leaf.__class__ is np.ndarray or isinstance(leaf, np.generic):
+            slot = rec.new_slot(leaf)
+            rec.inputs.append(slot)
+            traced_leaves.append(Traced(leaf, slot, rec))
+        else:
+            traced_leaves.append(leaf)
+    traced_args, traced_kwargs = unflatten(treedef, traced_leaves)
+    previous = STATE.recording
+    STATE.recording = rec
+    try:
+        if names:
+            out = run_watching(fun, traced_args, lambda frame, event: _name_locals(rec, frame)) \
+                if not traced_kwargs else fun(*traced_args, **traced_kwargs)
+        else:
+            out = fun(*traced_args, **traced_kwargs)
+        out_leaves, out_tree = flatten(out)
+        outputs: list[int | None] = []
+        constants: list[Any] = []
+        results = []
+        for i, leaf in enumerate(out_leaves):
+            if leaf.__class__ is Traced:
+                value = unwrap(leaf)[0]
+                outputs.append(leaf.slot)
+                constants.append(None)
+                results.append(value)
+            elif registry.is_active(leaf):
+                raise CompileError(
+                    f"output {i + 1} of the compiled function is an active value of a "
+                    f"dualad transform that is still running (a leaked value): return "
+                    f"derivatives from inside the transform")
+            else:
+                outputs.append(None)
+                constants.append(leaf)
+                results.append(leaf)
+    finally:
+        STATE.recording = previous
+        rec.closed = True
+    params = positional_names(fun)
+    input_names = _input_names(rec, args, kwargs, leaves, params)
+    program = Program(rec, outputs, constants, out_tree, input_names)
+    result = results[0] if out_tree is LEAF else unflatten(out_tree, results)
+    return program, result
+
+
+def _input_names(rec: Recording, args: tuple, kwargs: dict, leaves: list[Any],
+                 params: tuple[str, ...]) -> dict[int, str]:
+    """The inputs' names: the parameter's name for an array argument, ``name_k`` for the
+    leaves of a pytree argument, ``a<k>`` where the parameter is unknown."""
+    leaf_names: list[str] = []
+    for i, arg in enumerate(args):
+        base = params[i] if i < len(params) else f"a{i}"
+        n = len(flatten(arg)[0])
+        leaf_names += [base] if n == 1 else [f"{base}_{k}" for k in range(n)]
+    for key in sorted_keys(kwargs):
+        n = len(flatten(kwargs[key])[0])
+        base = str(key)
+        leaf_names += [base] if n == 1 else [f"{base}_{k}" for k in range(n)]
+    if len(leaf_names) != len(leaves):
+        return {}
+    slots = iter(rec.inputs)
+    names = {}
+    for leaf, name in zip(leaves, leaf_names):
+        if leaf.__class__ is np.ndarray or isinstance(leaf, np.generic):
+            names[next(slots)] = name
+    return names
+
+
+def _name_locals(rec: Recording, frame: Any) -> None:
+    for name, value in frame.f_locals.items():
+        while registry.is_active(value):
+            value = value.primal
+        if value.__class__ is Traced and value.rec is rec and value.slot not in rec.names \
+                and value.slot not in rec.inputs:
+            rec.names[value.slot] = name

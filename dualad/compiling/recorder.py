@@ -1,0 +1,92 @@
+"""The recording of one call: the straight-line program of NumPy operations it performed.
+
+While :func:`dualad.compile` records, the arguments of the function are :class:`Traced`
+arrays (:mod:`dualad.compiling.traced`). Each NumPy call that meets one runs on the values and
+appends an :class:`Op` here; each decision Python takes on a value (``if``, ``float()``,
+``len()`` of a mask's result, ...) appends a guard. Nothing here runs NumPy: the recorder is
+data, turned into Python source by :mod:`dualad.compiling.source`.
+
+Operands of an operation are kept as *templates*: the call's arguments with every traced array
+replaced by a :class:`Ref` to its slot, so that the source can name them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A traced value in a template: the slot that holds it when the program runs."""
+
+    slot: int
+
+
+@dataclass
+class Op:
+    """One recorded operation.
+
+    ``kind`` is ``"call"`` (``fn(*args, **kwargs)``), ``"method"`` (``args[0].fn(*args[1:],
+    **kwargs)``, ``fn`` the method's name), ``"attr"`` (``args[0].fn``), ``"getitem"``
+    (``args[0][args[1]]``), ``"setitem"`` (``args[0][args[1]] = args[2]``) or ``"guard"``.
+    ``outs`` is the result's pattern: a slot, a tuple of patterns (a result NumPy returns
+    as a tuple, unpacked) or None (nothing to keep). ``writes`` is the slot the operation
+    writes into (``out=``, item assignment, an in-place method), or None. A guard holds the
+    value a slot had (``expected``) and what was checked (``check``: ``"value"``,
+    ``"shape"``), with the line of the user's code that took the decision (``line``).
+    """
+
+    kind: str
+    fn: Any
+    args: tuple
+    kwargs: dict
+    outs: Any = None
+    writes: int | None = None
+    check: str = ""
+    expected: Any = None
+    line: str = ""
+    fresh: bool = False  # the result is a new array nothing else refers to (a ufunc's)
+
+
+@dataclass
+class Recording:
+    """Everything one recording collected: operations, inputs, constants and names."""
+
+    ops: list[Op] = field(default_factory=list)
+    inputs: list[int] = field(default_factory=list)
+    values: dict[int, Any] = field(default_factory=dict)
+    """slot -> the value it held at the recording (for shapes, dtypes and sizes)."""
+    names: dict[int, str] = field(default_factory=dict)
+    """slot -> the user's name for it, where the function kept it in a local variable."""
+    python_scalars: set[int] = field(default_factory=set)
+    """Slots that hold a Python number at replay (``np.allclose``'s bool), not a NumPy one."""
+    next_slot: int = 0
+    closed: bool = False
+
+    def new_slot(self, value: Any) -> int:
+        slot = self.next_slot
+        self.next_slot = slot + 1
+        self.values[slot] = value
+        return slot
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_NUMPY_DIR = os.path.dirname(np.__file__)
+
+
+def user_line() -> str:
+    """``file:line in function`` of the innermost caller outside dualad and NumPy: the line
+    of the user's code that took a decision (or called the library function that did)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not (filename.startswith(_PACKAGE_DIR) or filename.startswith(_NUMPY_DIR)
+                or filename.startswith("<__array_function__")):
+            return f"{filename}:{frame.f_lineno} in {frame.f_code.co_name}"
+        frame = frame.f_back
+    return "an unknown line"

@@ -1,0 +1,539 @@
+"""A recording as Python source: the straight-line NumPy program a compiled call replays.
+
+:func:`program_source` writes one Python function per recording: its parameters are the
+array leaves of the arguments, each recorded operation is one line (``t7 = np.sin(x)``,
+``t9 = t7 * t8``), each guard an ``if`` that returns a :class:`GuardFailure` when the
+decision differs, and the last line returns the output leaves. The same text is compiled with
+:func:`compile_program` (the replay) and shown to the user (``compiled.source``), where the
+constants are written out too (:func:`constants_source`) so that it runs with NumPy alone.
+
+Two rewrites make the replay cheaper than the recording without changing a bit of the
+results: copies that the tape made of traced constants are dropped when nothing is ever
+written in place, and elementwise ufuncs write into the buffer of a temporary that is no longer
+needed (``out=``), so that a chain of operations on large arrays does not take fresh memory
+for every step. Large temporaries are deleted after their last use.
+"""
+
+from __future__ import annotations
+
+import base64
+import builtins
+import keyword
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .. import registry
+from .recorder import Op, Recording, Ref
+
+REUSE_MIN_BYTES = 4096
+"""Temporaries this large or larger lend their buffer to a later elementwise result."""
+
+DELETE_MIN_BYTES = 65536
+"""Temporaries this large or larger are deleted after their last use."""
+
+_OPERATORS = {
+    np.add: "+", np.subtract: "-", np.multiply: "*", np.true_divide: "/",
+    np.floor_divide: "//", np.remainder: "%", np.power: "**", np.matmul: "@",
+    np.less: "<", np.less_equal: "<=", np.greater: ">", np.greater_equal: ">=",
+    np.equal: "==", np.not_equal: "!=",
+}
+_UNARY_OPERATORS = {np.negative: "-"}
+
+
+@dataclass(frozen=True)
+class GuardFailure:
+    """What a replay returns when a guard fails: the guard's number."""
+
+    index: int
+
+
+class Namer:
+    """Names of slots (the user's where known, else ``t<slot>``) and of constants."""
+
+    def __init__(self, rec: Recording, input_names: dict[int, str]) -> None:
+        self.rec = rec
+        self.constants: dict[str, Any] = {}
+        self._constant_names: dict[int, str] = {}
+        self.names: dict[int, str] = {}
+        taken = {"np", "scipy", "math"} | set(dir(builtins))
+        for slot, name in (*input_names.items(), *rec.names.items()):
+            if slot in self.names:
+                continue
+            base = _identifier(name)
+            candidate, k = base, 1
+            while candidate in taken or keyword.iskeyword(candidate):
+                candidate, k = f"{base}_{k}", k + 1
+            taken.add(candidate)
+            self.names[slot] = candidate
+        self._taken = taken
+
+    def slot(self, slot: int) -> str:
+        name = self.names.get(slot)
+        if name is None:
+            name = f"t{slot}"
+            while name in self._taken:
+                name = "_" + name
+            self.names[slot] = name
+        return name
+
+    def constant(self, value: Any) -> str:
+        key = id(value)
+        name = self._constant_names.get(key)
+        if name is None:
+            name = f"_c{len(self._constant_names)}"
+            self._constant_names[key] = name
+            self.constants[name] = value
+        return name
+
+
+def _identifier(name: str) -> str:
+    name = re.sub(r"\W", "_", name.replace("-", "m"))
+    return name if name and not name[0].isdigit() else "v" + name
+
+
+# --------------------------------------------------------------------------- expressions
+
+
+def expression(template: Any, namer: Namer) -> str:
+    """Python source for a template: slots by name, literals as literals, anything else a
+    constant's name."""
+    cls = template.__class__
+    if cls is Ref:
+        return namer.slot(template.slot)
+    if template is None or cls is bool or template is Ellipsis:
+        return repr(template)
+    if cls is int:
+        return repr(template) if template >= 0 else f"({template})"
+    if cls is float:
+        if math.isfinite(template):
+            text = repr(template)
+            return text if template >= 0 and not text.startswith("-") else f"({text})"
+        return f"float({str(template)!r})"
+    if cls is complex:
+        return f"complex({expression(template.real, namer)}, {expression(template.imag, namer)})"
+    if cls is str:
+        return repr(template)
+    if cls is tuple:
+        items = [expression(t, namer) for t in template]
+        return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+    if cls is list:
+        return f"[{', '.join(expression(t, namer) for t in template)}]"
+    if cls is slice:
+        return (f"slice({expression(template.start, namer)}, "
+                f"{expression(template.stop, namer)}, {expression(template.step, namer)})")
+    if cls is dict and all(k.__class__ is str for k in template):
+        return "{" + ", ".join(f"{k!r}: {expression(v, namer)}"
+                               for k, v in template.items()) + "}"
+    if isinstance(template, np.dtype) and getattr(np, template.name, None) is not None \
+            and np.dtype(getattr(np, template.name)) == template:
+        return f"np.{template.name}"
+    if isinstance(template, type) and getattr(np, template.__name__, None) is template:
+        return f"np.{template.__name__}"
+    if isinstance(template, type) and getattr(builtins, template.__name__, None) is template:
+        return template.__name__
+    if isinstance(template, np.generic) and template.dtype.kind in "biuf" \
+            and np.isfinite(template):
+        return f"np.{template.dtype.name}({template.item()!r})"
+    return namer.constant(template)
+
+
+def _index(key: Any, namer: Namer) -> str:
+    """A subscript: ``1:``, ``::2``, ``..., None``."""
+    if key.__class__ is tuple:
+        if not key:
+            return "()"
+        return ", ".join(_index(k, namer) for k in key) + ("," if len(key) == 1 else "")
+    if key.__class__ is slice:
+        parts = ["" if p is None else expression(p, namer)
+                 for p in (key.start, key.stop, key.step)]
+        return f"{parts[0]}:{parts[1]}" + (f":{parts[2]}" if parts[2] else "")
+    if key is Ellipsis:
+        return "..."
+    return expression(key, namer)
+
+
+def function_name(fn: Any, namer: Namer) -> str:
+    """How the source names a NumPy function or ufunc (``np.linalg.solve``,
+    ``np.add.reduce``, ``scipy.special.gammaln``), or a constant's name."""
+    owner = getattr(fn, "__self__", None)
+    if isinstance(owner, np.ufunc):
+        return f"{function_name(owner, namer)}.{fn.__name__}"
+    name = getattr(fn, "__name__", None)
+    candidates = []
+    if name is not None:
+        candidates = [f"np.{name}", f"np.linalg.{name}", f"np.fft.{name}"]
+        try:
+            candidates.append(registry.numpy_name(fn))
+        except Exception:  # noqa: BLE001 - any callable without a known spelling
+            pass
+    for text in candidates:
+        if _resolves(text, fn):
+            return text
+    return namer.constant(fn)
+
+
+def _resolves(text: str, fn: Any) -> bool:
+    head, _, rest = text.partition(".")
+    if head == "np":
+        obj: Any = np
+    elif head == "scipy":
+        import sys
+        obj = sys.modules.get("scipy")
+        if obj is None:
+            return False
+    else:
+        return False
+    for part in rest.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return False
+    return obj is fn
+
+
+# --------------------------------------------------------------------------- the program
+
+
+def _slots_in(template: Any, found: list[int]) -> list[int]:
+    cls = template.__class__
+    if cls is Ref:
+        found.append(template.slot)
+    elif cls is tuple or cls is list:
+        for t in template:
+            _slots_in(t, found)
+    elif cls is dict:
+        for t in template.values():
+            _slots_in(t, found)
+    elif cls is slice:
+        for t in (template.start, template.stop, template.step):
+            _slots_in(t, found)
+    return found
+
+
+def _out_slots(outs: Any, found: list[int]) -> list[int]:
+    if outs.__class__ is int:
+        found.append(outs)
+    elif outs.__class__ is tuple:
+        for o in outs:
+            _out_slots(o, found)
+    return found
+
+
+def _substitute(template: Any, aliases: dict[int, int]) -> Any:
+    cls = template.__class__
+    if cls is Ref:
+        target = aliases.get(template.slot)
+        return template if target is None else Ref(target)
+    if cls is tuple or cls is list:
+        return cls(_substitute(t, aliases) for t in template)
+    if cls is dict:
+        return {k: _substitute(v, aliases) for k, v in template.items()}
+    if cls is slice:
+        return slice(*(_substitute(t, aliases) for t in (template.start, template.stop,
+                                                          template.step)))
+    return template
+
+
+_VIEW_FREE = frozenset((np.copy, np.zeros_like, np.ones_like, np.empty_like, np.full_like,
+                        np.bincount, np.concatenate, np.stack, np.matmul, np.dot, np.einsum,
+                        np.where, np.sum, np.prod, np.cumsum, np.outer, np.tensordot))
+"""Functions that always return a new array (the others may return a view of an argument)."""
+
+_RESHAPES = frozenset((np.reshape, "reshape"))
+
+
+def _makes_new_array(op: Op) -> bool:
+    if op.kind != "call":
+        return op.kind == "method" and op.fn in ("copy", "astype")
+    return isinstance(op.fn, np.ufunc) or op.fn in _VIEW_FREE \
+        or isinstance(getattr(op.fn, "__self__", None), np.ufunc)
+
+
+def simplify(rec: Recording, outputs: list[int]) -> list[Op]:
+    """The operations to replay, without the ones that change nothing: results nobody uses
+    (NumPy calls have no other effect), reshapes to the same shape, and the copies the tape
+    made of traced constants when nothing writes into them or into the copy afterwards (a
+    copy that is an output stays: the caller owns it)."""
+    ops = rec.ops
+    values = rec.values
+    # the slots whose memory each slot may share (itself, or what it may be a view of)
+    roots: dict[int, frozenset[int]] = {s: frozenset((s,)) for s in rec.inputs}
+    written_roots: set[int] = set()
+    for op in ops:
+        used = _slots_in(op.args, [])
+        _slots_in(op.kwargs, used)
+        shared = frozenset().union(*(roots.get(s, frozenset((s,))) for s in used)) \
+            if used else frozenset()
+        for out in _out_slots(op.outs, []):
+            roots[out] = frozenset((out,)) if _makes_new_array(op) else shared | {out}
+        if op.writes is not None:
+            written_roots.update(roots.get(op.writes, frozenset((op.writes,))))
+    output_set = set(outputs)
+    aliases: dict[int, int] = {}
+    kept = []
+    for op in ops:
+        if aliases:
+            op = Op(op.kind, op.fn, _substitute(op.args, aliases),
+                    _substitute(op.kwargs, aliases), op.outs, op.writes, op.check,
+                    op.expected, op.line, op.fresh)
+        out = op.outs
+        if out.__class__ is int and out not in output_set:
+            source = op.args[0] if op.args else None
+            if source.__class__ is Ref:
+                same_shape = np.shape(values[out]) == np.shape(values[source.slot]) \
+                    and isinstance(values[out], np.ndarray)
+                if op.check == "protective" and not (
+                        roots[source.slot] & written_roots or out in written_roots):
+                    aliases[out] = source.slot
+                    continue
+                if op.fn in _RESHAPES and same_shape and op.kind in ("call", "method"):
+                    aliases[out] = source.slot
+                    continue
+        kept.append(op)
+    return _without_dead(_without_self_assignments(kept, values), output_set)
+
+
+def _without_self_assignments(ops: list[Op], values: dict[int, Any]) -> list[Op]:
+    """``ops`` without ``a[k] = v`` where ``v = a[k]`` is a view that was only written in
+    place since (what Python makes of ``a[k] += b``): the values are there already."""
+    views: dict[int, tuple[int, Any]] = {}
+    kept = []
+    for op in ops:
+        if op.kind == "getitem" and op.outs.__class__ is int and op.args[0].__class__ is Ref:
+            base = op.args[0].slot
+            if isinstance(values[op.outs], np.ndarray) and values[op.outs].base is not None \
+                    and np.may_share_memory(values[op.outs], values[base]) \
+                    and _basic(op.args[1]):
+                views[op.outs] = (base, op.args[1])
+        elif op.kind == "setitem" and op.args[2].__class__ is Ref:
+            view = views.get(op.args[2].slot)
+            if view is not None and view[0] == op.args[0].slot and view[1] == op.args[1]:
+                continue
+        kept.append(op)
+    return kept
+
+
+def _basic(key: Any) -> bool:
+    items = key if key.__class__ is tuple else (key,)
+    return all(k.__class__ in (slice, int) or k is None or k is Ellipsis for k in items)
+
+
+def _without_dead(ops: list[Op], outputs: set[int]) -> list[Op]:
+    """``ops`` without those whose results are never used (guards and writes are uses)."""
+    needed = set(outputs)
+    kept = []
+    for op in reversed(ops):
+        outs = _out_slots(op.outs, [])
+        if op.kind == "guard" or op.writes is not None or op.outs is None and op.kind != \
+                "attr" or any(o in needed for o in outs):
+            kept.append(op)
+            needed.update(_slots_in(op.args, []))
+            _slots_in(op.kwargs, list_into(needed))
+    kept.reverse()
+    return kept
+
+
+class list_into(list):  # noqa: N801 - a list that adds what it is given to a set
+    def __init__(self, target: set[int]) -> None:
+        super().__init__()
+        self.target = target
+
+    def append(self, item: int) -> None:
+        self.target.add(item)
+
+
+def _nbytes(value: Any) -> int:
+    return value.nbytes if value.__class__ is np.ndarray else 0
+
+
+def program_source(rec: Recording, ops: list[Op], outputs: list[int | None],
+                   namer: Namer, name: str = "compiled", single: bool = False) -> str:
+    """The Python function that replays ``ops``; it returns the list of output leaves (None
+    where a leaf is a constant), the one output with ``single``, or a
+    :class:`GuardFailure`."""
+    values = rec.values
+    last_use: dict[int, int] = {}
+    uses_other_than_ufunc: set[int] = set()
+    for i, op in enumerate(ops):
+        used = _slots_in(op.args, [])
+        _slots_in(op.kwargs, used)
+        for s in used:
+            last_use[s] = i
+        if not (op.kind == "call" and op.fresh and isinstance(op.fn, np.ufunc)
+                and op.fn.signature is None):
+            uses_other_than_ufunc.update(used)
+        if op.writes is not None:
+            uses_other_than_ufunc.add(op.writes)
+    output_set = {o for o in outputs if o is not None}
+    inputs = set(rec.inputs)
+    params = ", ".join(namer.slot(s) for s in rec.inputs)
+    lines = [f"def {name}({params}):"]
+    free: dict[tuple, list[int]] = {}
+    guard_number = 0
+    fresh_slots = {op.outs for op in ops if _is_fresh_ufunc(op)}
+    for i, op in enumerate(ops):
+        # the temporaries whose last use this is: an elementwise result may go into one
+        dead = []
+        deletions = []
+        for s in dict.fromkeys(_slots_in(op.args, [])):
+            if last_use.get(s) != i or s in output_set or s in inputs:
+                continue
+            value = values.get(s)
+            size = _nbytes(value)
+            if s in fresh_slots and s not in uses_other_than_ufunc and size >= REUSE_MIN_BYTES:
+                dead.append(s)
+            elif size >= DELETE_MIN_BYTES and value.base is None:
+                deletions.append(s)
+        if op.kind == "guard":
+            lines.append("    " + _guard_line(op, guard_number, namer))
+            guard_number += 1
+        else:
+            buffer = None
+            if _is_fresh_ufunc(op) and _nbytes(values[op.outs]) >= REUSE_MIN_BYTES:
+                value = values[op.outs]
+                key = (value.shape, value.dtype.str)
+                inputs_dead = [s for s in dead if (values[s].shape, values[s].dtype.str) == key]
+                if inputs_dead:
+                    buffer = inputs_dead[0]
+                    dead.remove(buffer)
+                elif free.get(key):
+                    buffer = free[key].pop()
+            lines.append("    " + _op_line(op, namer, buffer))
+        for s in dead:
+            value = values[s]
+            free.setdefault((value.shape, value.dtype.str), []).append(s)
+        lines.extend(f"    del {namer.slot(s)}" for s in deletions)
+    if single and len(outputs) == 1 and outputs[0] is not None:
+        lines.append(f"    return {namer.slot(outputs[0])}")
+    else:
+        returned = ", ".join("None" if o is None else namer.slot(o) for o in outputs)
+        lines.append(f"    return [{returned}]")
+    return "\n".join(lines) + "\n"
+
+
+def _is_fresh_ufunc(op: Op) -> bool:
+    """An elementwise ufunc called without keywords: its result is a new array, and it may
+    be written into a buffer of the same shape and dtype (one of its inputs too)."""
+    return op.fresh and op.kind == "call" and op.outs.__class__ is int \
+        and isinstance(op.fn, np.ufunc) and op.fn.signature is None and op.fn.nout == 1
+
+
+def _op_line(op: Op, namer: Namer, buffer: int | None = None) -> str:
+    args = op.args
+    if op.kind == "getitem":
+        text = f"{expression(args[0], namer)}[{_index(args[1], namer)}]"
+    elif op.kind == "setitem":
+        return f"{expression(args[0], namer)}[{_index(args[1], namer)}] = " \
+               f"{expression(args[2], namer)}"
+    elif op.kind == "attr":
+        text = f"{expression(args[0], namer)}.{op.fn}"
+    elif op.kind == "method":
+        text = f"{expression(args[0], namer)}.{op.fn}({_arguments(args[1:], op.kwargs, namer)})"
+    else:
+        symbol = _OPERATORS.get(op.fn)
+        if buffer is not None:
+            text = (f"{function_name(op.fn, namer)}("
+                    f"{_arguments(args, op.kwargs, namer)}, out={namer.slot(buffer)})")
+        elif symbol is not None and len(args) == 2 and not op.kwargs \
+                and _operand_ok(args[0], namer) and _operand_ok(args[1], namer):
+            text = f"{expression(args[0], namer)} {symbol} {expression(args[1], namer)}"
+        elif op.fn in _UNARY_OPERATORS and len(args) == 1 and not op.kwargs \
+                and args[0].__class__ is Ref:
+            text = f"{_UNARY_OPERATORS[op.fn]}{expression(args[0], namer)}"
+        else:
+            text = f"{function_name(op.fn, namer)}({_arguments(args, op.kwargs, namer)})"
+    if op.outs is None:
+        return text
+    return f"{_targets(op.outs, namer)} = {text}"
+
+
+def _operand_ok(template: Any, namer: Namer) -> bool:
+    """An operand written with an operator gives NumPy's result: a slot holding a NumPy value,
+    or a Python number beside one."""
+    if template.__class__ is Ref:
+        return template.slot not in namer.rec.python_scalars
+    return template.__class__ in (int, float) or isinstance(template, np.generic)
+
+
+def _targets(outs: Any, namer: Namer) -> str:
+    if outs.__class__ is int:
+        return namer.slot(outs)
+    if not outs:
+        return "_"
+    parts = [_targets(o, namer) for o in outs]
+    return f"({parts[0]},)" if len(parts) == 1 else f"({', '.join(parts)})"
+
+
+def _arguments(args: Any, kwargs: dict, namer: Namer) -> str:
+    parts = [expression(a, namer) for a in args]
+    parts += [f"{k}={expression(v, namer)}" for k, v in kwargs.items()]
+    return ", ".join(parts)
+
+
+def _guard_line(op: Op, number: int, namer: Namer) -> str:
+    value = namer.slot(op.args[0].slot)
+    fail = f"return _FAILED[{number}]"
+    if op.check == "shape":
+        return f"if {value}.shape != {op.expected!r}: {fail}"
+    expected = op.expected
+    if op.fn == "bool":
+        return f"if {'not ' if expected else ''}{value}: {fail}"
+    if op.fn in ("int", "index") and expected.__class__ is int:
+        return f"if {'int' if op.fn == 'int' else 'operator.index'}({value}) != " \
+               f"{expected!r}: {fail}"
+    convert = {"float": "float({})", "complex": "complex({})", "round": "round({})",
+               "item": "{}.item()", "tolist": "np.asarray({}).tolist()",
+               "int": "int({})", "index": "operator.index({})"}[op.fn].format(value)
+    return f"if not _same({convert}, {namer.constant(expected)}): {fail}"
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal values, nan equal to nan (what a value guard checks)."""
+    if a.__class__ is float and b.__class__ is float:
+        return a == b or (a != a and b != b)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    return a == b or (a != a and b != b)
+
+
+# --------------------------------------------------------------------------- compiling
+
+
+def compile_program(text: str, namer: Namer, guards: int) -> Any:
+    """The function ``text`` defines, with its constants, NumPy and the guard results."""
+    import operator
+
+    namespace: dict[str, Any] = {"np": np, "operator": operator, "_same": same,
+                                 "_FAILED": [GuardFailure(i) for i in range(guards)]}
+    if "scipy." in text:
+        import sys
+
+        import scipy.special  # noqa: F401 - only when the program calls SciPy's ufuncs
+        namespace["scipy"] = sys.modules["scipy"]
+    namespace.update(namer.constants)
+    exec(builtins.compile(text, "<dualad.compile>", "exec"), namespace)  # noqa: S102
+    return namespace[text[4:text.index("(")]]
+
+
+def constants_source(namer: Namer) -> str:
+    """Lines that define the program's constants, so that its source runs on its own."""
+    lines = []
+    for name, value in namer.constants.items():
+        if isinstance(value, np.ndarray) and value.dtype.kind in "biufc":
+            if value.size <= 64:
+                lines.append(f"{name} = np.array({value.tolist()!r}, dtype=np.{value.dtype.name})"
+                             .replace("nan", "float('nan')").replace("inf", "float('inf')"))
+            else:
+                data = base64.b64encode(np.ascontiguousarray(value).tobytes()).decode()
+                lines.append(f"{name} = np.frombuffer(base64.b64decode({data!r}), "
+                             f"dtype={value.dtype.str!r}).reshape({value.shape!r})")
+        elif isinstance(value, np.generic):
+            lines.append(f"{name} = np.{value.dtype.name}({value.item()!r})")
+        elif isinstance(value, (int, float, complex, bool, str, list, tuple)):
+            lines.append(f"{name} = {value!r}")
+        else:
+            lines.append(f"{name} = None  # {value!r} cannot be written as source")
+    return "\n".join(lines)

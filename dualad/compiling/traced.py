@@ -1,0 +1,512 @@
+"""The traced array: a NumPy array that records every operation performed on it.
+
+:func:`dualad.compile` calls the function once with :class:`Traced` arguments. A traced array
+holds a real value and runs every NumPy call on it (ufuncs, NumPy functions, operators,
+indexing, methods), so the recording computes exactly what the eager call computes; each call
+is also appended to the :class:`~dualad.compiling.recorder.Recording` as an operation on slots.
+The engines see a traced array as a plain array (its level is below every transform's), so
+the primal operations of a ``grad`` and the VJP rules of its backward pass are recorded alike.
+
+Each decision Python takes on a value becomes a *guard*: ``bool()`` (an ``if`` or ``while``
+on a comparison), ``int()``, ``float()``, ``complex()``, ``operator.index`` (a traced value
+used as a Python index), ``.item()``, ``.tolist()``; and the shape of a result that depends on
+values (boolean masks, ``nonzero``, ``unique``, integer arrays given to shape-making
+functions). Conversions that would keep a value without a guard (``np.asarray``) raise.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+import numpy as np
+
+from .. import registry
+from .._callers import scipy_caller
+from ..errors import CompileError
+from .recorder import Op, Recording, Ref, user_line
+
+
+class _State:
+    recording: Recording | None = None
+
+
+STATE = _State()
+
+
+def recording() -> Recording | None:
+    """The recording in progress, or None."""
+    return STATE.recording
+
+
+class Traced:
+    """An array whose NumPy operations are recorded (see the module's description).
+
+    Users meet one only inside a function given to :func:`dualad.compile`, where it behaves
+    like the array it holds.
+    """
+
+    __slots__ = ("value", "slot", "rec", "__weakref__")
+    __array_priority__ = 500  # below active arrays', so that a Dual's operators take over
+    __hash__ = None  # type: ignore[assignment]  # like ndarray
+
+    def __init__(self, value: Any, slot: int, rec: Recording) -> None:
+        self.value = value
+        self.slot = slot
+        self.rec = rec
+
+    # -- NumPy protocols ----------------------------------------------------------------
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if _has_active(inputs) or _has_active(kwargs.get("out") or ()):
+            return NotImplemented
+        fn = ufunc if method == "__call__" else getattr(ufunc, method)
+        fresh = method == "__call__" and not kwargs
+        return record_call(fn, inputs, kwargs, fresh=fresh)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        for kind in types:
+            if registry.is_active_type(kind):
+                return NotImplemented
+        if func in STATIC_FUNCTIONS:
+            return func(*unwrap_values(args), **unwrap_values(kwargs))
+        return record_call(func, args, kwargs)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        raise CompileError(conversion_message(self, "np.asarray/np.array"))
+
+    # -- attributes that do not depend on values ----------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return np.shape(self.value)
+
+    @property
+    def ndim(self) -> int:
+        return np.ndim(self.value)
+
+    @property
+    def size(self) -> int:
+        return np.size(self.value)
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.asarray(self.value).dtype if not hasattr(self.value, "dtype") \
+            else self.value.dtype
+
+    @property
+    def itemsize(self) -> int:
+        return self.dtype.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * self.dtype.itemsize
+
+    @property
+    def strides(self) -> tuple[int, ...]:
+        return self.value.strides
+
+    @property
+    def flags(self) -> Any:
+        return self.value.flags
+
+    # -- attributes and methods that make arrays: recorded ------------------------------
+    @property
+    def T(self) -> Any:
+        return record_attr(self, "T")
+
+    @property
+    def mT(self) -> Any:
+        return record_attr(self, "mT")
+
+    @property
+    def real(self) -> Any:
+        return record_attr(self, "real")
+
+    @property
+    def imag(self) -> Any:
+        return record_attr(self, "imag")
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        attribute = getattr(self.value, name)
+        if not callable(attribute):
+            raise CompileError(
+                f"the attribute .{name} of a traced array at {user_line()} is not supported "
+                f"inside dualad.compile: it would keep this call's values in the program."
+            )
+        return _Method(self, name)
+
+    def __getitem__(self, key: Any) -> Any:
+        return record_item(self, key)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        rec = _live(self)
+        key_value, key_template, _ = unwrap(key)
+        value_value, value_template, _ = unwrap(value)
+        self.value[key_value] = value_value
+        rec.ops.append(Op("setitem", None, (Ref(self.slot), key_template, value_template), {},
+                          writes=self.slot))
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of unsized object")
+        return self.shape[0]
+
+    def __iter__(self) -> Any:
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d array")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __contains__(self, item: Any) -> bool:
+        return bool(np.any(self == item))
+
+    # -- decisions on values: guards ----------------------------------------------------
+    def __bool__(self) -> bool:
+        return guard_value(self, bool, "bool")
+
+    def __int__(self) -> int:
+        return guard_value(self, int, "int")
+
+    def __float__(self) -> float:
+        return guard_value(self, float, "float")
+
+    def __complex__(self) -> complex:
+        return guard_value(self, complex, "complex")
+
+    def __index__(self) -> int:
+        return guard_value(self, operator.index, "index")
+
+    def __round__(self, ndigits: int | None = None) -> Any:
+        if ndigits is None:
+            return guard_value(self, round, "round")
+        return np.round(self, ndigits)
+
+    def item(self, *args: Any) -> Any:
+        """The value as a Python number: a guard (the program checks it at each call)."""
+        if args:
+            return self[args if len(args) > 1 else args[0]].item()
+        return guard_value(self, lambda v: v.item(), "item")
+
+    def tolist(self) -> Any:
+        """The values as Python numbers: a guard (the program checks them at each call)."""
+        return guard_value(self, lambda v: np.asarray(v).tolist(), "tolist")
+
+    def __repr__(self) -> str:
+        return f"Traced({self.value!r}, slot={self.slot})"
+
+    def __copy__(self) -> Any:
+        return self.copy()
+
+    def __deepcopy__(self, memo: dict) -> Any:
+        return self.copy()
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        raise CompileError(conversion_message(self, "pickle"))
+
+    # for the tape: a traced constant it keeps is copied, as a writeable array would be
+    def _dualad_frozen(self) -> Any:
+        return record_call(np.copy, (self,), {}, fresh=True, protective=True)
+
+
+class _Method:
+    """A bound ndarray method of a traced array: calling it records the call."""
+
+    __slots__ = ("owner", "name")
+
+    def __init__(self, owner: Traced, name: str) -> None:
+        self.owner = owner
+        self.name = name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        owner, name = self.owner, self.name
+        rec = _live(owner)
+        values, templates, _ = unwrap(args)
+        kw_values, kw_templates, _ = unwrap(kwargs)
+        result = getattr(owner.value, name)(*values, **kw_values)
+        writes = owner.slot if name in MUTATING_METHODS else None
+        op = Op("method", name, (Ref(owner.slot), *templates), kw_templates, writes=writes)
+        rec.ops.append(op)
+        if name in MUTATING_METHODS:
+            return result
+        return finish_op(rec, op, result, args, kwargs, "." + name)
+
+
+# --------------------------------------------------------------------------- operators
+
+
+def _binary(ufunc: Any, reflected: bool = False) -> Any:
+    def op(self: Traced, other: Any) -> Any:
+        if registry.is_active(other):
+            return NotImplemented
+        return ufunc(other, self) if reflected else ufunc(self, other)
+    return op
+
+
+def _inplace(ufunc: Any) -> Any:
+    def op(self: Traced, other: Any) -> Any:
+        if registry.is_active(other):
+            return NotImplemented
+        if self.value.__class__ is not np.ndarray:  # a NumPy scalar: += makes a new one
+            return ufunc(self, other)
+        ufunc(self, other, out=self)
+        return self
+    return op
+
+
+def _unary(ufunc: Any) -> Any:
+    def op(self: Traced) -> Any:
+        return ufunc(self)
+    return op
+
+
+for _name, _ufunc in (("add", np.add), ("sub", np.subtract), ("mul", np.multiply),
+                      ("truediv", np.true_divide), ("floordiv", np.floor_divide),
+                      ("mod", np.remainder), ("pow", np.power), ("matmul", np.matmul),
+                      ("and", np.bitwise_and), ("or", np.bitwise_or),
+                      ("xor", np.bitwise_xor), ("lshift", np.left_shift),
+                      ("rshift", np.right_shift), ("divmod", np.divmod)):
+    setattr(Traced, f"__{_name}__", _binary(_ufunc))
+    setattr(Traced, f"__r{_name}__", _binary(_ufunc, reflected=True))
+    if _name != "divmod":
+        setattr(Traced, f"__i{_name}__", _inplace(_ufunc))
+for _name, _ufunc in (("lt", np.less), ("le", np.less_equal), ("gt", np.greater),
+                      ("ge", np.greater_equal), ("eq", np.equal), ("ne", np.not_equal)):
+    setattr(Traced, f"__{_name}__", _binary(_ufunc))
+for _name, _ufunc in (("neg", np.negative), ("pos", np.positive), ("abs", np.absolute),
+                      ("invert", np.invert)):
+    setattr(Traced, f"__{_name}__", _unary(_ufunc))
+del _name, _ufunc
+
+
+# --------------------------------------------------------------------------- recording
+
+STATIC_FUNCTIONS = frozenset((
+    np.shape, np.ndim, np.size, np.result_type, np.iscomplexobj, np.isrealobj,
+    np.may_share_memory, np.shares_memory, np.min_scalar_type, np.broadcast_shapes,
+))
+"""NumPy functions whose result depends on shapes and dtypes only: run, not recorded."""
+
+MUTATING_METHODS = frozenset(("sort", "fill", "put", "partition", "resize", "itemset",
+                              "setfield", "setflags"))
+"""ndarray methods that write into the array."""
+
+VALUE_SHAPED = frozenset((
+    np.nonzero, np.argwhere, np.flatnonzero, np.unique, np.unique_all, np.unique_counts,
+    np.unique_inverse, np.unique_values, np.compress, np.extract, np.trim_zeros,
+    np.intersect1d, np.union1d, np.setdiff1d, np.setxor1d, np.histogram,
+    np.histogram_bin_edges, np.histogram2d, np.histogramdd, np.bincount,
+))
+"""NumPy functions the shape of whose result depends on the values of their arguments."""
+
+_SHAPE_STATIC = frozenset((np.where, np.take, np.take_along_axis, np.choose, np.select,
+                           np.searchsorted, np.digitize, np.put_along_axis, np.copy,
+                           np.logical_not, np.sum, np.any, np.all, np.count_nonzero,
+                           np.cumsum, np.zeros_like, np.ones_like, np.empty_like,
+                           np.full_like, np.isin, np.concatenate, np.stack, np.argsort,
+                           np.sort, np.clip, np.broadcast_to))
+"""Functions of integer or boolean arrays whose result's shape never depends on values
+(the others get a shape guard, see :func:`_needs_shape_guard`)."""
+
+
+def _has_active(items: Any) -> bool:
+    for x in items:
+        if registry.is_active(x):
+            return True
+        if x.__class__ in (list, tuple) and _has_active(x):
+            return True
+    return False
+
+
+def _live(x: Traced) -> Recording:
+    rec = x.rec
+    if rec.closed or STATE.recording is not rec:
+        raise CompileError(
+            f"a traced array of a dualad.compile recording that has finished was used at "
+            f"{user_line()} (kept in a global variable, a list or an attribute during the "
+            f"recording). Return the value from the compiled function instead."
+        )
+    return rec
+
+
+def unwrap(obj: Any) -> tuple[Any, Any, bool]:
+    """``obj``'s value (traced arrays replaced by what they hold), its template (replaced by
+    :class:`Ref`) and whether it held any traced array."""
+    cls = obj.__class__
+    if cls is Traced:
+        _live(obj)
+        return obj.value, Ref(obj.slot), True
+    if cls is tuple or cls is list:
+        values, templates, found = [], [], False
+        for item in obj:
+            v, t, f = unwrap(item)
+            values.append(v)
+            templates.append(t)
+            found = found or f
+        if not found:
+            return obj, obj, False
+        return cls(values), cls(templates), True
+    if cls is dict:
+        values, templates, found = {}, {}, False
+        for key, item in obj.items():
+            v, t, f = unwrap(item)
+            values[key] = v
+            templates[key] = t
+            found = found or f
+        return (values, templates, True) if found else (obj, obj, False)
+    if cls is slice and (obj.start.__class__ is Traced or obj.stop.__class__ is Traced
+                         or obj.step.__class__ is Traced):
+        parts = [unwrap(p) for p in (obj.start, obj.stop, obj.step)]
+        return (slice(*(p[0] for p in parts)), slice(*(p[1] for p in parts)), True)
+    if cls is np.ndarray and obj.dtype.hasobject:
+        raise CompileError(
+            f"an object array of traced values (np.array([a, b]) of traced numbers) at "
+            f"{user_line()}: write np.stack([a, b]) (or np.array of plain numbers) inside "
+            f"dualad.compile."
+        )
+    return obj, obj, False
+
+
+def unwrap_values(obj: Any) -> Any:
+    return unwrap(obj)[0]
+
+
+def record_call(fn: Any, args: Any, kwargs: dict, *, fresh: bool = False,
+                protective: bool = False) -> Any:
+    """Run ``fn`` on the values of ``args`` and ``kwargs`` and record the call."""
+    rec = STATE.recording
+    values, templates, _ = unwrap(tuple(args))
+    kw_values, kw_templates, _ = unwrap(kwargs)
+    if rec is None:
+        raise CompileError(
+            f"{registry.numpy_name(fn)} of a traced array after its dualad.compile recording "
+            f"finished, at {user_line()}: return the value from the compiled function instead."
+        )
+    result = fn(*values, **kw_values)
+    out = kwargs.get("out")
+    writes = None
+    if out is not None:
+        target = out[0] if out.__class__ is tuple else out
+        if target.__class__ is not Traced:
+            raise CompileError(
+                f"{registry.numpy_name(fn)}(..., out=...) writes a traced result into a plain "
+                f"array at {user_line()}: the program could not see it. Assign the result "
+                f"instead, or make the buffer from a traced value (np.zeros_like(x))."
+            )
+        writes = target.slot
+    op = Op("call", fn, templates, kw_templates, writes=writes, fresh=fresh)
+    if protective:
+        op.check = "protective"
+    rec.ops.append(op)
+    if writes is not None:
+        return out
+    return finish_op(rec, op, result, args, kwargs, fn)
+
+
+def record_attr(x: Traced, name: str) -> Any:
+    rec = _live(x)
+    op = Op("attr", name, (Ref(x.slot),), {})
+    rec.ops.append(op)
+    return finish_op(rec, op, getattr(x.value, name), (x,), {}, "." + name)
+
+
+def record_item(x: Traced, key: Any) -> Any:
+    rec = _live(x)
+    key_value, key_template, traced_key = unwrap(key)
+    op = Op("getitem", None, (Ref(x.slot), key_template), {})
+    rec.ops.append(op)
+    result = finish_op(rec, op, x.value[key_value], (), {}, "[]")
+    if traced_key and _key_has_mask_or_indices(key_value):
+        _shape_guard(rec, result)
+    return result
+
+
+def _key_has_mask_or_indices(key: Any) -> bool:
+    items = key if key.__class__ is tuple else (key,)
+    return any(isinstance(k, (np.ndarray, list)) or (isinstance(k, np.generic)
+                                                      and k.dtype == bool) for k in items)
+
+
+def finish_op(rec: Recording, op: Op, result: Any, args: Any, kwargs: dict, fn: Any) -> Any:
+    """Give the result of ``op`` slots (traced arrays), and guard its shape if it may depend
+    on values."""
+    op.outs, wrapped = _wrap(rec, result)
+    if fn.__class__ is str:  # a method: fn is ".name"
+        if fn in (".nonzero", ".compress") or _needs_shape_guard(None, args, kwargs):
+            _shape_guard(rec, wrapped)
+        return wrapped
+    if (fn in VALUE_SHAPED and args and args[0].__class__ is Traced) or (
+            not isinstance(fn, (np.ufunc, str)) and fn is not None
+            and _needs_shape_guard(fn, args, kwargs)):
+        _shape_guard(rec, wrapped)
+    return wrapped
+
+
+def _needs_shape_guard(fn: Any, args: Any, kwargs: dict) -> bool:
+    """True when an integer or boolean traced array reaches a function that may make a
+    shape from its values (``np.repeat(x, counts)``, ``np.split(x, indices)``)."""
+    if fn in _SHAPE_STATIC:
+        return False
+    for x in (*args, *kwargs.values()):
+        items = x if x.__class__ in (list, tuple) else (x,)
+        for item in items:
+            if item.__class__ is Traced and item.dtype.kind in "biu":
+                return True
+    return False
+
+
+def _wrap(rec: Recording, result: Any) -> tuple[Any, Any]:
+    cls = result.__class__
+    if cls is np.ndarray or isinstance(result, (np.generic, bool, int, float, complex)):
+        python_number = cls is bool or cls is int or cls is float or cls is complex
+        if python_number:
+            result = np.asarray(result)[()]
+        slot = rec.new_slot(result)
+        if python_number:
+            rec.python_scalars.add(slot)
+        return slot, Traced(result, slot, rec)
+    if isinstance(result, tuple):
+        parts = [_wrap(rec, item) for item in result]
+        outs = tuple(p[0] for p in parts)
+        items = [p[1] for p in parts]
+        wrapped = cls(*items) if hasattr(cls, "_fields") else tuple(items)
+        return outs, wrapped
+    if result is None:
+        return None, None
+    raise CompileError(
+        f"a NumPy call at {user_line()} returned a {cls.__name__}, which dualad.compile "
+        f"cannot record."
+    )
+
+
+def _shape_guard(rec: Recording, wrapped: Any) -> None:
+    parts = wrapped if isinstance(wrapped, tuple) else (wrapped,)
+    line = user_line()
+    for part in parts:
+        if part.__class__ is Traced:
+            rec.ops.append(Op("guard", None, (Ref(part.slot),), {}, check="shape",
+                              expected=part.shape, line=line))
+
+
+def guard_value(x: Traced, convert: Any, what: str) -> Any:
+    """``convert(x.value)``, with a guard that the program checks at each call."""
+    rec = _live(x)
+    value = convert(x.value)
+    rec.ops.append(Op("guard", what, (Ref(x.slot),), {}, check="value", expected=value,
+                      line=user_line()))
+    return value
+
+
+def conversion_message(x: Traced, what: str) -> str:
+    """Why converting a traced array is refused, naming the caller where there is one."""
+    scipy_function = scipy_caller()
+    where = (f"{scipy_function} calls {what} on its arguments" if scipy_function
+             else f"{what} of a traced array at {user_line()}")
+    return (
+        f"{where}: inside dualad.compile that would keep this call's values in the program "
+        f"(a later call with other values would replay them). Keep the array as it is "
+        f"(NumPy functions accept traced arrays), write np.stack([...]) instead of "
+        f"np.array([...]) of traced values, or call the function without dualad.compile."
+    )
+
+
+registry.register_array_type(Traced)
