@@ -791,6 +791,27 @@ def is_array(x: Any) -> bool:
     return isinstance(x, _array_types)
 
 
+def lift(a: Any, *others: Any) -> Any:
+    """``a`` as an array of the registered kind of the first of ``others`` (or of the items
+    of a tuple or list among them, an index key) that is one; ``a`` itself otherwise.
+
+    Rules index and write into plain arrays they make (``positions[key]``,
+    ``buffer[key] = v``); NumPy's indexing does not dispatch, so a key or value of a
+    registered kind (``dualad.compile``'s traced arrays) would be turned into numbers.
+
+    >>> lift(np.zeros(2), 1.0, (slice(None),)).shape
+    (2,)
+    """
+    if not _array_types:
+        return a
+    for other in others:
+        items = other if isinstance(other, (tuple, list)) else (other,)
+        for item in items:
+            if isinstance(item, _array_types):
+                return np.asarray(a, like=item)
+    return a
+
+
 def new_tag() -> int:
     """A fresh tag for a value made by hand (``Dual(x, v)``, ``Tape()``), higher than every
     tag handed out before. Such a tag never expires; transforms use :func:`enter_transform`.

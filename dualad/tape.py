@@ -157,9 +157,12 @@ def frozen(x: Any) -> Any:
     >>> frozen(w) is w
     True
     """
-    if isinstance(x, np.ndarray) and not _read_only_throughout(x):
-        x = _copies.copy(x)
-        x.setflags(write=False)
+    if isinstance(x, np.ndarray):
+        if not _read_only_throughout(x):
+            x = _copies.copy(x)
+            x.setflags(write=False)
+    elif registry.is_array(x):
+        return x._dualad_frozen()
     return x
 
 

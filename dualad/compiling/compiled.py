@@ -11,6 +11,8 @@ fails (the function would take another branch) makes the call record again, or r
 from __future__ import annotations
 
 import functools
+import sys
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -18,9 +20,9 @@ import numpy as np
 
 from .. import registry
 from ..errors import CompileError, GuardError, InvalidInputError
-from ..introspect import positional_names, run_watching
+from ..introspect import positional_names
 from ..tree import LEAF, TreeDef, flatten, sorted_keys, unflatten
-from .recorder import Recording
+from .recorder import Recording, fingerprint
 from .source import GuardFailure, Namer, compile_program, constants_source, program_source, simplify
 from .traced import STATE, Traced, unwrap
 
@@ -43,6 +45,9 @@ class Program:
         self.single = out_tree is LEAF and outputs[0] is not None
         """The program returns its one output as it is (no list, no tree to build)."""
         self._function: Callable[..., Any] | None = None
+        self.bindings: list[tuple[Any, Any, Any, int]] = []
+        self.named = False
+        """The user's variable names were read (a second recording, for the source)."""
         self._text: str | None = None
         self._namer: Namer | None = None
 
@@ -61,6 +66,10 @@ class Program:
     def run(self, arrays: list[Any]) -> Any:
         """The outputs for these input leaves, or a GuardFailure."""
         function = self._function or self._build()
+        for holder, name, kept, print_ in self.bindings:
+            if (holder.cell_contents if name is None else holder.get(name)) is not kept \
+                    or fingerprint(kept) != print_:
+                return REBOUND
         leaves = function(*arrays)
         if self.single or leaves.__class__ is GuardFailure:
             return leaves
@@ -75,6 +84,7 @@ class Program:
     def source(self) -> str:
         """The program as Python source that runs with NumPy alone."""
         if self._text is None:
+            self._function = None
             self._build()
         header = ["import numpy as np", "import operator"]
         if "scipy." in self._text:
@@ -91,6 +101,12 @@ class Program:
         return "\n\n".join(p.strip("\n") for p in parts if p) + "\n"
 
     def guard_message(self, failure: GuardFailure) -> str:
+        if failure is REBOUND:
+            names = ", ".join(name or "a variable of an enclosing function"
+                              for _, name, _, _ in self.bindings)
+            return (f"an array the function reads from outside ({names}) was rebound or "
+                    f"written into since the recording. With strict=False it records again; "
+                    f"pass the array as an argument to avoid that.")
         op = self.guards[failure.index]
         what = {"bool": "a branch (bool of a traced value)", "int": "int() of a traced value",
                 "float": "float() of a traced value", "index": "a traced value used as an "
@@ -99,6 +115,86 @@ class Program:
         return (f"the compiled function took another decision than at its recording: "
                 f"{what} at {op.line} (recorded: {op.expected!r}). With strict=False it "
                 f"records again for these values.")
+
+
+REBOUND = GuardFailure(-1)
+"""The failure of a replay whose function reads a global (or enclosing) name that now refers
+to another array than at the recording."""
+
+
+def bindings(fun: Any) -> list[tuple[Any, Any, Any, int]]:
+    """Where ``fun`` and the functions it wraps or calls by name find arrays they do not
+    receive as arguments: ``(globals, name, array, fingerprint)`` or ``(cell, None, array,
+    fingerprint)`` for each global or enclosing variable that holds an ndarray, so that a
+    replay can check that the names still refer to the arrays the recording read, with the
+    same values."""
+    found: list[tuple[Any, Any, Any, int]] = []
+    seen: set[int] = set()
+    stack = [fun]
+    while stack:
+        f = stack.pop()
+        if id(f) in seen:
+            continue
+        seen.add(id(f))
+        f = getattr(f, "__func__", f)
+        wrapped = getattr(f, "__wrapped__", None)
+        if wrapped is not None:
+            stack.append(wrapped)
+        code = getattr(f, "__code__", None)
+        if code is None or getattr(f, "__module__", None) == "numpy" or \
+                str(getattr(f, "__module__", None)).startswith("numpy."):
+            continue
+        module_globals = f.__globals__
+        own = not str(module_globals.get("__name__", "")).startswith("dualad.")
+        for name in code.co_names if own else ():
+            obj = module_globals.get(name)
+            if obj.__class__ is np.ndarray:
+                found.append((module_globals, name, obj, fingerprint(obj)))
+            elif callable(obj) and hasattr(obj, "__code__"):
+                stack.append(obj)
+        for cell in f.__closure__ or ():
+            try:
+                obj = cell.cell_contents
+            except ValueError:  # an empty cell
+                continue
+            if obj.__class__ is np.ndarray and own:
+                found.append((cell, None, obj, fingerprint(obj)))
+            elif callable(obj):
+                stack.append(obj)
+    return found
+
+
+def snapshot(rec: Recording) -> None:
+    """Replace the writeable plain arrays the operations read by read-only copies: a program
+    reads the values they had at the recording, as ``jax.jit`` does (arrays that change are
+    passed as arguments)."""
+    copies: dict[int, np.ndarray] = {}
+    for array, _ in rec.constants.values():
+        if array.flags.writeable:
+            kept = array.copy()
+            kept.setflags(write=False)
+            copies[id(array)] = kept
+    rec.constants = {}
+    if copies:
+        for op in rec.ops:
+            op.args = _replaced(op.args, copies)
+            op.kwargs = _replaced(op.kwargs, copies)
+
+
+def _replaced(template: Any, copies: dict[int, np.ndarray]) -> Any:
+    cls = template.__class__
+    if cls is np.ndarray:
+        return copies.get(id(template), template)
+    if cls is tuple or cls is list:
+        return cls(_replaced(t, copies) for t in template)
+    if cls is dict:
+        return {k: _replaced(v, copies) for k, v in template.items()}
+    return template
+
+
+def _weak(leaf: Any) -> Any:
+    """A weak reference to an array (the caller's, not to be kept alive), a value else."""
+    return weakref.ref(leaf) if leaf.__class__ is np.ndarray else leaf
 
 
 def _fresh(constant: Any) -> Any:
@@ -113,6 +209,7 @@ class Compiled:
         self.strict = strict
         self._programs: dict[Any, list[Program]] = {}
         self._flat: dict[tuple, Program] = {}
+        self._recorded_with: tuple[TreeDef, list[Any]] | None = None
         """Shapes and dtypes of positional ndarray arguments -> the program recorded last."""
         self.program: Program | None = None
         self.recordings = 0
@@ -174,6 +271,7 @@ class Compiled:
             raise GuardError(failed)
         program, result = record(self.fun, args, kwargs, leaves, treedef)
         self.recordings += 1
+        self._recorded_with = (treedef, [_weak(leaf) for leaf in leaves])
         variants.insert(0, program)
         del variants[MAX_VARIANTS:]
         self.program = program
@@ -188,6 +286,16 @@ class Compiled:
         if self.program is None:
             raise CompileError("the compiled function has not been called yet: call it "
                                "once, then read .source")
+        if not self.program.named and self._recorded_with is not None:
+            treedef, refs = self._recorded_with
+            leaves = [ref() if isinstance(ref, weakref.ref) else ref for ref in refs]
+            if all(leaf is not None for leaf in leaves):  # the arrays are still alive
+                args, kwargs = unflatten(treedef, leaves)
+                named, _ = record(self.fun, args, kwargs, leaves, treedef, names=True)
+                if len(named.ops) == len(self.program.ops):
+                    self.program.rec.names.update(named.rec.names)
+                    self.program.named = True
+                    self.program._text = None
         return self.program.source
 
 
@@ -255,8 +363,7 @@ def record(fun: Callable[..., Any], args: tuple, kwargs: dict, leaves: list[Any]
     STATE.recording = rec
     try:
         if names:
-            out = run_watching(fun, traced_args, lambda frame, event: _name_locals(rec, frame)) \
-                if not traced_kwargs else fun(*traced_args, **traced_kwargs)
+            out = _watching_locals(fun, rec, traced_args, traced_kwargs)
         else:
             out = fun(*traced_args, **traced_kwargs)
         out_leaves, out_tree = flatten(out)
@@ -278,12 +385,24 @@ def record(fun: Callable[..., Any], args: tuple, kwargs: dict, leaves: list[Any]
                 outputs.append(None)
                 constants.append(leaf)
                 results.append(leaf)
+        changed = rec.changed_constants()
+        if changed:
+            raise CompileError(
+                f"the function wrote into a plain array (shape {changed[0].shape}, dtype "
+                f"{changed[0].dtype}) after a NumPy operation on traced values read it: a "
+                f"replay would read the new values there. Write into a copy "
+                f"(buffer = buffer.copy()) or build a new array instead.")
     finally:
         STATE.recording = previous
         rec.closed = True
     params = positional_names(fun)
+    if not params:  # a transform's wrapper: the parameters of the function it transforms
+        user_functions = _user_functions(fun)
+        params = positional_names(user_functions[0]) if user_functions else ()
     input_names = _input_names(rec, args, kwargs, leaves, params)
     program = Program(rec, outputs, constants, out_tree, input_names)
+    program.bindings = bindings(fun)
+    snapshot(rec)
     result = results[0] if out_tree is LEAF else unflatten(out_tree, results)
     return program, result
 
@@ -311,10 +430,66 @@ def _input_names(rec: Recording, args: tuple, kwargs: dict, leaves: list[Any],
     return names
 
 
+def _user_codes(fun: Any) -> set[Any]:
+    """The code objects of the user's functions that ``fun`` is or wraps (through dualad's
+    transforms, which keep the function they transform in a closure)."""
+    return {f.__code__ for f in _user_functions(fun)}
+
+
+def _user_functions(fun: Any) -> list[Any]:
+    """The user's functions that ``fun`` is or wraps, outermost first."""
+    found: list[Any] = []
+    seen: set[int] = set()
+    stack = [fun]
+    while stack:
+        f = stack.pop(0)
+        if id(f) in seen:
+            continue
+        seen.add(id(f))
+        f = getattr(f, "__func__", f)
+        if getattr(f, "__wrapped__", None) is not None:
+            stack.append(f.__wrapped__)
+        code = getattr(f, "__code__", None)
+        if code is None:
+            continue
+        module = str(f.__globals__.get("__name__", ""))
+        if not module.startswith(("dualad.", "numpy")):
+            found.append(f)
+        for cell in f.__closure__ or ():
+            try:
+                obj = cell.cell_contents
+            except ValueError:
+                continue
+            if callable(obj):
+                stack.append(obj)
+    return found
+
+
+def _watching_locals(fun: Any, rec: Recording, args: tuple, kwargs: dict) -> Any:
+    """``fun(*args, **kwargs)``, naming slots after the local variables of the user's
+    functions that hold them (read at each line and at return)."""
+    codes = _user_codes(fun)
+
+    def on_call(frame: Any, event: str, arg: Any) -> Any:
+        return on_local if frame.f_code in codes else None
+
+    def on_local(frame: Any, event: str, arg: Any) -> Any:
+        if event in ("line", "return"):
+            _name_locals(rec, frame)
+        return on_local
+
+    previous = sys.gettrace()
+    sys.settrace(on_call)
+    try:
+        return fun(*args, **kwargs)
+    finally:
+        sys.settrace(previous)
+
+
 def _name_locals(rec: Recording, frame: Any) -> None:
     for name, value in frame.f_locals.items():
         while registry.is_active(value):
             value = value.primal
         if value.__class__ is Traced and value.rec is rec and value.slot not in rec.names \
-                and value.slot not in rec.inputs:
+                and value.slot not in rec.inputs and not name.startswith("_"):
             rec.names[value.slot] = name

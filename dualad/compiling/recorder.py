@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import sys
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +52,26 @@ class Op:
     expected: Any = None
     line: str = ""
     fresh: bool = False  # the result is a new array nothing else refers to (a ufunc's)
+    view: bool = False  # an indexing result that is a view of the indexed array
+
+
+@dataclass(frozen=True)
+class Info:
+    """What the program needs to know of a slot's value: no values are kept."""
+
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    nbytes: int
+    ndarray: bool
+    """An ndarray (not a NumPy scalar or a Python number)."""
+    owns: bool
+    """An ndarray that owns its memory (not a view)."""
+
+    @classmethod
+    def of(cls, value: Any) -> Info:
+        if value.__class__ is np.ndarray:
+            return cls(value.shape, value.dtype, value.nbytes, True, value.base is None)
+        return cls(np.shape(value), np.asarray(value).dtype, 0, False, False)
 
 
 @dataclass
@@ -59,20 +80,35 @@ class Recording:
 
     ops: list[Op] = field(default_factory=list)
     inputs: list[int] = field(default_factory=list)
-    values: dict[int, Any] = field(default_factory=dict)
-    """slot -> the value it held at the recording (for shapes, dtypes and sizes)."""
+    info: dict[int, Info] = field(default_factory=dict)
+    """slot -> the shape, dtype and size of the value it held at the recording."""
     names: dict[int, str] = field(default_factory=dict)
     """slot -> the user's name for it, where the function kept it in a local variable."""
     python_scalars: set[int] = field(default_factory=set)
     """Slots that hold a Python number at replay (``np.allclose``'s bool), not a NumPy one."""
+    constants: dict[int, tuple[Any, Any]] = field(default_factory=dict)
+    """id -> (a plain array the operations read, its fingerprint when first read)."""
     next_slot: int = 0
     closed: bool = False
+
+    def note_constant(self, array: np.ndarray) -> None:
+        if id(array) not in self.constants:
+            self.constants[id(array)] = (array, fingerprint(array))
+
+    def changed_constants(self) -> list[np.ndarray]:
+        """The plain arrays that were written into after an operation read them."""
+        return [a for a, print_ in self.constants.values() if fingerprint(a) != print_]
 
     def new_slot(self, value: Any) -> int:
         slot = self.next_slot
         self.next_slot = slot + 1
-        self.values[slot] = value
+        self.info[slot] = Info.of(value)
         return slot
+
+
+def fingerprint(array: np.ndarray) -> int:
+    """A checksum of the array's bytes (of a contiguous copy where it is not contiguous)."""
+    return zlib.crc32(array if array.flags.c_contiguous else np.ascontiguousarray(array))
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

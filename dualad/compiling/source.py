@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import builtins
+import dataclasses
 import keyword
 import math
 import re
@@ -148,7 +149,7 @@ def _index(key: Any, namer: Namer) -> str:
             return "()"
         return ", ".join(_index(k, namer) for k in key) + ("," if len(key) == 1 else "")
     if key.__class__ is slice:
-        parts = ["" if p is None else expression(p, namer)
+        parts = ["" if p is None else repr(p) if p.__class__ is int else expression(p, namer)
                  for p in (key.start, key.stop, key.step)]
         return f"{parts[0]}:{parts[1]}" + (f":{parts[2]}" if parts[2] else "")
     if key is Ellipsis:
@@ -258,7 +259,7 @@ def simplify(rec: Recording, outputs: list[int]) -> list[Op]:
     made of traced constants when nothing writes into them or into the copy afterwards (a
     copy that is an output stays: the caller owns it)."""
     ops = rec.ops
-    values = rec.values
+    info = rec.info
     # the slots whose memory each slot may share (itself, or what it may be a view of)
     roots: dict[int, frozenset[int]] = {s: frozenset((s,)) for s in rec.inputs}
     written_roots: set[int] = set()
@@ -276,15 +277,13 @@ def simplify(rec: Recording, outputs: list[int]) -> list[Op]:
     kept = []
     for op in ops:
         if aliases:
-            op = Op(op.kind, op.fn, _substitute(op.args, aliases),
-                    _substitute(op.kwargs, aliases), op.outs, op.writes, op.check,
-                    op.expected, op.line, op.fresh)
+            op = dataclasses.replace(op, args=_substitute(op.args, aliases),
+                                     kwargs=_substitute(op.kwargs, aliases))
         out = op.outs
         if out.__class__ is int and out not in output_set:
             source = op.args[0] if op.args else None
             if source.__class__ is Ref:
-                same_shape = np.shape(values[out]) == np.shape(values[source.slot]) \
-                    and isinstance(values[out], np.ndarray)
+                same_shape = info[out].shape == info[source.slot].shape and info[out].ndarray
                 if op.check == "protective" and not (
                         roots[source.slot] & written_roots or out in written_roots):
                     aliases[out] = source.slot
@@ -293,10 +292,10 @@ def simplify(rec: Recording, outputs: list[int]) -> list[Op]:
                     aliases[out] = source.slot
                     continue
         kept.append(op)
-    return _without_dead(_without_self_assignments(kept, values), output_set)
+    return _without_dead(_without_self_assignments(kept), output_set)
 
 
-def _without_self_assignments(ops: list[Op], values: dict[int, Any]) -> list[Op]:
+def _without_self_assignments(ops: list[Op]) -> list[Op]:
     """``ops`` without ``a[k] = v`` where ``v = a[k]`` is a view that was only written in
     place since (what Python makes of ``a[k] += b``): the values are there already."""
     views: dict[int, tuple[int, Any]] = {}
@@ -304,9 +303,7 @@ def _without_self_assignments(ops: list[Op], values: dict[int, Any]) -> list[Op]
     for op in ops:
         if op.kind == "getitem" and op.outs.__class__ is int and op.args[0].__class__ is Ref:
             base = op.args[0].slot
-            if isinstance(values[op.outs], np.ndarray) and values[op.outs].base is not None \
-                    and np.may_share_memory(values[op.outs], values[base]) \
-                    and _basic(op.args[1]):
+            if op.view and _basic(op.args[1]):
                 views[op.outs] = (base, op.args[1])
         elif op.kind == "setitem" and op.args[2].__class__ is Ref:
             view = views.get(op.args[2].slot)
@@ -345,16 +342,12 @@ class list_into(list):  # noqa: N801 - a list that adds what it is given to a se
         self.target.add(item)
 
 
-def _nbytes(value: Any) -> int:
-    return value.nbytes if value.__class__ is np.ndarray else 0
-
-
 def program_source(rec: Recording, ops: list[Op], outputs: list[int | None],
                    namer: Namer, name: str = "compiled", single: bool = False) -> str:
     """The Python function that replays ``ops``; it returns the list of output leaves (None
     where a leaf is a constant), the one output with ``single``, or a
     :class:`GuardFailure`."""
-    values = rec.values
+    info = rec.info
     last_use: dict[int, int] = {}
     uses_other_than_ufunc: set[int] = set()
     for i, op in enumerate(ops):
@@ -381,21 +374,21 @@ def program_source(rec: Recording, ops: list[Op], outputs: list[int | None],
         for s in dict.fromkeys(_slots_in(op.args, [])):
             if last_use.get(s) != i or s in output_set or s in inputs:
                 continue
-            value = values.get(s)
-            size = _nbytes(value)
+            value = info.get(s)
+            size = 0 if value is None else value.nbytes
             if s in fresh_slots and s not in uses_other_than_ufunc and size >= REUSE_MIN_BYTES:
                 dead.append(s)
-            elif size >= DELETE_MIN_BYTES and value.base is None:
+            elif size >= DELETE_MIN_BYTES and value.owns:
                 deletions.append(s)
         if op.kind == "guard":
             lines.append("    " + _guard_line(op, guard_number, namer))
             guard_number += 1
         else:
             buffer = None
-            if _is_fresh_ufunc(op) and _nbytes(values[op.outs]) >= REUSE_MIN_BYTES:
-                value = values[op.outs]
+            if _is_fresh_ufunc(op) and info[op.outs].nbytes >= REUSE_MIN_BYTES:
+                value = info[op.outs]
                 key = (value.shape, value.dtype.str)
-                inputs_dead = [s for s in dead if (values[s].shape, values[s].dtype.str) == key]
+                inputs_dead = [s for s in dead if (info[s].shape, info[s].dtype.str) == key]
                 if inputs_dead:
                     buffer = inputs_dead[0]
                     dead.remove(buffer)
@@ -403,7 +396,7 @@ def program_source(rec: Recording, ops: list[Op], outputs: list[int | None],
                     buffer = free[key].pop()
             lines.append("    " + _op_line(op, namer, buffer))
         for s in dead:
-            value = values[s]
+            value = info[s]
             free.setdefault((value.shape, value.dtype.str), []).append(s)
         lines.extend(f"    del {namer.slot(s)}" for s in deletions)
     if single and len(outputs) == 1 and outputs[0] is not None:

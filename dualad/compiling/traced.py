@@ -303,7 +303,9 @@ _SHAPE_STATIC = frozenset((np.where, np.take, np.take_along_axis, np.choose, np.
                            np.logical_not, np.sum, np.any, np.all, np.count_nonzero,
                            np.cumsum, np.zeros_like, np.ones_like, np.empty_like,
                            np.full_like, np.isin, np.concatenate, np.stack, np.argsort,
-                           np.sort, np.clip, np.broadcast_to))
+                           np.sort, np.clip, np.broadcast_to, np.reshape, np.transpose,
+                           np.ravel, np.squeeze, np.expand_dims, np.moveaxis, np.swapaxes,
+                           np.atleast_1d, np.atleast_2d, np.atleast_3d, np.asarray))
 """Functions of integer or boolean arrays whose result's shape never depends on values
 (the others get a shape guard, see :func:`_needs_shape_guard`)."""
 
@@ -357,7 +359,12 @@ def unwrap(obj: Any) -> tuple[Any, Any, bool]:
                          or obj.step.__class__ is Traced):
         parts = [unwrap(p) for p in (obj.start, obj.stop, obj.step)]
         return (slice(*(p[0] for p in parts)), slice(*(p[1] for p in parts)), True)
-    if cls is np.ndarray and obj.dtype.hasobject:
+    if cls is np.ndarray and not obj.dtype.hasobject:
+        rec = STATE.recording
+        if rec is not None:
+            rec.note_constant(obj)
+        return obj, obj, False
+    if cls is np.ndarray:
         raise CompileError(
             f"an object array of traced values (np.array([a, b]) of traced numbers) at "
             f"{user_line()}: write np.stack([a, b]) (or np.array of plain numbers) inside "
@@ -414,7 +421,10 @@ def record_item(x: Traced, key: Any) -> Any:
     key_value, key_template, traced_key = unwrap(key)
     op = Op("getitem", None, (Ref(x.slot), key_template), {})
     rec.ops.append(op)
-    result = finish_op(rec, op, x.value[key_value], (), {}, "[]")
+    value = x.value[key_value]
+    op.view = value.__class__ is np.ndarray and value.base is not None \
+        and np.may_share_memory(value, x.value)
+    result = finish_op(rec, op, value, (), {}, "[]")
     if traced_key and _key_has_mask_or_indices(key_value):
         _shape_guard(rec, result)
     return result

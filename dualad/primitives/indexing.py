@@ -15,7 +15,7 @@ import numpy as np
 
 from ..axes import batch_axis, weighted_bincount
 from ..errors import ConversionError
-from ..registry import Example, Family, defnondiff, is_active, is_array, strip
+from ..registry import Example, Family, defnondiff, is_active, is_array, lift, strip
 
 INDEXING = Family("indexing", complex_rules=True)
 
@@ -46,7 +46,8 @@ def _expand_ellipsis(key: tuple, ndim: int) -> tuple:
     for item in key:
         if item is None or item is Ellipsis:
             continue
-        arr = np.asarray(item) if isinstance(item, (list, np.ndarray)) else None
+        arr = item if is_array(item) else np.asarray(item) \
+            if isinstance(item, (list, np.ndarray)) else None
         consumed += arr.ndim if arr is not None and arr.dtype == bool else 1
     at = next(i for i, item in enumerate(key) if item is Ellipsis)
     return key[:at] + (slice(None),) * (ndim - consumed) + key[at + 1:]
@@ -56,7 +57,7 @@ def index_tangent(dx: Any, key: tuple, ndim: int) -> Any:
     """Apply the primal's index ``key`` to a tangent with a leading direction axis."""
     if is_basic(key):
         return dx[(slice(None),) + key]
-    moved = np.moveaxis(dx, 0, -1)
+    moved = lift(np.moveaxis(dx, 0, -1), key)
     return np.moveaxis(moved[_expand_ellipsis(key, ndim)], -1, 0)
 
 
@@ -84,12 +85,17 @@ def _scatter_add(ct: Any, positions: Any, size: int) -> Any:
     return np.reshape(flat, (k, size))
 
 
+def _closed_over(f: Any) -> list[Any]:
+    """What the function ``f`` closes over (the key a gather indexes with)."""
+    return [cell.cell_contents for cell in getattr(f, "__closure__", None) or ()]
+
+
 def _gather_vjp(ct: Any, x: Any, gather: Any) -> Any:
     """x_bar for ``out = gather(x)``: ct scatter-added to the elements of x that gather reads
     (found by gathering from an array of flat positions)."""
     shape = tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
     size = math.prod(shape)
-    positions = gather(np.arange(size).reshape(shape))
+    positions = gather(lift(np.arange(size).reshape(shape), *_closed_over(gather)))
     return np.reshape(_scatter_add(ct, positions, size), ct.shape[:1] + shape)
 
 
@@ -179,7 +185,7 @@ def _setitem_impl(x: Any, v: Any, *, key: tuple) -> Any:
     """A new array: ``x`` with ``x[key] = v``; a value of an outer level goes down to it."""
     if is_active(x) or is_active(v):
         return setitem(x, v, key=key)
-    out = np.array(x, copy=True)
+    out = lift(np.array(x, copy=True) if not is_array(x) else np.copy(x), v, key)
     out[key] = v
     return out
 
@@ -212,8 +218,8 @@ def _setitem_vjp_v(ct: Any, x: Any, v: Any, *, out: Any, key: tuple) -> Any:
     if is_basic(key):
         return gathered
     shape = np.shape(x)
-    positions = np.arange(math.prod(shape)).reshape(shape)[key]
-    written = np.full(shape, -1)
+    positions = lift(np.arange(math.prod(shape)).reshape(shape), key)[key]
+    written = lift(np.full(shape, -1), key)
     written[key] = np.arange(positions.size).reshape(positions.shape)
     kept = written[key] == np.arange(positions.size).reshape(positions.shape)
     return gathered if kept.all() else np.where(kept, gathered, 0.0)

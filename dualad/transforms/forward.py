@@ -158,7 +158,7 @@ def _as_tangent(t: Any, x: Any, where: str) -> Any:
                 f"shape {x.shape}"
             )
         return t
-    t = np.asarray(t)
+    t = t if registry.is_array(t) else np.asarray(t)
     if t.dtype.kind != "f" and not (t.dtype.kind == "c" and x.dtype.kind == "c"):
         raise ShapeMismatchError(
             f"the tangent for {where} has dtype {t.dtype}; tangents must be floating point, "
@@ -170,7 +170,7 @@ def _as_tangent(t: Any, x: Any, where: str) -> Any:
             f"the tangent for {where} has shape {t.shape}, but the primal has shape "
             f"{x.shape}: they must be equal"
         )
-    dtype = x.dtype if isinstance(x, (np.ndarray, Dual)) else t.dtype
+    dtype = x.dtype if isinstance(x, (np.ndarray, Dual)) or registry.is_array(x) else t.dtype
     return t.astype(dtype, copy=False)
 
 

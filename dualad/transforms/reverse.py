@@ -46,7 +46,7 @@ def _as_cotangent(ct: Any, out: Any, where: str) -> Any:
             )
         return ct
     try:
-        ct = np.asarray(ct)
+        ct = ct if registry.is_array(ct) else np.asarray(ct)
     except Exception:  # noqa: BLE001
         ct = np.asarray(None)
     out_kind = dtype_of(out).kind

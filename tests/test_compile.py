@@ -1,0 +1,357 @@
+"""dualad.compile: replays equal eager calls, guards record again, errors, readable source.
+
+The references are the eager transforms (themselves checked against JAX elsewhere) at the
+same point: a replay must give the same bits, so a value baked into the program at the
+recording shows as a difference at a second point.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import dualad
+
+
+def rosenbrock(x):
+    head, tail = x[:-1], x[1:]
+    valley = tail - head ** 2
+    return np.sum(100.0 * valley ** 2 + (1.0 - head) ** 2)
+
+
+def chain(x):
+    return np.sum(np.tanh(np.sin(x) * x + 1.0) ** 2)
+
+
+X0 = np.linspace(-1.0, 1.5, 6)
+X1 = np.linspace(0.3, -0.7, 6)
+
+
+def same(a, b):
+    leaves_a, tree_a = dualad.tree_flatten(a)
+    leaves_b, tree_b = dualad.tree_flatten(b)
+    assert tree_a == tree_b
+    for u, v in zip(leaves_a, leaves_b):
+        assert np.asarray(u).dtype == np.asarray(v).dtype
+        np.testing.assert_array_equal(u, v)
+
+
+TRANSFORMS = {
+    "grad": lambda f: dualad.grad(f),
+    "value_and_grad": lambda f: dualad.value_and_grad(f),
+    "jacfwd": lambda f: dualad.jacfwd(f),
+    "jacrev": lambda f: dualad.jacrev(f),
+    "hessian": lambda f: dualad.hessian(f),
+    "jvp": lambda f: (lambda x, v: dualad.jvp(f, (x,), (v,))),
+    "vjp": lambda f: (lambda x, u: dualad.vjp(f, x)[1](u)),
+    "hvp": lambda f: (lambda x, v: dualad.hvp(f, (x,), (v,))),
+    "linearize": lambda f: (lambda x, v: dualad.linearize(f, x)[1](v)),
+}
+
+
+def _arguments(name, x):
+    if name in ("jvp", "hvp", "linearize"):
+        return (x, np.cos(x))
+    if name == "vjp":
+        return (x, np.float64(0.5))
+    return (x,)
+
+
+@pytest.mark.parametrize("function", [rosenbrock, chain])
+@pytest.mark.parametrize("name", sorted(TRANSFORMS))
+def test_replay_equals_eager(function, name):
+    transformed = TRANSFORMS[name](function)
+    compiled = dualad.compile(transformed)
+    same(compiled(*_arguments(name, X0)), transformed(*_arguments(name, X0)))
+    same(compiled(*_arguments(name, X1)), transformed(*_arguments(name, X1)))
+    assert compiled.recordings == 1
+
+
+def test_value_and_grad_of_several_arguments():
+    def loss(w, b, x):
+        return np.sum((np.tanh(x @ w + b) - 0.5) ** 2)
+
+    x = np.linspace(-1, 1, 12).reshape(4, 3)
+    transformed = dualad.value_and_grad(loss, argnums=(0, 1))
+    compiled = dualad.compile(transformed)
+    for w, b in ((np.ones(3), 0.1), (np.array([0.5, -1.0, 2.0]), -0.3)):
+        b = np.float64(b)
+        same(compiled(w, b, x), transformed(w, b, x))
+    assert compiled.recordings == 1
+
+
+def test_shapes_and_dtypes_record_again():
+    compiled = dualad.compile(dualad.grad(chain))
+    for x in (X0, X1, np.linspace(0, 1, 9), X0.astype(np.float32), X1):
+        same(compiled(x), dualad.grad(chain)(x))
+    assert compiled.recordings == 3
+
+
+def test_python_numbers_are_part_of_the_key():
+    compiled = dualad.compile(lambda x, scale: dualad.grad(chain)(x * scale))
+    same(compiled(X0, 2.0), dualad.grad(chain)(X0 * 2.0))
+    same(compiled(X1, 2.0), dualad.grad(chain)(X1 * 2.0))
+    same(compiled(X1, 3.0), dualad.grad(chain)(X1 * 3.0))
+    assert compiled.recordings == 2
+
+
+# --------------------------------------------------------------------------- guards
+
+
+def branchy(x):
+    if np.sum(x) > 0:
+        return np.sum(x ** 2)
+    return np.sum(np.sin(x))
+
+
+def halving(x):
+    steps = 0
+    while np.max(np.abs(x)) > 1.0:
+        x = x / 2.0
+        steps += 1
+    return np.sum(x ** 3) * (steps + 1)
+
+
+def masked(x):
+    return np.sum(np.exp(x[x > 0]))
+
+
+def argmax_index(x):
+    i = np.argmax(x)
+    return x[i] ** 2 + x[int(np.argmin(x))]
+
+
+def nonzero_count(x):
+    where = np.nonzero(x > 0.5)[0]
+    return np.sum(x[where] ** 2) + len(where)
+
+
+def python_number(x):
+    scale = float(dualad.primal(np.max(x)))
+    return np.sum(x * scale)
+
+
+GUARDED = {
+    branchy: [np.array([1.0, 2.0]), np.array([-1.0, -2.0]), np.array([3.0, 1.0])],
+    halving: [np.array([3.0, 1.0]), np.array([9.0, 1.0]), np.array([0.5, 0.2]),
+              np.array([3.5, 1.0])],
+    masked: [np.array([1.0, -1.0, 2.0]), np.array([1.0, 1.0, 2.0]),
+             np.array([-1.0, 3.0, -2.0]), np.array([2.0, -1.0, 1.0])],
+    argmax_index: [np.array([1.0, 5.0, 2.0]), np.array([7.0, 5.0, 2.0]),
+                   np.array([1.0, 5.0, 0.0])],
+    nonzero_count: [np.array([1.0, 0.0, 2.0]), np.array([1.0, 1.0, 2.0]),
+                    np.array([0.0, 0.0, 0.7])],
+    python_number: [np.array([1.0, 2.0]), np.array([1.0, 3.0]), np.array([1.0, 2.0])],
+}
+
+
+@pytest.mark.parametrize("function", list(GUARDED), ids=lambda f: f.__name__)
+@pytest.mark.parametrize("name", ["grad", "jacfwd", "value_and_grad"])
+def test_decisions_on_values_are_guarded(function, name):
+    transformed = TRANSFORMS[name](function)
+    compiled = dualad.compile(transformed)
+    points = GUARDED[function]
+    for x in points + points[::-1]:
+        same(compiled(x), transformed(x))
+    assert 1 < compiled.recordings <= len(points)
+
+
+def test_the_plain_function_is_guarded_too():
+    compiled = dualad.compile(masked)
+    for x in GUARDED[masked]:
+        same(compiled(x), masked(x))
+
+
+def test_a_program_per_decision_is_kept():
+    compiled = dualad.compile(dualad.grad(branchy))
+    for x in GUARDED[branchy] * 3:
+        compiled(x)
+    assert compiled.recordings == 2
+
+
+def test_strict_raises_naming_the_line():
+    compiled = dualad.compile(dualad.grad(branchy), strict=True)
+    compiled(np.array([1.0, 2.0]))
+    with pytest.raises(dualad.GuardError, match=r"test_compile.py:\d+ in branchy"):
+        compiled(np.array([-1.0, -2.0]))
+    with pytest.raises(dualad.GuardError, match="shape of a result"):
+        strict_mask = dualad.compile(masked, strict=True)
+        strict_mask(np.array([1.0, -1.0]))
+        strict_mask(np.array([1.0, 1.0]))
+
+
+W = np.array([1.0, 2.0, 3.0])
+
+
+def weighted(x):
+    return np.sum(W * np.sin(x))
+
+
+def test_arrays_read_from_outside_are_checked():
+    global W
+    compiled = dualad.compile(dualad.grad(weighted))
+    x = np.array([0.1, 0.2, 0.3])
+    same(compiled(x), dualad.grad(weighted)(x))
+    W[0] = 10.0  # written into: the replay sees it (it records again)
+    same(compiled(x), dualad.grad(weighted)(x))
+    saved = W
+    try:
+        W = np.array([5.0, 5.0, 5.0])  # rebound
+        same(compiled(x), dualad.grad(weighted)(x))
+    finally:
+        W = saved
+        W[0] = 1.0
+    assert compiled.recordings == 3
+
+
+def test_enclosing_variables_are_checked():
+    def make():
+        scale = np.array([1.0, 2.0])
+
+        def f(x):
+            return np.sum(scale * x ** 2)
+
+        def rebind(value):
+            nonlocal scale
+            scale = value
+
+        return f, rebind
+
+    f, rebind = make()
+    compiled = dualad.compile(dualad.grad(f))
+    x = np.array([1.0, 1.0])
+    same(compiled(x), np.array([2.0, 4.0]))
+    rebind(np.array([3.0, 3.0]))
+    same(compiled(x), np.array([6.0, 6.0]))
+
+
+# ---------------------------------------------------------------- what cannot be compiled
+
+
+def test_asarray_of_a_traced_value_raises():
+    def f(x):
+        return np.sum(np.asarray(x) ** 2)
+
+    with pytest.raises(dualad.CompileError, match=r"np.asarray.*test_compile.py"):
+        dualad.compile(f)(X0)
+
+
+def test_object_array_of_traced_numbers_raises_with_the_fix():
+    def f(x):
+        return np.array([x[0] * 2, x[1]]) * x[:2]
+
+    with pytest.raises(dualad.CompileError, match=r"np.stack"):
+        dualad.compile(f)(X0)
+
+
+def test_writing_into_a_plain_array_raises():
+    def f(x):
+        out = np.zeros(3)
+        np.multiply(x[:3], 2.0, out=out)
+        return out
+
+    with pytest.raises(dualad.CompileError, match=r"zeros_like"):
+        dualad.compile(f)(X0)
+
+
+def test_writing_into_a_constant_after_use_raises():
+    def f(x):
+        buffer = np.ones(6)
+        y = x * buffer
+        buffer[0] = 7.0
+        return np.sum(y)
+
+    with pytest.raises(dualad.CompileError, match="wrote into a plain array"):
+        dualad.compile(f)(X0)
+
+
+def test_a_traced_value_kept_after_the_call_raises():
+    kept = []
+
+    def f(x):
+        kept.append(x * 2)
+        return np.sum(x)
+
+    dualad.compile(f)(X0)
+    with pytest.raises(dualad.CompileError, match="finished"):
+        np.sin(kept[0])
+
+
+def test_grad_of_a_compiled_function_differentiates_the_function():
+    compiled = dualad.compile(chain)
+    same(dualad.grad(compiled)(X0), dualad.grad(chain)(X0))
+    same(compiled(X0), chain(X0))
+
+
+def test_in_place_buffers_of_traced_values_replay():
+    def f(x):
+        out = np.zeros_like(x)
+        out[1:] = x[1:] - x[:-1]
+        out[0] = x[0]
+        out *= 2.0
+        return out
+
+    compiled = dualad.compile(f)
+    for x in (X0, X1):
+        same(compiled(x), f(x))
+    transformed = dualad.jacrev(f)
+    compiled = dualad.compile(transformed)
+    for x in (X0, X1):
+        same(compiled(x), transformed(x))
+
+
+def test_results_are_the_callers():
+    compiled = dualad.compile(dualad.grad(chain))
+    first = compiled(X0)
+    first[:] = 0.0
+    same(compiled(X0), dualad.grad(chain)(X0))
+    identity = dualad.compile(lambda x: x[1:])
+    x = X0.copy()
+    assert np.shares_memory(identity(x), x)  # as the eager call: a view
+    assert np.shares_memory(identity(x), x)
+
+
+# --------------------------------------------------------------------------- source
+
+
+def test_source_runs_on_its_own(tmp_path):
+    compiled = dualad.compile(dualad.grad(rosenbrock))
+    compiled(X0)
+    source = compiled.source
+    assert "def compiled(x):" in source and "valley = tail - " in source
+    namespace = {}
+    exec(source, namespace)  # noqa: S102
+    same(namespace["compiled"](X1), dualad.grad(rosenbrock)(X1))
+    script = tmp_path / "gradient.py"
+    script.write_text(source + "\nimport numpy as np\nprint(compiled(np.linspace(0.3, -0.7, "
+                      "6)).tolist())\n")
+    result = subprocess.run([sys.executable, "-I", str(script)], capture_output=True,
+                            text=True, check=True)
+    assert eval(result.stdout) == dualad.grad(rosenbrock)(X1).tolist()  # noqa: S307
+
+
+def test_source_has_its_guards():
+    compiled = dualad.compile(dualad.grad(branchy))
+    compiled(np.array([1.0, 2.0]))
+    namespace = {}
+    exec(compiled.source, namespace)  # noqa: S102
+    same(namespace["compiled"](np.array([3.0, 1.0])), np.array([6.0, 2.0]))
+    assert isinstance(namespace["compiled"](np.array([-3.0, 1.0])),
+                      namespace["GuardFailure"])
+
+
+def test_source_before_a_call_raises():
+    with pytest.raises(dualad.CompileError, match="call it once"):
+        _ = dualad.compile(chain).source
+
+
+def test_large_arrays_reuse_buffers():
+    compiled = dualad.compile(lambda x, v: dualad.jvp(chain, (x,), (v,)))
+    x = np.linspace(-1, 1, 2 ** 12)
+    same(compiled(x, np.cos(x)), dualad.jvp(chain, (x,), (np.cos(x),)))
+    source = compiled.source
+    assert "out=" in source
+    same(compiled(x + 1, np.cos(x)), dualad.jvp(chain, (x + 1,), (np.cos(x),)))
