@@ -66,11 +66,13 @@ class Info:
     """An ndarray (not a NumPy scalar or a Python number)."""
     owns: bool
     """An ndarray that owns its memory (not a view)."""
+    c_contiguous: bool = False
 
     @classmethod
     def of(cls, value: Any) -> Info:
         if value.__class__ is np.ndarray:
-            return cls(value.shape, value.dtype, value.nbytes, True, value.base is None)
+            return cls(value.shape, value.dtype, value.nbytes, True, value.base is None,
+                       value.flags.c_contiguous)
         return cls(np.shape(value), np.asarray(value).dtype, 0, False, False)
 
 

@@ -274,12 +274,25 @@ def simplify(rec: Recording, outputs: list[int]) -> list[Op]:
             written_roots.update(roots.get(op.writes, frozenset((op.writes,))))
     output_set = set(outputs)
     aliases: dict[int, int] = {}
+    computed: dict[Any, int] = {}
     kept = []
     for op in ops:
         if aliases:
             op = dataclasses.replace(op, args=_substitute(op.args, aliases),
                                      kwargs=_substitute(op.kwargs, aliases))
         out = op.outs
+        if out.__class__ is int and out not in written_roots and op.writes is None \
+                and op.kind in ("call", "method", "getitem", "attr") and not op.check:
+            untouched = not any(roots.get(s, frozenset((s,))) & written_roots
+                                for s in _slots_in((op.args, op.kwargs), []))
+            key = _op_key(op) if untouched else None
+            if key is not None:
+                earlier = computed.get(key)
+                if earlier is not None and out not in output_set:
+                    aliases[out] = earlier  # the same operation on the same values
+                    continue
+                computed[key] = out
+                op = _ones_folded(op, info)
         if out.__class__ is int and out not in output_set:
             source = op.args[0] if op.args else None
             if source.__class__ is Ref:
@@ -316,6 +329,51 @@ def _without_self_assignments(ops: list[Op]) -> list[Op]:
 def _basic(key: Any) -> bool:
     items = key if key.__class__ is tuple else (key,)
     return all(k.__class__ in (slice, int) or k is None or k is Ellipsis for k in items)
+
+
+def _op_key(op: Op) -> Any:
+    """A hashable description of what ``op`` computes (constants by identity), or None."""
+    try:
+        key = (op.kind, op.fn if isinstance(op.fn, str) else id(op.fn),
+               _template_key(op.args), _template_key(op.kwargs))
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _template_key(template: Any) -> Any:
+    cls = template.__class__
+    if cls is Ref:
+        return ("ref", template.slot)
+    if cls is tuple or cls is list:
+        return (cls.__name__, *(_template_key(t) for t in template))
+    if cls is dict:
+        return ("dict", *((k, _template_key(v)) for k, v in template.items()))
+    if cls is slice:
+        return ("slice", _template_key(template.start), _template_key(template.stop),
+                _template_key(template.step))
+    if cls is np.ndarray or isinstance(template, np.generic):
+        return ("constant", id(template))
+    return (cls, template)
+
+
+def _ones_folded(op: Op, info: dict[int, Any]) -> Op:
+    """``np.multiply(ones, x)`` (a seed or a broadcast cotangent of ones) as a reshape of
+    ``x`` where that gives the same array: x * 1 is x, bit for bit."""
+    if op.kind != "call" or op.fn is not np.multiply or len(op.args) != 2 or op.kwargs:
+        return op
+    a, b = op.args
+    ref, constant = (a, b) if a.__class__ is Ref else (b, a)
+    if ref.__class__ is not Ref or constant.__class__ is not np.ndarray:
+        return op
+    x, result = info[ref.slot], info[op.outs]
+    extra = len(result.shape) - len(x.shape)
+    if not x.ndarray or extra < 0 or result.shape[extra:] != x.shape \
+            or any(n != 1 for n in result.shape[:extra]) \
+            or not constant.dtype == x.dtype == result.dtype or not np.all(constant == 1):
+        return op
+    return Op("method", "reshape", (ref, result.shape), {}, op.outs)
 
 
 def _without_dead(ops: list[Op], outputs: set[int]) -> list[Op]:
@@ -427,7 +485,12 @@ def _op_line(op: Op, namer: Namer, buffer: int | None = None) -> str:
         text = f"{expression(args[0], namer)}.{op.fn}({_arguments(args[1:], op.kwargs, namer)})"
     else:
         symbol = _OPERATORS.get(op.fn)
-        if buffer is not None:
+        short = _short_form(op, namer) if buffer is None else None
+        if short is not None:
+            text = short
+            if op.outs is None:
+                return text
+        elif buffer is not None:
             text = (f"{function_name(op.fn, namer)}("
                     f"{_arguments(args, op.kwargs, namer)}, out={namer.slot(buffer)})")
         elif symbol is not None and len(args) == 2 and not op.kwargs \
@@ -441,6 +504,70 @@ def _op_line(op: Op, namer: Namer, buffer: int | None = None) -> str:
     if op.outs is None:
         return text
     return f"{_targets(op.outs, namer)} = {text}"
+
+
+_METHODS = {np.reshape: "reshape", np.transpose: "transpose", np.swapaxes: "swapaxes",
+            np.squeeze: "squeeze", np.ravel: "ravel"}
+"""NumPy functions that call the ndarray method of the same name (written as the method:
+NumPy's Python wrapper costs more than the operation on a small array)."""
+
+
+def _short_form(op: Op, namer: Namer) -> str | None:
+    """The same operation written the cheaper way, where NumPy does exactly that: an
+    in-place operator for ``np.add(a, b, out=a)``, the ndarray method for ``np.reshape``,
+    ``a.transpose(order)`` for ``np.moveaxis``, ``np.zeros(shape, dtype)`` for
+    ``np.zeros_like`` with a C-contiguous result; None where there is none."""
+    args, kwargs, info = op.args, op.kwargs, namer.rec.info
+    first = args[0] if args else None
+    if first.__class__ is not Ref or not info[first.slot].ndarray:
+        if op.fn in (np.zeros_like, np.ones_like) and op.outs.__class__ is int \
+                and info[op.outs].ndarray and first.__class__ is Ref:
+            pass
+        else:
+            return None
+    name = namer.slot(first.slot)
+    symbol = _OPERATORS.get(op.fn)
+    out = kwargs.get("out")
+    if symbol is not None and len(args) == 2 and op.outs is None and len(kwargs) == 1 \
+            and out in (first, (first,)) and _operand_ok(args[1], namer) \
+            and symbol not in ("<", "<=", ">", ">=", "==", "!="):
+        return f"{name} {symbol}= {expression(args[1], namer)}"
+    if op.fn in _METHODS and op.outs.__class__ is int and set(kwargs) <= {"order", "axis",
+                                                                           "axes", "shape",
+                                                                           "newshape"}:
+        rest = [expression(a, namer) for a in args[1:]]
+        rest += [f"{k}={expression(v, namer)}" for k, v in kwargs.items()
+                 if k not in ("newshape", "shape", "axes")]
+        rest = [expression(kwargs[k], namer) for k in ("shape", "newshape", "axes")
+                if k in kwargs] + rest
+        return f"{name}.{_METHODS[op.fn]}({', '.join(rest)})"
+    if op.fn is np.moveaxis and op.outs.__class__ is int and len(args) == 3 and not kwargs:
+        order = _moveaxis_order(len(info[first.slot].shape), args[1], args[2])
+        return None if order is None else f"{name}.transpose({order!r})"
+    if op.fn in (np.zeros_like, np.ones_like) and op.outs.__class__ is int:
+        result = info[op.outs]
+        if result.ndarray and result.c_contiguous and set(kwargs) <= {"shape", "dtype"} \
+                and len(args) == 1:
+            maker = "np.zeros" if op.fn is np.zeros_like else "np.ones"
+            return f"{maker}({result.shape!r}, {expression(result.dtype, namer)})"
+    return None
+
+
+def _moveaxis_order(ndim: int, source: Any, destination: Any) -> tuple[int, ...] | None:
+    """The permutation ``np.moveaxis`` gives to ``transpose`` (NumPy's own algorithm)."""
+    try:
+        from numpy.lib.array_utils import normalize_axis_tuple
+
+        source = normalize_axis_tuple(source, ndim, "source")
+        destination = normalize_axis_tuple(destination, ndim, "destination")
+    except (TypeError, ValueError, np.exceptions.AxisError):
+        return None
+    if len(source) != len(destination):
+        return None
+    order = [n for n in range(ndim) if n not in source]
+    for dest, src in sorted(zip(destination, source)):
+        order.insert(dest, src)
+    return tuple(order)
 
 
 def _operand_ok(template: Any, namer: Namer) -> bool:
