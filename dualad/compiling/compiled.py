@@ -26,6 +26,10 @@ from .recorder import Recording, fingerprint
 from .source import GuardFailure, Namer, compile_program, constants_source, program_source, simplify
 from .traced import STATE, Traced, unwrap
 
+KEPT_BYTES = 1 << 20
+"""Arguments of a recording up to this size are kept, so that ``.source`` can record again
+with the user's variable names; larger ones are kept by weak reference only."""
+
 MAX_VARIANTS = 8
 """Programs kept for one kind of arguments (one per combination of decisions met)."""
 
@@ -86,7 +90,9 @@ class Program:
         if self._text is None:
             self._function = None
             self._build()
-        header = ["import numpy as np", "import operator"]
+        header = ["import numpy as np"]
+        if "operator." in self._text:
+            header.append("import operator")
         if "scipy." in self._text:
             header.append("import scipy.special")
         constants = constants_source(self._namer)
@@ -271,7 +277,8 @@ class Compiled:
             raise GuardError(failed)
         program, result = record(self.fun, args, kwargs, leaves, treedef)
         self.recordings += 1
-        self._recorded_with = (treedef, [_weak(leaf) for leaf in leaves])
+        small = sum(getattr(leaf, "nbytes", 0) for leaf in leaves) <= KEPT_BYTES
+        self._recorded_with = (treedef, [leaf if small else _weak(leaf) for leaf in leaves])
         variants.insert(0, program)
         del variants[MAX_VARIANTS:]
         self.program = program
@@ -335,9 +342,9 @@ def compile(fun: Callable[..., Any], *, strict: bool = False) -> Compiled:  # no
     ...     return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
     >>> g = dualad.compile(dualad.grad(rosenbrock))
     >>> g(np.array([1.0, 2.0, 3.0]))
-    array([-400., 1002.,  200.])
+    array([-400., 1002., -200.])
     >>> g(np.array([0.5, 0.5, 0.5]))  # replayed
-    array([-51.,  49.,  50.])
+    array([-51.,  -1.,  50.])
     >>> g.recordings
     1
     """
