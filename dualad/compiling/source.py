@@ -331,11 +331,18 @@ def _basic(key: Any) -> bool:
     return all(k.__class__ in (slice, int) or k is None or k is Ellipsis for k in items)
 
 
+_COMMUTATIVE = frozenset((np.add, np.multiply))
+"""ufuncs whose IEEE results do not depend on the order of their operands."""
+
+
 def _op_key(op: Op) -> Any:
     """A hashable description of what ``op`` computes (constants by identity), or None."""
     try:
-        key = (op.kind, op.fn if isinstance(op.fn, str) else id(op.fn),
-               _template_key(op.args), _template_key(op.kwargs))
+        args = _template_key(op.args)
+        if op.fn in _COMMUTATIVE and len(op.args) == 2 and not op.kwargs:
+            args = tuple(sorted(args[1:], key=repr))  # x * y is y * x, bit for bit
+        key = (op.kind, op.fn if isinstance(op.fn, str) else id(op.fn), args,
+               _template_key(op.kwargs))
         hash(key)
     except TypeError:
         return None
