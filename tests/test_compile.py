@@ -355,3 +355,37 @@ def test_large_arrays_reuse_buffers():
     source = compiled.source
     assert "out=" in source
     same(compiled(x + 1, np.cos(x)), dualad.jvp(chain, (x + 1,), (np.cos(x),)))
+
+
+SCALE = 2.0
+
+
+def scaled(x):
+    return np.sum(np.sin(x)) * SCALE
+
+
+def test_numbers_read_from_outside_are_checked():
+    global SCALE
+    compiled = dualad.compile(dualad.grad(scaled))
+    same(compiled(X0), dualad.grad(scaled)(X0))
+    try:
+        SCALE = 3.0
+        same(compiled(X0), dualad.grad(scaled)(X0))
+    finally:
+        SCALE = 2.0
+    assert compiled.recordings == 2
+
+
+RNG = np.random.default_rng(0)
+
+
+def test_random_draws_raise():
+    def noisy(x):
+        return np.sum(x * np.random.normal(size=x.shape))
+
+    def noisy_generator(x):
+        return np.sum(x * RNG.normal(size=x.shape))
+
+    for f in (noisy, noisy_generator):
+        with pytest.raises(dualad.CompileError, match="random numbers"):
+            dualad.compile(dualad.grad(f))(X0)

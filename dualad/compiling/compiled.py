@@ -23,7 +23,15 @@ from ..errors import CompileError, GuardError, InvalidInputError
 from ..introspect import positional_names
 from ..tree import LEAF, TreeDef, flatten, sorted_keys, unflatten
 from .recorder import Recording, fingerprint
-from .source import GuardFailure, Namer, compile_program, constants_source, program_source, simplify
+from .source import (
+    GuardFailure,
+    Namer,
+    compile_program,
+    constants_source,
+    program_source,
+    same,
+    simplify,
+)
 from .traced import STATE, Traced, unwrap
 
 KEPT_BYTES = 1 << 20
@@ -71,8 +79,8 @@ class Program:
         """The outputs for these input leaves, or a GuardFailure."""
         function = self._function or self._build()
         for holder, name, kept, print_ in self.bindings:
-            if (holder.cell_contents if name is None else holder.get(name)) is not kept \
-                    or fingerprint(kept) != print_:
+            if not _unchanged(holder.cell_contents if name is None else holder.get(name),
+                              kept, print_):
                 return REBOUND
         leaves = function(*arrays)
         if self.single or leaves.__class__ is GuardFailure:
@@ -154,8 +162,8 @@ def bindings(fun: Any) -> list[tuple[Any, Any, Any, int]]:
         own = not str(module_globals.get("__name__", "")).startswith("dualad.")
         for name in code.co_names if own else ():
             obj = module_globals.get(name)
-            if obj.__class__ is np.ndarray:
-                found.append((module_globals, name, obj, fingerprint(obj)))
+            if _watched(obj):
+                found.append((module_globals, name, obj, _token(obj)))
             elif callable(obj) and hasattr(obj, "__code__"):
                 stack.append(obj)
         for cell in f.__closure__ or ():
@@ -163,11 +171,57 @@ def bindings(fun: Any) -> list[tuple[Any, Any, Any, int]]:
                 obj = cell.cell_contents
             except ValueError:  # an empty cell
                 continue
-            if obj.__class__ is np.ndarray and own:
-                found.append((cell, None, obj, fingerprint(obj)))
+            if _watched(obj):
+                if own:
+                    found.append((cell, None, obj, _token(obj)))
             elif callable(obj):
                 stack.append(obj)
     return found
+
+
+_NUMBERS = (bool, int, float, complex, np.generic)
+
+
+def _watched(obj: Any) -> bool:
+    """Values read from outside that a replay checks: arrays, numbers, random generators."""
+    return obj.__class__ is np.ndarray or isinstance(obj, (*_NUMBERS, *_GENERATORS))
+
+
+_GENERATORS = (np.random.Generator, np.random.RandomState)
+
+
+def _token(obj: Any) -> Any:
+    if obj.__class__ is np.ndarray:
+        return fingerprint(obj)
+    if isinstance(obj, _GENERATORS):
+        return _rng_state(obj)
+    return obj
+
+
+def _unchanged(current: Any, kept: Any, token: Any) -> bool:
+    if current is not kept:
+        return current.__class__ is kept.__class__ and isinstance(kept, _NUMBERS) \
+            and same(current, kept)
+    if kept.__class__ is np.ndarray:
+        return fingerprint(kept) == token
+    if isinstance(kept, _GENERATORS):
+        return True  # the recording refused functions that draw from it
+    return True
+
+
+def _rng_state(generator: Any) -> Any:
+    state = generator.bit_generator.state if isinstance(generator, np.random.Generator) \
+        else generator.get_state(legacy=False)
+    return repr(state)
+
+
+def _draws(found: list[tuple[Any, Any, Any, Any]], legacy: Any) -> bool:
+    """True when the call drew random numbers from NumPy's global generator or from a
+    generator the function reads from outside."""
+    if repr(np.random.get_state(legacy=False)) != legacy:
+        return True
+    return any(isinstance(obj, _GENERATORS) and _rng_state(obj) != token
+               for _, _, obj, token in found)
 
 
 def snapshot(rec: Recording) -> None:
@@ -366,6 +420,8 @@ def record(fun: Callable[..., Any], args: tuple, kwargs: dict, leaves: list[Any]
         else:
             traced_leaves.append(leaf)
     traced_args, traced_kwargs = unflatten(treedef, traced_leaves)
+    found = bindings(fun)
+    legacy = repr(np.random.get_state(legacy=False))
     previous = STATE.recording
     STATE.recording = rec
     try:
@@ -392,6 +448,11 @@ def record(fun: Callable[..., Any], args: tuple, kwargs: dict, leaves: list[Any]
                 outputs.append(None)
                 constants.append(leaf)
                 results.append(leaf)
+        if _draws(found, legacy):
+            raise CompileError(
+                "the function draws random numbers (from np.random or a generator it reads "
+                "from outside): a replay would repeat this call's draws. Draw them outside "
+                "and pass them as an argument.")
         changed = rec.changed_constants()
         if changed:
             raise CompileError(
@@ -408,7 +469,7 @@ def record(fun: Callable[..., Any], args: tuple, kwargs: dict, leaves: list[Any]
         params = positional_names(user_functions[0]) if user_functions else ()
     input_names = _input_names(rec, args, kwargs, leaves, params)
     program = Program(rec, outputs, constants, out_tree, input_names)
-    program.bindings = bindings(fun)
+    program.bindings = found
     snapshot(rec)
     result = results[0] if out_tree is LEAF else unflatten(out_tree, results)
     return program, result
