@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import DualadError, InvalidArgumentError
+from .python_source import to_python
 
 if TYPE_CHECKING:  # the records are data; they render themselves through this module
     from .record import AdjointStep, Operand, Output, Step, Trace
@@ -1056,6 +1057,14 @@ def _json_format(trace: Trace, *, mode: str = "both", digits: int = 3) -> str:
     return to_json(trace)
 
 
+def _python_format(trace: Trace, *, mode: str = "both", digits: int = 3) -> str:
+    """:func:`~dualad.traces.python_source.to_python` with ``mode`` and ``digits`` checked
+    like the other formats' (the program holds exact values, whatever ``digits`` says)."""
+    _choose(mode, MODES, "mode")
+    _check_digits(digits)
+    return to_python(trace, mode=mode, digits=digits)
+
+
 @dataclass(frozen=True)
 class Format:
     """An output format: its renderer and the file extensions it owns.
@@ -1078,6 +1087,7 @@ FORMATS: dict[str, Format] = {
     "json": Format(_json_format, (".json",)),
     "dot": Format(to_dot, GRAPH_SUFFIXES),
     "html": Format(to_html, (".html", ".htm")),
+    "python": Format(_python_format, (".py",)),
 }
 
 

@@ -13,6 +13,7 @@ function held the value in a local variable.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -21,10 +22,15 @@ from .formats import render, to_html
 
 @dataclass(frozen=True)
 class Operand:
-    """One argument of a step: a traced step (``node`` is its id) or a constant."""
+    """One argument of a step: a traced step (``node`` is its id) or a constant.
+
+    ``value`` is a constant's value (None for a traced step), for formats that write code
+    (:mod:`dualad.traces.python_source`); the tables show ``text``.
+    """
 
     text: str
     node: int | None = None
+    value: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -33,7 +39,8 @@ class Step:
 
     ``expression`` is the primal rule over operand labels (``"ln v_-1"``, ``"v_-1 * v0"``;
     for an input, its name ``"x1"``); ``tangent_rule`` the tangent rule over operand labels
-    (``"v_-1_dot / v_-1"``; for an input, ``"x1_dot"``).
+    (``"v_-1_dot / v_-1"``; for an input, ``"x1_dot"``). ``params`` are shown as text
+    (their ``repr``); ``param_values`` holds the values themselves.
     """
 
     id: int
@@ -46,6 +53,7 @@ class Step:
     tangent_rule: str
     primal: np.ndarray
     tangent: np.ndarray
+    param_values: tuple[tuple[str, Any], ...] = field(default=(), compare=False, repr=False)
 
     @property
     def inputs(self) -> tuple[int, ...]:
@@ -63,7 +71,8 @@ class AdjointStep:
 
     ``accumulates`` is True where the target already received a contribution (the lecture's
     ``v0_bar = v0_bar + v2_bar * v_-1``); ``value`` is the target's adjoint after the step.
-    ``rule`` is the contribution over labels (``"v2_bar * v_-1"``).
+    ``rule`` is the contribution over labels (``"v2_bar * v_-1"``); ``argument`` the
+    position of the target among the source step's operands (None where unknown).
     """
 
     target: int
@@ -72,6 +81,7 @@ class AdjointStep:
     accumulates: bool
     contribution: np.ndarray
     value: np.ndarray
+    argument: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
