@@ -15,6 +15,7 @@ the writer (:class:`~dualad.errors.UnsupportedPrimitiveError`), never guessed.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -300,7 +301,8 @@ def _cumsum() -> PythonRule:
 
 
 def _product(function: str) -> PythonRule:
-    """matmul, dot and inner of vectors and matrices (ranks 1 and 2)."""
+    """matmul, dot and inner of numbers, vectors and matrices; matmul of stacks of matrices
+    too (a broadcast stack's cotangent summed back)."""
 
     def primal(call: Call) -> str:
         x, y = call.args
@@ -308,19 +310,31 @@ def _product(function: str) -> PythonRule:
 
     def ranks(call: Call) -> tuple[int, int]:
         rx, ry = (len(s) for s in call.shapes)
-        if rx == 0 or ry == 0 or rx > 2 or ry > 2 or (function == "inner" and (rx, ry) != (1, 1)):
+        if function == "matmul" and min(rx, ry) >= 2:
+            return min(rx, 3), min(ry, 3)  # 3: a stack of matrices
+        if rx > 2 or ry > 2 or (function == "inner" and 2 in (rx, ry)):
             raise call.refuse(f"of arguments of shapes {call.shapes[0]} and {call.shapes[1]} "
-                              f"(it writes vectors and matrices)")
+                              f"(it writes numbers, vectors and matrices)")
         return rx, ry
 
     def jvp(call: Call, k: int, d: str) -> str:
         ranks(call)
         x, y = call.args
-        return f"{d} @ {y}" if k == 0 else f"{x} @ {d}"
+        if function == "matmul":
+            return f"{d} @ {y}" if k == 0 else f"{x} @ {d}"
+        return f"np.{function}({d}, {y})" if k == 0 else f"np.{function}({x}, {d})"
 
     def vjp(call: Call, k: int, d: str) -> str:
         rx, ry = ranks(call)
         x, y = call.args
+        if 3 in (rx, ry):
+            call.need("_sum_to")
+            term = (f"{d} @ np.swapaxes({y}, -1, -2)" if k == 0
+                    else f"np.swapaxes({x}, -1, -2) @ {d}")
+            return f"_sum_to({term}, np.shape({call.args[k]}))"
+        if 0 in (rx, ry):  # a number times an array
+            other, mine = (y, x) if k == 0 else (x, y)
+            return f"np.sum({d} * {other})" if (rx, ry)[k] == 0 else f"{d} * {other}"
         if k == 0:
             return {(1, 1): f"{d} * {y}", (1, 2): f"{y} @ {d}",
                     (2, 1): f"np.outer({d}, {y})", (2, 2): f"{d} @ {y}.T"}[rx, ry]
@@ -428,8 +442,10 @@ def _joined(function: str) -> PythonRule:
 
     def vjp(call: Call, k: int, d: str) -> str:
         axis = call.params.get("axis", 0)
-        if axis is None:
-            raise call.refuse("with axis=None")
+        if axis is None:  # concatenate flattens its operands first
+            start = sum(math.prod(s) for s in call.shapes[:k])
+            stop = start + math.prod(call.shapes[k])
+            return f"np.reshape({d}[{start}:{stop}], np.shape({call.args[k]}))"
         axis %= len(call.out_shape)
         if function == "stack":
             picked = str(k)

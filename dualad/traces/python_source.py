@@ -98,6 +98,8 @@ def to_python(trace: Trace, *, mode: str = "both", digits: int = 3) -> str:
     if mode not in _MODES:
         raise InvalidArgumentError(
             f"unknown mode {mode!r}: write one of {', '.join(map(repr, _MODES))}")
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 0 <= digits <= 17:
+        raise InvalidArgumentError(f"digits={digits!r}: write an integer from 0 to 17")
     return _Program(trace).source(mode, digits)
 
 
@@ -486,8 +488,9 @@ def _rounded(value: Any, digits: int) -> str:
     def number(v: Any) -> str:
         return np.format_float_positional(v, precision=digits, trim="-")
 
-    return np.array2string(np.asarray(value), separator=", ", threshold=6, edgeitems=3,
+    text = np.array2string(np.asarray(value), separator=", ", threshold=6, edgeitems=3,
                            formatter={"float_kind": number}, max_line_width=10**6)
+    return re.sub(r"\s*\n\s*", " ", text)  # a comment holds one line
 
 
 def _short(value: Any) -> str:
