@@ -1,4 +1,5 @@
-"""Formatters of a :class:`~dualad.traces.record.Trace`: text, Markdown, LaTeX, JSON, DOT, HTML.
+"""Formatters of a :class:`~dualad.traces.record.Trace`: text, Markdown, LaTeX, JSON, DOT, HTML,
+and (from :mod:`.python_source`) Python.
 
 Every formatter is pure: it reads the frozen records and returns a string. The tables follow
 the AD lecture (Baydin et al. 2018, Tables 2 and 3): the forward primal trace, the forward
@@ -1108,7 +1109,7 @@ def render(trace: Trace, format: str = "text", *, mode: str = "both",  # noqa: A
     Parameters
     ----------
     trace : Trace
-    format : {"text", "markdown", "latex", "json", "dot", "html"}
+    format : {"text", "markdown", "latex", "json", "dot", "html", "python"}
     mode : {"both", "forward", "reverse"}
         forward: primal and tangent traces; reverse: primal and adjoint traces; both: the
         three. JSON always holds everything (the mode is still checked).
@@ -1134,7 +1135,7 @@ def render(trace: Trace, format: str = "text", *, mode: str = "both",  # noqa: A
     Traceback (most recent call last):
     ...
     dualad.errors.InvalidArgumentError: unknown format 'xml': write one of 'text', \
-'markdown', 'latex', 'json', 'dot', 'html'
+'markdown', 'latex', 'json', 'dot', 'html', 'python'
     """
     _choose(format, tuple(FORMATS), "format")
     return FORMATS[format].render(trace, mode=mode, digits=digits)

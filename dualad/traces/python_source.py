@@ -432,7 +432,7 @@ class _Program:
             return ", ".join(f"{name} = {_rounded(v, digits)}" for name, v in pairs)
 
         t = self.trace
-        at = ", ".join(f"{self.inputs[s.id]} = {_short(s.primal)}" for s in t.inputs)
+        at = ", ".join(f"{self.inputs[s.id]} = {_short(s.primal, digits)}" for s in t.inputs)
         lines = [
             f"# The derivative program of {t.function}",
             f"# as `dualad trace --format python` traced it at {at}.",
@@ -480,7 +480,7 @@ class _Program:
         parts += [HELPERS[h] for h in self.helpers]
         parts += ["\n".join(f) for f in functions]
         parts.append("\n".join(self.main(mode)))
-        return "\n\n\n".join(parts) + "\n"
+        return "\n\n\n".join(parts)  # no final newline: the writers add one, as for the tables
 
 
 def _rounded(value: Any, digits: int) -> str:
@@ -493,9 +493,10 @@ def _rounded(value: Any, digits: int) -> str:
     return re.sub(r"\s*\n\s*", " ", text)  # a comment holds one line
 
 
-def _short(value: Any) -> str:
+def _short(value: Any, digits: int) -> str:
+    """The point for the header: an array of more than six numbers by its shape."""
     a = np.asarray(value)
-    return _nested(a.item()) if a.ndim == 0 else f"an array of shape {a.shape}"
+    return _rounded(a, digits) if a.size <= 6 else f"an array of shape {a.shape}"
 
 
 def _argument(step: Step, target: int) -> int:

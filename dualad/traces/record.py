@@ -2,7 +2,8 @@
 
 A :class:`Trace` is what :func:`dualad.trace` returns: the lecture's three tables (Baydin et
 al. 2018, Tables 2 and 3) as data. The formatters in :mod:`dualad.traces.formats` turn it into
-text, Markdown, LaTeX, JSON or Graphviz DOT; nothing here computes a derivative.
+text, Markdown, LaTeX, JSON, Graphviz DOT or a NumPy program; nothing here computes a
+derivative.
 
 Numbering follows the lecture: the n inputs are ``v_{1-n} .. v_0`` (ids ``1-n .. 0``), each
 primitive's result ``v_1, v_2, ...`` in the order it ran. A step's ``label`` is what the
@@ -146,7 +147,8 @@ class Trace:
                          else np.zeros_like(o.value)) for o in self.outputs}
 
     def render(self, fmt: str = "text", *, mode: str = "both", digits: int = 3) -> str:
-        """The trace as ``text``, ``markdown``, ``latex``, ``json`` or ``dot``."""
+        """The trace as ``text``, ``markdown``, ``latex``, ``json``, ``dot``, ``html`` or
+        ``python`` (a NumPy program: :func:`~dualad.traces.python_source.to_python`)."""
         return render(self, fmt, mode=mode, digits=digits)
 
     def __str__(self) -> str:
