@@ -425,7 +425,7 @@ def _index_item(item: Any, literal: Callable[[Any], str]) -> str:
 
 def _getitem_vjp(call: Call, k: int, d: str) -> str:
     call.need("_scatter")
-    return f"_scatter({d}, {call.param('key')}, np.shape({call.args[0]}))"
+    return f"_scatter({d}, np.s_[{_index(call)}], np.shape({call.args[0]}))"
 
 
 def _joined(function: str) -> PythonRule:

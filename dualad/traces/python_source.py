@@ -219,8 +219,10 @@ class _Program:
         """A parameter as source (``(0, 2)``, ``slice(1, None, None)``, an array's name)."""
         if value is None or isinstance(value, (bool, str)) or value is Ellipsis:
             return repr(value) if value is not Ellipsis else "..."
-        if isinstance(value, (int, float, complex, np.generic, np.ndarray)):
+        if isinstance(value, np.ndarray):
             return self.constant(value)
+        if isinstance(value, (int, float, complex, np.generic)):
+            return _nested(np.asarray(value).item())  # a parameter needs no parentheses
         if isinstance(value, tuple):
             items = [self.literal(v) for v in value]
             return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
@@ -257,7 +259,7 @@ class _Program:
                 args.append(self.labels[operand.node])
                 constants.append(None)
             else:
-                wanted = operand.text if operand.text.isidentifier() else None
+                wanted = operand.text if _named(operand.text) else None
                 args.append(self.constant(operand.value, wanted))
                 constants.append(operand.value)
         shapes = [np.shape(self.trace.step(o.node).primal) if o.node is not None
@@ -499,13 +501,20 @@ def _short(value: Any, digits: int) -> str:
     return _rounded(a, digits) if a.size <= 6 else f"an array of shape {a.shape}"
 
 
+def _named(text: str) -> bool:
+    """Whether a constant's text is the name of the user's variable that held it (not a
+    number the tables print, such as ``inf`` or ``True``)."""
+    return text.isidentifier() and not keyword.iskeyword(text) and text not in ("inf", "nan")
+
+
 def _argument(step: Step, target: int) -> int:
     """The first operand of ``step`` that is ``target`` (records without ``argument``)."""
     return next(k for k, o in enumerate(step.operands) if o.node == target)
 
 
 def _display(op: str) -> str:
-    prim = REGISTRY.get(op)
+    """How the user writes a step's primitive: ``np.prod``; ``modf[0]`` is ``np.modf``."""
+    prim = REGISTRY.get(op.split("[")[0])
     if isinstance(prim, Primitive) and prim.numpy:
         return numpy_name(prim.numpy[0])
     return op
