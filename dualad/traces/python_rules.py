@@ -457,7 +457,42 @@ def _joined(function: str) -> PythonRule:
     return PythonRule(lambda call: write(call, call.args), jvp, vjp, tangent=tangent)
 
 
+def _norm2() -> PythonRule:
+    """np.linalg.norm (Euclidean, Frobenius): x / norm, and 0 where the norm is 0."""
+
+    def primal(call: Call) -> str:
+        axis = call.params.get("axis")
+        keywords = _keywords(call, "axis", "keepdims")
+        if isinstance(axis, tuple) and len(axis) > 2:  # np.linalg.norm takes two axes at most
+            return f"np.sqrt(np.sum(np.square({call.args[0]}){keywords}))"
+        return f"np.linalg.norm({call.args[0]}{keywords})"
+
+    def direction(call: Call) -> str:
+        norm = _expanded(call, call.out)
+        return f"{call.args[0]} / ({norm} + ({norm} == 0))"
+
+    def jvp(call: Call, k: int, d: str) -> str:
+        return f"np.sum({direction(call)} * {d}{_keywords(call, 'axis', 'keepdims')})"
+
+    def vjp(call: Call, k: int, d: str) -> str:
+        return f"{_expanded(call, d)} * ({direction(call)})"
+
+    return PythonRule(primal, jvp, vjp)
+
+
+def _square_only(call: Call) -> None:
+    if len(call.shapes[0]) != 2:
+        raise call.refuse(f"of a stack of matrices {call.shapes[0]} (it writes one matrix)")
+
+
+_INV = PythonRule(
+    lambda call: f"np.linalg.inv({call.args[0]})",
+    lambda call, k, d: _square_only(call) or f"-{call.out} @ {d} @ {call.out}",
+    lambda call, k, d: _square_only(call) or f"-{call.out}.T @ {d} @ {call.out}.T")
+
 _OTHERS: dict[str, PythonRule] = {
+    "norm2": _norm2(),
+    "inv": _INV,
     "where": _where(),
     "sum": _sum(),
     "max": _extremum("max"),
