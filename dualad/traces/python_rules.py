@@ -90,6 +90,14 @@ HELPERS: dict[str, str] = {
     x_bar = np.zeros(shape)
     np.add.at(x_bar, key, ct)
     return x_bar''',
+    "_diagonal_bar": '''def _diagonal_bar(ct, shape, offset, axis1, axis2):
+    """The adjoint of np.diagonal(x, offset, axis1, axis2): ct on that diagonal of zeros."""
+    x_bar = np.zeros(shape)
+    view = np.moveaxis(x_bar, (axis1, axis2), (-2, -1))  # a view: writes reach x_bar
+    i = np.arange(np.shape(ct)[-1])
+    rows, cols = (i, i + offset) if offset >= 0 else (i - offset, i)
+    view[..., rows, cols] = ct
+    return x_bar''',
     "_share": '''def _share(x, out, axis):
     """Where x attains its max (min) out along axis: ties share equally, as in JAX."""
     attains = x == out
@@ -490,7 +498,19 @@ _INV = PythonRule(
     lambda call, k, d: _square_only(call) or f"-{call.out} @ {d} @ {call.out}",
     lambda call, k, d: _square_only(call) or f"-{call.out}.T @ {d} @ {call.out}.T")
 
+def _diagonal_write(call: Call, x: str) -> str:
+    offset, axis1, axis2 = (call.params[n] for n in ("offset", "axis1", "axis2"))
+    return f"np.diagonal({x}, {offset}, {axis1}, {axis2})"
+
+
+def _diagonal_vjp(call: Call, k: int, d: str) -> str:
+    call.need("_diagonal_bar")
+    offset, axis1, axis2 = (call.params[n] for n in ("offset", "axis1", "axis2"))
+    return f"_diagonal_bar({d}, np.shape({call.args[0]}), {offset}, {axis1}, {axis2})"
+
+
 _OTHERS: dict[str, PythonRule] = {
+    "diagonal": _linear(_diagonal_write, _diagonal_vjp),
     "norm2": _norm2(),
     "inv": _INV,
     "where": _where(),
