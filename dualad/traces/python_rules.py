@@ -98,6 +98,18 @@ HELPERS: dict[str, str] = {
     rows, cols = (i, i + offset) if offset >= 0 else (i - offset, i)
     view[..., rows, cols] = ct
     return x_bar''',
+    "_others_product": '''def _others_product(x, axis):
+    """For each element of x, the product of the others it is reduced with along axis
+    (prefix times suffix products: no division, so exact where x holds zeros)."""
+    axes = tuple(range(np.ndim(x))) if axis is None else tuple(
+        a % np.ndim(x) for a in np.atleast_1d(axis))
+    order = [a for a in range(np.ndim(x)) if a not in axes] + list(axes)
+    y = np.transpose(x, order)
+    merged = np.reshape(y, np.shape(y)[:np.ndim(x) - len(axes)] + (-1,))
+    ones = np.ones(np.shape(merged)[:-1] + (1,))
+    before = np.cumprod(np.concatenate([ones, merged[..., :-1]], axis=-1), axis=-1)
+    after = np.cumprod(np.concatenate([ones, merged[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    return np.transpose(np.reshape(before * after, np.shape(y)), np.argsort(order))''',
     "_share": '''def _share(x, out, axis):
     """Where x attains its max (min) out along axis: ties share equally, as in JAX."""
     attains = x == out
@@ -283,6 +295,27 @@ def _extremum(name: str) -> PythonRule:
 
     def vjp(call: Call, k: int, d: str) -> str:
         return f"{_expanded(call, d)} * {share(call)}"
+
+    return PythonRule(primal, jvp, vjp)
+
+
+def _prod() -> PythonRule:
+    """np.prod: each element's derivative is the product of the others (exact at zeros)."""
+
+    def primal(call: Call) -> str:
+        return f"np.prod({call.args[0]}{_keywords(call, 'axis', 'dtype', 'keepdims', 'initial')})"
+
+    def others(call: Call) -> str:
+        call.need("_others_product")
+        initial = call.params.get("initial")
+        times = "" if initial is None else f" * {call.literal(initial)}"
+        return f"_others_product({call.args[0]}, {call.literal(call.params.get('axis'))}){times}"
+
+    def jvp(call: Call, k: int, d: str) -> str:
+        return f"np.sum({others(call)} * {d}{_keywords(call, 'axis', 'keepdims')})"
+
+    def vjp(call: Call, k: int, d: str) -> str:
+        return f"{_expanded(call, d)} * {others(call)}"
 
     return PythonRule(primal, jvp, vjp)
 
@@ -517,6 +550,7 @@ _OTHERS: dict[str, PythonRule] = {
     "sum": _sum(),
     "max": _extremum("max"),
     "min": _extremum("min"),
+    "prod": _prod(),
     "cumsum": _cumsum(),
     "matmul": _product("matmul"),
     "dot": _product("dot"),
