@@ -24,7 +24,7 @@ import numpy as np
 
 from ..errors import UnsupportedPrimitiveError
 
-__all__ = ["RULES", "Call", "PythonRule"]
+__all__ = ["HELPERS", "RULES", "Call", "PythonRule"]
 
 
 @dataclass
@@ -46,9 +46,11 @@ class Call:
     need: Callable[[str], None]
 
     def param(self, name: str) -> str:
+        """The parameter ``name`` as source."""
         return self.literal(self.params[name])
 
     def refuse(self, why: str) -> UnsupportedPrimitiveError:
+        """The error for a call of this primitive the format cannot write (``why``)."""
         return UnsupportedPrimitiveError(
             f"dualad trace --format python cannot write {self.prim} {why}; the other formats "
             f"(--format text) show its trace")
@@ -68,6 +70,11 @@ class PythonRule:
     terms have the result's shape and are summed back by the writer). ``tangent(call, ds)``,
     where given, writes the whole tangent at once (``ds``: each operand's tangent name, None
     for a constant) instead of a sum of terms.
+
+    >>> call = Call("np.sin", ["x"], [()], [None], {}, "v1", (), repr, print)
+    >>> rule = RULES["sin"]
+    >>> rule.primal(call), rule.jvp(call, 0, "x_dot"), rule.vjp(call, 0, "v1_bar")
+    ('np.sin(x)', 'x_dot * np.cos(x)', 'v1_bar * np.cos(x)')
     """
 
     primal: Callable[[Call], str]

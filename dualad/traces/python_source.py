@@ -342,15 +342,8 @@ class _Program:
     def _signature(self, extra: list[str]) -> str:
         return ", ".join([self.inputs[s.id] for s in self.trace.inputs] + extra)
 
-    def _returned(self, suffix: str = "") -> str:
-        values = [self._output_value(o, suffix) for o in self.trace.outputs]
-        if len(values) == 1:
-            return values[0]
-        return "(" + ", ".join(values) + ")"
-
-    def forward(self) -> list[str]:
-        dots = [self.inputs[s.id] + "_dot" for s in self.trace.inputs]
-        outs = ", ".join(self.outputs[o.name] for o in self.trace.outputs)
+    def _forward_body(self) -> list[str]:
+        """The primal and tangent lines interleaved, then the outputs and their tangents."""
         body = []
         for s in self.trace.steps:
             label = self.labels[s.id]
@@ -366,48 +359,55 @@ class _Program:
             name = self.outputs[o.name]
             body += [f"{name} = {self._output_value(o)}",
                      f"{name}_dot = {self._output_value(o, '_dot')}"]
+        return body
+
+    def forward(self) -> list[str]:
+        dots = [self.inputs[s.id] + "_dot" for s in self.trace.inputs]
+        outs = ", ".join(self.outputs[o.name] for o in self.trace.outputs)
         outs_dot = ", ".join(self.outputs[o.name] + "_dot" for o in self.trace.outputs)
         several = len(self.trace.outputs) > 1
         doc = (f"{outs} and {'their' if several else 'its'} tangent along "
                f"({', '.join(dots)}), by the forward trace.")
         returned = f"({outs}), ({outs_dot})" if several else f"{outs}, {outs_dot}"
         return [f"def f_and_jvp({self._signature(dots)}):", f'    """{doc}"""',
-                *(f"    {line}" for line in body), f"    return {returned}"]
+                *(f"    {line}" for line in self._forward_body()), f"    return {returned}"]
 
     def _is_gradient(self) -> bool:
         outputs = self.trace.outputs
         return len(outputs) == 1 and np.ndim(outputs[0].value) == 0
 
-    def reverse(self) -> list[str]:
-        outs = [self.outputs[o.name] for o in self.trace.outputs]
+    def _reverse_body(self, gradient: bool) -> list[str]:
+        """The primal lines, the seeds, the adjoint lines, then each input's adjoint."""
         body = self._primal_lines()
-        body += [f"{name} = {self._output_value(o)}"
-                 for name, o in zip(outs, self.trace.outputs)]
-        gradient = self._is_gradient()
+        body += [f"{self.outputs[o.name]} = {self._output_value(o)}" for o in self.trace.outputs]
         if gradient:
-            body.append(f"{outs[0]}_bar = 1.0")
+            body.append(f"{self.outputs[self.trace.outputs[0].name]}_bar = 1.0")
         body += self._seed_lines(gradient)
         body += [self._adjoint_line(a) for a in self.trace.adjoint_steps]
-        bars = []
         for s in self.trace.inputs:
             name, label = self.inputs[s.id], self.labels[s.id]
             if s.id not in self.trace.adjoints:
                 body.append(f"{name}_bar = np.zeros_like({name})")
             elif label != name:
                 body.append(f"{name}_bar = {label}_bar")
-            bars.append(f"{name}_bar")
+        return body
+
+    def reverse(self) -> list[str]:
+        outs = [self.outputs[o.name] for o in self.trace.outputs]
+        bars = [f"{self.inputs[s.id]}_bar" for s in self.trace.inputs]
         bar_tuple = f"({bars[0]},)" if len(bars) == 1 else f"({', '.join(bars)})"
         returned = outs[0] if len(outs) == 1 else f"({', '.join(outs)})"
+        gradient = self._is_gradient()
         if gradient:
             head = f"def f_and_gradient({self._signature([])}):"
             doc = f"{outs[0]} and its gradient {bar_tuple}, by the reverse trace."
         else:
-            seeds = [f"{name}_bar=1.0" for name in outs]
-            head = f"def f_and_vjp({self._signature(seeds)}):"
+            head = f"def f_and_vjp({self._signature([f'{n}_bar=1.0' for n in outs])}):"
             weighted = " + ".join(f"sum({n}_bar * {n})" for n in outs)
             doc = (f"{returned} and the gradient {bar_tuple} of {weighted}, by the reverse "
                    f"trace (the seeds of 1 give the tables' adjoints).")
-        return [head, f'    """{doc}"""', *(f"    {line}" for line in body),
+        return [head, f'    """{doc}"""',
+                *(f"    {line}" for line in self._reverse_body(gradient)),
                 f"    return {returned}, {bar_tuple}"]
 
     def _seed_lines(self, gradient: bool) -> list[str]:
