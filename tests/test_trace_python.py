@@ -315,6 +315,23 @@ def test_a_primitive_without_a_rule_is_refused_by_name():
         render(t, "python")
 
 
+def test_a_function_with_rules_of_its_own_is_refused_by_name():
+    @dualad.custom_jvp
+    def softplus(x):
+        return np.log1p(np.exp(x))
+
+    @softplus.defjvp
+    def _(primals, tangents):
+        (x,), (dx,) = primals, tangents
+        return softplus(x), dx / (1 + np.exp(-x))
+
+    t = dualad.trace(lambda x: softplus(x) * 2.0, 0.5)
+    with pytest.raises(UnsupportedPrimitiveError,
+                       match=r"cannot write \S*softplus, a function with derivative rules of "
+                             r"your own.*--format text"):
+        render(t, "python")
+
+
 def test_records_made_by_hand_lack_the_values_to_write_code():
     from .test_trace_format import array_trace
     with pytest.raises(InvalidArgumentError, match="made by dualad.trace"):

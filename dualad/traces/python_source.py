@@ -514,14 +514,22 @@ def _argument(step: Step, target: int) -> int:
 
 def _display(op: str) -> str:
     """How the user writes a step's primitive: ``np.prod``; ``modf[0]`` is ``np.modf``."""
-    prim = REGISTRY.get(op.split("[")[0])
+    name = op.split("[")[0]
+    prim = REGISTRY.get(name)
     if isinstance(prim, Primitive) and prim.numpy:
         return numpy_name(prim.numpy[0])
-    return op
+    return name
 
 
 def _unsupported(op: str, detail: str = "") -> UnsupportedPrimitiveError:
-    detail = f" {detail}" if detail else ""
+    prim = REGISTRY.get(op.split("[")[0])
+    if detail:
+        why = f" {detail}"
+    elif prim is None or not prim.builtin:  # custom_jvp, custom_vjp, defprimitive
+        why = (", a function with derivative rules of your own: its rules are Python code "
+               "the format cannot write as lines of NumPy")
+    else:
+        why = ": it has no NumPy rule for the python format yet"
     return UnsupportedPrimitiveError(
-        f"dualad trace --format python cannot write {_display(op)}{detail}: it has no NumPy "
-        f"rule for the python format yet; the other formats (--format text) show its trace")
+        f"dualad trace --format python cannot write {_display(op)}{why}; the other formats "
+        f"(--format text) show its trace")
