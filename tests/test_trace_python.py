@@ -162,6 +162,45 @@ def test_file_target_keeps_the_users_local_names(capsys):
         close(mine_value, value), close(mine_grad, grad)
 
 
+def test_a_small_network_reads_as_backpropagation_written_by_hand(capsys, tmp_path):
+    target = tmp_path / "mlp.py"
+    target.write_text(textwrap.dedent("""
+        import numpy as np
+
+        def loss(W1, b1, w2, x):
+            hidden = np.tanh(W1 @ x + b1)
+            score = w2 @ hidden
+            prob = 1 / (1 + np.exp(-score))
+            return -np.log(prob)
+        """), encoding="utf-8")
+    status, source, err = run(capsys, "trace", f"{target}:loss", "--at",
+                              "W1=[[0.1,0.2],[0.3,-0.4],[0.5,0.6]]", "b1=[0,0.1,-0.1]",
+                              "w2=[1,-1,0.5]", "x=[1,2]", "--format", "python")
+    assert (status, err) == (0, "")
+    lines = [line.strip() for line in source.splitlines()]
+    for line in ("hidden = np.tanh(v2)", "score = w2 @ hidden", "prob = 1 / v7",
+                 "v2_bar = hidden_bar * (1 - hidden * hidden)", "W1_bar = np.outer(v1_bar, x)",
+                 "x_bar = W1.T @ v1_bar"):
+        assert line in lines, line
+    ns = program(source)
+
+    def jf(W1, b1, w2, x):
+        return -jnp.log(1 / (1 + jnp.exp(-(w2 @ jnp.tanh(W1 @ x + b1)))))
+
+    rng = np.random.default_rng(3)
+    for at in ((np.array([[0.1, 0.2], [0.3, -0.4], [0.5, 0.6]]), np.array([0.0, 0.1, -0.1]),
+                np.array([1.0, -1.0, 0.5]), np.array([1.0, 2.0])),
+               (rng.normal(size=(3, 2)), rng.normal(size=3), rng.normal(size=3),
+                rng.normal(size=2))):
+        value, grads = ns["f_and_gradient"](*at)
+        close(value, jf(*at))
+        for mine, theirs in zip(grads, jax.grad(jf, argnums=(0, 1, 2, 3))(*at)):
+            close(mine, theirs)
+        tangents = tuple(rng.normal(size=np.shape(a)) for a in at)
+        _, y_dot = ns["f_and_jvp"](*at, *tangents)
+        close(y_dot, jax.jvp(jf, at, tangents)[1])
+
+
 def test_dict_parameter_target(capsys, tmp_path):
     target = tmp_path / "model.py"
     target.write_text(textwrap.dedent("""
