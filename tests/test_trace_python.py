@@ -268,6 +268,21 @@ def test_an_array_output_gets_a_vjp_with_its_seed():
         close(x_bar, jax_bar)
 
 
+def test_names_the_program_uses_itself_are_not_taken_by_the_users():
+    def f(np_, x):  # an input and steps called after names the program uses
+        len = np_ * 2.0  # noqa: A001
+        range = np.sum(np.sin(x) * len)  # noqa: A001
+        return range
+
+    w = np.array([0.5, 1.5])
+    t = dualad.trace(f, w, np.array([0.3, -0.2]))
+    ns = program(render(t, "python"))
+    assert ns["np"] is np and ns["f_and_gradient"].__name__ == "f_and_gradient"
+    _, (w_bar, x_bar) = ns["f_and_gradient"](w, np.array([1.0, 2.0]))
+    _, expected = dualad.value_and_grad(f, argnums=(0, 1))(w, np.array([1.0, 2.0]))
+    close(w_bar, expected[0]), close(x_bar, expected[1])
+
+
 def test_an_input_no_output_depends_on_has_a_zero_adjoint():
     t = dualad.trace(lambda x, u: np.sin(x) * 3.0, 0.5, 2.0)
     ns = program(render(t, "python"))

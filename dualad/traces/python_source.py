@@ -33,7 +33,9 @@ if TYPE_CHECKING:
 __all__ = ["to_python"]
 
 _MODES = ("forward", "reverse", "both")
-_RESERVED = {"np", "f_and_jvp", "f_and_gradient", "f_and_vjp", *HELPERS}
+# names the program itself uses: a user's variable called so is renamed (sum -> sum_2)
+_RESERVED = {"np", "f_and_jvp", "f_and_gradient", "f_and_vjp", *HELPERS, "print", "tuple",
+             "range", "len", "slice", "complex"}
 
 
 def to_python(trace: Trace, *, mode: str = "both", digits: int = 3) -> str:
