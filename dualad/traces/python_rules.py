@@ -427,6 +427,42 @@ def _einsum() -> PythonRule:
     return PythonRule(primal, jvp, vjp)
 
 
+def _tensordot() -> PythonRule:
+    """np.tensordot: the cotangent of each operand is an einsum of the cotangent and the
+    other operand, over letters named from the contracted axes."""
+
+    def write(call: Call, x: str, y: str) -> str:
+        return f"np.tensordot({x}, {y}, axes={call.param('axes')})"
+
+    def letters(call: Call) -> tuple[str, str, str]:
+        nx, ny = (len(s) for s in call.shapes)
+        axes = call.params["axes"]
+        if isinstance(axes, (int, np.integer)):
+            pairs = [(nx - int(axes) + i, i) for i in range(int(axes))]
+        else:
+            ax, ay = (tuple(np.atleast_1d(a)) for a in axes)
+            pairs = [(int(i) % nx, int(j) % ny) for i, j in zip(ax, ay)]
+        alphabet = iter("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        xs = [next(alphabet) for _ in range(nx)]
+        ys = [next(alphabet) for _ in range(ny)]
+        for i, j in pairs:
+            ys[j] = xs[i]
+        contracted = {xs[i] for i, _ in pairs}
+        out = [c for c in xs if c not in contracted] + [c for c in ys if c not in contracted]
+        return "".join(xs), "".join(ys), "".join(out)
+
+    def vjp(call: Call, k: int, d: str) -> str:
+        xs, ys, out = letters(call)
+        x, y = call.args
+        spec = f"{out},{ys}->{xs}" if k == 0 else f"{xs},{out}->{ys}"
+        operands = f"{d}, {y}" if k == 0 else f"{x}, {d}"
+        return f"np.einsum({spec!r}, {operands})"
+
+    return PythonRule(lambda call: write(call, *call.args),
+                      lambda call, k, d: write(call, d, call.args[1]) if k == 0
+                      else write(call, call.args[0], d), vjp)
+
+
 # --------------------------------------------------------------------------- shapes and indexing
 
 
@@ -563,6 +599,7 @@ _OTHERS: dict[str, PythonRule] = {
     "dot": _product("dot"),
     "inner": _product("inner"),
     "einsum": _einsum(),
+    "tensordot": _tensordot(),
     "reshape": _linear(_reshape_write,
                        lambda call, k, d: f"np.reshape({d}, np.shape({call.args[0]})"
                                           f"{_keywords(call, 'order')})"),
