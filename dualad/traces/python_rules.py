@@ -52,7 +52,7 @@ class Call:
     def refuse(self, why: str) -> UnsupportedPrimitiveError:
         """The error for a call of this primitive the format cannot write (``why``)."""
         return UnsupportedPrimitiveError(
-            f"dualad trace --format python cannot write {self.prim} {why}; the other formats "
+            f"the python trace format cannot write {self.prim} {why}; the other formats "
             f"(--format text) show its trace")
 
 

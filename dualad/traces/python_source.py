@@ -328,7 +328,7 @@ class _Program:
         term = line.rule.vjp(line.call, k, line.call.out + "_bar")
         if term is None:  # pragma: no cover - dualad reports only the adjoints it adds
             raise UnsupportedPrimitiveError(
-                f"dualad trace --format python: no adjoint rule for argument {k} of "
+                f"the python trace format: no adjoint rule for argument {k} of "
                 f"{line.call.prim}")
         if line.rule.elementwise and line.call.shapes[k] != line.call.out_shape:
             self.need("_sum_to")
@@ -531,7 +531,7 @@ def _unsupported(op: str, detail: str = "") -> UnsupportedPrimitiveError:
         why = (", a function with derivative rules of your own: its rules are Python code "
                "the format cannot write as lines of NumPy")
     else:
-        why = ": it has no NumPy rule for the python format yet"
+        why = " yet (its rules have no NumPy text here)"
     return UnsupportedPrimitiveError(
-        f"dualad trace --format python cannot write {_display(op)}{why}; the other formats "
+        f"the python trace format cannot write {_display(op)}{why}; the other formats "
         f"(--format text) show its trace")
