@@ -46,7 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "adjoint traces; both (default)")
     parser.add_argument("--format", choices=tuple(FORMATS), default=None,
                         help=f"one of {', '.join(FORMATS)}; dot is the computational graph "
-                             f"for Graphviz (default: the one --output's extension names "
+                             f"for Graphviz, python the derivative program in NumPy "
+                             f"(default: the one --output's extension names "
                              f"({_extensions()}), else text)")
     parser.add_argument("--digits", type=int, default=3, metavar="N",
                         help=f"decimals shown, 0 to {MAX_DIGITS} (default 3)")

@@ -317,14 +317,16 @@ class _Builder:
             expression, rule = self._rules(node, operands, label, suffix)
             steps.append(Step(self.id(variable), label, self.local[variable],
                               node.prim.name + suffix, operands, _params(node.params),
-                              expression, rule, _primal(value), _tangent(value)))
+                              expression, rule, _primal(value), _tangent(value),
+                              tuple(node.params.items())))
         return steps
 
     def _operands(self, node: Node) -> tuple[Operand, ...]:
         traced = dict(node.parents)
         return tuple(
             Operand(self.labels[traced[i]], self.id(traced[i])) if i in traced
-            else Operand(self._constant_text(x)) for i, x in enumerate(node.primals))
+            else Operand(self._constant_text(x), value=strip(x))
+            for i, x in enumerate(node.primals))
 
     def _constant_text(self, x: Any) -> str:
         name = self.watcher.constant_name(x) if self.watcher else None
@@ -402,7 +404,7 @@ class _Builder:
             totals[target] = value
             rule = self.adjoint_rule(node, argument, self.labels[source], contribution.shape)
             steps.append(AdjointStep(target, self.id(source), rule, accumulates,
-                                     contribution, value))
+                                     contribution, value, argument))
 
         if seeds:
             backward(self.tape, seeds, [], 1, observe=observe)

@@ -1,4 +1,5 @@
-"""Formatters of a :class:`~dualad.traces.record.Trace`: text, Markdown, LaTeX, JSON, DOT, HTML.
+"""Formatters of a :class:`~dualad.traces.record.Trace`: text, Markdown, LaTeX, JSON, DOT, HTML,
+and (from :mod:`.python_source`) Python.
 
 Every formatter is pure: it reads the frozen records and returns a string. The tables follow
 the AD lecture (Baydin et al. 2018, Tables 2 and 3): the forward primal trace, the forward
@@ -46,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import DualadError, InvalidArgumentError
+from .python_source import to_python
 
 if TYPE_CHECKING:  # the records are data; they render themselves through this module
     from .record import AdjointStep, Operand, Output, Step, Trace
@@ -1056,6 +1058,14 @@ def _json_format(trace: Trace, *, mode: str = "both", digits: int = 3) -> str:
     return to_json(trace)
 
 
+def _python_format(trace: Trace, *, mode: str = "both", digits: int = 3) -> str:
+    """:func:`~dualad.traces.python_source.to_python` with ``mode`` and ``digits`` checked
+    like the other formats' (the program holds exact values, whatever ``digits`` says)."""
+    _choose(mode, MODES, "mode")
+    _check_digits(digits)
+    return to_python(trace, mode=mode, digits=digits)
+
+
 @dataclass(frozen=True)
 class Format:
     """An output format: its renderer and the file extensions it owns.
@@ -1078,6 +1088,7 @@ FORMATS: dict[str, Format] = {
     "json": Format(_json_format, (".json",)),
     "dot": Format(to_dot, GRAPH_SUFFIXES),
     "html": Format(to_html, (".html", ".htm")),
+    "python": Format(_python_format, (".py",)),
 }
 
 
@@ -1098,7 +1109,7 @@ def render(trace: Trace, format: str = "text", *, mode: str = "both",  # noqa: A
     Parameters
     ----------
     trace : Trace
-    format : {"text", "markdown", "latex", "json", "dot", "html"}
+    format : {"text", "markdown", "latex", "json", "dot", "html", "python"}
     mode : {"both", "forward", "reverse"}
         forward: primal and tangent traces; reverse: primal and adjoint traces; both: the
         three. JSON always holds everything (the mode is still checked).
@@ -1124,7 +1135,7 @@ def render(trace: Trace, format: str = "text", *, mode: str = "both",  # noqa: A
     Traceback (most recent call last):
     ...
     dualad.errors.InvalidArgumentError: unknown format 'xml': write one of 'text', \
-'markdown', 'latex', 'json', 'dot', 'html'
+'markdown', 'latex', 'json', 'dot', 'html', 'python'
     """
     _choose(format, tuple(FORMATS), "format")
     return FORMATS[format].render(trace, mode=mode, digits=digits)

@@ -2,7 +2,8 @@
 
 A :class:`Trace` is what :func:`dualad.trace` returns: the lecture's three tables (Baydin et
 al. 2018, Tables 2 and 3) as data. The formatters in :mod:`dualad.traces.formats` turn it into
-text, Markdown, LaTeX, JSON or Graphviz DOT; nothing here computes a derivative.
+text, Markdown, LaTeX, JSON, Graphviz DOT or a NumPy program; nothing here computes a
+derivative.
 
 Numbering follows the lecture: the n inputs are ``v_{1-n} .. v_0`` (ids ``1-n .. 0``), each
 primitive's result ``v_1, v_2, ...`` in the order it ran. A step's ``label`` is what the
@@ -13,6 +14,7 @@ function held the value in a local variable.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -21,10 +23,15 @@ from .formats import render, to_html
 
 @dataclass(frozen=True)
 class Operand:
-    """One argument of a step: a traced step (``node`` is its id) or a constant."""
+    """One argument of a step: a traced step (``node`` is its id) or a constant.
+
+    ``value`` is a constant's value (None for a traced step), for formats that write code
+    (:mod:`dualad.traces.python_source`); the tables show ``text``.
+    """
 
     text: str
     node: int | None = None
+    value: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -33,7 +40,8 @@ class Step:
 
     ``expression`` is the primal rule over operand labels (``"ln v_-1"``, ``"v_-1 * v0"``;
     for an input, its name ``"x1"``); ``tangent_rule`` the tangent rule over operand labels
-    (``"v_-1_dot / v_-1"``; for an input, ``"x1_dot"``).
+    (``"v_-1_dot / v_-1"``; for an input, ``"x1_dot"``). ``params`` are shown as text
+    (their ``repr``); ``param_values`` holds the values themselves.
     """
 
     id: int
@@ -46,6 +54,7 @@ class Step:
     tangent_rule: str
     primal: np.ndarray
     tangent: np.ndarray
+    param_values: tuple[tuple[str, Any], ...] = field(default=(), compare=False, repr=False)
 
     @property
     def inputs(self) -> tuple[int, ...]:
@@ -63,7 +72,8 @@ class AdjointStep:
 
     ``accumulates`` is True where the target already received a contribution (the lecture's
     ``v0_bar = v0_bar + v2_bar * v_-1``); ``value`` is the target's adjoint after the step.
-    ``rule`` is the contribution over labels (``"v2_bar * v_-1"``).
+    ``rule`` is the contribution over labels (``"v2_bar * v_-1"``); ``argument`` the
+    position of the target among the source step's operands (None where unknown).
     """
 
     target: int
@@ -72,6 +82,7 @@ class AdjointStep:
     accumulates: bool
     contribution: np.ndarray
     value: np.ndarray
+    argument: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -136,7 +147,8 @@ class Trace:
                          else np.zeros_like(o.value)) for o in self.outputs}
 
     def render(self, fmt: str = "text", *, mode: str = "both", digits: int = 3) -> str:
-        """The trace as ``text``, ``markdown``, ``latex``, ``json`` or ``dot``."""
+        """The trace as ``text``, ``markdown``, ``latex``, ``json``, ``dot``, ``html`` or
+        ``python`` (a NumPy program: :func:`~dualad.traces.python_source.to_python`)."""
         return render(self, fmt, mode=mode, digits=digits)
 
     def __str__(self) -> str:
