@@ -270,6 +270,8 @@ class Compiled:
         self._programs: dict[Any, list[Program]] = {}
         self._flat: dict[tuple, Program] = {}
         self._recorded_with: tuple[TreeDef, list[Any]] | None = None
+        self._last_key: tuple | None = None
+        self._last_function: Callable[..., Any] | None = None
         """Shapes and dtypes of positional ndarray arguments -> the program recorded last."""
         self.program: Program | None = None
         self.recordings = 0
@@ -284,10 +286,19 @@ class Compiled:
                 key.append(a.shape)
                 key.append(a.dtype)
             else:
-                program = self._flat.get(tuple(key))
+                key = tuple(key)
+                if key == self._last_key and STATE.recording is None:
+                    # the last program: one output, nothing read from outside
+                    result = self._last_function(*args)
+                    if result.__class__ is not GuardFailure:
+                        return result
+                program = self._flat.get(key)
                 if program is not None and STATE.recording is None:
                     result = program.run(args)
                     if result.__class__ is not GuardFailure:
+                        self.program = program
+                        if program.single and not program.bindings:
+                            self._last_key, self._last_function = key, program._function
                         return result
         return self._call(args, kwargs)
 
@@ -331,6 +342,7 @@ class Compiled:
             raise GuardError(failed)
         program, result = record(self.fun, args, kwargs, leaves, treedef)
         self.recordings += 1
+        self._last_key = None
         small = sum(getattr(leaf, "nbytes", 0) for leaf in leaves) <= KEPT_BYTES
         self._recorded_with = (treedef, [leaf if small else _weak(leaf) for leaf in leaves])
         variants.insert(0, program)
