@@ -22,7 +22,7 @@ from .. import registry
 from ..errors import CompileError, GuardError, InvalidInputError
 from ..introspect import positional_names
 from ..tree import LEAF, TreeDef, flatten, sorted_keys, unflatten
-from .recorder import Recording, fingerprint
+from .recorder import Op, Recording, fingerprint
 from .source import (
     GuardFailure,
     Namer,
@@ -52,8 +52,8 @@ class Program:
         self.constants = constants
         self.out_tree = out_tree
         self.input_names = input_names
-        self.ops = simplify(rec, [o for o in outputs if o is not None])
-        self.guards = [op for op in self.ops if op.kind == "guard"]
+        self._ops: list[Op] | None = None
+        self.guards: list[Op] = []
         self.single = out_tree is LEAF and outputs[0] is not None
         """The program returns its one output as it is (no list, no tree to build)."""
         self._function: Callable[..., Any] | None = None
@@ -64,13 +64,22 @@ class Program:
         self._namer: Namer | None = None
 
     @property
+    def ops(self) -> list[Op]:
+        """The operations replayed (simplified at the first replay, not at the recording)."""
+        if self._ops is None:
+            self._ops = simplify(self.rec, [o for o in self.outputs if o is not None])
+            self.guards = [op for op in self._ops if op.kind == "guard"]
+        return self._ops
+
+    @property
     def n_ops(self) -> int:
         """The number of NumPy operations replayed (guards not counted)."""
         return len(self.ops) - len(self.guards)
 
     def _build(self) -> Callable[..., Any]:
         namer = Namer(self.rec, self.input_names)
-        text = program_source(self.rec, self.ops, self.outputs, namer, single=self.single)
+        ops = self.ops
+        text = program_source(self.rec, ops, self.outputs, namer, single=self.single)
         self._namer, self._text = namer, text
         self._function = compile_program(text, namer, len(self.guards))
         return self._function
@@ -212,13 +221,22 @@ def _unchanged(current: Any, kept: Any, token: Any) -> bool:
 def _rng_state(generator: Any) -> Any:
     state = generator.bit_generator.state if isinstance(generator, np.random.Generator) \
         else generator.get_state(legacy=False)
-    return repr(state)
+    return _hashable(state)
+
+
+def _hashable(state: Any) -> Any:
+    """A random generator's state, comparable cheaply (arrays as bytes)."""
+    if isinstance(state, dict):
+        return tuple((key, _hashable(value)) for key, value in state.items())
+    if isinstance(state, np.ndarray):
+        return state.tobytes()
+    return state
 
 
 def _draws(found: list[tuple[Any, Any, Any, Any]], legacy: Any) -> bool:
     """True when the call drew random numbers from NumPy's global generator or from a
     generator the function reads from outside."""
-    if repr(np.random.get_state(legacy=False)) != legacy:
+    if _hashable(np.random.get_state(legacy=False)) != legacy:
         return True
     return any(isinstance(obj, _GENERATORS) and _rng_state(obj) != token
                for _, _, obj, token in found)
@@ -236,7 +254,8 @@ def snapshot(rec: Recording) -> None:
             copies[id(array)] = kept
     rec.constants = {}
     if copies:
-        for op in rec.ops:
+        ops = rec.ops
+        for op in (ops[i] for i in sorted(rec.constant_ops) if i < len(ops)):
             op.args = _replaced(op.args, copies)
             op.kwargs = _replaced(op.kwargs, copies)
 
@@ -433,7 +452,7 @@ def record(fun: Callable[..., Any], args: tuple, kwargs: dict, leaves: list[Any]
             traced_leaves.append(leaf)
     traced_args, traced_kwargs = unflatten(treedef, traced_leaves)
     found = bindings(fun)
-    legacy = repr(np.random.get_state(legacy=False))
+    legacy = _hashable(np.random.get_state(legacy=False))
     previous = STATE.recording
     STATE.recording = rec
     try:
@@ -475,16 +494,23 @@ def record(fun: Callable[..., Any], args: tuple, kwargs: dict, leaves: list[Any]
     finally:
         STATE.recording = previous
         rec.closed = True
-    params = positional_names(fun)
-    if not params:  # a transform's wrapper: the parameters of the function it transforms
-        user_functions = _user_functions(fun)
-        params = positional_names(user_functions[0]) if user_functions else ()
-    input_names = _input_names(rec, args, kwargs, leaves, params)
+    input_names = _input_names(rec, args, kwargs, leaves, parameter_names(fun))
     program = Program(rec, outputs, constants, out_tree, input_names)
     program.bindings = found
     snapshot(rec)
     result = results[0] if out_tree is LEAF else unflatten(out_tree, results)
     return program, result
+
+
+@functools.lru_cache(maxsize=256)
+def parameter_names(fun: Callable[..., Any]) -> tuple[str, ...]:
+    """``fun``'s positional parameters, or those of the function a transform of dualad
+    wraps."""
+    params = positional_names(fun)
+    if not params:  # a transform's wrapper: the parameters of the function it transforms
+        user_functions = _user_functions(fun)
+        params = positional_names(user_functions[0]) if user_functions else ()
+    return params
 
 
 def _input_names(rec: Recording, args: tuple, kwargs: dict, leaves: list[Any],

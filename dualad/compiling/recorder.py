@@ -90,6 +90,8 @@ class Recording:
     """Slots that hold a Python number at replay (``np.allclose``'s bool), not a NumPy one."""
     constants: dict[int, tuple[Any, Any]] = field(default_factory=dict)
     """id -> (a plain array the operations read, its fingerprint when first read)."""
+    constant_ops: set[int] = field(default_factory=set)
+    """Indices of the operations that read a plain array."""
     next_slot: int = 0
     closed: bool = False
 

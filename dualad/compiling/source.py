@@ -277,7 +277,7 @@ def simplify(rec: Recording, outputs: list[int]) -> list[Op]:
     computed: dict[Any, int] = {}
     kept = []
     for op in ops:
-        if aliases:
+        if aliases and any(s in aliases for s in _slots_in((op.args, op.kwargs), [])):
             op = dataclasses.replace(op, args=_substitute(op.args, aliases),
                                      kwargs=_substitute(op.kwargs, aliases))
         out = op.outs

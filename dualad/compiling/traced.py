@@ -363,6 +363,7 @@ def unwrap(obj: Any) -> tuple[Any, Any, bool]:
         rec = STATE.recording
         if rec is not None:
             rec.note_constant(obj)
+            rec.constant_ops.add(len(rec.ops))  # the operation about to be appended
         return obj, obj, False
     if cls is np.ndarray:
         raise CompileError(
