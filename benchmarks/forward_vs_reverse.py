@@ -13,7 +13,10 @@ mode one pass per output. This benchmark measures it: for each workload it sweep
 over powers of two and times, in one process, plain NumPy ``f``, dualad's ``jvp``,
 ``grad``/``vjp``, ``jacrev``, ``jacfwd`` (vectorised, and chunked), the lecture's column
 loop (n ``jvp`` calls), central differences (2n evaluations of ``f``) and, when importable,
-JAX (eager and ``jax.jit``; compile times on their own rows) and autograd. Every time is the
+JAX (eager and ``jax.jit``; compile times on their own rows) and autograd, and the compiled
+path: ``dualad.compile`` of ``jvp``, ``grad``/``vjp``, ``jacfwd`` and ``jacrev``, its replay
+timed apart from its first call (the recording) and second (code generation), with a
+summary of its figures against their targets. Every time is the
 median of repeated samples after a warm-up (:func:`benchmarks.forward.measure`); every
 derivative is checked against dualad's before it is timed; peak memory comes from a separate
 untimed call under :mod:`tracemalloc`. A method stops, with a note in the table, once its
