@@ -2,7 +2,7 @@
 
 Usage (from the repository root)::
 
-    python -m benchmarks.forward_vs_reverse                  # full run, 8.5 minutes
+    python -m benchmarks.forward_vs_reverse                  # full run, 11 minutes
     python -m benchmarks.forward_vs_reverse --quick          # tiny sizes, seconds (the tests)
     python -m benchmarks.forward_vs_reverse --out DIR        # also write DIR/forward_vs_reverse
                                                              # .md, .csv and .png plots
