@@ -2,7 +2,7 @@
 
 Usage (from the repository root)::
 
-    python -m benchmarks.forward_vs_reverse                  # full run, 8.5 minutes
+    python -m benchmarks.forward_vs_reverse                  # full run, 11 minutes
     python -m benchmarks.forward_vs_reverse --quick          # tiny sizes, seconds (the tests)
     python -m benchmarks.forward_vs_reverse --out DIR        # also write DIR/forward_vs_reverse
                                                              # .md, .csv and .png plots
@@ -13,7 +13,10 @@ mode one pass per output. This benchmark measures it: for each workload it sweep
 over powers of two and times, in one process, plain NumPy ``f``, dualad's ``jvp``,
 ``grad``/``vjp``, ``jacrev``, ``jacfwd`` (vectorised, and chunked), the lecture's column
 loop (n ``jvp`` calls), central differences (2n evaluations of ``f``) and, when importable,
-JAX (eager and ``jax.jit``; compile times on their own rows) and autograd. Every time is the
+JAX (eager and ``jax.jit``; compile times on their own rows) and autograd, and the compiled
+path: ``dualad.compile`` of ``jvp``, ``grad``/``vjp``, ``jacfwd`` and ``jacrev``, its replay
+timed apart from its first call (the recording) and second (code generation), with a
+summary of its figures against their targets. Every time is the
 median of repeated samples after a warm-up (:func:`benchmarks.forward.measure`); every
 derivative is checked against dualad's before it is timed; peak memory comes from a separate
 untimed call under :mod:`tracemalloc`. A method stops, with a note in the table, once its
@@ -38,6 +41,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import statistics
 import sys
 import tracemalloc
 from collections.abc import Callable, Sequence
@@ -60,12 +64,13 @@ from benchmarks.forward import (
     chain10,
     dense_layer,
     elementwise,
+    elementwise_jvp_by_hand,
     measure,
     once,
     rosenbrock,
     run_suite,
 )
-from benchmarks.reverse import _faults
+from benchmarks.reverse import _faults, rosenbrock_grad_by_hand
 from dualad.tape import Tape
 
 NAME = "forward_vs_reverse"
@@ -119,7 +124,9 @@ QUICK = SweepConfig(
 F, JVP, GRAD, JACFWD, JACREV, LOOP, FD = "f", "jvp", "grad", "jacfwd", "jacrev", "loop", "fd"
 JACOBIANS = (JACFWD, JACREV, LOOP, FD)
 NUMPY, DUALAD, JAX, JIT, AUTOGRAD = "numpy", "dualad", "jax", "jax.jit", "autograd"
+COMPILED = "dualad.compile"
 ONE_OFF = "one-off, not in ratios"
+RECORDINGS = 3  # fresh dualad.compile objects whose first two calls are timed (median)
 
 # --------------------------------------------------------------------------- workloads
 # Each function is written once for a NumPy-like namespace `np_` (numpy, jax.numpy,
@@ -389,9 +396,58 @@ def _autograd_methods(scalar: bool) -> list[Method]:
     ]
 
 
-def methods(scalar: bool, peers: Peers, chunk_size: int) -> list[Method]:
-    """Every method of a run: NumPy and dualad first (the references), then the peers."""
+BY_HAND = {
+    "rosenbrock": Method("numpy grad by hand", GRAD, NUMPY,
+                         lambda p: lambda: rosenbrock_grad_by_hand(p.x)),
+    "elementwise": Method("numpy jvp by hand", JVP, NUMPY,
+                          lambda p: lambda: elementwise_jvp_by_hand(p.x, p.v)[1]),
+}
+"""Derivatives written out in NumPy (primal and derivative both computed): the floors."""
+
+
+def _compiled_fun(family: str, p: Problem) -> Callable[..., Any]:
+    """The function ``dualad.compile`` gets, of ``(x, *consts)`` as JAX's jitted ones are.
+
+    The direction ``v`` and the cotangent ``u`` are closed over: dualad.jvp and a vjp
+    pullback do not take traced tangents or cotangents (they convert them with np.asarray).
+    """
+    fn, v, u = p.fn, p.v, p.u
+    g = lambda x, *c: fn(np, x, *c)  # noqa: E731
+    if family == JVP:  # the issue's compile(lambda x, v: jvp(f, (x,), (v,))): value too
+        return lambda x, *c: dualad.jvp(lambda x: fn(np, x, *c), (x,), (v,))
+    if family == GRAD and p.scalar:
+        return dualad.grad(g)
+    if family == GRAD:
+        return lambda x, *c: dualad.vjp(lambda x: fn(np, x, *c), x)[1](u)[0]
+    return (dualad.jacfwd if family == JACFWD else dualad.jacrev)(g)
+
+
+def _compiled_method(family: str, scalar: bool) -> Method:
+    """``dualad.compile`` of a transform; each ``build`` makes a fresh compiled object."""
+    label = "vjp" if family == GRAD and not scalar else family
+
+    def build(p: Problem) -> Callable[[], Any]:
+        compiled = dualad.compile(_compiled_fun(family, p))
+        args = (p.x, *p.consts)
+        thunk = (lambda: compiled(*args)[1]) if family == JVP else (lambda: compiled(*args))
+        thunk.compiled = compiled  # type: ignore[attr-defined]
+        return thunk
+
+    return Method(f"dualad.compile({label})", family, COMPILED, build)
+
+
+def compiled_methods(scalar: bool) -> list[Method]:
+    """``compile(jvp)``, ``compile(grad)`` (``compile(vjp)``), ``compile(jacfwd)``,
+    ``compile(jacrev)``."""
+    return [_compiled_method(family, scalar) for family in (JVP, GRAD, JACFWD, JACREV)]
+
+
+def methods(key: str, scalar: bool, peers: Peers, chunk_size: int) -> list[Method]:
+    """Every method of a run: NumPy and dualad first (dualad's answers are the references),
+    the derivatives written by hand, the compiled path, then the peers."""
     out = numpy_and_dualad(scalar, chunk_size)
+    out += [BY_HAND[key]] if key in BY_HAND else []
+    out += compiled_methods(scalar)
     if peers.jax is not None:
         out += [_jax_method(peers, family, scalar, jit)
                 for family in (JVP, GRAD, JACFWD, JACREV) for jit in (False, True)]
@@ -447,7 +503,11 @@ class Progress:
 
 @dataclass
 class Point:
-    """One measurement (``kind`` "time" or "compile") or a method's stop ("stopped")."""
+    """One measurement or a method's stop (``kind`` "stopped").
+
+    ``kind`` is "time" (steady state), "compile" (``jax.jit``'s first call), "record" (a
+    fresh ``dualad.compile`` object's first call: the recording) or "build" (its second
+    call: the replay's code is generated, then run)."""
 
     workload: str
     size: int
@@ -460,6 +520,7 @@ class Point:
     kind: str = "time"
     peak: int | None = None  # bytes allocated at most during one call (tracemalloc)
     note: str = ""
+    ops: int | None = None  # dualad.compile: operations in the replayed program
 
 
 @dataclass
@@ -478,7 +539,9 @@ class SweepReport(Report):
 
     points: list[Point] = field(default_factory=list)
     overhead: list[tuple[str, Timing, float, str]] = field(default_factory=list)
+    overhead_ops: dict[str, int] = field(default_factory=dict)  # compiled: recorded ops
     goals: list[Goal] = field(default_factory=list)
+    compiled_goals: list[Goal] = field(default_factory=list)
     stopped: set[tuple[str, str]] = field(default_factory=set)
     progress: Progress = field(init=False)
 
@@ -615,14 +678,22 @@ def run_method(report: SweepReport, wl: Workload, p: Problem, size: int, method:
     if (wl.key, method.name) in report.stopped or _stop(report, wl, p, size, method, answers):
         return
     point = Point(wl.key, size, p.n, p.m, method.name, method.family, method.tool, None)
-    thunk = method.build(p)
+    if method.tool == COMPILED:
+        thunk = _record(report, point, method, p)
+    else:
+        thunk = method.build(p)
     if method.tool == JIT:
         report.points.append(replace(point, timing=once(thunk), kind="compile", note=ONE_OFF))
     if not _checked(report, f"{wl.key} {wl.axis[0]}={size} {method.name}", method, thunk(),
                     answers):
         return
     point.timing = measure(thunk, report.cfg)
-    if method.tool in (NUMPY, DUALAD, AUTOGRAD):  # tracemalloc cannot see JAX's buffers
+    if method.tool == COMPILED:
+        compiled = thunk.compiled  # type: ignore[attr-defined]
+        point.ops = compiled.program.n_ops
+        if compiled.recordings != 1:  # a guard failed: the "replay" recorded again
+            point.note = f"recorded {compiled.recordings} times"
+    if method.tool in (NUMPY, DUALAD, COMPILED, AUTOGRAD):  # tracemalloc cannot see JAX's buffers
         if point.timing.median <= report.cfg.memory_time_cap:
             point.peak = peak_bytes(thunk)
         # page faults explain outliers at the largest size (see benchmarks/README.md)
@@ -631,12 +702,25 @@ def run_method(report: SweepReport, wl: Workload, p: Problem, size: int, method:
     report.points.append(point)
 
 
+def _record(report: SweepReport, point: Point, method: Method, p: Problem
+            ) -> Callable[[], Any]:
+    """Time the first call (the recording) and the second (the replay's code is generated,
+    then run) of ``RECORDINGS`` fresh compiled objects, medians as "record" and "build"
+    points; the last object, called twice, is returned for the steady-state timing."""
+    thunks = [method.build(p) for _ in range(RECORDINGS)]
+    for kind in ("record", "build"):
+        samples = [once(thunk).median for thunk in thunks]
+        timing = Timing(statistics.median(samples), 1, len(samples), min(samples))
+        report.points.append(replace(point, timing=timing, kind=kind, note=ONE_OFF))
+    return thunks[-1]
+
+
 def sweep(report: SweepReport, peers: Peers, wl: Workload) -> None:
     """Every method at every size of a workload, small sizes first."""
     for size in wl.sizes:
         p = wl.build(size)
         answers: dict[str, Any] = {}
-        for method in methods(p.scalar, peers, report.cfg.chunk_size):
+        for method in methods(wl.key, p.scalar, peers, report.cfg.chunk_size):
             report.progress.show(f"{wl.key} {wl.axis[0]}={size} {method.name}")
             run_method(report, wl, p, size, method, answers)
         report.progress.step(f"{wl.key} {wl.axis[0]}={size}")
@@ -655,6 +739,10 @@ def _bench(key: str) -> Callable[[SweepReport, Peers], None]:
 # --------------------------------------------------------------------------- overhead
 
 
+COMPILED_JVP = "dualad.compile(jvp) (replay)"
+COMPILED_GRAD = "dualad.compile(grad) (replay)"
+
+
 def _overhead_cases(peers: Peers, x: np.ndarray, v: np.ndarray) -> list[tuple]:
     """(label, thunk, note) of the micro-benchmark; NumPy's ndarray first."""
     f = functools.partial(chain10, np)
@@ -666,6 +754,13 @@ def _overhead_cases(peers: Peers, x: np.ndarray, v: np.ndarray) -> list[tuple]:
         ("dualad.jvp (whole call)", lambda: dualad.jvp(f, (x,), (v,)), "set-up included"),
         ("dualad.grad (whole call)", lambda: dualad.grad(f)(x), "forward + backward"),
     ]
+    jvp_c = dualad.compile(lambda x: dualad.jvp(f, (x,), (v,)))
+    grad_c = dualad.compile(dualad.grad(f))
+    for label, compiled in ((COMPILED_JVP, jvp_c), (COMPILED_GRAD, grad_c)):
+        compiled(x)  # recorded
+        compiled(x)  # the replay's code generated
+        cases.append((label, functools.partial(compiled, x),
+                      f"replay of {compiled.program.n_ops} recorded ops"))
     if peers.jax is not None:
         jax, jnp = peers.jax, peers.jnp
         xj, vj = jnp.asarray(x), jnp.asarray(v)
@@ -686,6 +781,8 @@ def bench_overhead(report: SweepReport, peers: Peers) -> None:
         t = measure(thunk, report.cfg)
         base = base or t.median
         report.overhead.append((label, t, t.median / base, note))
+        if label in (COMPILED_JVP, COMPILED_GRAD):
+            report.overhead_ops[label] = thunk.func.program.n_ops
     report.progress.step("per-op overhead")
     report.progress.close()
 
@@ -907,6 +1004,170 @@ def _target_jit(report: SweepReport) -> None:
         _goal(report, f"jax.jit({family}) vs dualad.{family}", measured, "report", None)
 
 
+# --------------------------------------------------------------------------- compiled path
+
+HAND_GRAD_FROM = 2**14  # compile(grad) of Rosenbrock against the gradient written by hand
+HAND_JVP_AT = 2**20  # compile(jvp) of the elementwise chain against the JVP by hand
+
+
+def _compiled_goal(report: SweepReport, name: str, ratio: float | None, required: str,
+                   limit: float | None, missing: str = "not measured in this run") -> None:
+    """One line of the compiled path's summary (``limit`` None: reported, no threshold)."""
+    if ratio is None:
+        report.compiled_goals.append(Goal(name, missing, required, "n/a"))
+        return
+    status = "info" if limit is None else ("met" if ratio <= limit else "missed")
+    report.compiled_goals.append(Goal(name, f"{ratio:.2f}x", required, status))
+
+
+def _over(report: SweepReport, wl: str, size: int, ours: str, ref: str) -> float | None:
+    """time of ``ours`` / time of ``ref`` at one point (None unless both were timed)."""
+    t, base = report.time_at(wl, size, ours), report.time_at(wl, size, ref)
+    return t / base if t and base else None
+
+
+def _against(report: SweepReport, tool: str, kind: str = "time"
+             ) -> list[tuple[float, Point]]:
+    """(compiled time of ``kind`` / the same transform's time by ``tool``, point)."""
+    out = []
+    for p in report.points:
+        if p.tool == COMPILED and p.kind == kind:
+            other = report.find(p.workload, p.size, p.family, tool)
+            if other is not None:
+                out.append((p.timing.median / other.timing.median, p))
+    return out
+
+
+def small_points(report: SweepReport, kind: str = "time") -> list[Point]:
+    """The compiled points on small arrays: each workload's smallest size, except the
+    many-outputs workload (its 256 inputs make jacfwd's tangents 256 x 256 at every m)."""
+    return [p for wl in workloads(report.cfg) if wl.axis != "m" for p in report.points
+            if (p.workload, p.tool, p.kind, p.size) == (wl.key, COMPILED, kind, wl.sizes[0])]
+
+
+def replay_per_op(report: SweepReport) -> list[tuple[str, float, int]]:
+    """(what, replay seconds, recorded ops) on small arrays: the overhead chain on shape
+    (3,), and every compiled transform at the small points of the sweep."""
+    rows = [(f"chain of {CHAIN_OPS} ops, shape ({report.cfg.tiny_n},): {label}",
+             t.median, report.overhead_ops[label])
+            for label, t, _, _ in report.overhead if label in report.overhead_ops]
+    rows += [(f"{p.workload} n={p.size}: {p.method}", p.timing.median, p.ops)
+             for p in small_points(report) if p.ops]
+    return rows
+
+
+def _where(p: Point) -> str:
+    return f"{p.method}, {p.workload} at {p.size}"
+
+
+def _target_compiled(report: SweepReport) -> None:
+    """The compiled path's figures: against jax.jit and the derivatives written by hand,
+    replay per recorded operation, recording against an eager call, and across the sweep."""
+    grad, jvp = "dualad.compile(grad)", "dualad.compile(jvp)"
+    _compiled_goal(report, "rosenbrock n = 8: compile(grad) / jax.jit(grad)",
+                   _over(report, "rosenbrock", 8, grad, "jax.jit(grad)"), "<= 2x", 2)
+    big = [n for n in report.cfg.scalar_sizes if n >= HAND_GRAD_FROM] or [HAND_GRAD_FROM]
+    for n in big:
+        _compiled_goal(report, f"rosenbrock n = {n}: compile(grad) / numpy grad by hand",
+                       _over(report, "rosenbrock", n, grad, "numpy grad by hand"),
+                       "<= 1.5x", 1.5)
+    _compiled_goal(report, f"elementwise n = {HAND_JVP_AT}: compile(jvp) / numpy jvp by hand",
+                   _over(report, "elementwise", HAND_JVP_AT, jvp, "numpy jvp by hand"),
+                   "<= 1x", 1)
+    per_op = replay_per_op(report)
+    if per_op:
+        worst = max(per_op, key=lambda r: r[1] / r[2])
+        median = statistics.median(t / ops for _, t, ops in per_op)
+        report.compiled_goals.append(Goal(
+            f"replay time / recorded ops, small arrays ({len(per_op)} programs; worst: "
+            f"{worst[0]}, {worst[2]} ops)", f"worst {_fmt_time(worst[1] / worst[2])}, median "
+            f"{_fmt_time(median)}", "<= 1 µs", "met" if worst[1] / worst[2] <= 1e-6
+            else "missed"))
+    small = {(p.workload, p.size, p.method) for p in small_points(report, "record")}
+    for kind, what, limit, only_small in (
+            ("record", "first call (recording)", 3.0, True),
+            ("record", "first call (recording)", 3.0, False),
+            ("build", "second call (code generation + replay)", None, False)):
+        ratios = [(r, p) for r, p in _against(report, DUALAD, kind)
+                  if not only_small or (p.workload, p.size, p.method) in small]
+        if ratios:
+            worst, at = max(ratios, key=lambda r: r[0])
+            median = statistics.median(r for r, _ in ratios)
+            where = "small arrays" if only_small else "every point"
+            report.compiled_goals.append(Goal(
+                f"{what} / one eager call of the transform, {where} ({len(ratios)} points; "
+                f"worst: {_where(at)})", f"worst {worst:.2f}x, median {median:.2f}x",
+                "<= 3x" if limit else "report",
+                "info" if limit is None else ("met" if worst <= limit else "missed")))
+    ratios = _against(report, DUALAD)
+    if ratios:
+        faster = sum(r < 1 for r, _ in ratios)
+        worst, at = max(ratios, key=lambda r: r[0])
+        report.compiled_goals.append(Goal(
+            "replay faster than eager dualad (same transform), every point",
+            f"faster at {faster}/{len(ratios)} points; slowest: {worst:.2f}x eager "
+            f"({_where(at)})", "every point", "met" if faster == len(ratios) else "missed"))
+    ratios = _against(report, JIT)
+    if ratios:
+        wins = sorted((r, p) for r, p in ratios if r < 1)
+        measured = f"faster at {len(wins)}/{len(ratios)} points"
+        if wins:
+            measured += f", by up to {1 / wins[0][0]:.1f}x ({_where(wins[0][1])})"
+        report.compiled_goals.append(Goal("replay against jax.jit (same transform)",
+                                          measured, "report", "info"))
+
+
+def compiled_rows(report: SweepReport) -> list[list[str]]:
+    """Per workload and transform: replay against eager dualad and jax.jit, recording
+    against an eager call, operations replayed."""
+    rows = []
+    for wl in workloads(report.cfg):
+        for family in PEER_FAMILIES:
+            eager = [(r, p) for r, p in _against(report, DUALAD)
+                     if (p.workload, p.family) == (wl.key, family)]
+            if not eager:
+                continue
+            jit = [(r, p.size) for r, p in _against(report, JIT)
+                   if (p.workload, p.family) == (wl.key, family)]
+            record = [r for r, p in _against(report, DUALAD, "record")
+                      if (p.workload, p.family) == (wl.key, family)]
+            speedups = [1 / r for r, _ in eager]
+            measured = [s for _, s in jit]
+            rows.append([
+                wl.key, eager[0][1].method,
+                f"{min(speedups):.3g}…{max(speedups):.3g}× "
+                f"({sum(s > 1 for s in speedups)}/{len(speedups)} faster)",
+                _sizes_text([s for r, s in jit if r < 1], measured) if jit else "—",
+                f"{statistics.median(record):.3g}× (worst {max(record):.3g}×)" if record else "",
+                str(eager[-1][1].ops or ""),
+            ])
+    return rows
+
+
+def render_compiled(report: SweepReport) -> list[str]:
+    """The compiled path's section: the summary, per-workload figures, replay per op."""
+    parts = ["## The compiled path: dualad.compile", "",
+             f"Replay: steady state after the first two calls. Recording: the first call of "
+             f"a fresh `dualad.compile` object, median of {RECORDINGS} objects (the second "
+             f"call, which generates the replay's code, is timed apart). *eager*: the same "
+             f"transform without `dualad.compile` (`dualad.jacfwd`: vectorised).", "",
+             _markdown_table(("figure", "measured", "target", "status"),
+                             [(g.name, g.measured, g.required, g.status)
+                              for g in report.compiled_goals]), ""]
+    rows = compiled_rows(report)
+    if rows:
+        parts += [_markdown_table(("workload", "compiled", "speedup over eager dualad",
+                                   "faster than jax.jit at", "recording / eager call",
+                                   "ops replayed (largest size)"), rows), ""]
+    per_op = replay_per_op(report)
+    if per_op:
+        parts += ["Replay per recorded operation on small arrays:", "",
+                  _markdown_table(("program", "replay", "ops", "per op"),
+                                  [(what, _fmt_time(t), str(ops), _fmt_time(t / ops))
+                                   for what, t, ops in per_op]), ""]
+    return parts
+
+
 def evaluate(report: SweepReport) -> None:
     """Fill the targets section."""
     cfg = report.cfg
@@ -915,6 +1176,7 @@ def evaluate(report: SweepReport) -> None:
     _target_loop(report)
     _target_peers(report)
     _target_jit(report)
+    _target_compiled(report)
     if _matplotlib_missing():
         report.notes.append(f"plots not drawn: {_matplotlib_missing()}")
     stops = [p for p in report.points if p.kind == "stopped"]
@@ -948,6 +1210,10 @@ def _cell(report: SweepReport, wl: str, size: int, method: str, what: str) -> st
             return "stopped" if what == "time" else ""
         if what == "compile" and p.kind == "compile":
             return _fmt_time(p.timing.median)
+        if what in ("record", "build") and p.kind == what:
+            eager = report.find(wl, size, p.family, DUALAD)
+            t = p.timing.median
+            return _fmt_time(t) + (f" ({t / eager.timing.median:.3g}×)" if eager else "")
         if what == "peak" and p.kind == "time":
             return _fmt_bytes(p.peak)
         if what == "time" and p.kind == "time":
@@ -977,15 +1243,22 @@ def _method_names(report: SweepReport, wl: Workload, tools: Sequence[str]) -> li
 
 def render_workload(report: SweepReport, wl: Workload) -> list[str]:
     """A workload's plot, its time tables (× NumPy's f), compile times, memory, stops."""
-    ours, peers = (_method_names(report, wl, tools) for tools in
-                   ((NUMPY, DUALAD), (JAX, JIT, AUTOGRAD)))
+    ours, compiled, peers = (_method_names(report, wl, tools) for tools in
+                             ((NUMPY, DUALAD), (COMPILED,), (JAX, JIT, AUTOGRAD)))
     parts = [f"### {wl.title}", "", f"![{wl.key}]({NAME}.{wl.key}.png)", ""]
+    recording = (f"dualad.compile: first call, the recording (median of {RECORDINGS} fresh "
+                 f"objects; × one eager call of the transform)")
     for title, names, what in (("Time per call (× NumPy f)", ours, "time"),
+                               ("dualad.compile: replay (× NumPy f)", compiled, "time"),
+                               (recording, compiled, "record"),
+                               ("dualad.compile: second call, code generation + replay "
+                                "(× one eager call)", compiled, "build"),
                                ("Peers: time per call (× NumPy f)", peers, "time"),
                                ("jax.jit: trace + compile (one-off)",
                                 [n for n in peers if n.startswith("jax.jit")], "compile"),
                                ("Peak memory of one call (tracemalloc; JAX's is not visible "
-                                "to it)", [n for n in ours + peers if not n.startswith("jax")],
+                                "to it)", [n for n in ours + compiled + peers
+                                            if not n.startswith("jax")],
                                 "peak")):
         table = _pivot(report, wl, names, what)
         if table:
@@ -1024,6 +1297,7 @@ def render_body(report: SweepReport) -> str:
     parts += [_markdown_table(("target", "measured", "required", "status"),
                               [(g.name, g.measured, g.required, g.status)
                                for g in report.goals]), ""]
+    parts += render_compiled(report)
     parts += ["## dualad against its peers (ratios: peer time / dualad time, above 1: "
               "dualad faster)", "",
               _markdown_table(("workload", "transform", f"eager JAX, worst at n <= {SMALL}",
@@ -1052,7 +1326,7 @@ def render_body(report: SweepReport) -> str:
 
 
 CSV_HEADER = ["workload", "size", "n", "m", "method", "family", "tool", "kind", "median_s",
-              "best_s", "ratio_numpy_f", "peak_bytes", "repeats", "number", "note"]
+              "best_s", "ratio_numpy_f", "peak_bytes", "repeats", "number", "note", "ops"]
 
 
 def _csv_rows(report: SweepReport) -> list[list[Any]]:
@@ -1065,11 +1339,12 @@ def _csv_rows(report: SweepReport) -> list[list[Any]]:
                      "" if t is None or t.best is None else f"{t.best:.6e}",
                      "" if not base or t is None else f"{t.median / base:.4f}",
                      "" if p.peak is None else p.peak,
-                     "" if t is None else t.repeats, "" if t is None else t.number, p.note])
+                     "" if t is None else t.repeats, "" if t is None else t.number, p.note,
+                     "" if p.ops is None else p.ops])
     for label, t, ratio, note in report.overhead:
         rows.append(["overhead", report.cfg.tiny_n, report.cfg.tiny_n, "", label, "chain10",
                      "", "time", f"{t.median:.6e}", f"{t.best:.6e}", f"{ratio:.4f}", "",
-                     t.repeats, t.number, note])
+                     t.repeats, t.number, note, report.overhead_ops.get(label, "")])
     return rows
 
 
@@ -1092,7 +1367,7 @@ def write_files(report: SweepReport, path: str) -> None:
 
 FAMILY_COLOURS = {F: "black", JVP: "tab:blue", GRAD: "tab:green", JACFWD: "tab:orange",
                   JACREV: "tab:red", LOOP: "tab:purple", FD: "tab:brown"}
-TOOL_STYLES = {NUMPY: "-", DUALAD: "-", JAX: "--", JIT: ":", AUTOGRAD: "-."}
+TOOL_STYLES = {NUMPY: "-", DUALAD: "-", COMPILED: "-", JAX: "--", JIT: ":", AUTOGRAD: "-."}
 LABEL_BOX = {"facecolor": "white", "alpha": 0.75, "edgecolor": "none", "pad": 1}
 
 
@@ -1112,7 +1387,8 @@ def _plot_series(ax: Any, report: SweepReport, wl: Workload, names: Sequence[str
             continue
         p = next(q for q in report.points if q.workload == wl.key and q.method == name)
         sizes, times = zip(*series)
-        marker = "s" if "chunk" in name else ("o" if p.tool in (NUMPY, DUALAD) else ".")
+        marker = ("s" if "chunk" in name else "^" if p.tool == COMPILED else
+                  "x" if "by hand" in name else "o" if p.tool in (NUMPY, DUALAD) else ".")
         colour = "goldenrod" if "chunk" in name else FAMILY_COLOURS[p.family]
         ax.plot(sizes, times, TOOL_STYLES[p.tool], marker=marker, markersize=3,
                 color=colour, label=name, linewidth=1.2)
@@ -1174,7 +1450,8 @@ def write_plots(report: SweepReport, out: str) -> list[str]:
     loads = [w for w in workloads(report.cfg) if report.series(w.key, "numpy f")]
     for wl in loads:
         fig, ax = plt.subplots(figsize=(9, 5.5))
-        _axes(ax, report, wl, _method_names(report, wl, (NUMPY, DUALAD, JAX, JIT, AUTOGRAD)))
+        _axes(ax, report, wl, _method_names(report, wl, (NUMPY, DUALAD, COMPILED, JAX, JIT,
+                                                          AUTOGRAD)))
         ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
         written.append(os.path.join(out, f"{NAME}.{wl.key}.png"))
         fig.savefig(written[-1], dpi=90, bbox_inches="tight")

@@ -64,8 +64,22 @@ def test_forward_vs_reverse_benchmark_quick(tmp_path, capsys):
         grad = "dualad.grad" if workload in ("rosenbrock", "mlp") else "dualad.vjp"
         for method in ("numpy f", "dualad.jvp", grad, "dualad.jacfwd", "dualad.jacrev",
                        "dualad.jacfwd(chunk_size=2)", "loop of n dualad.jvp",
-                       "central differences", "jax.jit(jacfwd)", "jax.jacrev (eager)"):
+                       "central differences", "jax.jit(jacfwd)", "jax.jacrev (eager)",
+                       "dualad.compile(jvp)", grad.replace("dualad.", "dualad.compile("
+                                                           ) + ")",
+                       "dualad.compile(jacfwd)", "dualad.compile(jacrev)"):
             assert (workload, method) in timed
+    assert {("rosenbrock", "numpy grad by hand"), ("elementwise", "numpy jvp by hand")} <= timed
+    # the compiled path: its first call (recording) and second call timed apart from replay
+    compiled = [row for row in rows if row["tool"] == "dualad.compile"]
+    assert {row["kind"] for row in compiled} == {"time", "record", "build"}
+    assert all(int(row["ops"]) > 0 for row in compiled if row["kind"] == "time")
+    assert "## The compiled path: dualad.compile" in text
+    for figure in ("compile(grad) / jax.jit(grad)", "compile(grad) / numpy grad by hand",
+                   "compile(jvp) / numpy jvp by hand", "replay time / recorded ops",
+                   "first call (recording) / one eager call", "replay faster than eager",
+                   "replay against jax.jit"):
+        assert figure in text
     assert all(float(row["median_s"]) > 0 for row in rows if row["kind"] != "stopped")
     assert any(row["kind"] == "compile" for row in rows)
     pngs = {p.name for p in tmp_path.glob("*.png")}
