@@ -406,19 +406,18 @@ BY_HAND = {
 
 
 def _compiled_fun(family: str, p: Problem) -> Callable[..., Any]:
-    """The function ``dualad.compile`` gets, of ``(x, *consts)`` as JAX's jitted ones are.
-
-    The direction ``v`` and the cotangent ``u`` are closed over: dualad.jvp and a vjp
-    pullback do not take traced tangents or cotangents (they convert them with np.asarray).
+    """The function ``dualad.compile`` gets: of ``(x, *consts)`` as JAX's jitted ones are,
+    with the direction ``v`` (jvp) or the cotangent ``u`` (vjp) an argument after ``x``
+    (an array read from an enclosing function would be checked for changes at every call).
     """
-    fn, v, u = p.fn, p.v, p.u
+    fn = p.fn
     g = lambda x, *c: fn(np, x, *c)  # noqa: E731
     if family == JVP:  # the issue's compile(lambda x, v: jvp(f, (x,), (v,))): value too
-        return lambda x, *c: dualad.jvp(lambda x: fn(np, x, *c), (x,), (v,))
+        return lambda x, v, *c: dualad.jvp(lambda x: fn(np, x, *c), (x,), (v,))
     if family == GRAD and p.scalar:
         return dualad.grad(g)
     if family == GRAD:
-        return lambda x, *c: dualad.vjp(lambda x: fn(np, x, *c), x)[1](u)[0]
+        return lambda x, u, *c: dualad.vjp(lambda x: fn(np, x, *c), x)[1](u)[0]
     return (dualad.jacfwd if family == JACFWD else dualad.jacrev)(g)
 
 
@@ -428,7 +427,8 @@ def _compiled_method(family: str, scalar: bool) -> Method:
 
     def build(p: Problem) -> Callable[[], Any]:
         compiled = dualad.compile(_compiled_fun(family, p))
-        args = (p.x, *p.consts)
+        extra = (p.v,) if family == JVP else (p.u,) if family == GRAD and not scalar else ()
+        args = (p.x, *extra, *p.consts)
         thunk = (lambda: compiled(*args)[1]) if family == JVP else (lambda: compiled(*args))
         thunk.compiled = compiled  # type: ignore[attr-defined]
         return thunk
@@ -754,12 +754,12 @@ def _overhead_cases(peers: Peers, x: np.ndarray, v: np.ndarray) -> list[tuple]:
         ("dualad.jvp (whole call)", lambda: dualad.jvp(f, (x,), (v,)), "set-up included"),
         ("dualad.grad (whole call)", lambda: dualad.grad(f)(x), "forward + backward"),
     ]
-    jvp_c = dualad.compile(lambda x: dualad.jvp(f, (x,), (v,)))
+    jvp_c = dualad.compile(lambda x, v: dualad.jvp(f, (x,), (v,)))
     grad_c = dualad.compile(dualad.grad(f))
-    for label, compiled in ((COMPILED_JVP, jvp_c), (COMPILED_GRAD, grad_c)):
-        compiled(x)  # recorded
-        compiled(x)  # the replay's code generated
-        cases.append((label, functools.partial(compiled, x),
+    for label, compiled, args in ((COMPILED_JVP, jvp_c, (x, v)), (COMPILED_GRAD, grad_c, (x,))):
+        compiled(*args)  # recorded
+        compiled(*args)  # the replay's code generated
+        cases.append((label, functools.partial(compiled, *args),
                       f"replay of {compiled.program.n_ops} recorded ops"))
     if peers.jax is not None:
         jax, jnp = peers.jax, peers.jnp
