@@ -46,6 +46,57 @@ _UNARY_OPERATORS = {np.negative: "-"}
 
 
 @dataclass(frozen=True)
+class Made:
+    """A large constant the program makes again at each call instead of keeping it (zeros,
+    the unit directions jacfwd seeds): ``text`` is the NumPy expression."""
+
+    text: str
+
+
+MAKE_MIN_BYTES = 65536
+"""Constants this large are made by the program when they are zeros or unit directions."""
+
+
+def made(array: np.ndarray) -> Made | None:
+    """The expression that makes ``array`` again, if it is all zeros or rows of an identity
+    (``np.eye(k, n, offset)`` reshaped, as jacfwd's seeds of one chunk are); else None."""
+    dtype = f"np.{array.dtype.name}"
+    if array.dtype.kind not in "fc" or getattr(np, array.dtype.name, None) is None:
+        return None
+    nonzero = np.count_nonzero(array)
+    if nonzero == 0:
+        return Made(f"np.zeros({array.shape!r}, {dtype})")
+    if array.ndim < 2:
+        return None
+    rows = array.shape[0]
+    flat = array.reshape(rows, -1)
+    if nonzero != rows:
+        return None
+    columns = np.argmax(flat != 0, axis=1)
+    offset = int(columns[0])
+    if not (np.array_equal(columns, offset + np.arange(rows))
+            and np.all(flat[np.arange(rows), columns] == 1)):
+        return None
+    return Made(f"np.eye({rows}, {flat.shape[1]}, {offset}, {dtype}).reshape({array.shape!r})")
+
+
+def _made_constants(template: Any, cache: dict[int, Any]) -> Any:
+    cls = template.__class__
+    if cls is np.ndarray:
+        if template.nbytes < MAKE_MIN_BYTES:
+            return template
+        key = id(template)
+        if key not in cache:
+            cache[key] = made(template) or template
+        return cache[key]
+    if cls is tuple or cls is list:
+        return cls(_made_constants(t, cache) for t in template)
+    if cls is dict:
+        return {k: _made_constants(v, cache) for k, v in template.items()}
+    return template
+
+
+@dataclass(frozen=True)
 class GuardFailure:
     """What a replay returns when a guard fails: the guard's number."""
 
@@ -105,6 +156,8 @@ def expression(template: Any, namer: Namer) -> str:
     cls = template.__class__
     if cls is Ref:
         return namer.slot(template.slot)
+    if cls is Made:
+        return template.text
     if template is None or cls is bool or template is Ellipsis:
         return repr(template)
     if cls is int:
@@ -214,6 +267,19 @@ def _slots_in(template: Any, found: list[int]) -> list[int]:
     return found
 
 
+def _constants_in(template: Any, found: list[Any]) -> list[Any]:
+    cls = template.__class__
+    if cls is np.ndarray:
+        found.append(template)
+    elif cls is tuple or cls is list:
+        for t in template:
+            _constants_in(t, found)
+    elif cls is dict:
+        for t in template.values():
+            _constants_in(t, found)
+    return found
+
+
 def _out_slots(outs: Any, found: list[int]) -> list[int]:
     if outs.__class__ is int:
         found.append(outs)
@@ -258,8 +324,13 @@ def simplify(rec: Recording, outputs: list[int]) -> list[Op]:
     (NumPy calls have no other effect), reshapes to the same shape, and the copies the tape
     made of traced constants when nothing writes into them or into the copy afterwards (a
     copy that is an output stays: the caller owns it)."""
-    ops = rec.ops
     info = rec.info
+    cache: dict[int, Any] = {}
+    ops = [op if not any(isinstance(t, np.ndarray) and t.nbytes >= MAKE_MIN_BYTES
+                         for t in _constants_in((op.args, op.kwargs), []))
+           else dataclasses.replace(op, args=_made_constants(op.args, cache),
+                                    kwargs=_made_constants(op.kwargs, cache))
+           for op in rec.ops]
     # the slots whose memory each slot may share (itself, or what it may be a view of)
     roots: dict[int, frozenset[int]] = {s: frozenset((s,)) for s in rec.inputs}
     written_roots: set[int] = set()
@@ -368,9 +439,14 @@ def _template_key(template: Any) -> Any:
 def _ones_folded(op: Op, info: dict[int, Any]) -> Op:
     """``np.multiply(ones, x)`` (a seed or a broadcast cotangent of ones) as a reshape of
     ``x`` where that gives the same array: x * 1 is x, bit for bit."""
-    if op.kind != "call" or op.fn is not np.multiply or len(op.args) != 2 or op.kwargs:
+    if op.kind != "call" or len(op.args) != 2 or op.kwargs:
         return op
     a, b = op.args
+    if op.fn is np.true_divide and a.__class__ is Ref and isinstance(b, (float, np.generic)) \
+            and b == 1 and info[a.slot].ndarray and info[a.slot].dtype == info[op.outs].dtype:
+        return Op("method", "reshape", (a, info[op.outs].shape), {}, op.outs)  # x / 1 is x
+    if op.fn is not np.multiply:
+        return op
     ref, constant = (a, b) if a.__class__ is Ref else (b, a)
     if ref.__class__ is not Ref or constant.__class__ is not np.ndarray:
         return op
