@@ -167,6 +167,8 @@ ERROR_CLASSES = [
     (InvalidArgumentError, ValueError),
     (InvalidInputError, TypeError),
     (SingularMatrixError, np.linalg.LinAlgError),
+    (dualad.CompileError, TypeError),
+    (dualad.GuardError, ValueError),
 ]
 
 
