@@ -573,8 +573,13 @@ def _write_back(x: ActiveArray, key: Any, value: Any) -> bool:
     _, _, culprit, data, group = x._views
     if culprit is None or culprit() is not value:
         return False
+    inner = _innermost(x)
+    if registry.is_array(inner):  # dualad.compile's traced arrays: compare their memory
+        if not _basic(key):
+            return False
+        inner, data = inner._dualad_memory(), data._dualad_memory()
     try:
-        region = _innermost(x)[key]  # a view for a basic key; a copy (refused) otherwise
+        region = inner[key]  # a view for a basic key; a copy (refused) otherwise
     except (IndexError, TypeError, ValueError):
         return False
     if not isinstance(region, np.ndarray) or region.shape != data.shape \
@@ -584,6 +589,12 @@ def _write_back(x: ActiveArray, key: Any, value: Any) -> bool:
     x.__class__ = type(x).__mro__[1]
     x._views = group
     return True
+
+
+def _basic(key: Any) -> bool:
+    items = key if key.__class__ is tuple else (key,)
+    return all(item is None or item is Ellipsis or item.__class__ in (int, slice)
+               for item in items)
 
 
 def _as_value(value: Any) -> Any:

@@ -427,6 +427,11 @@ def backward(tape: Tape, seeds: list[tuple[int, Any]], wanted: list[int], k: int
     return [cts[i] for i in wanted]
 
 
+def _plain(x: Any) -> bool:
+    """An ndarray, or an array of a registered kind that stands for one (dualad.compile's)."""
+    return x.__class__ is np.ndarray or registry.is_array(x)
+
+
 def _in_dtype(ct: Any, x: Any) -> Any:
     """A cotangent in its argument's dtype. A real argument's cotangent is the real part of
     a complex one (JAX's convention: the transpose of taking a real value into the complex
@@ -434,8 +439,8 @@ def _in_dtype(ct: Any, x: Any) -> Any:
     if x.dtype.kind == "f":
         if ct.dtype.kind == "c":
             ct = np.real(ct)
-        return ct.astype(x.dtype) if ct.__class__ is np.ndarray else ct
-    if x.dtype.kind == "c" and ct.__class__ is np.ndarray and ct.dtype.kind != "c":
+        return ct.astype(x.dtype) if _plain(ct) else ct
+    if x.dtype.kind == "c" and _plain(ct) and ct.dtype.kind != "c":
         return ct.astype(x.dtype)
     return ct
 

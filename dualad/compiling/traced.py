@@ -203,6 +203,10 @@ class Traced:
     def __reduce_ex__(self, protocol: Any) -> Any:
         raise CompileError(conversion_message(self, "pickle"))
 
+    # for the engines' groups of views: the memory the value shows, to compare (not recorded)
+    def _dualad_memory(self) -> Any:
+        return self.value
+
     # for the tape: a traced constant it keeps is copied, as a writeable array would be
     def _dualad_frozen(self) -> Any:
         return record_call(np.copy, (self,), {}, fresh=True, protective=True)
@@ -269,6 +273,40 @@ for _name, _ufunc in (("add", np.add), ("sub", np.subtract), ("mul", np.multiply
     setattr(Traced, f"__r{_name}__", _binary(_ufunc, reflected=True))
     if _name != "divmod":
         setattr(Traced, f"__i{_name}__", _inplace(_ufunc))
+
+
+def _fast_power(self: Traced, exponent: Any) -> Any:
+    """The ufunc ndarray's ``**`` calls: for a float or complex array, ``x ** 2`` is
+    ``np.square(x)``, ``x ** -1`` ``np.reciprocal(x)`` (Python ints) and ``x ** 0.5``
+    ``np.sqrt(x)`` (a Python float), which differ from ``np.power`` in the last bit for complex
+    values; None for the other cases (``np.power``)."""
+    if self.value.__class__ is not np.ndarray or self.value.dtype.kind not in "fc":
+        return None  # NumPy scalars compute ** with np.power
+    cls = exponent.__class__
+    if cls is int:
+        return np.square if exponent == 2 else np.reciprocal if exponent == -1 else None
+    return np.sqrt if cls is float and exponent == 0.5 else None
+
+
+def _pow(self: Traced, exponent: Any) -> Any:
+    if registry.is_active(exponent):
+        return NotImplemented
+    fast = _fast_power(self, exponent)
+    return np.power(self, exponent) if fast is None else fast(self)
+
+
+def _ipow(self: Traced, exponent: Any) -> Any:
+    if registry.is_active(exponent):
+        return NotImplemented
+    fast = _fast_power(self, exponent)
+    if fast is None:
+        return _inplace(np.power)(self, exponent)
+    fast(self, out=self)
+    return self
+
+
+Traced.__pow__ = _pow  # type: ignore[method-assign]
+Traced.__ipow__ = _ipow  # type: ignore[method-assign]
 for _name, _ufunc in (("lt", np.less), ("le", np.less_equal), ("gt", np.greater),
                       ("ge", np.greater_equal), ("eq", np.equal), ("ne", np.not_equal)):
     setattr(Traced, f"__{_name}__", _binary(_ufunc))
@@ -297,6 +335,14 @@ VALUE_SHAPED = frozenset((
     np.histogram_bin_edges, np.histogram2d, np.histogramdd, np.bincount,
 ))
 """NumPy functions the shape of whose result depends on the values of their arguments."""
+
+VALUE_DTYPED = frozenset((
+    np.linalg.eig, np.linalg.eigvals, np.roots, np.real_if_close, np.emath.sqrt,
+    np.emath.log, np.emath.log2, np.emath.log10, np.emath.logn, np.emath.power,
+    np.emath.arccos, np.emath.arcsin, np.emath.arctanh,
+))
+"""NumPy functions whose result is real or complex depending on the values of their arguments
+(``np.linalg.eig`` of a matrix with real eigenvalues is real): the program checks which."""
 
 _SHAPE_STATIC = frozenset((np.where, np.take, np.take_along_axis, np.choose, np.select,
                            np.searchsorted, np.digitize, np.put_along_axis, np.copy,
@@ -445,6 +491,8 @@ def finish_op(rec: Recording, op: Op, result: Any, args: Any, kwargs: dict, fn: 
         if fn in (".nonzero", ".compress") or _needs_shape_guard(None, args, kwargs):
             _shape_guard(rec, wrapped)
         return wrapped
+    if fn in VALUE_DTYPED:
+        _complex_guard(wrapped)
     if (fn in VALUE_SHAPED and args and args[0].__class__ is Traced) or (
             not isinstance(fn, (np.ufunc, str)) and fn is not None
             and _needs_shape_guard(fn, args, kwargs)):
@@ -475,11 +523,11 @@ def _wrap(rec: Recording, result: Any) -> tuple[Any, Any]:
         if python_number:
             rec.python_scalars.add(slot)
         return slot, Traced(result, slot, rec)
-    if isinstance(result, tuple):
+    if isinstance(result, (tuple, list)):  # unpacked in the program (np.split's list too)
         parts = [_wrap(rec, item) for item in result]
         outs = tuple(p[0] for p in parts)
         items = [p[1] for p in parts]
-        wrapped = cls(*items) if hasattr(cls, "_fields") else tuple(items)
+        wrapped = cls(*items) if hasattr(cls, "_fields") else cls(items)
         return outs, wrapped
     if result is None:
         return None, None
@@ -496,6 +544,13 @@ def _shape_guard(rec: Recording, wrapped: Any) -> None:
         if part.__class__ is Traced:
             rec.ops.append(Op("guard", None, (Ref(part.slot),), {}, check="shape",
                               expected=part.shape, line=line))
+
+
+def _complex_guard(wrapped: Any) -> None:
+    """Guard that each part of a result is complex (or real) as at the recording."""
+    for part in wrapped if isinstance(wrapped, tuple) else (wrapped,):
+        if part.__class__ is Traced:
+            guard_value(record_call(np.iscomplexobj, (part,), {}), bool, "bool")
 
 
 def guard_value(x: Traced, convert: Any, what: str) -> Any:

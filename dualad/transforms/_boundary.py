@@ -311,6 +311,8 @@ def output_leaf(leaf: Any, tag: int, where: str) -> Any:
 
 def plain_output(leaf: Any, where: str) -> np.ndarray:
     """An output leaf without a derivative as an array of numbers, or a clear error."""
+    if registry.is_array(leaf) and leaf.dtype.kind in "biufc":
+        return leaf  # an array of another kind (dualad.compile's): kept as it is
     try:
         value = np.asarray(leaf)
     except Exception:  # noqa: BLE001 - report any unreadable output the same way

@@ -12,7 +12,7 @@ from ...axes import (
     shape_of,
 )
 from ...errors import SingularMatrixError
-from ...registry import Example, is_active, strip
+from ...registry import Example, is_active, plain_array, strip
 from ..reductions.sums import _others_product
 from ._common import LINALG, _diag, _diag_embed, _eye, _mT, _singular, _trace, _wellcond
 
@@ -215,7 +215,7 @@ det = LINALG.defprimitive(
 
 def _nonsingular(x: Any, out: Any) -> None:
     """slogdet's derivative needs det(a) != 0: raise a clear error where the sign is 0."""
-    sign = np.asarray(strip(out[0]))
+    sign = plain_array(out[0])
     if np.any(sign == 0):
         where = "" if sign.ndim == 0 else f" (matrices {np.argwhere(sign == 0).tolist()})"
         raise SingularMatrixError(
