@@ -32,7 +32,7 @@ def _svd_parts(x: Any) -> tuple:
     """
     u, s, vh = np.linalg.svd(x)
     sign = np.sign(np.linalg.det(strip(u)) * np.linalg.det(strip(vh)))
-    return u, _pair_products(s), vh, np.asarray(sign)
+    return u, _pair_products(s), vh, plain_array(sign)
 
 
 def _cofactor_svd(x: Any) -> Any:
@@ -61,7 +61,7 @@ def _cofactor_impl(x: Any) -> Any:
         return d[..., None, None] * _mT(np.linalg.inv(x))
     if d.ndim == 0:
         return _cofactor_svd(x)
-    result = np.empty(np.shape(x), dtype=d.dtype)
+    result = np.empty_like(d, shape=np.shape(x))  # (traced like d under dualad.compile)
     regular = ~singular
     result[regular] = d[regular][..., None, None] * _mT(np.linalg.inv(x[regular]))
     result[singular] = _cofactor_svd(x[singular])

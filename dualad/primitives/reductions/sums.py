@@ -15,7 +15,8 @@ from ...axes import (
     shape_of,
     weighted_bincount,
 )
-from ...registry import Example, is_active
+from ...registry import Example, is_active, plain_array
+from ..indexing import take_by
 from ._common import _NV, REDUCTIONS, _check_float_dtype, _check_static, _flag, _given, _to_last
 
 # --------------------------------------------------------------------------- sum
@@ -186,7 +187,7 @@ prod = REDUCTIONS.defprimitive(
 def _bincount_split_args(x: Any, weights: Any = None, minlength: int = 0) -> tuple:
     if is_active(x):
         raise TypeError("x holds integer bin numbers and cannot be a dual array")
-    return (weights,), {"x": np.asarray(x), "minlength": int(minlength)}
+    return (weights,), {"x": plain_array(x), "minlength": int(minlength)}
 
 
 def _bincount_jvp(dw: Any, w: Any, *, out: Any, x: Any, minlength: int) -> Any:
@@ -199,7 +200,7 @@ def _bincount_jvp(dw: Any, w: Any, *, out: Any, x: Any, minlength: int) -> Any:
 
 def _bincount_vjp(ct: Any, w: Any, *, out: Any, x: Any, minlength: int) -> Any:
     """w_bar_i = ct[x_i]: a gather (np.take, itself differentiable in reverse)."""
-    return np.take(ct, x, axis=1)
+    return take_by(ct, x, axis=1)
 
 
 bincount = REDUCTIONS.defprimitive(
