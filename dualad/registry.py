@@ -808,7 +808,7 @@ def lift(a: Any, *others: Any) -> Any:
         items = other if isinstance(other, (tuple, list)) else (other,)
         for item in items:
             if isinstance(item, _array_types):
-                return np.asarray(a, like=item)
+                return np.array(a, like=item)  # a copy: rules write into what they lift
     return a
 
 

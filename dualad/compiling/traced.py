@@ -238,11 +238,34 @@ class _Method:
 # --------------------------------------------------------------------------- operators
 
 
+SCALAR_OPERATORS = {
+    np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul,
+    np.true_divide: operator.truediv, np.floor_divide: operator.floordiv,
+    np.remainder: operator.mod, np.power: operator.pow, np.absolute: operator.abs,
+}
+"""Python's operators on NumPy scalars run NumPy's scalar arithmetic, not the ufuncs, and the
+two differ in the last bit (complex products and absolute values, powers): an operator on
+traced scalars is recorded as the operator, so that the program computes what NumPy did."""
+
+
+def _on_scalars(*operands: Any) -> bool:
+    """True when no operand is an array: Python's operator runs NumPy's scalar arithmetic."""
+    for x in operands:
+        if x.__class__ is Traced:
+            x = x.value
+        if not isinstance(x, (np.generic, int, float, complex)):
+            return False
+    return True
+
+
 def _binary(ufunc: Any, reflected: bool = False) -> Any:
     def op(self: Traced, other: Any) -> Any:
         if registry.is_active(other):
             return NotImplemented
-        return ufunc(other, self) if reflected else ufunc(self, other)
+        operands = (other, self) if reflected else (self, other)
+        if ufunc in SCALAR_OPERATORS and _on_scalars(self, other):
+            return record_call(SCALAR_OPERATORS[ufunc], operands, {})
+        return ufunc(*operands)
     return op
 
 
@@ -251,7 +274,7 @@ def _inplace(ufunc: Any) -> Any:
         if registry.is_active(other):
             return NotImplemented
         if self.value.__class__ is not np.ndarray:  # a NumPy scalar: += makes a new one
-            return ufunc(self, other)
+            return _binary(ufunc)(self, other)
         ufunc(self, other, out=self)
         return self
     return op
@@ -259,6 +282,8 @@ def _inplace(ufunc: Any) -> Any:
 
 def _unary(ufunc: Any) -> Any:
     def op(self: Traced) -> Any:
+        if ufunc in SCALAR_OPERATORS and _on_scalars(self):
+            return record_call(SCALAR_OPERATORS[ufunc], (self,), {})
         return ufunc(self)
     return op
 
@@ -291,6 +316,8 @@ def _fast_power(self: Traced, exponent: Any) -> Any:
 def _pow(self: Traced, exponent: Any) -> Any:
     if registry.is_active(exponent):
         return NotImplemented
+    if _on_scalars(self, exponent):
+        return record_call(operator.pow, (self, exponent), {})
     fast = _fast_power(self, exponent)
     return np.power(self, exponent) if fast is None else fast(self)
 
@@ -298,6 +325,8 @@ def _pow(self: Traced, exponent: Any) -> Any:
 def _ipow(self: Traced, exponent: Any) -> Any:
     if registry.is_active(exponent):
         return NotImplemented
+    if self.value.__class__ is not np.ndarray:  # a NumPy scalar: **= makes a new one
+        return _pow(self, exponent)
     fast = _fast_power(self, exponent)
     if fast is None:
         return _inplace(np.power)(self, exponent)
@@ -351,7 +380,8 @@ _SHAPE_STATIC = frozenset((np.where, np.take, np.take_along_axis, np.choose, np.
                            np.full_like, np.isin, np.concatenate, np.stack, np.argsort,
                            np.sort, np.clip, np.broadcast_to, np.reshape, np.transpose,
                            np.ravel, np.squeeze, np.expand_dims, np.moveaxis, np.swapaxes,
-                           np.atleast_1d, np.atleast_2d, np.atleast_3d, np.asarray))
+                           np.atleast_1d, np.atleast_2d, np.atleast_3d, np.asarray,
+                           *SCALAR_OPERATORS.values()))
 """Functions of integer or boolean arrays whose result's shape never depends on values
 (the others get a shape guard, see :func:`_needs_shape_guard`)."""
 
