@@ -21,6 +21,7 @@ import builtins
 import dataclasses
 import keyword
 import math
+import operator
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +44,11 @@ _OPERATORS = {
     np.equal: "==", np.not_equal: "!=",
 }
 _UNARY_OPERATORS = {np.negative: "-"}
+_PYTHON_OPERATORS = {
+    operator.add: "+", operator.sub: "-", operator.mul: "*", operator.truediv: "/",
+    operator.floordiv: "//", operator.mod: "%", operator.pow: "**",
+}
+"""Python's operators recorded on NumPy scalars (NumPy's scalar arithmetic): written as such."""
 
 
 @dataclass(frozen=True)
@@ -567,7 +573,7 @@ def _op_line(op: Op, namer: Namer, buffer: int | None = None) -> str:
     elif op.kind == "method":
         text = f"{expression(args[0], namer)}.{op.fn}({_arguments(args[1:], op.kwargs, namer)})"
     else:
-        symbol = _OPERATORS.get(op.fn)
+        symbol = _operator_symbol(op, args, namer)
         short = _short_form(op, namer) if buffer is None else None
         if short is not None:
             text = short
@@ -576,9 +582,10 @@ def _op_line(op: Op, namer: Namer, buffer: int | None = None) -> str:
         elif buffer is not None:
             text = (f"{function_name(op.fn, namer)}("
                     f"{_arguments(args, op.kwargs, namer)}, out={namer.slot(buffer)})")
-        elif symbol is not None and len(args) == 2 and not op.kwargs \
-                and _operand_ok(args[0], namer) and _operand_ok(args[1], namer):
+        elif symbol is not None:
             text = f"{expression(args[0], namer)} {symbol} {expression(args[1], namer)}"
+        elif op.fn is operator.abs:
+            text = f"abs({expression(args[0], namer)})"
         elif op.fn in _UNARY_OPERATORS and len(args) == 1 and not op.kwargs \
                 and args[0].__class__ is Ref:
             text = f"{_UNARY_OPERATORS[op.fn]}{expression(args[0], namer)}"
@@ -613,7 +620,8 @@ def _short_form(op: Op, namer: Namer) -> str | None:
     out = kwargs.get("out")
     if symbol is not None and len(args) == 2 and op.outs is None and len(kwargs) == 1 \
             and out in (first, (first,)) and _operand_ok(args[1], namer) \
-            and symbol not in ("<", "<=", ">", ">=", "==", "!="):
+            and symbol not in ("<", "<=", ">", ">=", "==", "!=") \
+            and not _fast_exponent(op.fn, args[1]):
         return f"{name} {symbol}= {expression(args[1], namer)}"
     if op.fn in _METHODS and op.outs.__class__ is int and set(kwargs) <= {"order", "axis",
                                                                            "axes", "shape",
@@ -651,6 +659,33 @@ def _moveaxis_order(ndim: int, source: Any, destination: Any) -> tuple[int, ...]
     for dest, src in sorted(zip(destination, source)):
         order.insert(dest, src)
     return tuple(order)
+
+
+def _operator_symbol(op: Op, args: Any, namer: Namer) -> str | None:
+    """The operator that computes exactly what ``op`` computed, or None. On NumPy scalars
+    Python's operators run NumPy's scalar arithmetic, not the ufunc (complex products and
+    powers differ in the last bit), and ndarray's ``**`` calls np.square, np.reciprocal or
+    np.sqrt for the exponents 2, -1 and 0.5: a ufunc is written as an operator only where an
+    operand is an ndarray and the exponent is none of those."""
+    if len(args) != 2 or op.kwargs:
+        return None
+    symbol = _PYTHON_OPERATORS.get(op.fn)
+    if symbol is not None:
+        return symbol
+    symbol = _OPERATORS.get(op.fn)
+    if symbol is None or not (_operand_ok(args[0], namer) and _operand_ok(args[1], namer)):
+        return None
+    if not any(a.__class__ is Ref and namer.rec.info[a.slot].ndarray for a in args):
+        return None
+    if _fast_exponent(op.fn, args[1]):
+        return None
+    return symbol
+
+
+def _fast_exponent(fn: Any, exponent: Any) -> bool:
+    """``x ** exponent`` of an ndarray would call np.square, np.reciprocal or np.sqrt, not
+    ``fn``, np.power (a Python 2, -1 or 0.5)."""
+    return fn is np.power and exponent.__class__ in (int, float) and exponent in (2, -1, 0.5)
 
 
 def _operand_ok(template: Any, namer: Namer) -> bool:
