@@ -1,19 +1,22 @@
 """``dualad.compile`` over the registry walk: compiled results equal eager ones, bit for bit.
 
 For every example of every registered primitive and composite (the walk of
-``tests/test_registry.py``, with its inputs), five functions are compiled: the primal
+``tests/test_registry.py``, with its inputs), these functions are compiled: the primal
 function, ``jvp`` (primals and tangents in), ``vjp``'s pullback applied to a cotangent,
-``jacfwd`` and ``jacrev``. Each is called twice: once to record, then at a *second point* of
-the example's domain (other inputs, tangents and cotangents), where the replay must give
-exactly what the eager transform gives at that point: a value baked into the program would
-show. The second call must replay the first recording, unless the function took a decision
-on values (the first program holds guards, one of which failed); it then records again and
-must still equal the eager result.
+``jacfwd``, ``jacrev`` and, for the examples with a second order, ``hessian``. Each is
+called twice: once to record, then at a *second point* of the example's domain (other
+inputs, tangents and cotangents), where the replay must give exactly what the eager
+transform gives at that point: a value baked into the program would show. (The few
+examples made at fixed points, a singular matrix or a kink, have the same point twice.) The
+second call must replay the first recording, unless the function took a decision on values
+(the first program holds guards, one of which failed); it then records again and must still
+equal the eager result.
 
-Equality is bitwise (the bytes of each leaf, its class, dtype and shape): the program runs
-the same NumPy calls on the same values in the same order as the eager call. The derivatives
-themselves are checked against JAX by ``tests/test_registry.py``; this file checks that
-compiling changes nothing.
+Equality is bitwise (the bytes of each leaf, its class, dtype and shape), with no ulp
+allowed: the program runs the same NumPy calls on the same values in the same order as the
+eager call (buffer reuse writes a ufunc's result with ``out=``, which changes no bits). The
+derivatives themselves are checked against JAX by ``tests/test_registry.py``; this file
+checks that compiling changes nothing.
 """
 
 from __future__ import annotations
@@ -26,8 +29,6 @@ import pytest
 import dualad
 
 from .test_registry import CASES, _inputs
-
-KINDS = ("primal", "jvp", "vjp", "jacfwd", "jacrev")
 
 
 def _leaves(tree):
@@ -48,8 +49,8 @@ def _random_like(tree, rng):
     return values.astype(a.dtype) if a.dtype.kind == "f" else values
 
 
-def _transforms(f, n):
-    """The five functions compiled, each with how to make its arguments at a point."""
+def _transforms(f, n, second_order=False):
+    """The functions compiled, each with how to make its arguments at a point."""
     argnums = tuple(range(n))
 
     def with_tangents(xs, rng):
@@ -58,13 +59,16 @@ def _transforms(f, n):
     def with_cotangent(xs, rng):
         return (*xs, _random_like(f(*xs), rng))
 
-    return {
+    transforms = {
         "primal": (f, lambda xs, rng: xs),
         "jvp": (lambda *a: dualad.jvp(f, a[:n], a[n:]), with_tangents),
         "vjp": (lambda *a: dualad.vjp(f, *a[:n])[1](a[n]), with_cotangent),
         "jacfwd": (dualad.jacfwd(f, argnums=argnums), lambda xs, rng: xs),
         "jacrev": (dualad.jacrev(f, argnums=argnums), lambda xs, rng: xs),
     }
+    if second_order:
+        transforms["hessian"] = (dualad.hessian(f, argnums=argnums), lambda xs, rng: xs)
+    return transforms
 
 
 def assert_same_bits(actual, expected, what):
@@ -118,7 +122,7 @@ def test_compiled_equals_eager(entry, i):
     second = example.arrays(np.random.default_rng(zlib.crc32(f"again-{entry.name}-{i}".encode())),
                             entry.domain)
     f = lambda *xs: example.call(np, *xs)  # noqa: E731
-    for kind, (fun, make_args) in _transforms(f, len(first)).items():
+    for kind, (fun, make_args) in _transforms(f, len(first), example.second_order).items():
         rngs = [np.random.default_rng(zlib.crc32(f"{kind}-{n}-{entry.name}-{i}".encode()))
                 for n in range(2)]
         check_compiled(fun, make_args, (first, second), rngs, f"{entry.name}-{i} {kind}")
