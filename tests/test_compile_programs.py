@@ -12,6 +12,7 @@ must replay the first recording.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, note
 from hypothesis import strategies as st
 
@@ -59,3 +60,66 @@ def test_compiled_programs_equal_eager(program, chunk_size, seed):
             assert_same_bits(compiled(*args), fun(*args), f"{name}, call {number + 1}")
         note(f"{name}: {compiled.program.n_ops} operations")
         assert compiled.recordings == 1, f"{name} recorded {compiled.recordings} times"
+
+
+# --------------------------------------------------------------------------- beyond the walks
+# Cases the registry walk and the random programs do not reach, each a way a compiled
+# function could differ from the eager one.
+
+
+def test_a_traced_slice_bound_is_a_decision_the_program_checks():
+    """``x[:n]`` with a traced ``n`` makes a shape from n's value: the program checks n
+    (it records again for another n, or raises with strict=True)."""
+
+    def f(x, n):
+        return np.sum(x[:n] ** 2)
+
+    x = np.linspace(-1.0, 2.0, 6)
+    for transform in (dualad.grad, dualad.jacrev, dualad.jacfwd):
+        compiled = dualad.compile(transform(f))
+        for n in (3, 5, 3):
+            expected = np.where(np.arange(6) < n, 2.0 * x, 0.0)  # d/dx sum(x[:n]**2)
+            assert_same_bits(compiled(x, np.int64(n)), transform(f)(x, np.int64(n)), f"n={n}")
+            np.testing.assert_array_equal(compiled(x, np.int64(n)), expected)
+        assert compiled.recordings == 2
+    strict = dualad.compile(dualad.grad(f), strict=True)
+    strict(x, np.int64(3))
+    with pytest.raises(dualad.GuardError, match="index"):
+        strict(x, np.int64(4))
+
+
+@pytest.mark.parametrize("f", [
+    lambda x: x[0] * x[1],
+    lambda x: abs(x[0]) + x[1],
+    lambda x: np.sum(x) ** 0.3,
+    lambda x: np.multiply(x[0], x[1]) - np.power(x[1], 2),
+    lambda x: x ** 2 + x ** -1 + x ** 0.5 + x ** 2.0 + np.power(x, 2),
+], ids=["scalar-product", "scalar-abs", "scalar-power", "scalar-ufuncs", "array-powers"])
+def test_compiled_arithmetic_is_numpys_own(f):
+    """NumPy's scalar arithmetic (complex products and absolute values, powers) and
+    ndarray's ``**`` (np.square, np.reciprocal, np.sqrt for some exponents) differ from the
+    ufuncs in the last bit: recorded and replayed, each is what the eager call computes."""
+    rng = np.random.default_rng(7)
+    compiled = dualad.compile(f)
+    for _ in range(50):
+        x = rng.standard_normal(3) + 1j * rng.standard_normal(3)
+        assert_same_bits(compiled(x), f(x), "complex")
+        y = rng.uniform(0.1, 3.0, 3)
+        assert_same_bits(dualad.compile(f)(y), f(y), "real")
+    assert compiled.recordings == 1
+
+
+def test_a_result_real_or_complex_by_value_is_checked():
+    """np.linalg.eigvals is real for a matrix with real eigenvalues, complex otherwise: the
+    program checks which, and records again when it changes."""
+    rotation = np.array([[0.0, -1.0], [1.0, 0.0]])
+    diagonal = np.array([[2.0, 0.0], [0.0, 3.0]])
+    f = lambda a: np.linalg.eigvals(a) * 2.0  # noqa: E731
+    compiled = dualad.compile(f)
+    for a in (rotation, diagonal, rotation):
+        assert_same_bits(compiled(a), f(a), "eigvals")
+    assert compiled.recordings == 2
+    strict = dualad.compile(f, strict=True)
+    strict(rotation)
+    with pytest.raises(dualad.GuardError):
+        strict(diagonal)

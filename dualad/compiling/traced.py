@@ -433,8 +433,11 @@ def unwrap(obj: Any) -> tuple[Any, Any, bool]:
         return (values, templates, True) if found else (obj, obj, False)
     if cls is slice and (obj.start.__class__ is Traced or obj.stop.__class__ is Traced
                          or obj.step.__class__ is Traced):
-        parts = [unwrap(p) for p in (obj.start, obj.stop, obj.step)]
-        return (slice(*(p[0] for p in parts)), slice(*(p[1] for p in parts)), True)
+        # the bounds make the result's shape (x[:n]): NumPy reads them with __index__, a
+        # decision on their values that the program checks (a guard per traced bound)
+        bounds = slice(*(guard_value(p, operator.index, "index") if p.__class__ is Traced
+                         else p for p in (obj.start, obj.stop, obj.step)))
+        return bounds, bounds, True
     if cls is np.ndarray and not obj.dtype.hasobject:
         rec = STATE.recording
         if rec is not None:
