@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, note
+from hypothesis import example, given, note, settings
 from hypothesis import strategies as st
 
 import dualad
 
+from . import test_mutation_programs as mutation
 from .test_compile_registry import assert_same_bits
 from .test_programs import CHUNK_SIZES, _weighted_sum, programs
 
@@ -60,6 +61,41 @@ def test_compiled_programs_equal_eager(program, chunk_size, seed):
             assert_same_bits(compiled(*args), fun(*args), f"{name}, call {number + 1}")
         note(f"{name}: {compiled.program.n_ops} operations")
         assert compiled.recordings == 1, f"{name} recorded {compiled.recordings} times"
+
+
+# cheap (no JAX): three times the profile's examples
+@settings(max_examples=settings.default.max_examples * 3)
+@given(n=st.sampled_from([2, 3]), program=st.lists(mutation.statement, min_size=1, max_size=8),
+       seed=st.integers(0, 2**32 - 1))
+@example(n=2, program=[("view", 0, 0, "np.swapaxes(x, 0, 1)"), ("inplace", 0, 0, "*=tanh")],
+         seed=0)  # reads x after an update through its view: raises, compiled too
+def test_compiled_mutation_programs_equal_eager(n, program, seed):
+    """The programs of ``tests/test_mutation_programs.py`` (in-place updates, aliases, copies,
+    views): compiled, the function itself, ``value_and_grad``, ``jvp`` and ``jacfwd`` give the
+    eager bits at two points, or raise where the eager call raises (an array NumPy would have
+    changed through a view is read)."""
+    rng = np.random.default_rng(seed)
+    points = [rng.uniform(-1.0, 1.0, (n, n)) for _ in range(2)]
+    f = lambda x: mutation.output(np, mutation.run(program, x, np), [0.7, 1.3, 0.9, 1.1])  # noqa: E731
+    transforms = {
+        "function": (f, lambda x: (x,)),
+        "value_and_grad": (dualad.value_and_grad(f), lambda x: (x,)),
+        "jvp": (lambda x, v: dualad.jvp(f, (x,), (v,)), lambda x: (x, np.cos(x))),
+        "jacfwd": (dualad.jacfwd(f, chunk_size=2), lambda x: (x,)),
+    }
+    for name, (fun, make_args) in transforms.items():
+        compiled = dualad.compile(fun)
+        for number, x in enumerate(points):
+            args = make_args(x)  # copied for each call: the function writes into x
+            try:
+                expected = fun(*(a.copy() for a in args))
+            except dualad.UnsupportedPrimitiveError as refused:
+                with pytest.raises(type(refused), match="out of date"):
+                    compiled(*(a.copy() for a in args))
+                break
+            assert_same_bits(compiled(*(a.copy() for a in args)), expected,
+                             f"{name}, call {number + 1}")
+        assert compiled.recordings <= 1, f"{name} recorded {compiled.recordings} times"
 
 
 # --------------------------------------------------------------------------- beyond the walks

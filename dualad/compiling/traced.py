@@ -194,11 +194,13 @@ class Traced:
     def __repr__(self) -> str:
         return f"Traced({self.value!r}, slot={self.slot})"
 
+    # copy.copy and copy.deepcopy of an ndarray keep its memory layout (a.copy(order="K")),
+    # which decides the order of a later sum's additions
     def __copy__(self) -> Any:
-        return self.copy()
+        return self.copy(order="K")
 
     def __deepcopy__(self, memo: dict) -> Any:
-        return self.copy()
+        return self.copy(order="K")
 
     def __reduce_ex__(self, protocol: Any) -> Any:
         raise CompileError(conversion_message(self, "pickle"))
