@@ -160,3 +160,17 @@ def test_a_result_real_or_complex_by_value_is_checked():
     strict(rotation)
     with pytest.raises(dualad.GuardError):
         strict(diagonal)
+
+
+def test_a_constant_keeps_its_memory_layout():
+    """A plain array the function reads is kept as a copy with its layout (here the
+    transpose of a C-ordered matrix, F-ordered): BLAS takes another path, with other bits,
+    for another layout."""
+    rng = np.random.default_rng(3)
+    transposed = rng.standard_normal((7, 7)).T
+    f = lambda x: np.matmul(x, transposed)  # noqa: E731
+    compiled = dualad.compile(f)
+    for _ in range(20):
+        x = rng.standard_normal((1, 7))
+        assert_same_bits(compiled(x), f(x), "x @ c.T")
+    assert compiled.recordings == 1
