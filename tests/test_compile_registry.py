@@ -10,7 +10,7 @@ transform gives at that point: a value baked into the program would show. (The f
 examples made at fixed points, a singular matrix or a kink, have the same point twice.) The
 second call must replay the first recording, unless the function took a decision on values
 (the first program holds guards, one of which failed); it then records again and must still
-equal the eager result.
+equal the eager result. The walk runs again with the float inputs in float32, to first order.
 
 Equality is bitwise (the bytes of each leaf, its class, dtype and shape), with no ulp
 allowed: the program runs the same NumPy calls on the same values in the same order as the
@@ -28,6 +28,7 @@ import pytest
 
 import dualad
 
+from .test_dtypes import _float32
 from .test_registry import CASES, _inputs
 
 
@@ -92,7 +93,7 @@ def _outcome(fun, args):
     """``fun(*args)``, or the exception it raised (compared by class)."""
     try:
         return fun(*args), None
-    except dualad.DualadError as exc:
+    except Exception as exc:  # noqa: BLE001 - dualad's refusals and NumPy's alike
         return None, exc
 
 
@@ -116,13 +117,34 @@ def check_compiled(fun, make_args, points, rngs, what):
         f"{what}: recorded {compiled.recordings} times, with no decision on values"
 
 
-@pytest.mark.parametrize("entry, i", CASES)
-def test_compiled_equals_eager(entry, i):
+def _points(entry, i, cast=lambda a: a):
+    """The example's inputs (those of ``tests/test_registry.py``) and a second point."""
     example, first = _inputs(entry, i)
-    second = example.arrays(np.random.default_rng(zlib.crc32(f"again-{entry.name}-{i}".encode())),
-                            entry.domain)
+    rng = np.random.default_rng(zlib.crc32(f"again-{entry.name}-{i}".encode()))
+    return example, tuple(map(cast, first)), tuple(map(cast, example.arrays(rng, entry.domain)))
+
+
+def _walk(entry, i, example, points, second_order, what):
     f = lambda *xs: example.call(np, *xs)  # noqa: E731
-    for kind, (fun, make_args) in _transforms(f, len(first), example.second_order).items():
+    for kind, (fun, make_args) in _transforms(f, len(points[0]), second_order).items():
         rngs = [np.random.default_rng(zlib.crc32(f"{kind}-{n}-{entry.name}-{i}".encode()))
                 for n in range(2)]
-        check_compiled(fun, make_args, (first, second), rngs, f"{entry.name}-{i} {kind}")
+        check_compiled(fun, make_args, points, rngs, f"{entry.name}-{i} {what}{kind}")
+
+
+@pytest.mark.parametrize("entry, i", CASES)
+def test_compiled_equals_eager(entry, i):
+    example, first, second = _points(entry, i)
+    _walk(entry, i, example, (first, second), example.second_order, "")
+
+
+FLOAT32_CASES = [case for case in CASES
+                 if any(np.asarray(a).dtype == np.float64 for a in _inputs(*case.values)[1])]
+
+
+@pytest.mark.parametrize("entry, i", FLOAT32_CASES)
+def test_compiled_equals_eager_in_float32(entry, i):
+    """The same walk with the float inputs in float32 (as ``tests/test_dtypes.py`` casts
+    them), to first order: other loops, casts and promotions."""
+    example, first, second = _points(entry, i, _float32)
+    _walk(entry, i, example, (first, second), False, "float32 ")
