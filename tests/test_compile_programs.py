@@ -174,3 +174,55 @@ def test_a_constant_keeps_its_memory_layout():
         x = rng.standard_normal((1, 7))
         assert_same_bits(compiled(x), f(x), "x @ c.T")
     assert compiled.recordings == 1
+
+
+def _scipy_cases():
+    import scipy.special
+
+    from dualad.scipy import optimize, special, stats
+
+    return {
+        "logsumexp": lambda a: special.logsumexp(a, axis=1),
+        "logsumexp(b=)": lambda a: special.logsumexp(a, b=np.abs(a) + 0.5),
+        "softmax": lambda a: special.softmax(a, axis=0),
+        "log_softmax": lambda a: special.log_softmax(a),
+        "polygamma": lambda a: special.polygamma(1, np.abs(a) + 0.5),
+        "multigammaln": lambda a: special.multigammaln(np.abs(a) + 3.0, 2),
+        "rosen": lambda a: optimize.rosen(a.ravel()),
+        "norm.logpdf": lambda a: stats.norm.logpdf(a, loc=0.3, scale=1.5),
+        "norm.cdf": lambda a: stats.norm.cdf(a),
+        "gamma.logpdf": lambda a: stats.gamma.logpdf(np.abs(a) + 0.5, 2.0),
+        "t.logpdf": lambda a: stats.t.logpdf(a, 3.0),
+        "gammaln": lambda a: scipy.special.gammaln(np.abs(a) + 0.5),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_scipy_cases()))
+def test_compiled_scipy_functions_equal_eager(name):
+    """dualad.scipy's functions (and scipy.special's ufuncs), which take plain and traced
+    arrays alike: the function, jacfwd, jacrev and the Hessian of its sum, compiled."""
+    f = _scipy_cases()[name]
+    rng = np.random.default_rng(11)
+    points = [rng.normal(size=(3, 4)) for _ in range(3)]
+    for transform in (lambda f: f, dualad.jacfwd, dualad.jacrev,
+                      lambda f: dualad.hessian(lambda a: np.sum(f(a)))):
+        fun = transform(f)
+        compiled = dualad.compile(fun)
+        for number, x in enumerate(points):
+            assert_same_bits(compiled(x), fun(x), f"{name}, call {number + 1}")
+        assert compiled.recordings == 1
+
+
+def test_scipys_own_code_is_refused_naming_it():
+    """scipy.integrate.odeint (under dualad.scipy's odeint) runs SciPy's compiled solver on
+    plain numbers: dualad.compile cannot record it and says where to call it instead."""
+    from dualad.scipy import integrate
+
+    def f(k):
+        return integrate.odeint(lambda y, t, k: -k * y, np.array([1.0]), np.linspace(0, 1, 3),
+                                args=(k,))[-1]
+
+    assert np.allclose(dualad.jacfwd(f)(np.array([0.5])), -np.exp(-0.5))  # d/dk e^-k
+    with pytest.raises(dualad.CompileError, match="scipy.integrate.odeint .* outside the "
+                                                  "compiled function"):
+        dualad.compile(dualad.jacfwd(f))(np.array([0.5]))

@@ -600,8 +600,15 @@ def guard_value(x: Traced, convert: Any, what: str) -> Any:
 def conversion_message(x: Traced, what: str) -> str:
     """Why converting a traced array is refused, naming the caller where there is one."""
     scipy_function = scipy_caller()
-    where = (f"{scipy_function} calls {what} on its arguments" if scipy_function
-             else f"{what} of a traced array at {user_line()}")
+    if scipy_function:
+        return (
+            f"{scipy_function} calls {what} on its arguments at {user_line()}: SciPy's own "
+            f"code runs on plain numbers, which dualad.compile cannot record (a later call "
+            f"would replay this call's values). Call {scipy_function} outside the compiled "
+            f"function (compile the code before and after it separately), or call the "
+            f"function without dualad.compile."
+        )
+    where = f"{what} of a traced array at {user_line()}"
     return (
         f"{where}: inside dualad.compile that would keep this call's values in the program "
         f"(a later call with other values would replay them). Keep the array as it is "
