@@ -362,11 +362,13 @@ def simplify(rec: Recording, outputs: list[int]) -> list[Op]:
                 and op.kind in ("call", "method", "getitem", "attr") and not op.check:
             untouched = not any(roots.get(s, frozenset((s,))) & written_roots
                                 for s in _slots_in((op.args, op.kwargs), []))
-            key = _op_key(op) if untouched else None
+            key = _op_key(op, info) if untouched else None
             if key is not None:
                 earlier = computed.get(key)
                 if earlier is not None and out not in output_set:
-                    aliases[out] = earlier  # the same operation on the same values
+                    # the same operation on the same values (the earlier result may itself
+                    # have become an alias: of its source, a same-shape reshape)
+                    aliases[out] = aliases.get(earlier, earlier)
                     continue
                 computed[key] = out
                 op = _ones_folded(op, info)
@@ -409,14 +411,17 @@ def _basic(key: Any) -> bool:
 
 
 _COMMUTATIVE = frozenset((np.add, np.multiply))
-"""ufuncs whose IEEE results do not depend on the order of their operands."""
+"""ufuncs whose IEEE results do not depend on the order of their operands (for real values:
+NumPy's complex product rounds ``a.re * b.im + a.im * b.re`` with a fused multiply-add, whose
+result depends on the order)."""
 
 
-def _op_key(op: Op) -> Any:
+def _op_key(op: Op, info: dict[int, Any]) -> Any:
     """A hashable description of what ``op`` computes (constants by identity), or None."""
     try:
         args = _template_key(op.args)
-        if op.fn in _COMMUTATIVE and len(op.args) == 2 and not op.kwargs:
+        if op.fn in _COMMUTATIVE and len(op.args) == 2 and not op.kwargs \
+                and not any(_complex(a, info) for a in op.args):
             args = tuple(sorted(args[1:], key=repr))  # x * y is y * x, bit for bit
         key = (op.kind, op.fn if isinstance(op.fn, str) else id(op.fn), args,
                _template_key(op.kwargs))
@@ -424,6 +429,13 @@ def _op_key(op: Op) -> Any:
     except TypeError:
         return None
     return key
+
+
+def _complex(template: Any, info: dict[int, Any]) -> bool:
+    if template.__class__ is Ref:
+        return info[template.slot].dtype.kind == "c"
+    return template.__class__ is complex or getattr(template, "dtype", None) is not None \
+        and template.dtype.kind == "c"
 
 
 def _template_key(template: Any) -> Any:
