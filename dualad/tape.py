@@ -180,16 +180,16 @@ def _read_only_throughout(x: np.ndarray) -> bool:
 def _frozen_params(params: dict) -> dict:
     """``params`` with every plain array in it (index arrays, masks) frozen."""
     for value in params.values():
-        if isinstance(value, (np.ndarray, list, tuple)):
+        if isinstance(value, (np.ndarray, list, tuple)) or registry.is_array(value):
             return {key: _frozen_item(value) for key, value in params.items()}
     return params
 
 
 def _frozen_item(x: Any) -> Any:
-    if isinstance(x, np.ndarray):
+    if isinstance(x, np.ndarray) or registry.is_array(x):  # (dualad.compile's traced keys)
         return frozen(x)
     if isinstance(x, (list, tuple)) and any(isinstance(i, (np.ndarray, list, tuple))
-                                           for i in x):
+                                           or registry.is_array(i) for i in x):
         items = [_frozen_item(i) for i in x]
         return items if isinstance(x, list) else type(x)(items) if type(x) is tuple \
             else type(x)(*items)

@@ -226,3 +226,34 @@ def test_scipys_own_code_is_refused_naming_it():
     with pytest.raises(dualad.CompileError, match="scipy.integrate.odeint .* outside the "
                                                   "compiled function"):
         dualad.compile(dualad.jacfwd(f))(np.array([0.5]))
+
+
+def test_what_the_caller_changes_after_vjp_or_linearize_is_not_what_they_read():
+    """vjp and linearize hand out copies of the primal results (and the tape keeps copies of
+    index arrays): an in-place update of them by the caller leaves the pullback alone,
+    compiled as eagerly (d/dx exp = exp, the tape's copy of it)."""
+
+    def pulled(x, u):
+        out, pullback = dualad.vjp(np.exp, x)
+        out += 1.0
+        return out, pullback(u)
+
+    def pushed(x, v):
+        out, f_jvp = dualad.linearize(np.exp, x)
+        out += 1.0
+        return out, f_jvp(v)
+
+    def gathered(x, u):
+        index = np.argsort(x)
+        _, pullback = dualad.vjp(lambda x: x[index], x)
+        index[0] = index[1]
+        return pullback(u)
+
+    x, u = np.array([0.3, 1.0, -0.5]), np.array([1.0, 10.0, 100.0])
+    for f, expected in ((pulled, (np.exp(x) + 1.0, (u * np.exp(x),))),
+                        (pushed, (np.exp(x) + 1.0, u * np.exp(x))),
+                        (gathered, (np.array([10.0, 100.0, 1.0]),))):
+        compiled = dualad.compile(f)
+        for _ in range(2):
+            assert_same_bits(compiled(x, u), f(x, u), f.__name__)
+            assert_same_bits(compiled(x, u), expected, f.__name__)

@@ -210,8 +210,12 @@ class Traced:
         return self.value
 
     # for the tape: a traced constant it keeps is copied, as a writeable array would be
+    # (C-ordered, as the tape's copies of ndarrays are: the layout decides BLAS's path; a NumPy
+    # scalar is kept as it is, as the tape keeps it)
     def _dualad_frozen(self) -> Any:
-        return record_call(np.copy, (self,), {}, fresh=True, protective=True)
+        if self.value.__class__ is not np.ndarray:
+            return self
+        return record_call(np.copy, (self,), {"order": "C"}, fresh=True, protective=True)
 
 
 class _Method:

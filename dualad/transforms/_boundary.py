@@ -352,6 +352,19 @@ def owned(tree: Any, sources: Sequence[Any]) -> Any:
     return unflatten(treedef, [owned_array(leaf, sources) for leaf in leaves])
 
 
+def copied(x: Any, order: str = "K") -> Any:
+    """A copy of an array (of a registered kind too: dualad.compile's traced arrays, whose
+    copy is recorded), for a value the caller may change while dualad still reads it; any
+    other value as it is.
+
+    >>> a = np.ones(2); copied(a) is a
+    False
+    """
+    if isinstance(x, np.ndarray) or registry.is_array(x):
+        return x.copy(order=order)
+    return x
+
+
 def owned_array(x: Any, sources: Sequence[Any] = ()) -> Any:
     """The array ``x`` as a result of the caller's own (see :func:`owned`)."""
     if registry.is_array(x):
