@@ -376,7 +376,7 @@ def simplify(rec: Recording, outputs: list[int]) -> list[Op]:
             source = op.args[0] if op.args else None
             if source.__class__ is Ref:
                 same_shape = info[out].shape == info[source.slot].shape and info[out].ndarray
-                if op.check == "protective" and not (
+                if op.check == "protective" and info[source.slot].c_contiguous and not (
                         roots[source.slot] & written_roots or out in written_roots):
                     aliases[out] = source.slot
                     continue
