@@ -290,7 +290,11 @@ def _take_split_args(a: Any, indices: Any, axis: Any = None, out: Any = None,
 
 def take_by(a: Any, indices: Any, **kwargs: Any) -> Any:
     """``np.take(a, indices, ...)``, also for a plain ``a`` and traced indices (dualad.compile's),
-    which np.take's dispatch does not see: ``a`` becomes a constant of their kind."""
+    which np.take's dispatch does not see: ``a`` becomes a constant of their kind.
+
+    >>> take_by(np.array([10.0, 20.0, 30.0]), np.array([2, 0]))
+    array([30., 10.])
+    """
     return np.take(lift(a, indices), indices, **kwargs)
 
 
