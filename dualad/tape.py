@@ -418,12 +418,13 @@ def backward(tape: Tape, seeds: list[tuple[int, Any]], wanted: list[int], k: int
             if previous is None:
                 cts[index] = ct
                 owned[index] = False
-            elif owned[index] and ct.__class__ is np.ndarray:
+            elif owned[index] and (ct.__class__ is np.ndarray
+                                   or registry.is_array(ct) and registry.is_array(previous)):
                 previous += ct
             else:
                 total = previous + ct
                 cts[index] = total
-                owned[index] = total.__class__ is np.ndarray
+                owned[index] = _plain(total)  # (traced too: the same layouts compiled)
     return [cts[i] for i in wanted]
 
 

@@ -257,3 +257,20 @@ def test_what_the_caller_changes_after_vjp_or_linearize_is_not_what_they_read():
         for _ in range(2):
             assert_same_bits(compiled(x, u), f(x, u), f.__name__)
             assert_same_bits(compiled(x, u), expected, f.__name__)
+
+
+@pytest.mark.parametrize("name, transform, f, shapes", [
+    ("grad of var of a transpose", dualad.grad, lambda x: np.sin(np.var(x.T)), [(2, 2)]),
+    ("jacfwd of a sum of a broadcast quotient", lambda f: dualad.jacfwd(f, argnums=(0, 1)),
+     lambda a, b: np.sum(b[np.array([0, 0])] / a), [(2,), (1, 1)]),
+    ("jacrev of a matmul of a transpose", lambda f: dualad.jacrev(f, argnums=(0,)),
+     lambda x: (x.T @ x, np.sin(np.var(np.sin(x.T)))), [(2, 2)]),
+], ids=lambda value: value if isinstance(value, str) else "")
+def test_the_layouts_a_sum_reads_are_eagers(name, transform, f, shapes):
+    """The engines' copies, in-place sums and broadcasts give arrays of the same layout
+    compiled as eagerly: the order of a sum's additions (and BLAS's path) follows it."""
+    g = transform(f)
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        args = [rng.uniform(-2, 2, s) for s in shapes]
+        assert_same_bits(dualad.compile(g)(*args), g(*args), f"{name}, seed {seed}")
