@@ -529,13 +529,13 @@ def link_if_view(result: Any, inputs: Any, tag: int) -> None:
     the engines call this for every primitive that may return a NumPy view."""
     if not isinstance(result, ActiveArray):
         return
-    out = strip(result)
+    out = _memory(strip(result))
     if out.__class__ is not np.ndarray or not out.ndim:  # 0-d values act as scalars
         return
     base = out.base
     for x in inputs:
         if isinstance(x, ActiveArray) and x.tag == tag:
-            data = strip(x)
+            data = _memory(strip(x))
             if out is data or (base is not None and np.may_share_memory(out, data)):
                 link_view(result, x)
                 return
@@ -573,8 +573,13 @@ def _write_back(x: ActiveArray, key: Any, value: Any) -> bool:
     _, _, culprit, data, group = x._views
     if culprit is None or culprit() is not value:
         return False
+    inner = _innermost(x)
+    if registry.is_array(inner):  # dualad.compile's traced arrays: compare their memory
+        if not _basic(key):
+            return False
+        inner, data = inner._dualad_memory(), data._dualad_memory()
     try:
-        region = _innermost(x)[key]  # a view for a basic key; a copy (refused) otherwise
+        region = inner[key]  # a view for a basic key; a copy (refused) otherwise
     except (IndexError, TypeError, ValueError):
         return False
     if not isinstance(region, np.ndarray) or region.shape != data.shape \
@@ -584,6 +589,18 @@ def _write_back(x: ActiveArray, key: Any, value: Any) -> bool:
     x.__class__ = type(x).__mro__[1]
     x._views = group
     return True
+
+
+def _memory(x: Any) -> Any:
+    """The ndarray whose memory ``x`` shows: for an array of a registered kind (dualad.compile's
+    traced arrays), the one it holds, so that its views are linked as an ndarray's are."""
+    return x._dualad_memory() if registry.is_array(x) else x
+
+
+def _basic(key: Any) -> bool:
+    items = key if key.__class__ is tuple else (key,)
+    return all(item is None or item is Ellipsis or item.__class__ in (int, slice)
+               for item in items)
 
 
 def _as_value(value: Any) -> Any:

@@ -316,12 +316,21 @@ def _accumulate(total: Any, part: Any, alias: Any) -> Any:
     values: 8 MiB and about 2000 page faults). Only dualad's own rules get here: a user's
     rule might return an array it keeps.
     """
-    if (total.__class__ is np.ndarray and part.__class__ is np.ndarray
-            and total is not alias and total.base is None and total.shape == part.shape
-            and total.dtype == np.result_type(total, part)):
+    # (dualad.compile's traced arrays take the same path: the result's layout decides the
+    # order of a later sum's additions)
+    held, added = _held(total), _held(part)
+    if (held.__class__ is np.ndarray and added.__class__ is np.ndarray
+            and (part.__class__ is np.ndarray or registry.is_array(total))
+            and total is not alias and held.base is None and held.shape == added.shape
+            and held.dtype == np.result_type(held, added)):
         total += part
         return total
     return total + part
+
+
+def _held(x: Any) -> Any:
+    """The ndarray an array of a registered kind holds (for its flags), else ``x``."""
+    return x._dualad_memory() if registry.is_array(x) else x
 
 
 registry.register_active_type(Dual)

@@ -802,13 +802,13 @@ def lift(a: Any, *others: Any) -> Any:
     >>> lift(np.zeros(2), 1.0, (slice(None),)).shape
     (2,)
     """
-    if not _array_types:
-        return a
+    if not _array_types or isinstance(a, (*_array_types, *_active_types)):
+        return a  # already of a registered kind, or active (its primal is lifted, if needed)
     for other in others:
         items = other if isinstance(other, (tuple, list)) else (other,)
         for item in items:
             if isinstance(item, _array_types):
-                return np.asarray(a, like=item)
+                return np.array(a, like=item)  # a copy: rules write into what they lift
     return a
 
 
@@ -887,6 +887,20 @@ def strip(x: Any) -> Any:
     if isinstance(x, (list, tuple)) and any(map(_contains_active, x)):
         return type(x)(strip(item) for item in x)
     return x
+
+
+def plain_array(x: Any, dtype: Any = None) -> Any:
+    """``np.asarray(strip(x), dtype)`` for non-differentiable use (a mask, a sign to check),
+    where an array of a registered kind (:func:`register_array_type`, ``dualad.compile``'s
+    traced arrays) stays what it is, so that decisions on its values are seen.
+
+    >>> plain_array([1, 0], dtype=bool)
+    array([ True, False])
+    """
+    x = strip(x)
+    if isinstance(x, _array_types):
+        return x if dtype is None or x.dtype == dtype else x.astype(dtype)
+    return np.asarray(x, dtype)
 
 
 def _contains_active(x: Any) -> bool:

@@ -180,16 +180,16 @@ def _read_only_throughout(x: np.ndarray) -> bool:
 def _frozen_params(params: dict) -> dict:
     """``params`` with every plain array in it (index arrays, masks) frozen."""
     for value in params.values():
-        if isinstance(value, (np.ndarray, list, tuple)):
+        if isinstance(value, (np.ndarray, list, tuple)) or registry.is_array(value):
             return {key: _frozen_item(value) for key, value in params.items()}
     return params
 
 
 def _frozen_item(x: Any) -> Any:
-    if isinstance(x, np.ndarray):
+    if isinstance(x, np.ndarray) or registry.is_array(x):  # (dualad.compile's traced keys)
         return frozen(x)
     if isinstance(x, (list, tuple)) and any(isinstance(i, (np.ndarray, list, tuple))
-                                           for i in x):
+                                           or registry.is_array(i) for i in x):
         items = [_frozen_item(i) for i in x]
         return items if isinstance(x, list) else type(x)(items) if type(x) is tuple \
             else type(x)(*items)
@@ -418,13 +418,19 @@ def backward(tape: Tape, seeds: list[tuple[int, Any]], wanted: list[int], k: int
             if previous is None:
                 cts[index] = ct
                 owned[index] = False
-            elif owned[index] and ct.__class__ is np.ndarray:
+            elif owned[index] and (ct.__class__ is np.ndarray
+                                   or registry.is_array(ct) and registry.is_array(previous)):
                 previous += ct
             else:
                 total = previous + ct
                 cts[index] = total
-                owned[index] = total.__class__ is np.ndarray
+                owned[index] = _plain(total)  # (traced too: the same layouts compiled)
     return [cts[i] for i in wanted]
+
+
+def _plain(x: Any) -> bool:
+    """An ndarray, or an array of a registered kind that stands for one (dualad.compile's)."""
+    return x.__class__ is np.ndarray or registry.is_array(x)
 
 
 def _in_dtype(ct: Any, x: Any) -> Any:
@@ -434,8 +440,8 @@ def _in_dtype(ct: Any, x: Any) -> Any:
     if x.dtype.kind == "f":
         if ct.dtype.kind == "c":
             ct = np.real(ct)
-        return ct.astype(x.dtype) if ct.__class__ is np.ndarray else ct
-    if x.dtype.kind == "c" and ct.__class__ is np.ndarray and ct.dtype.kind != "c":
+        return ct.astype(x.dtype) if _plain(ct) else ct
+    if x.dtype.kind == "c" and _plain(ct) and ct.dtype.kind != "c":
         return ct.astype(x.dtype)
     return ct
 

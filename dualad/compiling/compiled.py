@@ -249,7 +249,7 @@ def snapshot(rec: Recording) -> None:
     copies: dict[int, np.ndarray] = {}
     for array, _ in rec.constants.values():
         if array.flags.writeable:
-            kept = array.copy()
+            kept = array.copy(order="K")  # its layout: BLAS and sums take paths by strides
             kept.setflags(write=False)
             copies[id(array)] = kept
     rec.constants = {}

@@ -21,6 +21,7 @@ import builtins
 import dataclasses
 import keyword
 import math
+import operator
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +44,11 @@ _OPERATORS = {
     np.equal: "==", np.not_equal: "!=",
 }
 _UNARY_OPERATORS = {np.negative: "-"}
+_PYTHON_OPERATORS = {
+    operator.add: "+", operator.sub: "-", operator.mul: "*", operator.truediv: "/",
+    operator.floordiv: "//", operator.mod: "%", operator.pow: "**",
+}
+"""Python's operators recorded on NumPy scalars (NumPy's scalar arithmetic): written as such."""
 
 
 @dataclass(frozen=True)
@@ -356,11 +362,13 @@ def simplify(rec: Recording, outputs: list[int]) -> list[Op]:
                 and op.kind in ("call", "method", "getitem", "attr") and not op.check:
             untouched = not any(roots.get(s, frozenset((s,))) & written_roots
                                 for s in _slots_in((op.args, op.kwargs), []))
-            key = _op_key(op) if untouched else None
+            key = _op_key(op, info) if untouched else None
             if key is not None:
                 earlier = computed.get(key)
                 if earlier is not None and out not in output_set:
-                    aliases[out] = earlier  # the same operation on the same values
+                    # the same operation on the same values (the earlier result may itself
+                    # have become an alias: of its source, a same-shape reshape)
+                    aliases[out] = aliases.get(earlier, earlier)
                     continue
                 computed[key] = out
                 op = _ones_folded(op, info)
@@ -368,7 +376,7 @@ def simplify(rec: Recording, outputs: list[int]) -> list[Op]:
             source = op.args[0] if op.args else None
             if source.__class__ is Ref:
                 same_shape = info[out].shape == info[source.slot].shape and info[out].ndarray
-                if op.check == "protective" and not (
+                if op.check == "protective" and info[source.slot].c_contiguous and not (
                         roots[source.slot] & written_roots or out in written_roots):
                     aliases[out] = source.slot
                     continue
@@ -403,14 +411,17 @@ def _basic(key: Any) -> bool:
 
 
 _COMMUTATIVE = frozenset((np.add, np.multiply))
-"""ufuncs whose IEEE results do not depend on the order of their operands."""
+"""ufuncs whose IEEE results do not depend on the order of their operands (for real values:
+NumPy's complex product rounds ``a.re * b.im + a.im * b.re`` with a fused multiply-add, whose
+result depends on the order)."""
 
 
-def _op_key(op: Op) -> Any:
+def _op_key(op: Op, info: dict[int, Any]) -> Any:
     """A hashable description of what ``op`` computes (constants by identity), or None."""
     try:
         args = _template_key(op.args)
-        if op.fn in _COMMUTATIVE and len(op.args) == 2 and not op.kwargs:
+        if op.fn in _COMMUTATIVE and len(op.args) == 2 and not op.kwargs \
+                and not any(_complex(a, info) for a in op.args):
             args = tuple(sorted(args[1:], key=repr))  # x * y is y * x, bit for bit
         key = (op.kind, op.fn if isinstance(op.fn, str) else id(op.fn), args,
                _template_key(op.kwargs))
@@ -418,6 +429,13 @@ def _op_key(op: Op) -> Any:
     except TypeError:
         return None
     return key
+
+
+def _complex(template: Any, info: dict[int, Any]) -> bool:
+    if template.__class__ is Ref:
+        return info[template.slot].dtype.kind == "c"
+    return template.__class__ is complex or getattr(template, "dtype", None) is not None \
+        and template.dtype.kind == "c"
 
 
 def _template_key(template: Any) -> Any:
@@ -567,7 +585,7 @@ def _op_line(op: Op, namer: Namer, buffer: int | None = None) -> str:
     elif op.kind == "method":
         text = f"{expression(args[0], namer)}.{op.fn}({_arguments(args[1:], op.kwargs, namer)})"
     else:
-        symbol = _OPERATORS.get(op.fn)
+        symbol = _operator_symbol(op, args, namer)
         short = _short_form(op, namer) if buffer is None else None
         if short is not None:
             text = short
@@ -576,9 +594,10 @@ def _op_line(op: Op, namer: Namer, buffer: int | None = None) -> str:
         elif buffer is not None:
             text = (f"{function_name(op.fn, namer)}("
                     f"{_arguments(args, op.kwargs, namer)}, out={namer.slot(buffer)})")
-        elif symbol is not None and len(args) == 2 and not op.kwargs \
-                and _operand_ok(args[0], namer) and _operand_ok(args[1], namer):
+        elif symbol is not None:
             text = f"{expression(args[0], namer)} {symbol} {expression(args[1], namer)}"
+        elif op.fn is operator.abs:
+            text = f"abs({expression(args[0], namer)})"
         elif op.fn in _UNARY_OPERATORS and len(args) == 1 and not op.kwargs \
                 and args[0].__class__ is Ref:
             text = f"{_UNARY_OPERATORS[op.fn]}{expression(args[0], namer)}"
@@ -613,7 +632,8 @@ def _short_form(op: Op, namer: Namer) -> str | None:
     out = kwargs.get("out")
     if symbol is not None and len(args) == 2 and op.outs is None and len(kwargs) == 1 \
             and out in (first, (first,)) and _operand_ok(args[1], namer) \
-            and symbol not in ("<", "<=", ">", ">=", "==", "!="):
+            and symbol not in ("<", "<=", ">", ">=", "==", "!=") \
+            and not _fast_exponent(op.fn, args[1]):
         return f"{name} {symbol}= {expression(args[1], namer)}"
     if op.fn in _METHODS and op.outs.__class__ is int and set(kwargs) <= {"order", "axis",
                                                                            "axes", "shape",
@@ -651,6 +671,33 @@ def _moveaxis_order(ndim: int, source: Any, destination: Any) -> tuple[int, ...]
     for dest, src in sorted(zip(destination, source)):
         order.insert(dest, src)
     return tuple(order)
+
+
+def _operator_symbol(op: Op, args: Any, namer: Namer) -> str | None:
+    """The operator that computes exactly what ``op`` computed, or None. On NumPy scalars
+    Python's operators run NumPy's scalar arithmetic, not the ufunc (complex products and
+    powers differ in the last bit), and ndarray's ``**`` calls np.square, np.reciprocal or
+    np.sqrt for the exponents 2, -1 and 0.5: a ufunc is written as an operator only where an
+    operand is an ndarray and the exponent is none of those."""
+    if len(args) != 2 or op.kwargs:
+        return None
+    symbol = _PYTHON_OPERATORS.get(op.fn)
+    if symbol is not None:
+        return symbol
+    symbol = _OPERATORS.get(op.fn)
+    if symbol is None or not (_operand_ok(args[0], namer) and _operand_ok(args[1], namer)):
+        return None
+    if not any(a.__class__ is Ref and namer.rec.info[a.slot].ndarray for a in args):
+        return None
+    if _fast_exponent(op.fn, args[1]):
+        return None
+    return symbol
+
+
+def _fast_exponent(fn: Any, exponent: Any) -> bool:
+    """``x ** exponent`` of an ndarray would call np.square, np.reciprocal or np.sqrt, not
+    ``fn``, np.power (a Python 2, -1 or 0.5)."""
+    return fn is np.power and exponent.__class__ in (int, float) and exponent in (2, -1, 0.5)
 
 
 def _operand_ok(template: Any, namer: Namer) -> bool:

@@ -194,18 +194,28 @@ class Traced:
     def __repr__(self) -> str:
         return f"Traced({self.value!r}, slot={self.slot})"
 
+    # copy.copy and copy.deepcopy of an ndarray keep its memory layout (a.copy(order="K")),
+    # which decides the order of a later sum's additions
     def __copy__(self) -> Any:
-        return self.copy()
+        return self.copy(order="K")
 
     def __deepcopy__(self, memo: dict) -> Any:
-        return self.copy()
+        return self.copy(order="K")
 
     def __reduce_ex__(self, protocol: Any) -> Any:
         raise CompileError(conversion_message(self, "pickle"))
 
+    # for the engines' groups of views: the memory the value shows, to compare (not recorded)
+    def _dualad_memory(self) -> Any:
+        return self.value
+
     # for the tape: a traced constant it keeps is copied, as a writeable array would be
+    # (C-ordered, as the tape's copies of ndarrays are: the layout decides BLAS's path; a NumPy
+    # scalar is kept as it is, as the tape keeps it)
     def _dualad_frozen(self) -> Any:
-        return record_call(np.copy, (self,), {}, fresh=True, protective=True)
+        if self.value.__class__ is not np.ndarray:
+            return self
+        return record_call(np.copy, (self,), {"order": "C"}, fresh=True, protective=True)
 
 
 class _Method:
@@ -234,11 +244,34 @@ class _Method:
 # --------------------------------------------------------------------------- operators
 
 
+SCALAR_OPERATORS = {
+    np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul,
+    np.true_divide: operator.truediv, np.floor_divide: operator.floordiv,
+    np.remainder: operator.mod, np.power: operator.pow, np.absolute: operator.abs,
+}
+"""Python's operators on NumPy scalars run NumPy's scalar arithmetic, not the ufuncs, and the
+two differ in the last bit (complex products and absolute values, powers): an operator on
+traced scalars is recorded as the operator, so that the program computes what NumPy did."""
+
+
+def _on_scalars(*operands: Any) -> bool:
+    """True when no operand is an array: Python's operator runs NumPy's scalar arithmetic."""
+    for x in operands:
+        if x.__class__ is Traced:
+            x = x.value
+        if not isinstance(x, (np.generic, int, float, complex)):
+            return False
+    return True
+
+
 def _binary(ufunc: Any, reflected: bool = False) -> Any:
     def op(self: Traced, other: Any) -> Any:
         if registry.is_active(other):
             return NotImplemented
-        return ufunc(other, self) if reflected else ufunc(self, other)
+        operands = (other, self) if reflected else (self, other)
+        if ufunc in SCALAR_OPERATORS and _on_scalars(self, other):
+            return record_call(SCALAR_OPERATORS[ufunc], operands, {})
+        return ufunc(*operands)
     return op
 
 
@@ -247,7 +280,7 @@ def _inplace(ufunc: Any) -> Any:
         if registry.is_active(other):
             return NotImplemented
         if self.value.__class__ is not np.ndarray:  # a NumPy scalar: += makes a new one
-            return ufunc(self, other)
+            return _binary(ufunc)(self, other)
         ufunc(self, other, out=self)
         return self
     return op
@@ -255,6 +288,8 @@ def _inplace(ufunc: Any) -> Any:
 
 def _unary(ufunc: Any) -> Any:
     def op(self: Traced) -> Any:
+        if ufunc in SCALAR_OPERATORS and _on_scalars(self):
+            return record_call(SCALAR_OPERATORS[ufunc], (self,), {})
         return ufunc(self)
     return op
 
@@ -269,6 +304,44 @@ for _name, _ufunc in (("add", np.add), ("sub", np.subtract), ("mul", np.multiply
     setattr(Traced, f"__r{_name}__", _binary(_ufunc, reflected=True))
     if _name != "divmod":
         setattr(Traced, f"__i{_name}__", _inplace(_ufunc))
+
+
+def _fast_power(self: Traced, exponent: Any) -> Any:
+    """The ufunc ndarray's ``**`` calls: for a float or complex array, ``x ** 2`` is
+    ``np.square(x)``, ``x ** -1`` ``np.reciprocal(x)`` (Python ints) and ``x ** 0.5``
+    ``np.sqrt(x)`` (a Python float), which differ from ``np.power`` in the last bit for complex
+    values; None for the other cases (``np.power``)."""
+    if self.value.__class__ is not np.ndarray or self.value.dtype.kind not in "fc":
+        return None  # NumPy scalars compute ** with np.power
+    cls = exponent.__class__
+    if cls is int:
+        return np.square if exponent == 2 else np.reciprocal if exponent == -1 else None
+    return np.sqrt if cls is float and exponent == 0.5 else None
+
+
+def _pow(self: Traced, exponent: Any) -> Any:
+    if registry.is_active(exponent):
+        return NotImplemented
+    if _on_scalars(self, exponent):
+        return record_call(operator.pow, (self, exponent), {})
+    fast = _fast_power(self, exponent)
+    return np.power(self, exponent) if fast is None else fast(self)
+
+
+def _ipow(self: Traced, exponent: Any) -> Any:
+    if registry.is_active(exponent):
+        return NotImplemented
+    if self.value.__class__ is not np.ndarray:  # a NumPy scalar: **= makes a new one
+        return _pow(self, exponent)
+    fast = _fast_power(self, exponent)
+    if fast is None:
+        return _inplace(np.power)(self, exponent)
+    fast(self, out=self)
+    return self
+
+
+Traced.__pow__ = _pow  # type: ignore[method-assign]
+Traced.__ipow__ = _ipow  # type: ignore[method-assign]
 for _name, _ufunc in (("lt", np.less), ("le", np.less_equal), ("gt", np.greater),
                       ("ge", np.greater_equal), ("eq", np.equal), ("ne", np.not_equal)):
     setattr(Traced, f"__{_name}__", _binary(_ufunc))
@@ -298,6 +371,14 @@ VALUE_SHAPED = frozenset((
 ))
 """NumPy functions the shape of whose result depends on the values of their arguments."""
 
+VALUE_DTYPED = frozenset((
+    np.linalg.eig, np.linalg.eigvals, np.roots, np.real_if_close, np.emath.sqrt,
+    np.emath.log, np.emath.log2, np.emath.log10, np.emath.logn, np.emath.power,
+    np.emath.arccos, np.emath.arcsin, np.emath.arctanh,
+))
+"""NumPy functions whose result is real or complex depending on the values of their arguments
+(``np.linalg.eig`` of a matrix with real eigenvalues is real): the program checks which."""
+
 _SHAPE_STATIC = frozenset((np.where, np.take, np.take_along_axis, np.choose, np.select,
                            np.searchsorted, np.digitize, np.put_along_axis, np.copy,
                            np.logical_not, np.sum, np.any, np.all, np.count_nonzero,
@@ -305,7 +386,8 @@ _SHAPE_STATIC = frozenset((np.where, np.take, np.take_along_axis, np.choose, np.
                            np.full_like, np.isin, np.concatenate, np.stack, np.argsort,
                            np.sort, np.clip, np.broadcast_to, np.reshape, np.transpose,
                            np.ravel, np.squeeze, np.expand_dims, np.moveaxis, np.swapaxes,
-                           np.atleast_1d, np.atleast_2d, np.atleast_3d, np.asarray))
+                           np.atleast_1d, np.atleast_2d, np.atleast_3d, np.asarray,
+                           *SCALAR_OPERATORS.values()))
 """Functions of integer or boolean arrays whose result's shape never depends on values
 (the others get a shape guard, see :func:`_needs_shape_guard`)."""
 
@@ -357,8 +439,11 @@ def unwrap(obj: Any) -> tuple[Any, Any, bool]:
         return (values, templates, True) if found else (obj, obj, False)
     if cls is slice and (obj.start.__class__ is Traced or obj.stop.__class__ is Traced
                          or obj.step.__class__ is Traced):
-        parts = [unwrap(p) for p in (obj.start, obj.stop, obj.step)]
-        return (slice(*(p[0] for p in parts)), slice(*(p[1] for p in parts)), True)
+        # the bounds make the result's shape (x[:n]): NumPy reads them with __index__, a
+        # decision on their values that the program checks (a guard per traced bound)
+        bounds = slice(*(guard_value(p, operator.index, "index") if p.__class__ is Traced
+                         else p for p in (obj.start, obj.stop, obj.step)))
+        return bounds, bounds, True
     if cls is np.ndarray and not obj.dtype.hasobject:
         rec = STATE.recording
         if rec is not None:
@@ -445,6 +530,8 @@ def finish_op(rec: Recording, op: Op, result: Any, args: Any, kwargs: dict, fn: 
         if fn in (".nonzero", ".compress") or _needs_shape_guard(None, args, kwargs):
             _shape_guard(rec, wrapped)
         return wrapped
+    if fn in VALUE_DTYPED:
+        _complex_guard(wrapped)
     if (fn in VALUE_SHAPED and args and args[0].__class__ is Traced) or (
             not isinstance(fn, (np.ufunc, str)) and fn is not None
             and _needs_shape_guard(fn, args, kwargs)):
@@ -475,11 +562,11 @@ def _wrap(rec: Recording, result: Any) -> tuple[Any, Any]:
         if python_number:
             rec.python_scalars.add(slot)
         return slot, Traced(result, slot, rec)
-    if isinstance(result, tuple):
+    if isinstance(result, (tuple, list)):  # unpacked in the program (np.split's list too)
         parts = [_wrap(rec, item) for item in result]
         outs = tuple(p[0] for p in parts)
         items = [p[1] for p in parts]
-        wrapped = cls(*items) if hasattr(cls, "_fields") else tuple(items)
+        wrapped = cls(*items) if hasattr(cls, "_fields") else cls(items)
         return outs, wrapped
     if result is None:
         return None, None
@@ -498,6 +585,13 @@ def _shape_guard(rec: Recording, wrapped: Any) -> None:
                               expected=part.shape, line=line))
 
 
+def _complex_guard(wrapped: Any) -> None:
+    """Guard that each part of a result is complex (or real) as at the recording."""
+    for part in wrapped if isinstance(wrapped, tuple) else (wrapped,):
+        if part.__class__ is Traced:
+            guard_value(record_call(np.iscomplexobj, (part,), {}), bool, "bool")
+
+
 def guard_value(x: Traced, convert: Any, what: str) -> Any:
     """``convert(x.value)``, with a guard that the program checks at each call."""
     rec = _live(x)
@@ -510,8 +604,15 @@ def guard_value(x: Traced, convert: Any, what: str) -> Any:
 def conversion_message(x: Traced, what: str) -> str:
     """Why converting a traced array is refused, naming the caller where there is one."""
     scipy_function = scipy_caller()
-    where = (f"{scipy_function} calls {what} on its arguments" if scipy_function
-             else f"{what} of a traced array at {user_line()}")
+    if scipy_function:
+        return (
+            f"{scipy_function} calls {what} on its arguments at {user_line()}: SciPy's own "
+            f"code runs on plain numbers, which dualad.compile cannot record (a later call "
+            f"would replay this call's values). Call {scipy_function} outside the compiled "
+            f"function (compile the code before and after it separately), or call the "
+            f"function without dualad.compile."
+        )
+    where = f"{what} of a traced array at {user_line()}"
     return (
         f"{where}: inside dualad.compile that would keep this call's values in the program "
         f"(a later call with other values would replay them). Keep the array as it is "

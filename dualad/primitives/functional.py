@@ -9,12 +9,13 @@ derivative: it raises, saying how to write the function on whole arrays.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
 
 from ..axes import normalize_axis
-from ..registry import REGISTRY, Example, Family, strip
+from ..registry import REGISTRY, Example, Family, is_array, plain_array, strip
 
 FUNCTIONAL = Family("functional")
 
@@ -23,12 +24,13 @@ def _piecewise(x: Any, condlist: Any, funclist: Any, *args: Any, **kw: Any) -> A
     """out = zeros like x; out[cond_i] = f_i(x[cond_i]) (or the constant f_i), in order; an
     extra function fills where no condition holds."""
     values = strip(x)
-    if isinstance(condlist, np.ndarray) and condlist.ndim == values.ndim or \
-            not isinstance(condlist, (list, tuple, np.ndarray)):
+    array = isinstance(condlist, np.ndarray) or is_array(condlist)
+    if array and condlist.ndim == values.ndim or \
+            not (array or isinstance(condlist, (list, tuple))):
         condlist = [condlist]
-    masks = [np.asarray(strip(c), dtype=bool) for c in condlist]
+    masks = [plain_array(c, dtype=bool) for c in condlist]
     if len(funclist) == len(masks) + 1:
-        masks.append(~np.any(masks, axis=0))
+        masks.append(~functools.reduce(np.logical_or, masks))
     elif len(funclist) != len(masks):
         raise ValueError(f"with {len(masks)} condition(s), either {len(masks)} or "
                          f"{len(masks) + 1} functions are expected")

@@ -15,7 +15,16 @@ import numpy as np
 
 from ..axes import batch_axis, weighted_bincount
 from ..errors import ConversionError
-from ..registry import Example, Family, defnondiff, is_active, is_array, lift, strip
+from ..registry import (
+    Example,
+    Family,
+    defnondiff,
+    is_active,
+    is_array,
+    lift,
+    plain_array,
+    strip,
+)
 
 INDEXING = Family("indexing", complex_rules=True)
 
@@ -62,7 +71,7 @@ def index_tangent(dx: Any, key: tuple, ndim: int) -> Any:
 
 
 def _getitem_impl(x: Any, *, key: Any) -> Any:
-    return x[key]
+    return lift(x, key)[key]
 
 
 def _getitem_jvp(dx: Any, x: Any, *, out: Any, key: Any) -> Any:
@@ -130,8 +139,8 @@ def _getitem_vjp_add(total: Any, owned: bool, ct: Any, x: Any, *, out: Any,
         buffer = np.zeros_like(ct, shape=(ct.shape[0], *x.shape))
         buffer[at] = ct
         return buffer
-    if not _plain(total):
-        return None
+    if not _plain(total) or (is_array(ct) and not is_array(total)):
+        return None  # (a traced ct cannot be added into a plain buffer in place)
     if owned and np.promote_types(total.dtype, ct.dtype) == total.dtype:
         total[at] += ct
         return total
@@ -214,7 +223,8 @@ def _setitem_vjp_x(ct: Any, x: Any, v: Any, *, out: Any, key: tuple) -> Any:
 def _setitem_vjp_v(ct: Any, x: Any, v: Any, *, out: Any, key: tuple) -> Any:
     """v_bar = ct[key] where v's element was the one written (a repeated index keeps the
     last write, as NumPy does); the engine sums it back over broadcasting."""
-    gathered = np.moveaxis(np.moveaxis(ct, 0, -1)[_behind(key, np.ndim(x))], -1, 0)
+    moved = lift(np.moveaxis(ct, 0, -1), key)
+    gathered = np.moveaxis(moved[_behind(key, np.ndim(x))], -1, 0)
     if is_basic(key):
         return gathered
     shape = np.shape(x)
@@ -278,10 +288,20 @@ def _take_split_args(a: Any, indices: Any, axis: Any = None, out: Any = None,
     return (a,), {"indices": _plain_indices(indices, "take"), "axis": axis, "mode": mode}
 
 
+def take_by(a: Any, indices: Any, **kwargs: Any) -> Any:
+    """``np.take(a, indices, ...)``, also for a plain ``a`` and traced indices (dualad.compile's),
+    which np.take's dispatch does not see: ``a`` becomes a constant of their kind.
+
+    >>> take_by(np.array([10.0, 20.0, 30.0]), np.array([2, 0]))
+    array([30., 10.])
+    """
+    return np.take(lift(a, indices), indices, **kwargs)
+
+
 def _take_jvp(dx: Any, x: Any, *, out: Any, indices: Any, axis: Any, mode: str) -> Any:
     if axis is None:
-        return np.take(np.reshape(dx, (np.shape(dx)[0], -1)), indices, axis=1, mode=mode)
-    return np.take(dx, indices, axis=batch_axis(axis, np.ndim(x)), mode=mode)
+        return take_by(np.reshape(dx, (np.shape(dx)[0], -1)), indices, axis=1, mode=mode)
+    return take_by(dx, indices, axis=batch_axis(axis, np.ndim(x)), mode=mode)
 
 
 def _take_vjp(ct: Any, x: Any, *, out: Any, indices: Any, axis: Any, mode: str) -> Any:
@@ -290,7 +310,7 @@ def _take_vjp(ct: Any, x: Any, *, out: Any, indices: Any, axis: Any, mode: str) 
 
 
 take = INDEXING.defprimitive(
-    "take", impl=lambda x, *, indices, axis, mode: np.take(x, indices, axis=axis, mode=mode),
+    "take", impl=lambda x, *, indices, axis, mode: take_by(x, indices, axis=axis, mode=mode),
     numpy=np.take, split_args=_take_split_args, jvp=_take_jvp, vjp=_take_vjp,
     examples=(
         Example(lambda np_, x: np_.take(x, np_.array([0, 2, 2])), ((2, 3),)),
@@ -412,7 +432,7 @@ def _choose(a: Any, choices: Any, out: Any = None, mode: str = "raise") -> Any:
     if isinstance(choices, (list, tuple)):
         # NumPy makes the choices one array: a Python number takes the others' dtype (1.0
         # beside float32 choices is float32), which np.stack of its own array would not
-        dtype = np.result_type(*(c if isinstance(c, (int, float)) else np.asarray(strip(c))
+        dtype = np.result_type(*(c if isinstance(c, (int, float)) else plain_array(c)
                                  for c in choices))
         choices = [np.asarray(c, dtype=dtype) if isinstance(c, (int, float)) else c
                    for c in choices]

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import UnsupportedPrimitiveError
 from ..registry import Example, Interval, strip
-from .indexing import INDEXING
+from .indexing import INDEXING, take_by
 
 
 def _interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None,
@@ -38,8 +38,8 @@ def _interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None,
         # segment [i - 1, i]; a point on a knot takes the segment to its right, as NumPy's
         # and JAX's do (the last knot the segment to its left)
         i = np.clip(np.searchsorted(knots, where, side="right"), 1, n - 1)
-        x0, x1 = np.take(xp, i - 1), np.take(xp, i)
-        f0, f1 = np.take(fp, i - 1), np.take(fp, i)
+        x0, x1 = take_by(xp, i - 1), take_by(xp, i)
+        f0, f1 = take_by(fp, i - 1), take_by(fp, i)
         inside = f0 + (x - x0) / (x1 - x0) * (f1 - f0)
     out = np.where(where < knots[0], first, np.where(where > knots[-1], last, inside))
     return out.astype(np.float64)  # NumPy's interp computes in float64

@@ -16,23 +16,24 @@ from typing import Any
 import numpy as np
 
 from ..active import primal
-from ..registry import is_active
+from ..registry import is_active, is_array, plain_array
 
 __all__ = ["log_softmax", "logsumexp", "multigammaln", "polygamma", "softmax"]
 
 
 def _as_array(x: Any) -> Any:
-    """An active array as it is; anything else as a float array (as SciPy converts it)."""
+    """An active array as it is; anything else as a float array (as SciPy converts it), an
+    array of a registered kind (dualad.compile's traced arrays) without np.asarray."""
     if is_active(x):
         return x
-    x = np.asarray(x)
+    x = x if is_array(x) else np.asarray(x)
     return x if x.dtype.kind == "f" else x.astype(np.float64)
 
 
 def _shift(a: Any, axis: Any) -> np.ndarray:
     """The largest finite value along ``axis`` (a constant: the result does not depend on it
     mathematically, so it carries no derivative), 0 where there is none."""
-    values = np.asarray(primal(a))
+    values = plain_array(a)
     finite = np.where(np.isfinite(values), values, -np.inf)
     m = np.max(finite, axis=axis, keepdims=True, initial=-np.inf)
     return np.where(np.isfinite(m), m, 0.0)
@@ -73,14 +74,14 @@ def logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False,
     if b is not None:
         b = _as_array(b)
         # the terms with weight 0 are left out; np.where also broadcasts a against b
-        a = np.where(np.asarray(primal(b)) == 0, -np.inf, a)
+        a = np.where(plain_array(b) == 0, -np.inf, a)
     a = a if np.ndim(a) else np.reshape(a, (1,))
     axis = tuple(range(np.ndim(a))) if axis is None else axis
     m = _shift(a, axis)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         terms = np.exp(a - m) if b is None else b * np.exp(a - m)
         total = np.sum(terms, axis=axis, keepdims=True)
-        sign = np.sign(np.asarray(primal(total)))
+        sign = np.sign(plain_array(total))
         if return_sign:
             total = np.abs(total)
         out = np.log(total) + m
@@ -137,7 +138,7 @@ def polygamma(n: Any, x: Any) -> Any:
     """
     from scipy import special
 
-    n = np.asarray(primal(n))
+    n = plain_array(n)
     if is_active(n) or n.dtype.kind not in "iub" and not np.all(n == np.floor(n)):
         raise ValueError("polygamma's order n must hold integers")
     x = _as_array(x)
@@ -168,8 +169,8 @@ def multigammaln(a: Any, d: int) -> Any:
     if not isinstance(d, (int, np.integer)) or d < 1:
         raise ValueError(f"multigammaln's d must be a positive integer, not {d!r}")
     a = _as_array(a)
-    if np.any(np.asarray(primal(a)) <= 0.5 * (d - 1)):
-        raise ValueError(f"condition a ({np.asarray(primal(a))}) > 0.5 * (d-1) "
+    if np.any(plain_array(a) <= 0.5 * (d - 1)):
+        raise ValueError(f"condition a ({plain_array(a)}) > 0.5 * (d-1) "
                          f"({0.5 * (d - 1)}) not met")
     steps = 0.5 * np.arange(d, dtype=np.result_type(primal(a), np.float32))
     terms = special.gammaln(np.expand_dims(a, -1) - steps)

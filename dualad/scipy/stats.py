@@ -17,9 +17,8 @@ from typing import Any
 import numpy as np
 import scipy.special as sc
 
-from ..active import primal
 from ..errors import SingularMatrixError, UnsupportedPrimitiveError
-from ..registry import is_active
+from ..registry import is_active, is_array, plain_array
 from .special import _as_array
 
 __all__ = ["beta", "cauchy", "expon", "gamma", "laplace", "lognorm", "multivariate_normal",
@@ -28,14 +27,14 @@ __all__ = ["beta", "cauchy", "expon", "gamma", "laplace", "lognorm", "multivaria
 _LOG_SQRT_2PI = 0.5 * np.log(2 * np.pi)
 
 
-def _values(x: Any) -> np.ndarray:
-    return np.asarray(primal(x))
+def _values(x: Any) -> Any:
+    return plain_array(x)
 
 
 def _result(out: Any) -> Any:
     """A 0-d plain result as a NumPy scalar, as SciPy returns it."""
     if not is_active(out) and np.ndim(out) == 0:
-        return np.asarray(out)[()]
+        return out[()] if is_array(out) else np.asarray(out)[()]
     return out
 
 

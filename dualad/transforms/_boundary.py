@@ -311,6 +311,8 @@ def output_leaf(leaf: Any, tag: int, where: str) -> Any:
 
 def plain_output(leaf: Any, where: str) -> np.ndarray:
     """An output leaf without a derivative as an array of numbers, or a clear error."""
+    if registry.is_array(leaf) and leaf.dtype.kind in "biufc":
+        return leaf  # an array of another kind (dualad.compile's): kept as it is
     try:
         value = np.asarray(leaf)
     except Exception:  # noqa: BLE001 - report any unreadable output the same way
@@ -348,6 +350,19 @@ def owned(tree: Any, sources: Sequence[Any]) -> Any:
         return owned_array(tree, sources)
     leaves, treedef = flatten(tree)
     return unflatten(treedef, [owned_array(leaf, sources) for leaf in leaves])
+
+
+def copied(x: Any, order: str = "K") -> Any:
+    """A copy of an array (of a registered kind too: dualad.compile's traced arrays, whose
+    copy is recorded), for a value the caller may change while dualad still reads it; any
+    other value as it is.
+
+    >>> a = np.ones(2); copied(a) is a
+    False
+    """
+    if isinstance(x, np.ndarray) or registry.is_array(x):
+        return x.copy(order=order)
+    return x
 
 
 def owned_array(x: Any, sources: Sequence[Any] = ()) -> Any:

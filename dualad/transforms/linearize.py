@@ -11,11 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from ..errors import InvalidInputError, ShapeMismatchError
 from ..tree import describe, flatten, unflatten
-from ._boundary import arg_paths, finish, owned
+from ._boundary import arg_paths, copied, finish, owned
 from ._recording import Recording, check_alive
 from .forward import _as_tangent
 
@@ -65,13 +63,11 @@ def linearize(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> 
     numbers = tuple(range(len(primals)))
     rec = Recording(fun, primals, numbers, True, has_aux, "dualad.linearize")
     # copies: f_jvp reads the recorded values, which the caller may then change
-    out = unflatten(rec.out_tree, [finish(np.array(p) if isinstance(p, np.ndarray) else p)
-                                   for p in rec.out_primals])
+    out = unflatten(rec.out_tree, [finish(copied(p)) for p in rec.out_primals])
     f_jvp = Linearized(rec, arg_paths(primals, numbers), len(primals))
     if has_aux:
         aux_leaves, aux_tree = flatten(rec.aux)
-        aux = unflatten(aux_tree, [a.copy() if isinstance(a, np.ndarray) else a
-                                   for a in aux_leaves])
+        aux = unflatten(aux_tree, [copied(a, "C") for a in aux_leaves])
         return out, f_jvp, aux
     return out, f_jvp
 

@@ -27,6 +27,7 @@ from ._boundary import (
     check_holomorphic_inputs,
     check_holomorphic_output,
     chunks,
+    copied,
     dtype_of,
     finish,
     owned_array,
@@ -139,8 +140,7 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
     numbers = tuple(range(len(primals)))
     rec = Recording(fun, primals, numbers, True, has_aux, "dualad.vjp")
     # copies: the pullback reads the recorded values, which the caller may then change
-    out = unflatten(rec.out_tree, [finish(np.array(p) if isinstance(p, np.ndarray) else p)
-                                   for p in rec.out_primals])
+    out = unflatten(rec.out_tree, [finish(copied(p)) for p in rec.out_primals])
     pullback = Pullback(rec)
     if has_aux:
         return out, pullback, _copied(rec.aux)
@@ -150,8 +150,7 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
 def _copied(tree: Any) -> Any:
     """``tree`` with its arrays copied."""
     leaves, treedef = flatten(tree)
-    return unflatten(treedef, [leaf.copy() if isinstance(leaf, np.ndarray) else leaf
-                               for leaf in leaves])
+    return unflatten(treedef, [copied(leaf, "C") for leaf in leaves])
 
 
 # --------------------------------------------------------------------------- grad

@@ -12,7 +12,7 @@ from ...axes import (
     shape_of,
 )
 from ...errors import SingularMatrixError
-from ...registry import Example, is_active, strip
+from ...registry import Example, is_active, plain_array, strip
 from ..reductions.sums import _others_product
 from ._common import LINALG, _diag, _diag_embed, _eye, _mT, _singular, _trace, _wellcond
 
@@ -32,7 +32,7 @@ def _svd_parts(x: Any) -> tuple:
     """
     u, s, vh = np.linalg.svd(x)
     sign = np.sign(np.linalg.det(strip(u)) * np.linalg.det(strip(vh)))
-    return u, _pair_products(s), vh, np.asarray(sign)
+    return u, _pair_products(s), vh, plain_array(sign)
 
 
 def _cofactor_svd(x: Any) -> Any:
@@ -61,7 +61,7 @@ def _cofactor_impl(x: Any) -> Any:
         return d[..., None, None] * _mT(np.linalg.inv(x))
     if d.ndim == 0:
         return _cofactor_svd(x)
-    result = np.empty(np.shape(x), dtype=d.dtype)
+    result = np.empty_like(d, shape=np.shape(x))  # (traced like d under dualad.compile)
     regular = ~singular
     result[regular] = d[regular][..., None, None] * _mT(np.linalg.inv(x[regular]))
     result[singular] = _cofactor_svd(x[singular])
@@ -215,7 +215,7 @@ det = LINALG.defprimitive(
 
 def _nonsingular(x: Any, out: Any) -> None:
     """slogdet's derivative needs det(a) != 0: raise a clear error where the sign is 0."""
-    sign = np.asarray(strip(out[0]))
+    sign = plain_array(out[0])
     if np.any(sign == 0):
         where = "" if sign.ndim == 0 else f" (matrices {np.argwhere(sign == 0).tolist()})"
         raise SingularMatrixError(

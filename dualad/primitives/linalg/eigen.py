@@ -24,7 +24,7 @@ import numpy as np
 from ..._rule_checks import is_complex
 from ...axes import shape_of
 from ...errors import UnsupportedPrimitiveError
-from ...registry import Example, strip
+from ...registry import Example, plain_array, strip
 from ..complex_parts import via_parts
 from ._common import LINALG, _diag, _diag_embed, _eye, _mT
 
@@ -167,7 +167,7 @@ eigvals = LINALG.defprimitive(
 def _roots(p: Any) -> Any:
     if len(shape_of(p)) != 1:
         raise ValueError("Input must be a rank-1 array.")
-    values = np.asarray(strip(p))
+    values = plain_array(p)
     if values.size and (values[0] == 0 or values[-1] == 0):
         # NumPy drops zeros at either end: a root at infinity appears or disappears there
         # (leading), or exact roots at 0 are appended without the coefficients they depend

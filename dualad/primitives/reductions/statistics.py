@@ -10,7 +10,7 @@ import numpy as np
 
 from ...axes import float_dtype, normalize_axis, reduced_axes, shape_of
 from ...errors import UnsupportedPrimitiveError
-from ...registry import POSITIVE, Example, Interval, is_active, strip
+from ...registry import POSITIVE, Example, Interval, is_active, plain_array, strip
 from ..complex_parts import abs_squared
 from ._common import _NV, REDUCTIONS, _count, _ddof, _flag, _refuse, _to_last
 
@@ -148,7 +148,7 @@ def _quantile_core(a: Any, q: Any, axis: Any, keepdims: bool, method: str, who: 
             f"np.{who}(method={method!r}) is not supported on dual arrays; use one of "
             f"{list(_METHODS)}"
         )
-    q_plain = np.asarray(strip(q))
+    q_plain = plain_array(q)
     if np.any((q_plain < 0) | (q_plain > 1)):
         raise ValueError("Quantiles must be in the range [0, 1]")
     shape = shape_of(a)

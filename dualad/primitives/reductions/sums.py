@@ -15,7 +15,8 @@ from ...axes import (
     shape_of,
     weighted_bincount,
 )
-from ...registry import Example, is_active
+from ...registry import Example, is_active, is_array, plain_array
+from ..indexing import take_by
 from ._common import _NV, REDUCTIONS, _check_float_dtype, _check_static, _flag, _given, _to_last
 
 # --------------------------------------------------------------------------- sum
@@ -54,13 +55,14 @@ def _sum_vjp(ct: Any, x: Any, *, out: Any, axis: Any, dtype: Any, keepdims: bool
              initial: Any) -> Any:
     """x_bar = ct broadcast back over the reduced axes."""
     x_shape = shape_of(x)
-    if axis is None and not keepdims and type(ct) is np.ndarray:  # the common np.sum(x)
-        ct = ct.reshape(ct.shape[:1] + (1,) * len(x_shape))
+    plain = type(ct) is np.ndarray or is_array(ct)  # (the same path compiled: a later sum's
+    if axis is None and not keepdims and plain:  # order of additions follows the layout)
+        ct = ct.reshape(ct.shape[:1] + (1,) * len(x_shape))  # the common np.sum(x)
     else:
         ct = expand_reduced(ct, axis, len(x_shape), keepdims)
     shape = shape_of(ct)[:1] + x_shape
-    if type(ct) is np.ndarray and math.prod(shape) < 4096:
-        x_bar = np.empty(shape, dtype=ct.dtype)  # small: a copy is cheaper than a view
+    if plain and math.prod(shape) < 4096:
+        x_bar = np.empty_like(ct, shape=shape, order="C")  # small: a copy is cheaper than a view
         x_bar[...] = ct
         return x_bar
     return np.broadcast_to(ct, shape)
@@ -186,7 +188,7 @@ prod = REDUCTIONS.defprimitive(
 def _bincount_split_args(x: Any, weights: Any = None, minlength: int = 0) -> tuple:
     if is_active(x):
         raise TypeError("x holds integer bin numbers and cannot be a dual array")
-    return (weights,), {"x": np.asarray(x), "minlength": int(minlength)}
+    return (weights,), {"x": plain_array(x), "minlength": int(minlength)}
 
 
 def _bincount_jvp(dw: Any, w: Any, *, out: Any, x: Any, minlength: int) -> Any:
@@ -199,7 +201,7 @@ def _bincount_jvp(dw: Any, w: Any, *, out: Any, x: Any, minlength: int) -> Any:
 
 def _bincount_vjp(ct: Any, w: Any, *, out: Any, x: Any, minlength: int) -> Any:
     """w_bar_i = ct[x_i]: a gather (np.take, itself differentiable in reverse)."""
-    return np.take(ct, x, axis=1)
+    return take_by(ct, x, axis=1)
 
 
 bincount = REDUCTIONS.defprimitive(

@@ -15,6 +15,7 @@ from ...registry import (
     Interval,
     Primitive,
     is_active,
+    plain_array,
     strip,
 )
 
@@ -77,7 +78,7 @@ def _float_dtype(*xs: Any) -> np.dtype:
 def _plain_in(value: Any, dtype: np.dtype) -> Any:
     """A plain value (of constant arguments only) in ``dtype``, so that a float32 derivative
     stays float32; an active value as it is."""
-    return value if is_active(value) else np.asarray(value, dtype)
+    return value if is_active(value) else plain_array(value, dtype)
 
 
 def _sign(x: Any) -> Any:

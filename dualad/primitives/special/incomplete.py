@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -40,11 +39,13 @@ def _gammainc_da(a: Any, x: Any) -> Any:
     sums the window from 12 widths below it (where the terms are below float64's rounding of
     the sum) to 12 widths above, a few thousand terms for x up to 10**4."""
     a_values, x_values = np.broadcast_arrays(strip(a), strip(x))
-    width = math.sqrt(max(float(np.max(x_values, initial=0.0)), 0.0))
+    largest = np.maximum(np.max(x_values, initial=0.0), 0.0, dtype=np.float64)
+    # the decision is the integer number of terms (under dualad.compile, a guard on it)
+    count = int(np.ceil(24 * np.sqrt(largest) + 60))
     first = np.maximum(np.floor(x_values - a_values - 12 * np.sqrt(np.maximum(x_values, 0.0))
                                 - 20), 0.0)
     n = np.expand_dims(np.nan_to_num(first), -1) + np.arange(
-        math.ceil(24 * width + 60), dtype=_float_dtype(a, x))
+        count, dtype=_float_dtype(a, x))
     positive = x > 0
     x_safe = np.where(positive, x, 1.0)  # gammainc(a, 0) = 0 for every a
     a_n = np.expand_dims(a, -1) + n
