@@ -22,7 +22,7 @@ from .. import registry
 from ..errors import CompileError, GuardError, InvalidInputError
 from ..introspect import positional_names
 from ..tree import LEAF, TreeDef, flatten, sorted_keys, unflatten
-from .recorder import Op, Recording, fingerprint
+from .recorder import Op, Recording, fingerprint, map_leaves
 from .source import (
     GuardFailure,
     Namer,
@@ -253,22 +253,14 @@ def snapshot(rec: Recording) -> None:
             kept.setflags(write=False)
             copies[id(array)] = kept
     rec.constants = {}
+    def copied(leaf: Any) -> Any:
+        return copies.get(id(leaf), leaf) if leaf.__class__ is np.ndarray else leaf
+
     if copies:
         ops = rec.ops
         for op in (ops[i] for i in sorted(rec.constant_ops) if i < len(ops)):
-            op.args = _replaced(op.args, copies)
-            op.kwargs = _replaced(op.kwargs, copies)
-
-
-def _replaced(template: Any, copies: dict[int, np.ndarray]) -> Any:
-    cls = template.__class__
-    if cls is np.ndarray:
-        return copies.get(id(template), template)
-    if cls is tuple or cls is list:
-        return cls(_replaced(t, copies) for t in template)
-    if cls is dict:
-        return {k: _replaced(v, copies) for k, v in template.items()}
-    return template
+            op.args = map_leaves(op.args, copied)
+            op.kwargs = map_leaves(op.kwargs, copied)
 
 
 def _weak(leaf: Any) -> Any:

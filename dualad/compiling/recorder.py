@@ -28,6 +28,46 @@ class Ref:
     slot: int
 
 
+def leaves(template: Any) -> list[Any]:
+    """Every leaf of a template, through tuples, lists, dict values and slice bounds.
+
+    >>> leaves((Ref(1), [2.0, slice(None, Ref(3))], {"axis": 0}))
+    [Ref(slot=1), 2.0, None, Ref(slot=3), None, 0]
+    """
+    found: list[Any] = []
+    stack = [template]
+    while stack:
+        item = stack.pop()
+        cls = item.__class__
+        if cls is tuple or cls is list:
+            stack.extend(reversed(item))
+        elif cls is dict:
+            stack.extend(reversed(list(item.values())))
+        elif cls is slice:
+            stack.extend((item.step, item.stop, item.start))
+        else:
+            found.append(item)
+    return found
+
+
+def slots(template: Any) -> list[int]:
+    """The slots a template refers to, in order (repeats kept)."""
+    return [leaf.slot for leaf in leaves(template) if leaf.__class__ is Ref]
+
+
+def map_leaves(template: Any, fn: Any) -> Any:
+    """The template with each leaf replaced by ``fn(leaf)``, its containers rebuilt."""
+    cls = template.__class__
+    if cls is tuple or cls is list:
+        return cls(map_leaves(t, fn) for t in template)
+    if cls is dict:
+        return {k: map_leaves(v, fn) for k, v in template.items()}
+    if cls is slice:
+        return slice(map_leaves(template.start, fn), map_leaves(template.stop, fn),
+                     map_leaves(template.step, fn))
+    return fn(template)
+
+
 @dataclass
 class Op:
     """One recorded operation.

@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import builtins
 import dataclasses
+import functools
 import keyword
 import math
 import operator
@@ -29,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from .. import registry
-from .recorder import Op, Recording, Ref
+from .recorder import Op, Recording, Ref, leaves, map_leaves, slots
 
 REUSE_MIN_BYTES = 4096
 """Temporaries this large or larger lend their buffer to a later elementwise result."""
@@ -86,20 +87,14 @@ def made(array: np.ndarray) -> Made | None:
     return Made(f"np.eye({rows}, {flat.shape[1]}, {offset}, {dtype}).reshape({array.shape!r})")
 
 
-def _made_constants(template: Any, cache: dict[int, Any]) -> Any:
-    cls = template.__class__
-    if cls is np.ndarray:
-        if template.nbytes < MAKE_MIN_BYTES:
-            return template
-        key = id(template)
-        if key not in cache:
-            cache[key] = made(template) or template
-        return cache[key]
-    if cls is tuple or cls is list:
-        return cls(_made_constants(t, cache) for t in template)
-    if cls is dict:
-        return {k: _made_constants(v, cache) for k, v in template.items()}
-    return template
+def _made_constant(leaf: Any, cache: dict[int, Any]) -> Any:
+    """A large constant as a :class:`Made` where :func:`made` finds one (else itself)."""
+    if leaf.__class__ is not np.ndarray or leaf.nbytes < MAKE_MIN_BYTES:
+        return leaf
+    key = id(leaf)
+    if key not in cache:
+        cache[key] = made(leaf) or leaf
+    return cache[key]
 
 
 @dataclass(frozen=True)
@@ -257,35 +252,6 @@ def _resolves(text: str, fn: Any) -> bool:
 # --------------------------------------------------------------------------- the program
 
 
-def _slots_in(template: Any, found: list[int]) -> list[int]:
-    cls = template.__class__
-    if cls is Ref:
-        found.append(template.slot)
-    elif cls is tuple or cls is list:
-        for t in template:
-            _slots_in(t, found)
-    elif cls is dict:
-        for t in template.values():
-            _slots_in(t, found)
-    elif cls is slice:
-        for t in (template.start, template.stop, template.step):
-            _slots_in(t, found)
-    return found
-
-
-def _constants_in(template: Any, found: list[Any]) -> list[Any]:
-    cls = template.__class__
-    if cls is np.ndarray:
-        found.append(template)
-    elif cls is tuple or cls is list:
-        for t in template:
-            _constants_in(t, found)
-    elif cls is dict:
-        for t in template.values():
-            _constants_in(t, found)
-    return found
-
-
 def _out_slots(outs: Any, found: list[int]) -> list[int]:
     if outs.__class__ is int:
         found.append(outs)
@@ -293,21 +259,6 @@ def _out_slots(outs: Any, found: list[int]) -> list[int]:
         for o in outs:
             _out_slots(o, found)
     return found
-
-
-def _substitute(template: Any, aliases: dict[int, int]) -> Any:
-    cls = template.__class__
-    if cls is Ref:
-        target = aliases.get(template.slot)
-        return template if target is None else Ref(target)
-    if cls is tuple or cls is list:
-        return cls(_substitute(t, aliases) for t in template)
-    if cls is dict:
-        return {k: _substitute(v, aliases) for k, v in template.items()}
-    if cls is slice:
-        return slice(*(_substitute(t, aliases) for t in (template.start, template.stop,
-                                                          template.step)))
-    return template
 
 
 _VIEW_FREE = frozenset((np.copy, np.zeros_like, np.ones_like, np.empty_like, np.full_like,
@@ -332,17 +283,17 @@ def simplify(rec: Recording, outputs: list[int]) -> list[Op]:
     copy that is an output stays: the caller owns it)."""
     info = rec.info
     cache: dict[int, Any] = {}
-    ops = [op if not any(isinstance(t, np.ndarray) and t.nbytes >= MAKE_MIN_BYTES
-                         for t in _constants_in((op.args, op.kwargs), []))
-           else dataclasses.replace(op, args=_made_constants(op.args, cache),
-                                    kwargs=_made_constants(op.kwargs, cache))
+    remake = functools.partial(_made_constant, cache=cache)
+    ops = [op if not any(t.__class__ is np.ndarray and t.nbytes >= MAKE_MIN_BYTES
+                         for t in leaves((op.args, op.kwargs)))
+           else dataclasses.replace(op, args=map_leaves(op.args, remake),
+                                    kwargs=map_leaves(op.kwargs, remake))
            for op in rec.ops]
     # the slots whose memory each slot may share (itself, or what it may be a view of)
     roots: dict[int, frozenset[int]] = {s: frozenset((s,)) for s in rec.inputs}
     written_roots: set[int] = set()
     for op in ops:
-        used = _slots_in(op.args, [])
-        _slots_in(op.kwargs, used)
+        used = slots((op.args, op.kwargs))
         shared = frozenset().union(*(roots.get(s, frozenset((s,))) for s in used)) \
             if used else frozenset()
         for out in _out_slots(op.outs, []):
@@ -351,17 +302,22 @@ def simplify(rec: Recording, outputs: list[int]) -> list[Op]:
             written_roots.update(roots.get(op.writes, frozenset((op.writes,))))
     output_set = set(outputs)
     aliases: dict[int, int] = {}
+
+    def rename(leaf: Any) -> Any:
+        target = aliases.get(leaf.slot) if leaf.__class__ is Ref else None
+        return leaf if target is None else Ref(target)
+
     computed: dict[Any, int] = {}
     kept = []
     for op in ops:
-        if aliases and any(s in aliases for s in _slots_in((op.args, op.kwargs), [])):
-            op = dataclasses.replace(op, args=_substitute(op.args, aliases),
-                                     kwargs=_substitute(op.kwargs, aliases))
+        if aliases and any(s in aliases for s in slots((op.args, op.kwargs))):
+            op = dataclasses.replace(op, args=map_leaves(op.args, rename),
+                                     kwargs=map_leaves(op.kwargs, rename))
         out = op.outs
         if out.__class__ is int and out not in written_roots and op.writes is None \
                 and op.kind in ("call", "method", "getitem", "attr") and not op.check:
             untouched = not any(roots.get(s, frozenset((s,))) & written_roots
-                                for s in _slots_in((op.args, op.kwargs), []))
+                                for s in slots((op.args, op.kwargs)))
             key = _op_key(op, info) if untouched else None
             if key is not None:
                 earlier = computed.get(key)
@@ -486,19 +442,9 @@ def _without_dead(ops: list[Op], outputs: set[int]) -> list[Op]:
         if op.kind == "guard" or op.writes is not None or op.outs is None and op.kind != \
                 "attr" or any(o in needed for o in outs):
             kept.append(op)
-            needed.update(_slots_in(op.args, []))
-            _slots_in(op.kwargs, list_into(needed))
+            needed.update(slots((op.args, op.kwargs)))
     kept.reverse()
     return kept
-
-
-class list_into(list):  # noqa: N801 - a list that adds what it is given to a set
-    def __init__(self, target: set[int]) -> None:
-        super().__init__()
-        self.target = target
-
-    def append(self, item: int) -> None:
-        self.target.add(item)
 
 
 def program_source(rec: Recording, ops: list[Op], outputs: list[int | None],
@@ -510,8 +456,7 @@ def program_source(rec: Recording, ops: list[Op], outputs: list[int | None],
     last_use: dict[int, int] = {}
     uses_other_than_ufunc: set[int] = set()
     for i, op in enumerate(ops):
-        used = _slots_in(op.args, [])
-        _slots_in(op.kwargs, used)
+        used = slots((op.args, op.kwargs))
         for s in used:
             last_use[s] = i
         if not (op.kind == "call" and op.fresh and isinstance(op.fn, np.ufunc)
@@ -530,7 +475,7 @@ def program_source(rec: Recording, ops: list[Op], outputs: list[int | None],
         # the temporaries whose last use this is: an elementwise result may go into one
         dead = []
         deletions = []
-        for s in dict.fromkeys(_slots_in(op.args, [])):
+        for s in dict.fromkeys(slots(op.args)):
             if last_use.get(s) != i or s in output_set or s in inputs:
                 continue
             value = info.get(s)
