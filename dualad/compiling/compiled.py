@@ -208,14 +208,12 @@ def _token(obj: Any) -> Any:
 
 
 def _unchanged(current: Any, kept: Any, token: Any) -> bool:
+    """The name still refers to ``kept`` with the values it had (an equal number will do);
+    a generator is kept as it is, since the recording refused functions that draw from it."""
     if current is not kept:
         return current.__class__ is kept.__class__ and isinstance(kept, _NUMBERS) \
             and same(current, kept)
-    if kept.__class__ is np.ndarray:
-        return fingerprint(kept) == token
-    if isinstance(kept, _GENERATORS):
-        return True  # the recording refused functions that draw from it
-    return True
+    return kept.__class__ is not np.ndarray or fingerprint(kept) == token
 
 
 def _rng_state(generator: Any) -> Any:
