@@ -7,6 +7,7 @@ recording shows as a difference at a second point.
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 
@@ -389,3 +390,70 @@ def test_random_draws_raise():
     for f in (noisy, noisy_generator):
         with pytest.raises(dualad.CompileError, match="random numbers"):
             dualad.compile(dualad.grad(f))(X0)
+
+
+@pytest.fixture
+def global_random_state():
+    """NumPy's global random state, restored after the test."""
+    saved = np.random.get_state()
+    yield
+    np.random.set_state(saved)
+
+
+def test_a_draw_served_by_the_gaussian_cache_raises(global_random_state):
+    # the legacy generator draws Gaussians in pairs and caches the second: drawing it does
+    # not move the Mersenne Twister, only the cache
+    np.random.seed(0)
+    np.random.standard_normal()
+    assert np.random.get_state(legacy=False)["has_gauss"] == 1
+
+    def noisy(x):
+        return x * np.random.standard_normal()
+
+    with pytest.raises(dualad.CompileError, match="random numbers"):
+        dualad.compile(noisy)(X0)
+
+
+def test_the_global_state_reader_sees_what_get_state_sees(global_random_state):
+    from dualad.compiling.randomness import GLOBAL, GlobalState
+
+    np.random.seed(1)
+    seen = []
+    for draw in (lambda: None, np.random.standard_normal, np.random.standard_normal,
+                 lambda: np.random.random(700), lambda: np.random.seed(1)):
+        draw()
+        state = np.random.get_state(legacy=False)
+        seen.append((GLOBAL.read(), state))
+        if GLOBAL._state is not None:  # the fast path: the same bytes as get_state's
+            inner = state["state"]
+            assert GLOBAL.read()[:2500] == inner["key"].astype(np.uint32).tobytes() + \
+                np.int32(inner["pos"]).tobytes()
+    for (a, state_a), (b, state_b) in itertools.combinations(seen, 2):
+        same_state = all(np.array_equal(state_a["state"][k], state_b["state"][k])
+                         for k in ("key", "pos")) and state_a["has_gauss"] == \
+            state_b["has_gauss"] and (not state_a["has_gauss"]
+                                      or state_a["gauss"] == state_b["gauss"])
+        assert (a == b) == same_state
+    # another bit generator behind np.random: read through get_state
+    other = GlobalState()
+    legacy = np.random.mtrand._rand
+    try:
+        np.random.mtrand._rand = np.random.RandomState(np.random.PCG64(3))
+        before = other.read()
+        assert other.read() == before
+        np.random.mtrand._rand.standard_normal()
+        assert other.read() != before
+    finally:
+        np.random.mtrand._rand = legacy
+    # np.random.set_bit_generator swaps the generator inside the same RandomState
+    mersenne = np.random.get_bit_generator()
+    try:
+        np.random.set_bit_generator(np.random.PCG64(4))
+        before = GLOBAL.read()
+        np.random.standard_normal()
+        assert GLOBAL.read() != before
+    finally:
+        np.random.set_bit_generator(mersenne)
+    before = GLOBAL.read()
+    np.random.random()
+    assert GLOBAL.read() != before

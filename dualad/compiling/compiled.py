@@ -22,6 +22,7 @@ from .. import registry
 from ..errors import CompileError, GuardError, InvalidInputError
 from ..introspect import positional_names
 from ..tree import LEAF, TreeDef, flatten, sorted_keys, unflatten
+from .randomness import GENERATORS, GLOBAL, draws, generator_state
 from .recorder import Op, Recording, fingerprint, map_leaves
 from .source import (
     GuardFailure,
@@ -46,12 +47,13 @@ class Program:
     """One recording, ready to replay: its operations, outputs and (once built) its code."""
 
     def __init__(self, rec: Recording, outputs: list[int | None], constants: list[Any],
-                 out_tree: TreeDef, input_names: dict[int, str]) -> None:
+                 out_tree: TreeDef, input_names: Callable[[], dict[int, str]]) -> None:
         self.rec = rec
         self.outputs = outputs
         self.constants = constants
         self.out_tree = out_tree
-        self.input_names = input_names
+        self._input_names = input_names
+        """The inputs' names for the source, worked out when the source is first written."""
         self._ops: list[Op] | None = None
         self.guards: list[Op] = []
         self.single = out_tree is LEAF and outputs[0] is not None
@@ -77,7 +79,7 @@ class Program:
         return len(self.ops) - len(self.guards)
 
     def _build(self) -> Callable[..., Any]:
-        namer = Namer(self.rec, self.input_names)
+        namer = Namer(self.rec, self._input_names())
         ops = self.ops
         text = program_source(self.rec, ops, self.outputs, namer, single=self.single)
         self._namer, self._text = namer, text
@@ -193,17 +195,16 @@ _NUMBERS = (bool, int, float, complex, np.generic)
 
 def _watched(obj: Any) -> bool:
     """Values read from outside that a replay checks: arrays, numbers, random generators."""
-    return obj.__class__ is np.ndarray or isinstance(obj, (*_NUMBERS, *_GENERATORS))
+    return obj.__class__ is np.ndarray or isinstance(obj, (*_NUMBERS, *GENERATORS))
 
 
-_GENERATORS = (np.random.Generator, np.random.RandomState)
 
 
 def _token(obj: Any) -> Any:
     if obj.__class__ is np.ndarray:
         return fingerprint(obj)
-    if isinstance(obj, _GENERATORS):
-        return _rng_state(obj)
+    if isinstance(obj, GENERATORS):
+        return generator_state(obj)
     return obj
 
 
@@ -214,30 +215,6 @@ def _unchanged(current: Any, kept: Any, token: Any) -> bool:
         return current.__class__ is kept.__class__ and isinstance(kept, _NUMBERS) \
             and same(current, kept)
     return kept.__class__ is not np.ndarray or fingerprint(kept) == token
-
-
-def _rng_state(generator: Any) -> Any:
-    state = generator.bit_generator.state if isinstance(generator, np.random.Generator) \
-        else generator.get_state(legacy=False)
-    return _hashable(state)
-
-
-def _hashable(state: Any) -> Any:
-    """A random generator's state, comparable cheaply (arrays as bytes)."""
-    if isinstance(state, dict):
-        return tuple((key, _hashable(value)) for key, value in state.items())
-    if isinstance(state, np.ndarray):
-        return state.tobytes()
-    return state
-
-
-def _draws(found: list[tuple[Any, Any, Any, Any]], legacy: Any) -> bool:
-    """True when the call drew random numbers from NumPy's global generator or from a
-    generator the function reads from outside."""
-    if _hashable(np.random.get_state(legacy=False)) != legacy:
-        return True
-    return any(isinstance(obj, _GENERATORS) and _rng_state(obj) != token
-               for _, _, obj, token in found)
 
 
 def snapshot(rec: Recording) -> None:
@@ -314,7 +291,10 @@ class Compiled:
     def _call(self, args: tuple, kwargs: dict) -> Any:
         if STATE.recording is not None:  # inside another recording: its operations are ours
             return self.fun(*args, **kwargs)
-        leaves, treedef = flatten((args, kwargs))
+        if not kwargs and all(a.__class__ is np.ndarray for a in args):
+            leaves, treedef = list(args), positional_treedef(len(args))
+        else:
+            leaves, treedef = flatten((args, kwargs))
         key: list[Any] = [treedef]
         arrays = []
         for leaf in leaves:
@@ -440,9 +420,12 @@ def record(fun: Callable[..., Any], args: tuple, kwargs: dict, leaves: list[Any]
             traced_leaves.append(Traced(leaf, slot, rec))
         else:
             traced_leaves.append(leaf)
-    traced_args, traced_kwargs = unflatten(treedef, traced_leaves)
+    if not kwargs and treedef is positional_treedef(len(args)):
+        traced_args, traced_kwargs = tuple(traced_leaves), {}
+    else:
+        traced_args, traced_kwargs = unflatten(treedef, traced_leaves)
     found = bindings(fun)
-    legacy = _hashable(np.random.get_state(legacy=False))
+    global_random = GLOBAL.read()
     previous = STATE.recording
     STATE.recording = rec
     try:
@@ -469,7 +452,8 @@ def record(fun: Callable[..., Any], args: tuple, kwargs: dict, leaves: list[Any]
                 outputs.append(None)
                 constants.append(leaf)
                 results.append(leaf)
-        if _draws(found, legacy):
+        if draws([(obj, token) for _, _, obj, token in found
+                  if isinstance(obj, GENERATORS)], global_random):
             raise CompileError(
                 "the function draws random numbers (from np.random or a generator it reads "
                 "from outside): a replay would repeat this call's draws. Draw them outside "
@@ -484,12 +468,21 @@ def record(fun: Callable[..., Any], args: tuple, kwargs: dict, leaves: list[Any]
     finally:
         STATE.recording = previous
         rec.closed = True
-    input_names = _input_names(rec, args, kwargs, leaves, parameter_names(fun))
+    arity = _arity(args, kwargs)
+
+    def input_names() -> dict[int, str]:
+        return _input_names(rec, arity, parameter_names(fun))
     program = Program(rec, outputs, constants, out_tree, input_names)
     program.bindings = found
     snapshot(rec)
     result = results[0] if out_tree is LEAF else unflatten(out_tree, results)
     return program, result
+
+
+@functools.lru_cache(maxsize=64)
+def positional_treedef(n: int) -> TreeDef:
+    """The structure of ``(args, {})`` for ``n`` array arguments (the common call)."""
+    return flatten(((np.empty(0),) * n, {}))[1]
 
 
 @functools.lru_cache(maxsize=256)
@@ -503,27 +496,35 @@ def parameter_names(fun: Callable[..., Any]) -> tuple[str, ...]:
     return params
 
 
-def _input_names(rec: Recording, args: tuple, kwargs: dict, leaves: list[Any],
+def _arity(args: tuple, kwargs: dict) -> list[tuple[Any, list[bool]]]:
+    """Each argument's key (position or keyword) and, for each of its leaves, whether it is
+    an array (an input of the program)."""
+    arity: list[tuple[Any, list[bool]]] = []
+    for key, arg in (*enumerate(args), *((k, kwargs[k]) for k in sorted_keys(kwargs))):
+        if arg.__class__ is np.ndarray:
+            arity.append((key, [True]))
+        else:
+            arity.append((key, [leaf.__class__ is np.ndarray or isinstance(leaf, np.generic)
+                                for leaf in flatten(arg)[0]]))
+    return arity
+
+
+def _input_names(rec: Recording, arity: list[tuple[Any, list[bool]]],
                  params: tuple[str, ...]) -> dict[int, str]:
     """The inputs' names: the parameter's name for an array argument, ``name_k`` for the
     leaves of a pytree argument, ``a<k>`` where the parameter is unknown."""
     leaf_names: list[str] = []
-    for i, arg in enumerate(args):
-        base = params[i] if i < len(params) else f"a{i}"
-        n = len(flatten(arg)[0])
-        leaf_names += [base] if n == 1 else [f"{base}_{k}" for k in range(n)]
-    for key in sorted_keys(kwargs):
-        n = len(flatten(kwargs[key])[0])
-        base = str(key)
-        leaf_names += [base] if n == 1 else [f"{base}_{k}" for k in range(n)]
-    if len(leaf_names) != len(leaves):
+    for key, arrays in arity:
+        if key.__class__ is int:
+            base = params[key] if key < len(params) else f"a{key}"
+        else:
+            base = str(key)
+        n = len(arrays)
+        leaf_names += [base if n == 1 else f"{base}_{k}"
+                       for k, array in enumerate(arrays) if array]
+    if len(leaf_names) != len(rec.inputs):
         return {}
-    slots = iter(rec.inputs)
-    names = {}
-    for leaf, name in zip(leaves, leaf_names):
-        if leaf.__class__ is np.ndarray or isinstance(leaf, np.generic):
-            names[next(slots)] = name
-    return names
+    return dict(zip(rec.inputs, leaf_names))
 
 
 def _user_codes(fun: Any) -> set[Any]:

@@ -16,16 +16,31 @@ import os
 import sys
 import zlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 
-@dataclass(frozen=True)
 class Ref:
-    """A traced value in a template: the slot that holds it when the program runs."""
+    """A traced value in a template: the slot that holds it when the program runs.
 
-    slot: int
+    >>> Ref(3) == Ref(3), Ref(3)
+    (True, Ref(slot=3))
+    """
+
+    __slots__ = ("slot",)
+
+    def __init__(self, slot: int) -> None:
+        self.slot = slot
+
+    def __eq__(self, other: object) -> bool:
+        return other.__class__ is Ref and other.slot == self.slot  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((Ref, self.slot))
+
+    def __repr__(self) -> str:
+        return f"Ref(slot={self.slot})"
 
 
 def leaves(template: Any) -> list[Any]:
@@ -95,8 +110,10 @@ class Op:
     view: bool = False  # an indexing result that is a view of the indexed array
 
 
-@dataclass(frozen=True)
-class Info:
+_new_info = tuple.__new__  # a NamedTuple's fields without its Python-level __new__
+
+
+class Info(NamedTuple):
     """What the program needs to know of a slot's value: no values are kept."""
 
     shape: tuple[int, ...]
@@ -110,9 +127,14 @@ class Info:
 
     @classmethod
     def of(cls, value: Any) -> Info:
+        """What the program needs to know of ``value``.
+
+        >>> Info.of(np.zeros((2, 3))).shape, Info.of(np.float64(1.0)).ndarray
+        ((2, 3), False)
+        """
         if value.__class__ is np.ndarray:
-            return cls(value.shape, value.dtype, value.nbytes, True, value.base is None,
-                       value.flags.c_contiguous)
+            return _new_info(cls, (value.shape, value.dtype, value.nbytes, True,
+                                   value.base is None, value.flags.c_contiguous))
         return cls(np.shape(value), np.asarray(value).dtype, 0, False, False)
 
 

@@ -57,6 +57,10 @@ class Traced:
 
     # -- NumPy protocols ----------------------------------------------------------------
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if method == "__call__" and not kwargs:
+            result = _record_ufunc(ufunc, inputs)
+            if result is not _GENERAL:
+                return result
         if _has_active(inputs) or _has_active(kwargs.get("out") or ()):
             return NotImplemented
         fn = ufunc if method == "__call__" else getattr(ufunc, method)
@@ -75,22 +79,22 @@ class Traced:
         raise CompileError(conversion_message(self, "np.asarray/np.array"))
 
     # -- attributes that do not depend on values ----------------------------------------
+    # (the value is an ndarray or a NumPy scalar: both have these attributes)
     @property
     def shape(self) -> tuple[int, ...]:
-        return np.shape(self.value)
+        return self.value.shape
 
     @property
     def ndim(self) -> int:
-        return np.ndim(self.value)
+        return self.value.ndim
 
     @property
     def size(self) -> int:
-        return np.size(self.value)
+        return self.value.size
 
     @property
     def dtype(self) -> np.dtype:
-        return np.asarray(self.value).dtype if not hasattr(self.value, "dtype") \
-            else self.value.dtype
+        return self.value.dtype
 
     @property
     def itemsize(self) -> int:
@@ -269,9 +273,11 @@ def _binary(ufunc: Any, reflected: bool = False) -> Any:
         if registry.is_active(other):
             return NotImplemented
         operands = (other, self) if reflected else (self, other)
-        if ufunc in SCALAR_OPERATORS and _on_scalars(self, other):
+        if self.value.__class__ is not np.ndarray and ufunc in SCALAR_OPERATORS \
+                and _on_scalars(self, other):
             return record_call(SCALAR_OPERATORS[ufunc], operands, {})
-        return ufunc(*operands)
+        result = _record_ufunc(ufunc, operands)  # what NumPy's dispatch would come to
+        return ufunc(*operands) if result is _GENERAL else result
     return op
 
 
@@ -281,6 +287,17 @@ def _inplace(ufunc: Any) -> Any:
             return NotImplemented
         if self.value.__class__ is not np.ndarray:  # a NumPy scalar: += makes a new one
             return _binary(ufunc)(self, other)
+        rec = STATE.recording
+        cls = other.__class__
+        if rec is not None and self.rec is rec and (cls is float or cls is int or (
+                cls is Traced and other.rec is rec)):  # the common case, as the general
+            # path records it: NumPy passes out= as a tuple
+            value, template = (other.value, Ref(other.slot)) if cls is Traced \
+                else (other, other)
+            ufunc(self.value, value, out=self.value)
+            rec.ops.append(Op("call", ufunc, (Ref(self.slot), template),
+                              {"out": (Ref(self.slot),)}, writes=self.slot))
+            return self
         ufunc(self, other, out=self)
         return self
     return op
@@ -463,12 +480,71 @@ def unwrap_values(obj: Any) -> Any:
     return unwrap(obj)[0]
 
 
+_GENERAL = object()
+"""What :func:`_record_ufunc` returns for a call it leaves to the general path."""
+
+
+def _record_ufunc(ufunc: Any, inputs: tuple) -> Any:
+    """The common case of a ufunc call, recorded without the general unwrapping: every
+    operand a live traced array or a Python float or int, no keyword arguments, one result.
+    ``_GENERAL`` for any other call."""
+    rec = STATE.recording
+    if rec is None or ufunc.nout != 1:
+        return _GENERAL
+    values = []
+    templates = []
+    for x in inputs:
+        cls = x.__class__
+        if cls is Traced:
+            if x.rec is not rec:
+                return _GENERAL  # a finished recording's value: the general path says so
+            values.append(x.value)
+            templates.append(Ref(x.slot))
+        elif cls is float or cls is int or (isinstance(x, np.generic)
+                                            and x.__class__ is not np.bool_):
+            values.append(x)
+            templates.append(x)
+        else:
+            return _GENERAL
+    result = ufunc(*values)  # an ndarray or a NumPy scalar
+    slot = rec.new_slot(result)
+    rec.ops.append(Op("call", ufunc, tuple(templates), {}, slot, fresh=True))
+    return Traced(result, slot, rec)
+
+
+_SCALARS = frozenset((int, float, bool, complex, str, type(None), type(Ellipsis)))
+"""Classes of operands kept in a template as they are."""
+
+
+def _unwrap_items(items: Any) -> tuple[tuple, tuple]:
+    """The values and templates of a call's positional arguments (see :func:`unwrap`)."""
+    values = []
+    templates = []
+    for x in items:
+        cls = x.__class__
+        if cls is Traced:
+            _live(x)
+            values.append(x.value)
+            templates.append(Ref(x.slot))
+        elif cls in _SCALARS:
+            values.append(x)
+            templates.append(x)
+        else:
+            value, template, _ = unwrap(x)
+            values.append(value)
+            templates.append(template)
+    return tuple(values), tuple(templates)
+
+
 def record_call(fn: Any, args: Any, kwargs: dict, *, fresh: bool = False,
                 protective: bool = False) -> Any:
     """Run ``fn`` on the values of ``args`` and ``kwargs`` and record the call."""
     rec = STATE.recording
-    values, templates, _ = unwrap(tuple(args))
-    kw_values, kw_templates, _ = unwrap(kwargs)
+    values, templates = _unwrap_items(args)
+    if kwargs:
+        kw_values, kw_templates, _ = unwrap(kwargs)
+    else:
+        kw_values, kw_templates = kwargs, {}
     if rec is None:
         raise CompileError(
             f"{registry.numpy_name(fn)} of a traced array after its dualad.compile recording "
@@ -502,8 +578,32 @@ def record_attr(x: Traced, name: str) -> Any:
     return finish_op(rec, op, getattr(x.value, name), (x,), {}, "." + name)
 
 
+_BASIC_KEYS = frozenset((int, type(None), type(Ellipsis)))
+
+
+def _basic_key(key: Any) -> bool:
+    """True for a key of plain ints, slices of plain ints, None and Ellipsis: it indexes
+    without a traced value and its result is a view."""
+    for k in key if key.__class__ is tuple else (key,):
+        cls = k.__class__
+        if cls is slice:
+            if not (k.start.__class__ in _BASIC_KEYS and k.stop.__class__ in _BASIC_KEYS
+                    and k.step.__class__ in _BASIC_KEYS):
+                return False
+        elif cls not in _BASIC_KEYS:
+            return False
+    return True
+
+
 def record_item(x: Traced, key: Any) -> Any:
     rec = _live(x)
+    if _basic_key(key):
+        value = x.value[key]
+        op = Op("getitem", None, (Ref(x.slot), key), {})
+        op.view = value.__class__ is np.ndarray
+        rec.ops.append(op)
+        op.outs, wrapped = _wrap(rec, value)
+        return wrapped
     key_value, key_template, traced_key = unwrap(key)
     op = Op("getitem", None, (Ref(x.slot), key_template), {})
     rec.ops.append(op)
