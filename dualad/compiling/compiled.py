@@ -195,7 +195,10 @@ _NUMBERS = (bool, int, float, complex, np.generic)
 
 def _watched(obj: Any) -> bool:
     """Values read from outside that a replay checks: arrays, numbers, random generators."""
-    return obj.__class__ is np.ndarray or isinstance(obj, (*_NUMBERS, *GENERATORS))
+    return obj.__class__ is np.ndarray or isinstance(obj, _WATCHED)
+
+
+_WATCHED = (*_NUMBERS, *GENERATORS)
 
 
 
@@ -433,7 +436,7 @@ def record(fun: Callable[..., Any], args: tuple, kwargs: dict, leaves: list[Any]
             out = _watching_locals(fun, rec, traced_args, traced_kwargs)
         else:
             out = fun(*traced_args, **traced_kwargs)
-        out_leaves, out_tree = flatten(out)
+        out_leaves, out_tree = _flatten_result(out)
         outputs: list[int | None] = []
         constants: list[Any] = []
         results = []
@@ -477,6 +480,21 @@ def record(fun: Callable[..., Any], args: tuple, kwargs: dict, leaves: list[Any]
     snapshot(rec)
     result = results[0] if out_tree is LEAF else unflatten(out_tree, results)
     return program, result
+
+
+def _flatten_result(out: Any) -> tuple[list[Any], TreeDef]:
+    """``flatten(out)``, quicker for one traced array or a tuple of them (a jvp's pair)."""
+    if out.__class__ is Traced:
+        return [out], LEAF
+    if out.__class__ is tuple and all(item.__class__ is Traced for item in out):
+        return list(out), tuple_treedef(len(out))
+    return flatten(out)
+
+
+@functools.lru_cache(maxsize=64)
+def tuple_treedef(n: int) -> TreeDef:
+    """The structure of a tuple of ``n`` arrays."""
+    return flatten((np.empty(0),) * n)[1]
 
 
 @functools.lru_cache(maxsize=64)

@@ -24,7 +24,7 @@ import numpy as np
 from .. import registry
 from .._callers import scipy_caller
 from ..errors import CompileError
-from .recorder import Op, Recording, Ref, user_line
+from .recorder import Info, Op, Recording, Ref, user_line
 
 
 class _State:
@@ -507,7 +507,9 @@ def _record_ufunc(ufunc: Any, inputs: tuple) -> Any:
         else:
             return _GENERAL
     result = ufunc(*values)  # an ndarray or a NumPy scalar
-    slot = rec.new_slot(result)
+    slot = rec.next_slot  # (Recording.new_slot, inlined: this runs for most operations)
+    rec.next_slot = slot + 1
+    rec.info[slot] = Info.of(result)
     rec.ops.append(Op("call", ufunc, tuple(templates), {}, slot, fresh=True))
     return Traced(result, slot, rec)
 

@@ -51,6 +51,16 @@ FLAT_LEAVES = frozenset((np.ndarray, float, int, np.float64, np.float32))
 """Argument types the transforms' fast paths take without pytree bookkeeping."""
 
 
+def flat_leaf(x: Any) -> bool:
+    """True for an argument the transforms' fast paths take without pytree bookkeeping:
+    an array (of a registered kind too) or a number.
+
+    >>> flat_leaf(np.ones(2)), flat_leaf(2.0), flat_leaf((np.ones(2),))
+    (True, True, False)
+    """
+    return x.__class__ in FLAT_LEAVES or registry.is_array(x)
+
+
 # --------------------------------------------------------------------------- the call
 
 

@@ -19,7 +19,6 @@ from ..dual import Dual
 from ..errors import InvalidInputError, ShapeMismatchError
 from ..tree import describe, flatten, unflatten
 from ._boundary import (
-    FLAT_LEAVES,
     arg_paths,
     argnums_tuple,
     as_input,
@@ -29,6 +28,7 @@ from ._boundary import (
     chunks,
     dtype_of,
     finish,
+    flat_leaf,
     output_leaf,
     output_leaves,
     owned,
@@ -88,7 +88,7 @@ def jvp(
         )
     flat = len(primals) == len(tangents)
     for p, t in zip(primals, tangents):
-        if p.__class__ not in FLAT_LEAVES or t.__class__ not in FLAT_LEAVES:
+        if not (flat_leaf(p) and flat_leaf(t)):
             flat = False
             break
     if flat and not has_aux:
@@ -171,7 +171,7 @@ def _as_tangent(t: Any, x: Any, where: str) -> Any:
             f"{x.shape}: they must be equal"
         )
     dtype = x.dtype if isinstance(x, (np.ndarray, Dual)) or registry.is_array(x) else t.dtype
-    return t.astype(dtype, copy=False)
+    return t if t.dtype == dtype else t.astype(dtype)
 
 
 def _jvp_outputs(out: Any, tag: int) -> tuple[Any, Any]:

@@ -19,7 +19,6 @@ from ..errors import InvalidInputError, NonScalarOutputError, ShapeMismatchError
 from ..tape import Tape, TapeArray, backward
 from ..tree import LEAF, describe, flatten, unflatten
 from ._boundary import (
-    FLAT_LEAVES,
     arg_paths,
     argnums_tuple,
     as_input,
@@ -30,6 +29,7 @@ from ._boundary import (
     copied,
     dtype_of,
     finish,
+    flat_leaf,
     owned_array,
     with_arguments,
 )
@@ -195,7 +195,7 @@ def _value_and_grad(fun: Callable[..., Any], argnums: int | Sequence[int], has_a
     def value_and_gradient(*args: Any) -> Any:
         if not has_aux and not holomorphic and argnums.__class__ is int \
                 and -len(args) <= argnums < len(args) \
-                and args[argnums].__class__ in FLAT_LEAVES:
+                and flat_leaf(args[argnums]):
             return _value_and_grad_flat(fun, args, argnums, name)
         numbers = argnums_tuple(argnums, len(args))
         rec = Recording(fun, args, numbers, isinstance(argnums, (tuple, list)), has_aux, name)
