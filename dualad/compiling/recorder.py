@@ -83,7 +83,7 @@ def map_leaves(template: Any, fn: Any) -> Any:
     return fn(template)
 
 
-@dataclass
+@dataclass(slots=True)
 class Op:
     """One recorded operation.
 
