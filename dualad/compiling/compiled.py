@@ -224,12 +224,8 @@ def snapshot(rec: Recording) -> None:
     """Replace the writeable plain arrays the operations read by read-only copies: a program
     reads the values they had at the recording, as ``jax.jit`` does (arrays that change are
     passed as arguments)."""
-    copies: dict[int, np.ndarray] = {}
-    for array, _ in rec.constants.values():
-        if array.flags.writeable:
-            kept = array.copy(order="K")  # its layout: BLAS and sums take paths by strides
-            kept.setflags(write=False)
-            copies[id(array)] = kept
+    copies = {id(array): kept for array, kept in rec.constants.values()
+              if array.flags.writeable}
     rec.constants = {}
     def copied(leaf: Any) -> Any:
         return copies.get(id(leaf), leaf) if leaf.__class__ is np.ndarray else leaf

@@ -151,25 +151,48 @@ class Recording:
     python_scalars: set[int] = field(default_factory=set)
     """Slots that hold a Python number at replay (``np.allclose``'s bool), not a NumPy one."""
     constants: dict[int, tuple[Any, Any]] = field(default_factory=dict)
-    """id -> (a plain array the operations read, its fingerprint when first read)."""
+    """id -> (a plain array the operations read, a read-only copy of it when first read)."""
     constant_ops: set[int] = field(default_factory=set)
     """Indices of the operations that read a plain array."""
     next_slot: int = 0
     closed: bool = False
 
     def note_constant(self, array: np.ndarray) -> None:
+        """Keep a copy of a plain array an operation reads: the program reads the copy (its
+        values at the recording) and :meth:`changed_constants` compares with it. A copy
+        costs less than a checksum of the bytes."""
         if id(array) not in self.constants:
-            self.constants[id(array)] = (array, fingerprint(array))
+            kept = array.copy(order="K")  # its layout: BLAS and sums take paths by strides
+            kept.setflags(write=False)
+            self.constants[id(array)] = (array, kept)
 
     def changed_constants(self) -> list[np.ndarray]:
         """The plain arrays that were written into after an operation read them."""
-        return [a for a, print_ in self.constants.values() if fingerprint(a) != print_]
+        return [a for a, kept in self.constants.values() if not same_bits(a, kept)]
 
     def new_slot(self, value: Any) -> int:
         slot = self.next_slot
         self.next_slot = slot + 1
         self.info[slot] = Info.of(value)
         return slot
+
+
+_UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
+def same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    """True when two arrays of one shape and dtype hold the same bytes (NaNs and signed
+    zeros included), whatever their memory layouts.
+
+    >>> same_bits(np.array([0.0, np.nan]), np.array([0.0, np.nan]))
+    True
+    >>> same_bits(np.array([0.0]), np.array([-0.0]))
+    False
+    """
+    unsigned = _UNSIGNED.get(a.dtype.itemsize)
+    if unsigned is None or a.dtype.hasobject or a.dtype.fields is not None:
+        return a.tobytes() == b.tobytes()
+    return bool(np.array_equal(a.view(unsigned), b.view(unsigned)))
 
 
 def fingerprint(array: np.ndarray) -> int:
