@@ -56,8 +56,13 @@ class Program:
         """The inputs' names for the source, worked out when the source is first written."""
         self._ops: list[Op] | None = None
         self.guards: list[Op] = []
-        self.single = out_tree is LEAF and outputs[0] is not None
-        """The program returns its one output as it is (no list, no tree to build)."""
+        self.as_tuple = bool(outputs) and None not in outputs \
+            and out_tree == tuple_treedef(len(outputs))
+        """The program returns a tuple of its outputs (a jvp's pair), as the caller gets it."""
+        self.one = out_tree is LEAF and outputs[0] is not None
+        """The program returns its one output."""
+        self.single = self.one or self.as_tuple
+        """The program returns the result as it is (no list, no tree to build)."""
         self._function: Callable[..., Any] | None = None
         self.bindings: list[tuple[Any, Any, Any, int]] = []
         self.named = False
@@ -81,7 +86,8 @@ class Program:
     def _build(self) -> Callable[..., Any]:
         namer = Namer(self.rec, self._input_names())
         ops = self.ops
-        text = program_source(self.rec, ops, self.outputs, namer, single=self.single)
+        text = program_source(self.rec, ops, self.outputs, namer, single=self.one,
+                              as_tuple=self.as_tuple)
         self._namer, self._text = namer, text
         self._function = compile_program(text, namer, len(self.guards))
         return self._function

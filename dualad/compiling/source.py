@@ -448,10 +448,11 @@ def _without_dead(ops: list[Op], outputs: set[int]) -> list[Op]:
 
 
 def program_source(rec: Recording, ops: list[Op], outputs: list[int | None],
-                   namer: Namer, name: str = "compiled", single: bool = False) -> str:
+                   namer: Namer, name: str = "compiled", single: bool = False,
+                   as_tuple: bool = False) -> str:
     """The Python function that replays ``ops``; it returns the list of output leaves (None
-    where a leaf is a constant), the one output with ``single``, or a
-    :class:`GuardFailure`."""
+    where a leaf is a constant), the one output with ``single``, their tuple with
+    ``as_tuple``, or a :class:`GuardFailure`."""
     info = rec.info
     last_use: dict[int, int] = {}
     uses_other_than_ufunc: set[int] = set()
@@ -503,10 +504,12 @@ def program_source(rec: Recording, ops: list[Op], outputs: list[int | None],
             value = info[s]
             free.setdefault((value.shape, value.dtype.str), []).append(s)
         lines.extend(f"    del {namer.slot(s)}" for s in deletions)
+    returned = ", ".join("None" if o is None else namer.slot(o) for o in outputs)
     if single and len(outputs) == 1 and outputs[0] is not None:
         lines.append(f"    return {namer.slot(outputs[0])}")
+    elif as_tuple:
+        lines.append(f"    return ({returned},)")
     else:
-        returned = ", ".join("None" if o is None else namer.slot(o) for o in outputs)
         lines.append(f"    return [{returned}]")
     return "\n".join(lines) + "\n"
 
