@@ -66,8 +66,25 @@ def leaves(template: Any) -> list[Any]:
 
 
 def slots(template: Any) -> list[int]:
-    """The slots a template refers to, in order (repeats kept)."""
-    return [leaf.slot for leaf in leaves(template) if leaf.__class__ is Ref]
+    """The slots a template refers to, in order (repeats kept).
+
+    >>> slots(((Ref(1), [2.0, slice(None, Ref(3))]), {"out": (Ref(1),)}))
+    [1, 3, 1]
+    """
+    found: list[int] = []
+    _slots_into((template,), found)
+    return found
+
+
+def _slots_into(template: Any, found: list[int]) -> None:
+    for item in template.values() if template.__class__ is dict else template:
+        cls = item.__class__
+        if cls is Ref:
+            found.append(item.slot)
+        elif cls is tuple or cls is list or cls is dict:
+            _slots_into(item, found)
+        elif cls is slice:
+            _slots_into((item.start, item.stop, item.step), found)
 
 
 def map_leaves(template: Any, fn: Any) -> Any:
