@@ -467,8 +467,8 @@ def program_source(rec: Recording, ops: list[Op], outputs: list[int | None],
     output_set = {o for o in outputs if o is not None}
     inputs = set(rec.inputs)
     params = ", ".join(namer.slot(s) for s in rec.inputs)
-    lines = [f"def {name}({params}):"]
-    free: dict[tuple, list[int]] = {}
+    lines: list[str | None] = [f"def {name}({params}):"]
+    buffers = _Buffers(info, namer, lines)
     guard_number = 0
     fresh_slots = {op.outs for op in ops if _is_fresh_ufunc(op)}
     for i, op in enumerate(ops):
@@ -488,27 +488,71 @@ def program_source(rec: Recording, ops: list[Op], outputs: list[int | None],
             lines.append("    " + _guard_line(op, guard_number, namer))
             guard_number += 1
         else:
-            buffer = None
-            if _is_fresh_ufunc(op) and info[op.outs].nbytes >= REUSE_MIN_BYTES:
-                value = info[op.outs]
-                key = (value.shape, value.dtype.str)
-                inputs_dead = [s for s in dead if (info[s].shape, info[s].dtype.str) == key]
-                if inputs_dead:
-                    buffer = inputs_dead[0]
-                    dead.remove(buffer)
-                elif free.get(key):
-                    buffer = free[key].pop()
+            buffer = buffers.take(op, dead) if _is_fresh_ufunc(op) else None
             lines.append("    " + _op_line(op, namer, buffer))
-        for s in dead:
-            value = info[s]
-            free.setdefault((value.shape, value.dtype.str), []).append(s)
-        lines.extend(f"    del {namer.slot(s)}" for s in deletions)
+        buffers.free(dead)
+        lines.extend(buffers.deletion(s) for s in deletions)
+    buffers.delete_unused()
     if single and len(outputs) == 1 and outputs[0] is not None:
         lines.append(f"    return {namer.slot(outputs[0])}")
     else:
         returned = ", ".join("None" if o is None else namer.slot(o) for o in outputs)
         lines.append(f"    return [{returned}]")
-    return "\n".join(lines) + "\n"
+    return "\n".join(line for line in lines if line is not None) + "\n"
+
+
+class _Buffers:
+    """The buffers of dead elementwise temporaries that later results are written into
+    (``out=``), and the names bound to each: ``t5 = np.add(t3, t4, out=t4)`` binds ``t4``
+    and ``t5`` to one array, which dies only when every name bound to it is deleted.
+
+    A buffer that no later result takes is deleted where it died (``lines`` holds a
+    placeholder there), so that a long program does not keep every temporary it made."""
+
+    def __init__(self, info: dict[int, Any], namer: Namer, lines: list[str | None]) -> None:
+        self.info, self.namer, self.lines = info, namer, lines
+        self.pool: dict[tuple, list[int]] = {}
+        self.names: dict[int, list[str]] = {}
+        self.placeholders: dict[int, int] = {}
+
+    def take(self, op: Op, dead: list[int]) -> int | None:
+        """The buffer ``op``'s result goes into (a dead input of its shape and dtype first,
+        else a pooled one), or None (a fresh array)."""
+        value = self.info[op.outs]
+        if value.nbytes < REUSE_MIN_BYTES:
+            return None
+        key = (value.shape, value.dtype.str)
+        matching = [s for s in dead if (self.info[s].shape, self.info[s].dtype.str) == key]
+        if matching:
+            buffer = matching[0]
+            dead.remove(buffer)
+        elif self.pool.get(key):
+            buffer = self.pool[key].pop()
+            self.placeholders.pop(buffer)
+        else:
+            return None
+        self.names[op.outs] = [*self.names.pop(buffer, [self.namer.slot(buffer)]),
+                               self.namer.slot(op.outs)]
+        return buffer
+
+    def free(self, dead: list[int]) -> None:
+        """Pool the buffers of ``dead`` for later results, with a placeholder for their
+        deletion."""
+        for s in dead:
+            value = self.info[s]
+            self.pool.setdefault((value.shape, value.dtype.str), []).append(s)
+            self.placeholders[s] = len(self.lines)
+            self.lines.append(None)
+
+    def deletion(self, slot: int) -> str:
+        """The line that deletes ``slot``'s array: every name bound to it."""
+        return f"    del {', '.join(self.names.pop(slot, [self.namer.slot(slot)]))}"
+
+    def delete_unused(self) -> None:
+        """Delete the large pooled buffers that no later result took, where they died."""
+        for s, index in self.placeholders.items():
+            if self.info[s].nbytes >= DELETE_MIN_BYTES:
+                self.lines[index] = self.deletion(s)
 
 
 def _is_fresh_ufunc(op: Op) -> bool:
