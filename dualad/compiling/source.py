@@ -464,6 +464,7 @@ def program_source(rec: Recording, ops: list[Op], outputs: list[int | None],
             uses_other_than_ufunc.update(used)
         if op.writes is not None:
             uses_other_than_ufunc.add(op.writes)
+    kept = _kept_bytes(rec, ops)
     output_set = {o for o in outputs if o is not None}
     inputs = set(rec.inputs)
     params = ", ".join(namer.slot(s) for s in rec.inputs)
@@ -482,7 +483,7 @@ def program_source(rec: Recording, ops: list[Op], outputs: list[int | None],
             size = 0 if value is None else value.nbytes
             if s in fresh_slots and s not in uses_other_than_ufunc and size >= REUSE_MIN_BYTES:
                 dead.append(s)
-            elif size >= DELETE_MIN_BYTES and value.owns:
+            elif kept.get(s, 0) >= DELETE_MIN_BYTES:
                 deletions.append(s)
         if op.kind == "guard":
             lines.append("    " + _guard_line(op, guard_number, namer))
@@ -553,6 +554,24 @@ class _Buffers:
         for s, index in self.placeholders.items():
             if self.info[s].nbytes >= DELETE_MIN_BYTES:
                 self.lines[index] = self.deletion(s)
+
+
+def _kept_bytes(rec: Recording, ops: list[Op]) -> dict[int, int]:
+    """slot -> the bytes its name keeps alive: its own array's, or for a view (``t.reshape``,
+    ``t[1:]``, ``t.T``) those of the temporary it is a view of (none for a view of an input:
+    the caller's memory), so that a view of a large temporary is deleted after its last use
+    too."""
+    info = rec.info
+    kept = dict.fromkeys(rec.inputs, 0)
+    for op in ops:
+        for out in _out_slots(op.outs, []):
+            value = info[out]
+            if value.owns or not value.ndarray:
+                kept[out] = value.nbytes
+            else:
+                kept[out] = max((kept.get(s, info[s].nbytes) for s in slots(op.args)),
+                                default=value.nbytes)
+    return kept
 
 
 def _is_fresh_ufunc(op: Op) -> bool:
