@@ -35,7 +35,7 @@ from .recorder import Op, Recording, Ref, leaves, map_leaves, slots
 REUSE_MIN_BYTES = 4096
 """Temporaries this large or larger lend their buffer to a later elementwise result."""
 
-DELETE_MIN_BYTES = 65536
+DELETE_MIN_BYTES = REUSE_MIN_BYTES
 """Temporaries this large or larger are deleted after their last use."""
 
 _OPERATORS = {
@@ -628,6 +628,9 @@ def _short_form(op: Op, namer: Namer) -> str | None:
     ``a.transpose(order)`` for ``np.moveaxis``, ``np.zeros(shape, dtype)`` for
     ``np.zeros_like`` with a C-contiguous result; None where there is none."""
     args, kwargs, info = op.args, op.kwargs, namer.rec.info
+    if op.fn is np.eye and kwargs.get("order", "C") == "C" and kwargs.get("device") is None:
+        shape = [kwargs.get(k, d) for k, d in (("M", None), ("k", 0), ("dtype", float))]
+        return f"np.eye({_arguments((*args, *shape), {}, namer)})"  # as made(...) writes it
     first = args[0] if args else None
     if first.__class__ is not Ref or not info[first.slot].ndarray:
         if op.fn in (np.zeros_like, np.ones_like) and op.outs.__class__ is int \
