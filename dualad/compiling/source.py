@@ -11,7 +11,9 @@ Two rewrites make the replay cheaper than the recording without changing a bit o
 results: copies that the tape made of traced constants are dropped when nothing is ever
 written in place, and elementwise ufuncs write into the buffer of a temporary that is no longer
 needed (``out=``), so that a chain of operations on large arrays does not take fresh memory
-for every step. Large temporaries are deleted after their last use.
+for every step. Temporaries are deleted after their last use, under every name bound to their
+memory (the names of a buffer written into with ``out=``, views of it), so that a long program
+(``jacfwd``'s chunks one after the other) holds no more than the eager call did.
 """
 
 from __future__ import annotations
@@ -628,7 +630,8 @@ def _short_form(op: Op, namer: Namer) -> str | None:
     ``a.transpose(order)`` for ``np.moveaxis``, ``np.zeros(shape, dtype)`` for
     ``np.zeros_like`` with a C-contiguous result; None where there is none."""
     args, kwargs, info = op.args, op.kwargs, namer.rec.info
-    if op.fn is np.eye and kwargs.get("order", "C") == "C" and kwargs.get("device") is None:
+    if op.fn is np.eye and set(kwargs) <= {"M", "k", "dtype", "order", "device"} \
+            and kwargs.get("order", "C") == "C" and kwargs.get("device") is None:
         shape = [kwargs.get(k, d) for k, d in (("M", None), ("k", 0), ("dtype", float))]
         return f"np.eye({_arguments((*args, *shape), {}, namer)})"  # as made(...) writes it
     first = args[0] if args else None
