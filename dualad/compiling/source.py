@@ -461,10 +461,11 @@ def program_source(rec: Recording, ops: list[Op], outputs: list[int | None],
         used = slots((op.args, op.kwargs))
         for s in used:
             last_use[s] = i
-        if not (op.kind == "call" and op.fresh and isinstance(op.fn, np.ufunc)
+        in_place = _is_in_place_ufunc(op)
+        if not (in_place or op.kind == "call" and op.fresh and isinstance(op.fn, np.ufunc)
                 and op.fn.signature is None):
             uses_other_than_ufunc.update(used)
-        if op.writes is not None:
+        if op.writes is not None and not in_place:
             uses_other_than_ufunc.add(op.writes)
     kept = _kept_bytes(rec, ops)
     output_set = {o for o in outputs if o is not None}
@@ -556,6 +557,18 @@ class _Buffers:
         for s, index in self.placeholders.items():
             if self.info[s].nbytes >= DELETE_MIN_BYTES:
                 self.lines[index] = self.deletion(s)
+
+
+def _is_in_place_ufunc(op: Op) -> bool:
+    """An elementwise ufunc written into one of its operands' buffers (``t *= 2.0``): it makes
+    no new name for that buffer, which may then lend itself to a later result as a fresh
+    one does."""
+    if not (op.kind == "call" and op.outs is None and op.writes is not None
+            and isinstance(op.fn, np.ufunc) and op.fn.signature is None
+            and op.fn.nout == 1 and set(op.kwargs) == {"out"}):
+        return False
+    target = Ref(op.writes)
+    return op.kwargs["out"] in (target, (target,))
 
 
 def _kept_bytes(rec: Recording, ops: list[Op]) -> dict[int, int]:
