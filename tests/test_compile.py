@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import subprocess
 import sys
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -457,3 +458,107 @@ def test_the_global_state_reader_sees_what_get_state_sees(global_random_state):
     before = GLOBAL.read()
     np.random.random()
     assert GLOBAL.read() != before
+
+
+# --------------------------------------------------------------------------- jacfwd at large n
+# jacfwd of an input this large splits the directions into chunks whose seeds the program
+# makes at each call (np.eye), instead of keeping them and what the rules derive from them.
+
+N_LARGE = 400
+X_LARGE = np.linspace(-1.2, 1.3, N_LARGE)
+
+
+def _rosenbrock_gradient(x):
+    """Rosenbrock's gradient in closed form."""
+    g = np.zeros_like(x)
+    g[:-1] = -400.0 * x[:-1] * (x[1:] - x[:-1] ** 2) - 2.0 * (1.0 - x[:-1])
+    g[1:] += 200.0 * (x[1:] - x[:-1] ** 2)
+    return g
+
+
+def mlp(p, X):
+    """A one-hidden-layer network's squared output, R^n -> R: its tangents pass through
+    views (reshapes, transposes) of large temporaries."""
+    m = p.shape[0] // (X.shape[1] + 1)
+    w, U = p[:m], p[m:].reshape(m, X.shape[1])
+    return np.mean(((1.0 / (1.0 + np.exp(-(X @ U.T)))) @ w) ** 2)
+
+
+def _mlp_gradient(p, X):
+    """The same network's gradient in closed form."""
+    m = p.shape[0] // (X.shape[1] + 1)
+    w, U = p[:m], p[m:].reshape(m, X.shape[1])
+    s = 1.0 / (1.0 + np.exp(-(X @ U.T)))
+    out = s @ w
+    ct = 2.0 * out / X.shape[0]
+    dU = ((ct[:, None] * s * (1.0 - s)) * w).T @ X
+    return np.concatenate([s.T @ ct, dU.ravel()])
+
+
+MLP_X = np.linspace(-1.0, 1.0, 12).reshape(4, 3)
+P_LARGE = np.linspace(-0.5, 0.6, 4 * 100)
+
+
+@pytest.mark.parametrize("chunk_size", [None, 48])
+def test_jacfwd_of_a_large_input_replays_eager_bits(chunk_size):
+    cases = [(rosenbrock, (X_LARGE,), (X_LARGE[::-1] * 0.9,), _rosenbrock_gradient),
+             (lambda p: mlp(p, MLP_X), (P_LARGE,), (P_LARGE + 0.1,),
+              lambda p: _mlp_gradient(p, MLP_X))]
+    for f, first, second, gradient in cases:
+        jacobian = dualad.jacfwd(f, chunk_size=chunk_size)
+        compiled = dualad.compile(jacobian)
+        for args in (first, second):
+            got = compiled(*args)
+            same(got, jacobian(*args))
+            np.testing.assert_allclose(got, gradient(*args), rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(dualad.compile(dualad.jacrev(f))(*args), got,
+                                       rtol=1e-12, atol=1e-12)
+        assert compiled.recordings == 1
+        assert "base64" not in compiled.source  # no seed kept as a constant
+
+
+def test_jacfwd_of_several_large_inputs_replays_eager_bits():
+    k = np.arange(300)
+
+    def f(x, z):
+        return np.sin(x) * np.cos(k) + np.sum(z ** 2) * x
+
+    jacobian = dualad.jacfwd(f, argnums=(0, 1), chunk_size=70)  # chunks across both
+    compiled = dualad.compile(jacobian)
+    x, z = X_LARGE[:300], np.linspace(1.0, 2.0, 200)
+    for scale in (1.0, -0.5):
+        got = compiled(x * scale, z * scale)
+        same(got, jacobian(x * scale, z * scale))
+        dx, dz = got
+        np.testing.assert_allclose(dx, np.diag(np.cos(x * scale) * np.cos(k))
+                                   + np.sum((z * scale) ** 2) * np.eye(300), rtol=1e-13)
+        np.testing.assert_allclose(dz, np.outer(x * scale, 2.0 * z * scale), rtol=1e-13)
+        rev = dualad.jacrev(f, argnums=(0, 1))(x * scale, z * scale)
+        np.testing.assert_allclose(dx, rev[0], rtol=1e-13)
+        np.testing.assert_allclose(dz, rev[1], rtol=1e-13)
+    assert compiled.recordings == 1
+
+
+def _peak_bytes(fn, *args):
+    tracemalloc.start()
+    try:
+        fn(*args)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("chunk_size", [None, 32])
+def test_jacfwd_replay_takes_no_more_memory_than_eager(chunk_size):
+    # every temporary of a chunk dies before the next chunk, as in the eager call: a
+    # buffer written into by out= under several names, a view of a large temporary and a
+    # pooled buffer no later result takes are deleted too
+    X = np.linspace(-1.0, 1.0, 64).reshape(16, 4)
+    cases = [(rosenbrock, np.linspace(-1.0, 1.0, 600)),
+             (lambda p: mlp(p, X), np.linspace(-0.5, 0.5, 5 * 120))]
+    for f, x in cases:
+        jacobian = dualad.jacfwd(f, chunk_size=chunk_size)
+        compiled = dualad.compile(jacobian)
+        compiled(x)
+        same(compiled(x), jacobian(x))
+        assert _peak_bytes(compiled, x) <= 1.25 * _peak_bytes(jacobian, x)

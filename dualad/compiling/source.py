@@ -11,7 +11,9 @@ Two rewrites make the replay cheaper than the recording without changing a bit o
 results: copies that the tape made of traced constants are dropped when nothing is ever
 written in place, and elementwise ufuncs write into the buffer of a temporary that is no longer
 needed (``out=``), so that a chain of operations on large arrays does not take fresh memory
-for every step. Large temporaries are deleted after their last use.
+for every step. Temporaries are deleted after their last use, under every name bound to their
+memory (the names of a buffer written into with ``out=``, views of it), so that a long program
+(``jacfwd``'s chunks one after the other) holds no more than the eager call did.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from .recorder import Op, Recording, Ref, leaves, map_leaves, slots
 REUSE_MIN_BYTES = 4096
 """Temporaries this large or larger lend their buffer to a later elementwise result."""
 
-DELETE_MIN_BYTES = 65536
+DELETE_MIN_BYTES = REUSE_MIN_BYTES
 """Temporaries this large or larger are deleted after their last use."""
 
 _OPERATORS = {
@@ -460,16 +462,18 @@ def program_source(rec: Recording, ops: list[Op], outputs: list[int | None],
         used = slots((op.args, op.kwargs))
         for s in used:
             last_use[s] = i
-        if not (op.kind == "call" and op.fresh and isinstance(op.fn, np.ufunc)
+        in_place = _is_in_place_ufunc(op)
+        if not (in_place or op.kind == "call" and op.fresh and isinstance(op.fn, np.ufunc)
                 and op.fn.signature is None):
             uses_other_than_ufunc.update(used)
-        if op.writes is not None:
+        if op.writes is not None and not in_place:
             uses_other_than_ufunc.add(op.writes)
+    kept = _kept_bytes(rec, ops)
     output_set = {o for o in outputs if o is not None}
     inputs = set(rec.inputs)
     params = ", ".join(namer.slot(s) for s in rec.inputs)
-    lines = [f"def {name}({params}):"]
-    free: dict[tuple, list[int]] = {}
+    lines: list[str | None] = [f"def {name}({params}):"]
+    buffers = _Buffers(info, namer, lines)
     guard_number = 0
     fresh_slots = {op.outs for op in ops if _is_fresh_ufunc(op)}
     for i, op in enumerate(ops):
@@ -483,27 +487,17 @@ def program_source(rec: Recording, ops: list[Op], outputs: list[int | None],
             size = 0 if value is None else value.nbytes
             if s in fresh_slots and s not in uses_other_than_ufunc and size >= REUSE_MIN_BYTES:
                 dead.append(s)
-            elif size >= DELETE_MIN_BYTES and value.owns:
+            elif kept.get(s, 0) >= DELETE_MIN_BYTES:
                 deletions.append(s)
         if op.kind == "guard":
             lines.append("    " + _guard_line(op, guard_number, namer))
             guard_number += 1
         else:
-            buffer = None
-            if _is_fresh_ufunc(op) and info[op.outs].nbytes >= REUSE_MIN_BYTES:
-                value = info[op.outs]
-                key = (value.shape, value.dtype.str)
-                inputs_dead = [s for s in dead if (info[s].shape, info[s].dtype.str) == key]
-                if inputs_dead:
-                    buffer = inputs_dead[0]
-                    dead.remove(buffer)
-                elif free.get(key):
-                    buffer = free[key].pop()
+            buffer = buffers.take(op, dead) if _is_fresh_ufunc(op) else None
             lines.append("    " + _op_line(op, namer, buffer))
-        for s in dead:
-            value = info[s]
-            free.setdefault((value.shape, value.dtype.str), []).append(s)
-        lines.extend(f"    del {namer.slot(s)}" for s in deletions)
+        buffers.free(dead)
+        lines.extend(buffers.deletion(s) for s in deletions)
+    buffers.delete_unused()
     returned = ", ".join("None" if o is None else namer.slot(o) for o in outputs)
     if single and len(outputs) == 1 and outputs[0] is not None:
         lines.append(f"    return {namer.slot(outputs[0])}")
@@ -511,7 +505,91 @@ def program_source(rec: Recording, ops: list[Op], outputs: list[int | None],
         lines.append(f"    return ({returned},)")
     else:
         lines.append(f"    return [{returned}]")
-    return "\n".join(lines) + "\n"
+    return "\n".join(line for line in lines if line is not None) + "\n"
+
+
+class _Buffers:
+    """The buffers of dead elementwise temporaries that later results are written into
+    (``out=``), and the names bound to each: ``t5 = np.add(t3, t4, out=t4)`` binds ``t4``
+    and ``t5`` to one array, which dies only when every name bound to it is deleted.
+
+    A buffer that no later result takes is deleted where it died (``lines`` holds a
+    placeholder there), so that a long program does not keep every temporary it made."""
+
+    def __init__(self, info: dict[int, Any], namer: Namer, lines: list[str | None]) -> None:
+        self.info, self.namer, self.lines = info, namer, lines
+        self.pool: dict[tuple, list[int]] = {}
+        self.names: dict[int, list[str]] = {}
+        self.placeholders: dict[int, int] = {}
+
+    def take(self, op: Op, dead: list[int]) -> int | None:
+        """The buffer ``op``'s result goes into (a dead input of its shape and dtype first,
+        else a pooled one), or None (a fresh array)."""
+        value = self.info[op.outs]
+        if value.nbytes < REUSE_MIN_BYTES:
+            return None
+        key = (value.shape, value.dtype.str)
+        matching = [s for s in dead if (self.info[s].shape, self.info[s].dtype.str) == key]
+        if matching:
+            buffer = matching[0]
+            dead.remove(buffer)
+        elif self.pool.get(key):
+            buffer = self.pool[key].pop()
+            self.placeholders.pop(buffer)
+        else:
+            return None
+        self.names[op.outs] = [*self.names.pop(buffer, [self.namer.slot(buffer)]),
+                               self.namer.slot(op.outs)]
+        return buffer
+
+    def free(self, dead: list[int]) -> None:
+        """Pool the buffers of ``dead`` for later results, with a placeholder for their
+        deletion."""
+        for s in dead:
+            value = self.info[s]
+            self.pool.setdefault((value.shape, value.dtype.str), []).append(s)
+            self.placeholders[s] = len(self.lines)
+            self.lines.append(None)
+
+    def deletion(self, slot: int) -> str:
+        """The line that deletes ``slot``'s array: every name bound to it."""
+        return f"    del {', '.join(self.names.pop(slot, [self.namer.slot(slot)]))}"
+
+    def delete_unused(self) -> None:
+        """Delete the large pooled buffers that no later result took, where they died."""
+        for s, index in self.placeholders.items():
+            if self.info[s].nbytes >= DELETE_MIN_BYTES:
+                self.lines[index] = self.deletion(s)
+
+
+def _is_in_place_ufunc(op: Op) -> bool:
+    """An elementwise ufunc written into one of its operands' buffers (``t *= 2.0``): it makes
+    no new name for that buffer, which may then lend itself to a later result as a fresh
+    one does."""
+    if not (op.kind == "call" and op.outs is None and op.writes is not None
+            and isinstance(op.fn, np.ufunc) and op.fn.signature is None
+            and op.fn.nout == 1 and set(op.kwargs) == {"out"}):
+        return False
+    target = Ref(op.writes)
+    return op.kwargs["out"] in (target, (target,))
+
+
+def _kept_bytes(rec: Recording, ops: list[Op]) -> dict[int, int]:
+    """slot -> the bytes its name keeps alive: its own array's, or for a view (``t.reshape``,
+    ``t[1:]``, ``t.T``) those of the temporary it is a view of (none for a view of an input:
+    the caller's memory), so that a view of a large temporary is deleted after its last use
+    too."""
+    info = rec.info
+    kept = dict.fromkeys(rec.inputs, 0)
+    for op in ops:
+        for out in _out_slots(op.outs, []):
+            value = info[out]
+            if value.owns or not value.ndarray:
+                kept[out] = value.nbytes
+            else:
+                kept[out] = max((kept.get(s, info[s].nbytes) for s in slots(op.args)),
+                                default=value.nbytes)
+    return kept
 
 
 def _is_fresh_ufunc(op: Op) -> bool:
@@ -568,6 +646,10 @@ def _short_form(op: Op, namer: Namer) -> str | None:
     ``a.transpose(order)`` for ``np.moveaxis``, ``np.zeros(shape, dtype)`` for
     ``np.zeros_like`` with a C-contiguous result; None where there is none."""
     args, kwargs, info = op.args, op.kwargs, namer.rec.info
+    if op.fn is np.eye and set(kwargs) <= {"M", "k", "dtype", "order", "device"} \
+            and kwargs.get("order", "C") == "C" and kwargs.get("device") is None:
+        shape = [kwargs.get(k, d) for k, d in (("M", None), ("k", 0), ("dtype", float))]
+        return f"np.eye({_arguments((*args, *shape), {}, namer)})"  # as made(...) writes it
     first = args[0] if args else None
     if first.__class__ is not Ref or not info[first.slot].ndarray:
         if op.fn in (np.zeros_like, np.ones_like) and op.outs.__class__ is int \

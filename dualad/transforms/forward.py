@@ -198,19 +198,31 @@ def _read(leaf: Any, tag: int, k: int, where: str) -> tuple[Any, Any]:
 # --------------------------------------------------------------------------- jacfwd
 
 
+MADE_SEEDS_MIN_BYTES = 2**20
+"""Under ``dualad.compile``, jacfwd's unit directions (all chunks together) this large are
+made by the replayed program at each call, with what the rules derive from them; smaller ones
+are the program's constants (cheaper to replay, and their memory is small)."""
+
+
 def _seed(leaves: list[Any], start: int, stop: int, tag: int) -> list[Dual]:
     """Duals whose tangents are the unit directions ``start .. stop-1`` of all inputs."""
     k = stop - start
     seeded = []
     offset = 0
+    n = sum(int(x.size) for x in leaves)
     for x in leaves:
         size = int(x.size)
         dtype = x.dtype if x.dtype.kind in "fc" else np.float64
-        tangent = np.zeros((k, size), dtype=dtype)
-        lo, hi = max(start, offset), min(stop, offset + size)
-        if lo < hi:
-            rows = np.arange(lo, hi)
-            tangent[rows - start, rows - offset] = 1
+        if registry.is_array(x) and n * n * np.dtype(dtype).itemsize >= MADE_SEEDS_MIN_BYTES:
+            # a traced input (dualad.compile): a seed of its kind is made by the program,
+            # and so is what the rules derive from it, where constants would grow as n ** 2
+            tangent = np.eye(k, size, start - offset, dtype=dtype, like=x)
+        else:
+            tangent = np.zeros((k, size), dtype=dtype)
+            lo, hi = max(start, offset), min(stop, offset + size)
+            if lo < hi:
+                rows = np.arange(lo, hi)
+                tangent[rows - start, rows - offset] = 1
         seeded.append(Dual._make(x, tangent.reshape((k,) + x.shape), tag))
         offset += size
     return seeded
