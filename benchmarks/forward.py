@@ -28,6 +28,7 @@ import argparse
 import contextlib
 import csv
 import functools
+import gc
 import os
 import platform
 import statistics
@@ -169,10 +170,18 @@ def measure(fn: Callable[[], Any], cfg: Config) -> Timing:
 
 
 def once(fn: Callable[[], Any]) -> Timing:
-    """A single timed call (compile times: they only happen once)."""
-    start = time.perf_counter()
-    fn()
-    elapsed = time.perf_counter() - start
+    """A single timed call (compile times: they only happen once), with the garbage
+    collector off as :func:`measure`'s samples are (``timeit``'s convention), so that
+    one-off and steady-state times compare."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        fn()
+        elapsed = time.perf_counter() - start
+    finally:
+        if collecting:
+            gc.enable()
     return Timing(elapsed, 1, 1, elapsed)
 
 
