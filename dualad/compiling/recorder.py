@@ -125,6 +125,15 @@ class Op:
     line: str = ""
     fresh: bool = False  # the result is a new array nothing else refers to (a ufunc's)
     view: bool = False  # an indexing result that is a view of the indexed array
+    _used: list[int] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def used(self) -> list[int]:
+        """The slots the operation reads, in order (repeats kept): ``slots((args,
+        kwargs))``, worked out once (an operation's operands are not changed in place
+        once the program is simplified; a rewrite makes a new operation)."""
+        if self._used is None:
+            self._used = slots((self.args, self.kwargs))
+        return self._used
 
 
 _new_info = tuple.__new__  # a NamedTuple's fields without its Python-level __new__

@@ -286,16 +286,18 @@ def simplify(rec: Recording, outputs: list[int]) -> list[Op]:
     info = rec.info
     cache: dict[int, Any] = {}
     remake = functools.partial(_made_constant, cache=cache)
-    ops = [op if not any(t.__class__ is np.ndarray and t.nbytes >= MAKE_MIN_BYTES
-                         for t in leaves((op.args, op.kwargs)))
+    reading_arrays = rec.constant_ops  # (the only operations with plain arrays among operands)
+    ops = [op if i not in reading_arrays or not any(
+               t.__class__ is np.ndarray and t.nbytes >= MAKE_MIN_BYTES
+               for t in leaves((op.args, op.kwargs)))
            else dataclasses.replace(op, args=map_leaves(op.args, remake),
                                     kwargs=map_leaves(op.kwargs, remake))
-           for op in rec.ops]
+           for i, op in enumerate(rec.ops)]
     # the slots whose memory each slot may share (itself, or what it may be a view of)
     roots: dict[int, frozenset[int]] = {s: frozenset((s,)) for s in rec.inputs}
     written_roots: set[int] = set()
     for op in ops:
-        used = slots((op.args, op.kwargs))
+        used = op.used()
         shared = frozenset().union(*(roots.get(s, frozenset((s,))) for s in used)) \
             if used else frozenset()
         for out in _out_slots(op.outs, []):
@@ -312,14 +314,14 @@ def simplify(rec: Recording, outputs: list[int]) -> list[Op]:
     computed: dict[Any, int] = {}
     kept = []
     for op in ops:
-        if aliases and any(s in aliases for s in slots((op.args, op.kwargs))):
+        if aliases and any(s in aliases for s in op.used()):
             op = dataclasses.replace(op, args=map_leaves(op.args, rename),
                                      kwargs=map_leaves(op.kwargs, rename))
         out = op.outs
         if out.__class__ is int and out not in written_roots and op.writes is None \
                 and op.kind in ("call", "method", "getitem", "attr") and not op.check:
             untouched = not any(roots.get(s, frozenset((s,))) & written_roots
-                                for s in slots((op.args, op.kwargs)))
+                                for s in op.used())
             key = _op_key(op, info) if untouched else None
             if key is not None:
                 earlier = computed.get(key)
@@ -444,7 +446,7 @@ def _without_dead(ops: list[Op], outputs: set[int]) -> list[Op]:
         if op.kind == "guard" or op.writes is not None or op.outs is None and op.kind != \
                 "attr" or any(o in needed for o in outs):
             kept.append(op)
-            needed.update(slots((op.args, op.kwargs)))
+            needed.update(op.used())
     kept.reverse()
     return kept
 
@@ -459,7 +461,7 @@ def program_source(rec: Recording, ops: list[Op], outputs: list[int | None],
     last_use: dict[int, int] = {}
     uses_other_than_ufunc: set[int] = set()
     for i, op in enumerate(ops):
-        used = slots((op.args, op.kwargs))
+        used = op.used()
         for s in used:
             last_use[s] = i
         in_place = _is_in_place_ufunc(op)

@@ -68,10 +68,13 @@ class Traced:
         return record_call(fn, inputs, kwargs, fresh=fresh)
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        for kind in types:
-            if registry.is_active_type(kind):
-                return NotImplemented
-        if func in STATIC_FUNCTIONS:
+        if types.__class__ is not tuple or types != _ONLY_TRACED:
+            for kind in types:
+                if registry.is_active_type(kind):
+                    return NotImplemented
+        if func in STATIC_FUNCTIONS:  # np.shape(x), np.ndim(x): the engines ask often
+            if not kwargs and len(args) == 1 and args[0].__class__ is Traced:
+                return func(args[0].value)
             return func(*unwrap_values(args), **unwrap_values(kwargs))
         return record_call(func, args, kwargs)
 
@@ -79,22 +82,11 @@ class Traced:
         raise CompileError(conversion_message(self, "np.asarray/np.array"))
 
     # -- attributes that do not depend on values ----------------------------------------
-    # (the value is an ndarray or a NumPy scalar: both have these attributes)
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return self.value.shape
-
-    @property
-    def ndim(self) -> int:
-        return self.value.ndim
-
-    @property
-    def size(self) -> int:
-        return self.value.size
-
-    @property
-    def dtype(self) -> np.dtype:
-        return self.value.dtype
+    # the value's (an ndarray or a NumPy scalar: both have them), read without a Python frame
+    shape = property(operator.attrgetter("value.shape"), doc="The value's shape.")
+    ndim = property(operator.attrgetter("value.ndim"), doc="The value's number of axes.")
+    size = property(operator.attrgetter("value.size"), doc="The value's number of elements.")
+    dtype = property(operator.attrgetter("value.dtype"), doc="The value's dtype.")
 
     @property
     def itemsize(self) -> int:
@@ -243,6 +235,11 @@ class _Method:
         if name in MUTATING_METHODS:
             return result
         return finish_op(rec, op, result, args, kwargs, "." + name)
+
+
+_ONLY_TRACED = (Traced,)
+"""The ``types`` NumPy passes to ``__array_function__`` when traced arrays are the only
+overriding arguments (no active value among them)."""
 
 
 # --------------------------------------------------------------------------- operators
