@@ -173,3 +173,12 @@ def test_one_core_pins_every_thread_then_restores():
         assert seen == {"older": {max(before)}, "inner": {max(before)}}
         assert os.sched_getaffinity(0) == before
         assert blas() == blas_before
+
+
+def test_recording_benchmark_quick(capsys):
+    from benchmarks import recording
+
+    assert recording.main(["--quick"]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    assert lines[0].startswith("| problem | compiled | eager call | recording, cold |")
+    assert len(lines) == 1 + 2 * len(recording.FAMILIES)  # the header, a row per transform
