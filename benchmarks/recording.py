@@ -2,8 +2,8 @@
 
 Usage (from the repository root)::
 
-    python -m benchmarks.recording            # the small problems of the sweep, ~1 minute
-    python -m benchmarks.recording --quick    # two problems, a few seconds (used by the tests)
+    python -m benchmarks.recording            # the small problems of the sweep, a few seconds
+    python -m benchmarks.recording --quick    # two problems (used by the tests)
 
 For each small problem of :mod:`benchmarks.forward_vs_reverse` and each compiled transform
 (``jvp``, ``grad``/``vjp``, ``jacfwd``, ``jacrev``) it times, with the garbage collector off:
