@@ -562,3 +562,26 @@ def test_jacfwd_replay_takes_no_more_memory_than_eager(chunk_size):
         compiled(x)
         same(compiled(x), jacobian(x))
         assert _peak_bytes(compiled, x) <= 1.25 * _peak_bytes(jacobian, x)
+
+
+def test_elementwise_chains_of_large_arrays_run_block_by_block():
+    # past blocks.SETTINGS.min_bytes, the chain's temporaries live one block at a time: the
+    # same bits, less memory than the eager call's whole-array temporaries
+    from dualad.compiling import blocks
+
+    def chain(x):
+        return np.tanh(np.exp(-x * x) * np.sin(x)) + x**2
+
+    n = blocks.SETTINGS.min_bytes // 8 + 1000  # not a whole number of blocks
+    x = np.linspace(-2.0, 2.0, n)
+    v = np.cos(x)
+    jvp = lambda x, v: dualad.jvp(chain, (x,), (v,))  # noqa: E731
+    compiled = dualad.compile(jvp)
+    compiled(x[::-1].copy(), v)
+    same(compiled(x, v), jvp(x, v))
+    length = blocks.SETTINGS.block_bytes // 8
+    assert f"in range(0, {n}, {length}):" in compiled.source
+    assert _peak_bytes(compiled, x, v) < 0.75 * _peak_bytes(jvp, x, v)
+    small = dualad.compile(jvp)
+    small(x[:1000], v[:1000])
+    assert "for " not in small.source

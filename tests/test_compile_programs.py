@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 import dualad
 
 from . import test_mutation_programs as mutation
-from .test_compile_registry import assert_same_bits
+from .test_compile_registry import assert_same_bits, blocks_of
 from .test_programs import CHUNK_SIZES, _weighted_sum, programs
 
 
@@ -45,10 +45,12 @@ def _transforms(program, weights, chunk_size):
     }
 
 
-@given(program=programs(), chunk_size=CHUNK_SIZES, seed=st.integers(0, 2**32 - 1))
-def test_compiled_programs_equal_eager(program, chunk_size, seed):
+@given(program=programs(), chunk_size=CHUNK_SIZES, seed=st.integers(0, 2**32 - 1),
+       block=st.sampled_from([0, 1, 2, 3]))
+def test_compiled_programs_equal_eager(program, chunk_size, seed, block):
     """Each compiled transform gives the eager transform's bits at the recording point and
-    at a second point, from one recording."""
+    at a second point, from one recording; with ``block``, its elementwise stretches are
+    replayed block by block, in blocks of that many elements."""
     rng = np.random.default_rng(seed)
     points = [tuple(rng.uniform(-2, 2, size=s) for s in program.input_shapes)
               for _ in range(2)]
@@ -58,7 +60,9 @@ def test_compiled_programs_equal_eager(program, chunk_size, seed):
         compiled = dualad.compile(fun)
         for number, xs in enumerate(points):
             args = make_args(xs, np.random.default_rng([seed, number]))
-            assert_same_bits(compiled(*args), fun(*args), f"{name}, call {number + 1}")
+            with blocks_of(block):
+                replayed = compiled(*args)
+            assert_same_bits(replayed, fun(*args), f"{name}, call {number + 1}")
         note(f"{name}: {compiled.program.n_ops} operations")
         assert compiled.recordings == 1, f"{name} recorded {compiled.recordings} times"
 
@@ -66,14 +70,14 @@ def test_compiled_programs_equal_eager(program, chunk_size, seed):
 # cheap (no JAX): three times the profile's examples
 @settings(max_examples=settings.default.max_examples * 3)
 @given(n=st.sampled_from([2, 3]), program=st.lists(mutation.statement, min_size=1, max_size=8),
-       seed=st.integers(0, 2**32 - 1))
+       seed=st.integers(0, 2**32 - 1), block=st.sampled_from([0, 1, 2]))
 @example(n=2, program=[("view", 0, 0, "np.swapaxes(x, 0, 1)"), ("inplace", 0, 0, "*=tanh")],
-         seed=0)  # reads x after an update through its view: raises, compiled too
-def test_compiled_mutation_programs_equal_eager(n, program, seed):
+         seed=0, block=1)  # reads x after an update through its view: raises, compiled too
+def test_compiled_mutation_programs_equal_eager(n, program, seed, block):
     """The programs of ``tests/test_mutation_programs.py`` (in-place updates, aliases, copies,
     views): compiled, the function itself, ``value_and_grad``, ``jvp`` and ``jacfwd`` give the
     eager bits at two points, or raise where the eager call raises (an array NumPy would have
-    changed through a view is read)."""
+    changed through a view is read); with ``block``, replayed block by block."""
     rng = np.random.default_rng(seed)
     points = [rng.uniform(-1.0, 1.0, (n, n)) for _ in range(2)]
     f = lambda x: mutation.output(np, mutation.run(program, x, np), [0.7, 1.3, 0.9, 1.1])  # noqa: E731
@@ -93,8 +97,9 @@ def test_compiled_mutation_programs_equal_eager(n, program, seed):
                 with pytest.raises(type(refused), match="out of date"):
                     compiled(*(a.copy() for a in args))
                 break
-            assert_same_bits(compiled(*(a.copy() for a in args)), expected,
-                             f"{name}, call {number + 1}")
+            with blocks_of(block):
+                replayed = compiled(*(a.copy() for a in args))
+            assert_same_bits(replayed, expected, f"{name}, call {number + 1}")
         assert compiled.recordings <= 1, f"{name} recorded {compiled.recordings} times"
 
 

@@ -21,6 +21,7 @@ checks that compiling changes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import zlib
 
 import numpy as np
@@ -152,3 +153,29 @@ def test_compiled_equals_eager_in_float32(entry, i):
     them), to first order: other loops, casts and promotions."""
     example, first, second = _points(entry, i, _float32)
     _walk(entry, i, example, (first, second), False, "float32 ")
+
+
+@contextlib.contextmanager
+def blocks_of(length):
+    """With ``length`` > 0, every stretch of elementwise operations of the programs built
+    inside replayed block by block, whatever its size, in blocks of ``length`` elements
+    (the default settings with 0)."""
+    from dualad.compiling import blocks
+
+    kept = blocks.SETTINGS
+    if length:
+        blocks.SETTINGS = blocks.Settings(min_bytes=0, min_ops=1, block=length)
+    try:
+        yield
+    finally:
+        blocks.SETTINGS = kept
+
+
+@pytest.mark.parametrize("entry, i", CASES)
+def test_compiled_block_by_block_equals_eager(entry, i):
+    """The walk, to first order, with the elementwise stretches of every program replayed
+    block by block (:mod:`dualad.compiling.blocks`) in blocks of one to three elements, the
+    lengths that split the examples' arrays most unevenly: still bit for bit."""
+    example, first, second = _points(entry, i)
+    with blocks_of(1 + zlib.crc32(entry.name.encode()) % 3):
+        _walk(entry, i, example, (first, second), False, "block by block ")

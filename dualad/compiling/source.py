@@ -13,7 +13,9 @@ written in place, and elementwise ufuncs write into the buffer of a temporary th
 needed (``out=``), so that a chain of operations on large arrays does not take fresh memory
 for every step. Temporaries are deleted after their last use, under every name bound to their
 memory (the names of a buffer written into with ``out=``, views of it), so that a long program
-(``jacfwd``'s chunks one after the other) holds no more than the eager call did.
+(``jacfwd``'s chunks one after the other) holds no more than the eager call did. Stretches
+of elementwise operations on large arrays are written as a loop over blocks of the last axis
+(:mod:`~dualad.compiling.blocks`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from typing import Any
 import numpy as np
 
 from .. import registry
+from . import blocks
+from .blocks import is_fresh_ufunc, is_in_place_ufunc
 from .recorder import Op, Recording, Ref, leaves, map_leaves, slots
 
 REUSE_MIN_BYTES = 4096
@@ -134,6 +138,15 @@ class Namer:
                 name = "_" + name
             self.names[slot] = name
         return name
+
+    def fresh(self, base: str) -> str:
+        """A name of the program's own, not the user's nor a constant's: ``base`` or
+        ``base`` with a number."""
+        candidate, k = base, 1
+        while candidate in self._taken or candidate in self.names.values():
+            candidate, k = f"{base}{k}", k + 1
+        self._taken.add(candidate)
+        return candidate
 
     def constant(self, value: Any) -> str:
         key = id(value)
@@ -464,7 +477,7 @@ def program_source(rec: Recording, ops: list[Op], outputs: list[int | None],
         used = op.used()
         for s in used:
             last_use[s] = i
-        in_place = _is_in_place_ufunc(op)
+        in_place = is_in_place_ufunc(op)
         if not (in_place or op.kind == "call" and op.fresh and isinstance(op.fn, np.ufunc)
                 and op.fn.signature is None):
             uses_other_than_ufunc.update(used)
@@ -477,11 +490,11 @@ def program_source(rec: Recording, ops: list[Op], outputs: list[int | None],
     lines: list[str | None] = [f"def {name}({params}):"]
     buffers = _Buffers(info, namer, lines)
     guard_number = 0
-    fresh_slots = {op.outs for op in ops if _is_fresh_ufunc(op)}
-    for i, op in enumerate(ops):
-        # the temporaries whose last use this is: an elementwise result may go into one
-        dead = []
-        deletions = []
+    fresh_slots = {op.outs for op in ops if is_fresh_ufunc(op)}
+
+    def dying(i: int, op: Op, dead: list[int], deletions: list[int]) -> None:
+        """The temporaries whose last use is ``op``: an elementwise result may go into one
+        (``dead``), the others large enough are deleted (``deletions``)."""
         for s in dict.fromkeys(slots(op.args)):
             if last_use.get(s) != i or s in output_set or s in inputs:
                 continue
@@ -491,11 +504,33 @@ def program_source(rec: Recording, ops: list[Op], outputs: list[int | None],
                 dead.append(s)
             elif kept.get(s, 0) >= DELETE_MIN_BYTES:
                 deletions.append(s)
+
+    stretches = {seg.start: seg for seg in blocks.segments(rec, ops, last_use, output_set)}
+    skip_to = 0
+    for i, op in enumerate(ops):
+        if i < skip_to:
+            continue
+        dead: list[int] = []
+        deletions: list[int] = []
+        segment = stretches.get(i)
+        if segment is not None:
+            for j in range(segment.start, segment.stop):
+                dying(j, ops[j], dead, deletions)
+            made = {o.outs for o in ops[segment.start:segment.stop] if o.outs is not None}
+            inside = made.difference(segment.whole)
+            dead = [s for s in dead if s not in inside]
+            deletions = [s for s in deletions if s not in inside]
+            _block_loop(segment, ops, namer, buffers, lines)
+            buffers.free(dead)
+            lines.extend(buffers.deletion(s) for s in deletions)
+            skip_to = segment.stop
+            continue
+        dying(i, op, dead, deletions)
         if op.kind == "guard":
             lines.append("    " + _guard_line(op, guard_number, namer))
             guard_number += 1
         else:
-            buffer = buffers.take(op, dead) if _is_fresh_ufunc(op) else None
+            buffer = buffers.take(op, dead) if is_fresh_ufunc(op) else None
             lines.append("    " + _op_line(op, namer, buffer))
         buffers.free(dead)
         lines.extend(buffers.deletion(s) for s in deletions)
@@ -508,6 +543,48 @@ def program_source(rec: Recording, ops: list[Op], outputs: list[int | None],
     else:
         lines.append(f"    return [{returned}]")
     return "\n".join(line for line in lines if line is not None) + "\n"
+
+
+def _block_loop(segment: blocks.Segment, ops: list[Op], namer: Namer, buffers: _Buffers,
+                lines: list[str | None]) -> None:
+    """Append the lines that replay ``ops[segment.start:segment.stop]`` block by block
+    (:mod:`~dualad.compiling.blocks`): the results used later are made whole before the
+    loop, the loop reads blocks of the arrays made before it and writes blocks of those."""
+    info = namer.rec.info
+    block_names: dict[int, str] = {}
+
+    def block_of(slot: int) -> str:
+        if slot not in block_names:
+            block_names[slot] = namer.fresh(f"{namer.slot(slot)}_b")
+        return block_names[slot]
+
+    start, stop = namer.fresh("_start"), namer.fresh("_stop")
+    for op in ops[segment.start:segment.stop]:
+        if op.outs in segment.whole:
+            buffer = buffers.take(op, [])
+            value = info[op.outs]
+            made = namer.slot(buffer) if buffer is not None else \
+                f"np.empty({value.shape!r}, {expression(value.dtype, namer)})"
+            lines.append(f"    {namer.slot(op.outs)} = {made}")
+    lines.append(f"    for {start} in range(0, {segment.length}, {segment.block}):")
+    lines.append(f"        {stop} = {start} + {segment.block}")
+    for slot in segment.sliced:
+        lines.append(f"        {block_of(slot)} = {namer.slot(slot)}[..., {start}:{stop}]")
+    sliced = set(segment.sliced)
+    for op in ops[segment.start:segment.stop]:
+        operands = ", ".join(
+            block_of(a.slot) if a.__class__ is Ref and (a.slot in sliced or a.slot in
+                                                         block_names)
+            else expression(a, namer) for a in op.args)
+        call = f"{function_name(op.fn, namer)}({operands}"
+        if op.outs is None:  # in place, into a result of this stretch
+            lines.append(f"        {call}, out={block_of(op.writes)})")
+        elif op.outs in segment.whole:
+            lines.append(f"        {block_of(op.outs)} = {call}, "
+                         f"out={namer.slot(op.outs)}[..., {start}:{stop}])")
+        else:
+            lines.append(f"        {block_of(op.outs)} = {call})")
+    lines.append(f"    del {', '.join(block_names.values())}")
 
 
 class _Buffers:
@@ -564,18 +641,6 @@ class _Buffers:
                 self.lines[index] = self.deletion(s)
 
 
-def _is_in_place_ufunc(op: Op) -> bool:
-    """An elementwise ufunc written into one of its operands' buffers (``t *= 2.0``): it makes
-    no new name for that buffer, which may then lend itself to a later result as a fresh
-    one does."""
-    if not (op.kind == "call" and op.outs is None and op.writes is not None
-            and isinstance(op.fn, np.ufunc) and op.fn.signature is None
-            and op.fn.nout == 1 and set(op.kwargs) == {"out"}):
-        return False
-    target = Ref(op.writes)
-    return op.kwargs["out"] in (target, (target,))
-
-
 def _kept_bytes(rec: Recording, ops: list[Op]) -> dict[int, int]:
     """slot -> the bytes its name keeps alive: its own array's, or for a view (``t.reshape``,
     ``t[1:]``, ``t.T``) those of the temporary it is a view of (none for a view of an input:
@@ -592,13 +657,6 @@ def _kept_bytes(rec: Recording, ops: list[Op]) -> dict[int, int]:
                 kept[out] = max((kept.get(s, info[s].nbytes) for s in slots(op.args)),
                                 default=value.nbytes)
     return kept
-
-
-def _is_fresh_ufunc(op: Op) -> bool:
-    """An elementwise ufunc called without keywords: its result is a new array, and it may
-    be written into a buffer of the same shape and dtype (one of its inputs too)."""
-    return op.fresh and op.kind == "call" and op.outs.__class__ is int \
-        and isinstance(op.fn, np.ufunc) and op.fn.signature is None and op.fn.nout == 1
 
 
 def _op_line(op: Op, namer: Namer, buffer: int | None = None) -> str:
