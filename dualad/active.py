@@ -118,12 +118,14 @@ class ActiveArray:
             kind = type(x)
             if kind is np.ndarray:
                 collect = collect or x.dtype.hasobject
+            elif kind is list or kind is tuple:
+                collect = True  # (a list holding active values is stacked below)
             elif kind not in fast_types:
                 if not _known(x):
                     return NotImplemented
                 check_constant(x, ufunc)
         if collect:
-            inputs = tuple(map(_collect_objects, inputs))
+            inputs = tuple(map(_as_operand, inputs))
         if kwargs:
             if kwargs.pop("out", None) is not None:
                 raise _out_error(ufunc)
@@ -438,8 +440,8 @@ for _fn in (np.sum, np.mean, np.prod, np.std, np.var, np.max, np.min, np.cumsum,
 
 def _binary(ufunc: Any, reflected: bool = False) -> Any:
     def op(self: ActiveArray, other: Any) -> Any:
-        if type(other) is np.ndarray and other.dtype.hasobject:
-            other = stack_objects(other)
+        if type(other) is np.ndarray and other.dtype.hasobject or type(other) in (list, tuple):
+            other = _as_operand(other)
         inputs = (other, self) if reflected else (self, other)
         prim = NUMPY_TABLE.get(ufunc)
         if prim.__class__ is Primitive and prim.elementwise:  # operators' hot path
@@ -654,10 +656,20 @@ def _refuse_bool(self: Any) -> bool:
 # --------------------------------------------------------------------------- constants
 
 
+_PLAIN_SUBCLASSES: set[type] = {np.ndarray, np.memmap}
+"""ndarray classes a constant may have: NumPy's own, and dualad's (``allow_subclass``)."""
+
+
+def allow_subclass(cls: type) -> None:
+    """Let constants of the ndarray subclass ``cls`` meet active values: dualad's own
+    subclasses, which keep NumPy's semantics (the sparsity detection's tainted values)."""
+    _PLAIN_SUBCLASSES.add(cls)
+
+
 def check_constant(x: Any, fn: Any) -> None:
     """Raise for a constant that an active value cannot meet: ndarray subclasses whose own
     semantics dualad would drop."""
-    if isinstance(x, np.ndarray) and type(x) not in (np.ndarray, np.memmap):
+    if isinstance(x, np.ndarray) and type(x) not in _PLAIN_SUBCLASSES:
         raise constant_error(x, fn)
 
 
@@ -864,7 +876,34 @@ def call_function(func: Any, args: Any, kwargs: dict) -> Any:
             f"{registry.numpy_name(func)} on dual arrays: {exc}. dualad supports the "
             f"arguments of its documented signature only."
         ) from None
+    xs = tuple(map(_as_operand, xs))
+    for name, value in params.items():
+        if _holds_active(value):
+            raise UnsupportedPrimitiveError(
+                f"{registry.numpy_name(func)}: its argument {name}= holds active values "
+                f"(dual or tape values in a list or an object array), where dualad takes "
+                f"a constant without derivative (indices, a condition, a shape): pass "
+                f"dualad.primal(...) of it."
+            )
     return apply(entry, xs, params)
+
+
+def _as_operand(x: Any) -> Any:
+    """A differentiable argument given as a list or tuple holding active values
+    (``np.concatenate([a, [d]])``, ``np.maximum(x, [d, 0.0])``) or as an object array of
+    them, stacked into one active array, as NumPy would make one array of it: left as it
+    is, NumPy would make an object array of it and the derivatives would be lost."""
+    if x.__class__ in (list, tuple) and registry._contains_active(x):
+        return _as_value(x)
+    return _collect_objects(x)
+
+
+def _holds_active(x: Any) -> bool:
+    if x.__class__ in (list, tuple):
+        return any(map(_holds_active, x)) or registry._contains_active(x)
+    if type(x) is np.ndarray and x.dtype.hasobject:
+        return any(map(registry.is_active, x.flat))
+    return False
 
 
 _WRITING_FUNCTIONS = frozenset((np.copyto, np.put, np.place, np.putmask, np.fill_diagonal,

@@ -493,6 +493,44 @@ def test_object_array_output_and_mixed_plain_entries():
     check_jacfwd(lambda np_, x: (f(np_, x) * np_.asarray([1.0, 2.0, 3.0])).sum(), x)
 
 
+def _array(np_, items):
+    """``items`` as the array NumPy makes of them (JAX's operators take no lists)."""
+    return items if np_ is np else jnp.asarray(items)
+
+
+@pytest.mark.parametrize("name, call", [
+    ("concatenate, an item a list",
+     lambda np_, x: np_.concatenate([x * 2.0, _array(np_, [np_.sum(x)])])),
+    ("concatenate, first item a list",
+     lambda np_, x: np_.concatenate([_array(np_, [x[0]]), x * 2.0])),
+    ("append", lambda np_, x: np_.append(x * 2.0, _array(np_, [np_.sum(x)]))),
+    ("hstack", lambda np_, x: np_.hstack([x * 2.0, _array(np_, [np_.sum(x)])])),
+    ("stack", lambda np_, x: np_.stack([x * 2.0, np_.asarray([x[0], x[1], 1.0])])),
+    ("where", lambda np_, x: np_.where(x > 1.5, _array(np_, [x[0], x[1], x[2]]), x * 3.0)),
+    ("maximum", lambda np_, x: np_.maximum(x, _array(np_, [x[1], 0.0, 0.0]))),
+    ("clip", lambda np_, x: np_.clip(x, _array(np_, [x[1], 0.0, 0.0]), 10.0)),
+    ("add, a tuple", lambda np_, x: np_.add(x, _array(np_, (x[1], 0.0, 0.0)))),
+    ("matmul", lambda np_, x: np_.matmul(_array(np_, [[x[0], 1.0], [2.0, x[1]]]), x[:2])),
+    ("an operator", lambda np_, x: x * _array(np_, [x[1], 1.0, 1.0])),
+    ("a reflected operator", lambda np_, x: _array(np_, [x[1], 1.0, 1.0]) - x),
+    ("@", lambda np_, x: x[:2] @ _array(np_, [[x[0], 1.0], [2.0, x[1]]])),
+])
+def test_lists_holding_active_values_are_arrays(name, call):
+    # NumPy makes an object array of a list holding dual values; beside an array that
+    # carries its own derivative, that derivative was lost (np.concatenate([a, [d]])):
+    # every such list is stacked into one array first, as NumPy would make one of it
+    x = np.array([1.0, 2.0, 3.0])
+    check_jacfwd(call, x)
+    expected = jax.jacrev(lambda x: call(jnp, x))(x)
+    _assert_close(dualad.jacrev(lambda x: call(np, x))(x), expected, what="jacrev")
+
+
+def test_a_parameter_holding_active_values_raises():
+    x = np.array([0.0, 1.0, 2.0])
+    with pytest.raises(UnsupportedPrimitiveError, match="indices= holds active values"):
+        dualad.jacfwd(lambda x: np.take(x, [x[0], x[1]]))(x)
+
+
 # --------------------------------------------------------------------------- dtypes
 
 
