@@ -30,8 +30,10 @@ from .errors import (
     ShapeMismatchError,
     SingularMatrixError,
     UnsupportedPrimitiveError,
+    ValueDependentError,
 )
 from .registry import NONDIFF, REGISTRY, Example, Interval, defprimitive
+from .sparsity import hessian_sparsity, jacobian_sparsity
 from .tape import TapeArray
 from .traces import Trace, trace
 from .transforms import (
@@ -81,6 +83,7 @@ __all__ = [
     "TapeArray",
     "Trace",
     "UnsupportedPrimitiveError",
+    "ValueDependentError",
     "check_grads",
     "compare",
     "compile",
@@ -89,8 +92,10 @@ __all__ = [
     "defprimitive",
     "grad",
     "hessian",
+    "hessian_sparsity",
     "hvp",
     "jacfwd",
+    "jacobian_sparsity",
     "jacrev",
     "jvp",
     "linearize",

@@ -656,20 +656,11 @@ def _refuse_bool(self: Any) -> bool:
 # --------------------------------------------------------------------------- constants
 
 
-_PLAIN_SUBCLASSES: set[type] = {np.ndarray, np.memmap}
-"""ndarray classes a constant may have: NumPy's own, and dualad's (``allow_subclass``)."""
-
-
-def allow_subclass(cls: type) -> None:
-    """Let constants of the ndarray subclass ``cls`` meet active values: dualad's own
-    subclasses, which keep NumPy's semantics (the sparsity detection's tainted values)."""
-    _PLAIN_SUBCLASSES.add(cls)
-
-
 def check_constant(x: Any, fn: Any) -> None:
     """Raise for a constant that an active value cannot meet: ndarray subclasses whose own
-    semantics dualad would drop."""
-    if isinstance(x, np.ndarray) and type(x) not in _PLAIN_SUBCLASSES:
+    semantics dualad would drop (NumPy's memmap and dualad's own subclasses excepted)."""
+    if isinstance(x, np.ndarray) and type(x) is not np.ndarray and type(x) is not np.memmap \
+            and not registry.is_value_subclass(type(x)):
         raise constant_error(x, fn)
 
 

@@ -59,6 +59,12 @@ class GuardError(DualadError, ValueError):
     than at its recording (a guard failed)."""
 
 
+class ValueDependentError(DualadError, ValueError):
+    """A global sparsity pattern (``dualad.jacobian_sparsity``) was asked of a function that
+    takes a decision on its input's values: a Python ``if`` on them, a shape taken from
+    them."""
+
+
 class DualadWarning(UserWarning):
     """Base class of every warning dualad gives."""
 

@@ -889,6 +889,23 @@ def strip(x: Any) -> Any:
     return x
 
 
+_value_subclasses: tuple[type, ...] = ()
+
+
+def register_value_subclass(cls: type) -> None:
+    """Let values of the ndarray subclass ``cls`` stand for plain arrays: constants of it
+    meet active values, and :func:`plain_array` keeps them (dualad's own subclasses that
+    mark values, as the sparsity detection's tainted values do)."""
+    global _value_subclasses
+    if cls not in _value_subclasses:
+        _value_subclasses = (*_value_subclasses, cls)
+
+
+def is_value_subclass(cls: type) -> bool:
+    """True for a class registered with :func:`register_value_subclass`."""
+    return cls in _value_subclasses
+
+
 def plain_array(x: Any, dtype: Any = None) -> Any:
     """``np.asarray(strip(x), dtype)`` for non-differentiable use (a mask, a sign to check),
     where an array of a registered kind (:func:`register_array_type`, ``dualad.compile``'s
@@ -898,7 +915,7 @@ def plain_array(x: Any, dtype: Any = None) -> Any:
     array([ True, False])
     """
     x = strip(x)
-    if isinstance(x, _array_types):
+    if isinstance(x, _array_types) or x.__class__ in _value_subclasses:
         return x if dtype is None or x.dtype == dtype else x.astype(dtype)
     return np.asarray(x, dtype)
 

@@ -1,0 +1,187 @@
+"""Sparsity patterns against the nonzeros of dense Jacobians and Hessians.
+
+A pattern that misses a structural nonzero is a silently wrong sparse Jacobian, so every
+registered primitive and composite is checked: for each example of the registry walk (the
+inputs of ``tests/test_registry.py``), the function of all its float inputs (flattened and
+joined) gets a global pattern, which must cover the nonzeros of the dense Jacobian at the
+example's point and at a second point of its domain, and a local pattern at the first point,
+which must cover the Jacobian's nonzeros there and lie within the global pattern. The dense
+Jacobians are ``dualad.jacfwd``'s, which ``tests/test_registry.py`` checks against JAX.
+Patterns of known closed forms (banded, block, arrow) are checked exactly.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+import pytest
+
+import dualad
+
+from .test_registry import CASES, _inputs
+
+
+def _leaves(tree):
+    if isinstance(tree, (tuple, list)):
+        return [leaf for item in tree for leaf in _leaves(item)]
+    return [tree]
+
+
+def _joined(example, arrays):
+    """``g(z)``: the example's function of its float inputs, flattened and joined into
+    ``z``, returning its float results flattened and joined; and ``z`` at ``arrays``."""
+    floats = [i for i, a in enumerate(arrays) if np.asarray(a).dtype.kind == "f"]
+    shapes = [np.shape(arrays[i]) for i in floats]
+    sizes = [int(np.prod(s, dtype=int)) for s in shapes]
+
+    def g(z):
+        xs = list(arrays)
+        start = 0
+        for i, shape, size in zip(floats, shapes, sizes):
+            xs[i] = z[start:start + size].reshape(shape)
+            start += size
+        out = [o for o in _leaves(example.call(np, *xs))
+               if np.asarray(dualad.primal(o)).dtype.kind in "fc"]
+        return np.concatenate([np.ravel(o) for o in out])
+
+    def point(values):
+        return np.concatenate([np.ravel(values[i]) for i in floats]) if floats else None
+
+    return g, point
+
+
+def _covers(pattern, jacobian, what):
+    nonzero = np.asarray(jacobian) != 0
+    assert pattern.shape == nonzero.shape, f"{what}: shape {pattern.shape} != {nonzero.shape}"
+    missed = nonzero & ~pattern.toarray()
+    assert not missed.any(), f"{what}: the pattern misses {np.argwhere(missed)[:5].tolist()}"
+
+
+@pytest.mark.parametrize("entry, i", CASES)
+def test_patterns_cover_the_jacobian(entry, i):
+    example, arrays = _inputs(entry, i)
+    g, point = _joined(example, arrays)
+    z = point(arrays)
+    rng = np.random.default_rng(zlib.crc32(f"sparsity-{entry.name}-{i}".encode()))
+    z2 = point(example.arrays(rng, entry.domain))
+    first = dualad.jacfwd(g)(z)
+    local = dualad.jacobian_sparsity(g, z, local=True)
+    _covers(local, first, "local pattern")
+    if (entry.name, i) in SHAPE_FROM_VALUES:
+        with pytest.raises(dualad.ValueDependentError, match="shape"):
+            dualad.jacobian_sparsity(g, z)
+        return
+    pattern = dualad.jacobian_sparsity(g, z)
+    _covers(pattern, first, "global pattern")
+    _covers(pattern, dualad.jacfwd(g)(z2), "global pattern, second point")
+    assert not (local.toarray() & ~pattern.toarray()).any(), "local beyond global"
+
+
+SHAPE_FROM_VALUES = frozenset((("getitem", 11), ("where", 5), ("extract", 0), ("unique", 0),
+                               ("unique", 1), ("unique", 2)))
+"""Examples whose result's shape depends on their input's values (a mask computed from
+them): there is no global pattern, and jacobian_sparsity raises ValueDependentError."""
+
+
+# --------------------------------------------------------------------------- closed forms
+
+
+def _dense(pattern):
+    return pattern.toarray().astype(int)
+
+
+def test_a_diffusion_residual_is_tridiagonal():
+    def residual(u):
+        r = np.zeros_like(u)
+        r[1:-1] = u[:-2] - 2.0 * u[1:-1] + u[2:]
+        r[0], r[-1] = u[0], u[-1]  # Dirichlet rows
+        return r
+
+    n = 7
+    expected = np.eye(n, dtype=int)
+    for i in range(1, n - 1):
+        expected[i, i - 1:i + 2] = 1
+    np.testing.assert_array_equal(_dense(dualad.jacobian_sparsity(residual, np.ones(n))),
+                                  expected)
+
+
+def test_a_laplacian_on_a_grid_is_a_five_point_stencil():
+    N = 4
+
+    def laplacian(u):
+        u = u.reshape(N, N)
+        padded = np.pad(u, 1)
+        return (padded[:-2, 1:-1] + padded[2:, 1:-1] + padded[1:-1, :-2] + padded[1:-1, 2:]
+                - 4.0 * u).ravel()
+
+    expected = np.zeros((N * N, N * N), dtype=int)
+    for i in range(N):
+        for j in range(N):
+            for di, dj in ((0, 0), (1, 0), (-1, 0), (0, 1), (0, -1)):
+                if 0 <= i + di < N and 0 <= j + dj < N:
+                    expected[i * N + j, (i + di) * N + j + dj] = 1
+    np.testing.assert_array_equal(
+        _dense(dualad.jacobian_sparsity(laplacian, np.ones(N * N))), expected)
+
+
+def test_an_arrow_and_its_hessian():
+    def arrow(x):  # every residual couples with x[0]; the last one sums everything
+        return np.concatenate([x[1:] * x[0], [np.sum(x ** 2)]])
+
+    n = 5
+    expected = np.zeros((n, n), dtype=int)
+    expected[:n - 1, 0] = 1
+    expected[np.arange(n - 1), np.arange(1, n)] = 1
+    expected[n - 1] = 1
+    np.testing.assert_array_equal(_dense(dualad.jacobian_sparsity(arrow, np.ones(n))),
+                                  expected)
+
+    def energy(x):
+        return x[0] * np.sum(x[1:]) + np.sum(np.sin(x[2:]))
+
+    hessian = np.zeros((n, n), dtype=int)
+    hessian[0, 1:] = hessian[1:, 0] = 1
+    hessian[np.arange(2, n), np.arange(2, n)] = 1
+    np.testing.assert_array_equal(_dense(dualad.hessian_sparsity(energy, np.ones(n))),
+                                  hessian)
+
+
+def test_a_constant_matrix_keeps_its_zeros():
+    W = np.array([[1.0, 0.0, 2.0], [0.0, 0.0, 3.0]])
+    pattern = dualad.jacobian_sparsity(lambda x: W @ np.sin(x), np.ones(3))
+    np.testing.assert_array_equal(_dense(pattern), (W != 0).astype(int))
+    pattern = dualad.jacobian_sparsity(lambda x: np.sin(x) @ W.T, np.ones(3))
+    np.testing.assert_array_equal(_dense(pattern), (W != 0).astype(int))
+
+
+def test_local_patterns_follow_the_branch_taken():
+    def f(x):
+        return np.where(x[:2] > 0.0, x[:2], x[2:]) + np.maximum(x[:2], 0.0)
+
+    x = np.array([1.0, -1.0, 5.0, 5.0])
+    np.testing.assert_array_equal(_dense(dualad.jacobian_sparsity(f, x)),
+                                  [[1, 0, 1, 0], [0, 1, 0, 1]])
+    np.testing.assert_array_equal(_dense(dualad.jacobian_sparsity(f, x, local=True)),
+                                  [[1, 0, 0, 0], [0, 0, 0, 1]])
+
+
+def test_decisions_on_values_have_no_global_pattern():
+    def branches(x):
+        return np.sin(x) if x[0] > 0 else np.cos(x[::-1])
+
+    with pytest.raises(dualad.ValueDependentError, match="local=True"):
+        dualad.jacobian_sparsity(branches, np.ones(3))
+    np.testing.assert_array_equal(
+        _dense(dualad.jacobian_sparsity(branches, np.ones(3), local=True)), np.eye(3))
+    with pytest.raises(dualad.ValueDependentError, match="boolean mask"):
+        dualad.jacobian_sparsity(lambda x: x[x > 0], np.ones(3))
+
+
+def test_an_index_computed_from_values_moves_anything_anywhere():
+    # sorted, the first element may be any input: globally every output depends on all
+    x = np.array([3.0, 1.0, 2.0])
+    np.testing.assert_array_equal(_dense(dualad.jacobian_sparsity(np.sort, x)),
+                                  np.ones((3, 3), dtype=int))
+    np.testing.assert_array_equal(_dense(dualad.jacobian_sparsity(np.sort, x, local=True)),
+                                  [[0, 1, 0], [0, 0, 1], [1, 0, 0]])
