@@ -33,7 +33,13 @@ from .errors import (
     ValueDependentError,
 )
 from .registry import NONDIFF, REGISTRY, Example, Interval, defprimitive
-from .sparsity import hessian_sparsity, jacobian_sparsity
+from .sparsity import (
+    SparseJacobian,
+    hessian_sparsity,
+    jacobian_sparsity,
+    sparse_hessian,
+    sparse_jacobian,
+)
 from .tape import TapeArray
 from .traces import Trace, trace
 from .transforms import (
@@ -80,6 +86,7 @@ __all__ = [
     "RegistrationError",
     "ShapeMismatchError",
     "SingularMatrixError",
+    "SparseJacobian",
     "TapeArray",
     "Trace",
     "UnsupportedPrimitiveError",
@@ -102,6 +109,8 @@ __all__ = [
     "primal",
     "register_dataclass",
     "register_pytree_node",
+    "sparse_hessian",
+    "sparse_jacobian",
     "stop_gradient",
     "trace",
     "tree_flatten",

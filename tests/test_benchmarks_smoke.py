@@ -182,3 +182,17 @@ def test_recording_benchmark_quick(capsys):
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
     assert lines[0].startswith("| problem | compiled | eager call | recording, cold |")
     assert len(lines) == 1 + 2 * len(recording.FAMILIES)  # the header, a row per transform
+
+
+def test_sparse_benchmark_quick(tmp_path, capsys):
+    """The sparse sweep runs, checks every peer against dualad's sparse Jacobian, and writes
+    its table."""
+    from benchmarks import sparse
+
+    assert sparse.main(["--quick", "--out", str(tmp_path)]) == 0
+    text = (tmp_path / "sparse.md").read_text()
+    assert "disagrees" not in text  # dense Jacobians, SciPy and sparsejac agreed
+    for title in ("1-D diffusion residual", "2-D Brusselator", "dense constraint row"):
+        assert title in text
+    assert "| 100 | 3 (forward) |" in text  # tridiagonal: three colours
+    assert "dualad sparse" in capsys.readouterr().out

@@ -73,9 +73,16 @@ def test_patterns_cover_the_jacobian(entry, i):
             dualad.jacobian_sparsity(g, z)
         return
     pattern = dualad.jacobian_sparsity(g, z)
+    second = dualad.jacfwd(g)(z2)
     _covers(pattern, first, "global pattern")
-    _covers(pattern, dualad.jacfwd(g)(z2), "global pattern, second point")
+    _covers(pattern, second, "global pattern, second point")
     assert not (local.toarray() & ~pattern.toarray()).any(), "local beyond global"
+    # one pass per colour, decompressed: the dense Jacobian of the same mode, whose
+    # directions are the colours' split apart
+    for mode, dense in (("forward", second), ("reverse", dualad.jacrev(g)(z2))):
+        sparse = dualad.SparseJacobian(g, z, sparsity=pattern, mode=mode)(z2)
+        np.testing.assert_allclose(sparse.toarray(), dense, rtol=1e-12, atol=0,
+                                   err_msg=f"sparse jacobian, {mode} mode")
 
 
 SHAPE_FROM_VALUES = frozenset((("getitem", 11), ("where", 5), ("extract", 0), ("unique", 0),
@@ -185,3 +192,84 @@ def test_an_index_computed_from_values_moves_anything_anywhere():
                                   np.ones((3, 3), dtype=int))
     np.testing.assert_array_equal(_dense(dualad.jacobian_sparsity(np.sort, x, local=True)),
                                   [[0, 1, 0], [0, 0, 1], [1, 0, 0]])
+
+
+# --------------------------------------------------------------------------- colours, values
+
+
+def _banded(n, width):
+    return sum(np.eye(n, k=k, dtype=bool) for k in range(-width, width + 1)).astype(bool)
+
+
+@pytest.mark.parametrize("width", [0, 1, 2, 5])
+def test_banded_patterns_take_the_optimal_number_of_colours(width):
+    from dualad.sparsity.colouring import column_colours, row_colours
+
+    pattern = _banded(40, width)
+    assert column_colours(pattern).max() + 1 == 2 * width + 1  # the bandwidth + 1
+    assert row_colours(pattern).max() + 1 == 2 * width + 1
+
+
+def _check_colouring(pattern, colours):
+    """Columns of one colour share no row."""
+    dense = np.asarray(pattern.toarray() if hasattr(pattern, "toarray") else pattern)
+    for c in range(colours.max() + 1):
+        assert dense[:, colours == c].sum(axis=1).max() <= 1
+
+
+def test_a_grid_and_an_arrow_take_few_colours_in_the_cheaper_mode():
+    N = 8
+
+    def laplacian(u):
+        u = u.reshape(N, N)
+        padded = np.pad(u, 1)
+        return (padded[:-2, 1:-1] + padded[2:, 1:-1] + padded[1:-1, :-2] + padded[1:-1, 2:]
+                - 4.0 * u + u ** 3).ravel()
+
+    x = np.linspace(0.1, 0.9, N * N)
+    jacobian = dualad.SparseJacobian(laplacian, x)
+    _check_colouring(jacobian.pattern, jacobian.colouring)
+    assert jacobian.mode == "forward" and jacobian.colours <= 8
+    np.testing.assert_allclose(jacobian(x).toarray(), dualad.jacfwd(laplacian)(x), rtol=1e-13)
+
+    def arrow(x):  # the last residual meets every input: reverse mode, two colours
+        return np.concatenate([x[:-1] ** 2, [np.sum(x)]])
+
+    x = np.linspace(1.0, 2.0, 30)
+    jacobian = dualad.SparseJacobian(arrow, x)
+    assert (jacobian.mode, jacobian.colours) == ("reverse", 2)
+    np.testing.assert_allclose(jacobian(x).toarray(), dualad.jacfwd(arrow)(x), rtol=1e-13)
+    forward = dualad.SparseJacobian(arrow, x, mode="forward")
+    assert forward.colours == 30
+    np.testing.assert_allclose(forward(x).toarray(), dualad.jacfwd(arrow)(x), rtol=1e-13)
+
+
+def test_a_prepared_jacobian_at_many_points_and_a_given_pattern():
+    def residual(u):
+        return u[:-2] - 2.0 * u[1:-1] + u[2:] + np.sin(u[1:-1])
+
+    jacobian = dualad.SparseJacobian(residual, np.zeros(50))
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        x = rng.standard_normal(50)
+        np.testing.assert_allclose(jacobian(x).toarray(), dualad.jacfwd(residual)(x),
+                                   rtol=1e-13)
+    given = dualad.sparse_jacobian(residual, x, sparsity=jacobian.pattern.toarray())
+    np.testing.assert_array_equal(given.toarray(), jacobian(x).toarray())
+    with pytest.raises(dualad.ShapeMismatchError, match="sparsity has shape"):
+        dualad.SparseJacobian(residual, x, sparsity=np.ones((48, 49), dtype=bool))
+    with pytest.raises(dualad.ShapeMismatchError, match="prepared for inputs of shape"):
+        jacobian(np.zeros(51))
+    with pytest.raises(dualad.InvalidArgumentError, match="mode"):
+        dualad.SparseJacobian(residual, x, mode="sideways")
+
+
+def test_sparse_hessians_equal_dense_ones():
+    def energy(x):
+        return np.sum((x[1:] - x[:-1]) ** 2 * x[1:]) + x[0] * np.sum(np.cos(x))
+
+    x = np.linspace(-1.0, 1.0, 12)
+    expected = dualad.hessian(energy)(x)
+    np.testing.assert_allclose(dualad.sparse_hessian(energy, x).toarray(), expected,
+                               rtol=1e-12, atol=1e-14)
+    assert not (np.abs(expected) > 0)[~dualad.hessian_sparsity(energy, x).toarray()].any()

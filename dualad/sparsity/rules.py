@@ -55,13 +55,18 @@ def _union(parts: list) -> Any:
     total = parts[0]
     for part in parts[1:]:
         total = total + part
-    return total.astype(bool)
+    return total if total.dtype == bool else total.astype(bool)
 
 
 def _rows(d: Any, index: np.ndarray) -> Any:
-    """The rows ``index`` (a flat integer array) of ``d``."""
-    if index.size == d.shape[0] and np.array_equal(index, np.arange(d.shape[0])):
-        return d
+    """The rows ``index`` (a flat integer array) of ``d``: a slice where they are
+    consecutive (a basic index, a reshape), which costs no gather."""
+    if index.size and index[-1] - index[0] == index.size - 1 \
+            and (index.size == 1 or np.all(np.diff(index) == 1)):
+        start = int(index[0])
+        if start == 0 and index.size == d.shape[0]:
+            return d
+        return d[start:start + index.size]
     return d[index]
 
 
@@ -134,10 +139,11 @@ def moves(prim: Primitive, primals: list, deps: list, out: Any, params: dict,
             offset += _size(x)
     moved = np.asarray(prim.impl(*numbers, **_numbering_params(prim, params)))
     source = np.asarray(moved, dtype=np.int64).ravel()
-    n = _n(deps)
-    stacked = _sparse().vstack([empty(1, n)] + [d for d in deps if d is not None],
-                               format="csr")
-    return _sparse().csr_array(stacked[source]).astype(bool)
+    given = [d for d in deps if d is not None]
+    if len(given) == 1 and (source.size == 0 or source.min() >= 1):
+        return _sparse().csr_array(_rows(given[0], source - 1))  # one argument, no constant
+    stacked = _sparse().vstack([empty(1, _n(deps)), *given], format="csr")
+    return _sparse().csr_array(_rows(stacked, source))
 
 
 _PAD_MOVES = frozenset(("constant", "edge", "reflect", "symmetric", "wrap", "empty"))

@@ -1,0 +1,158 @@
+"""Sparse Jacobians and Hessians: one pass per colour, decompressed without a Python loop.
+
+With a column colouring of the pattern (:mod:`dualad.sparsity.colouring`), forward mode
+pushes one tangent per colour, the sum of that colour's unit directions: the result
+``B = J S`` holds, at ``(i, colour(j))``, the entry ``J[i, j]`` of the one column of that
+colour that row ``i`` meets. Reverse mode pulls one cotangent per row colour back instead
+(``B = S^T J``). The function is recorded once per evaluation point and every colour goes
+through that one recording, in one pass of as many directions as colours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..errors import InvalidArgumentError, ShapeMismatchError
+from ..transforms._recording import Recording
+from .colouring import column_colours, row_colours, seeds
+from .detect import _input, _scipy_sparse, hessian_sparsity, jacobian_sparsity
+
+MODES = ("forward", "reverse")
+
+
+class SparseJacobian:
+    """The Jacobian of ``f`` as a ``scipy.sparse.csr_array``, prepared for many points:
+    the pattern is found (or taken from ``sparsity``) and coloured once, and each call
+    evaluates ``f`` once and pushes one direction per colour.
+
+    Parameters
+    ----------
+    f : callable
+        A function of one array returning one array.
+    x : array_like
+        A point: where the pattern is detected (its shape is the inputs' from then on).
+    sparsity : scipy.sparse array or boolean array, optional
+        The pattern, ``(f(x).size, x.size)``, instead of detecting it; it must hold every
+        structural nonzero (a missing one is a wrong Jacobian).
+    mode : {"forward", "reverse"}, optional
+        Forward mode (a column colouring) or reverse (a row colouring); by default the one
+        with fewer colours, forward at a tie.
+    local : bool, optional
+        Detect the pattern at ``x`` only (see :func:`dualad.jacobian_sparsity`): right at
+        points where the function takes the same branches.
+
+    Examples
+    --------
+    >>> import numpy as np, dualad
+    >>> def residual(u):
+    ...     return u[:-2] - 2.0 * u[1:-1] + u[2:] + u[1:-1] ** 3
+    >>> jacobian = dualad.SparseJacobian(residual, np.zeros(6))
+    >>> jacobian.mode, jacobian.colours
+    ('forward', 3)
+    >>> jacobian(np.ones(6)).toarray()
+    array([[1., 1., 1., 0., 0., 0.],
+           [0., 1., 1., 1., 0., 0.],
+           [0., 0., 1., 1., 1., 0.],
+           [0., 0., 0., 1., 1., 1.]])
+    """
+
+    def __init__(self, f: Callable[[Any], Any], x: Any, *, sparsity: Any = None,
+                 mode: str | None = None, local: bool = False) -> None:
+        sparse = _scipy_sparse("dualad.SparseJacobian")
+        x = _input(x, "dualad.SparseJacobian")
+        if mode is not None and mode not in MODES:
+            raise InvalidArgumentError(f"dualad.SparseJacobian: mode is 'forward' or "
+                                       f"'reverse' (or None: the cheaper), not {mode!r}")
+        self.f = f
+        self.shape_in = x.shape
+        if sparsity is None:
+            pattern = jacobian_sparsity(f, x, local=local)
+        else:
+            pattern = sparse.csr_array(sparsity, dtype=bool)
+            if pattern.ndim != 2 or pattern.shape[1] != x.size:
+                raise ShapeMismatchError(
+                    f"dualad.SparseJacobian: sparsity has shape {pattern.shape}; the "
+                    f"Jacobian's is (f(x).size, {x.size})")
+        pattern.sort_indices()
+        self.pattern = pattern
+        """The pattern: a boolean ``scipy.sparse.csr_array``, ``(f(x).size, x.size)``."""
+        columns = column_colours(pattern) if mode != "reverse" else None
+        rows = row_colours(pattern) if mode != "forward" else None
+        count = (lambda c: int(c.max()) + 1 if c.size else 0)
+        if mode is None:
+            mode = "forward" if count(columns) <= count(rows) else "reverse"
+        self.mode = mode
+        """``"forward"`` or ``"reverse"``: how each call evaluates the Jacobian."""
+        self.colouring = columns if mode == "forward" else rows
+        """The colour of each column (forward mode) or row (reverse mode)."""
+        self.colours = count(self.colouring)
+        """The number of colours: the directions (cotangents) each call pushes (pulls)."""
+        m = pattern.shape[0]
+        self._rows = np.repeat(np.arange(m), np.diff(pattern.indptr))
+
+    def __call__(self, x: Any) -> Any:
+        """The Jacobian at ``x``: a ``scipy.sparse.csr_array`` of the pattern's shape."""
+        sparse = _scipy_sparse("dualad.SparseJacobian")
+        x = _input(x, "dualad.SparseJacobian")
+        if x.shape != self.shape_in:
+            raise ShapeMismatchError(f"dualad.SparseJacobian: prepared for inputs of shape "
+                                     f"{self.shape_in}, called with {x.shape}")
+        rec = Recording(self.f, (x,), (0,), False, False, "dualad.SparseJacobian")
+        if len(rec.out_primals) != 1:
+            raise InvalidArgumentError("dualad.SparseJacobian: f must return one array")
+        out = np.asarray(rec.out_primals[0])
+        p = self.pattern
+        if out.size != p.shape[0]:
+            raise ShapeMismatchError(
+                f"dualad.SparseJacobian: f(x) has {out.size} elements, the pattern "
+                f"{p.shape[0]} rows")
+        dtype = np.result_type(x.dtype, out.dtype, np.float32)
+        k = self.colours
+        columns = p.indices
+        if k == 0:  # no structural nonzero (or an empty result)
+            return sparse.csr_array(p.shape, dtype=dtype)
+        if self.mode == "forward":
+            directions = seeds(self.colouring, dtype).reshape((k, *x.shape))
+            compressed = rec.push([directions], k)[0].reshape(k, -1)  # B^T: (k, m)
+            values = compressed[self.colouring[columns], self._rows]
+        else:
+            rows = seeds(self.colouring, dtype).reshape((k, *out.shape))
+            compressed = rec.pull([rows], k)[0].reshape(k, -1)  # B: (k, n)
+            values = compressed[self.colouring[self._rows], columns]
+        return sparse.csr_array((values, p.indices.copy(), p.indptr.copy()), shape=p.shape)
+
+
+def sparse_jacobian(f: Callable[[Any], Any], x: Any, *, sparsity: Any = None,
+                    mode: str | None = None) -> Any:
+    """The Jacobian of ``f`` at ``x`` as a ``scipy.sparse.csr_array``, from one pass per
+    colour of its sparsity pattern (detected, or given as ``sparsity``). For many points,
+    prepare a :class:`SparseJacobian` once.
+
+    >>> import numpy as np, dualad
+    >>> dualad.sparse_jacobian(lambda x: x[1:] * x[:-1], np.arange(1.0, 4.0)).toarray()
+    array([[2., 1., 0.],
+           [0., 3., 2.]])
+    """
+    return SparseJacobian(f, x, sparsity=sparsity, mode=mode)(x)
+
+
+def sparse_hessian(f: Callable[[Any], Any], x: Any, *, sparsity: Any = None) -> Any:
+    """The Hessian of a scalar ``f`` at ``x`` as a ``scipy.sparse.csr_array``: the sparse
+    Jacobian of ``grad(f)`` in forward mode (forward over reverse), one pass per colour of
+    the Hessian's pattern (:func:`dualad.hessian_sparsity`, or ``sparsity``).
+
+    >>> import numpy as np, dualad
+    >>> energy = lambda x: np.sum((x[1:] - x[:-1]) ** 2) + np.sum(x ** 3)
+    >>> dualad.sparse_hessian(energy, np.ones(3)).toarray()
+    array([[ 8., -2.,  0.],
+           [-2., 10., -2.],
+           [ 0., -2.,  8.]])
+    """
+    from ..transforms.reverse import grad
+
+    if sparsity is None:
+        sparsity = hessian_sparsity(f, x)
+    return SparseJacobian(grad(f), x, sparsity=sparsity, mode="forward")(x)
