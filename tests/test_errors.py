@@ -169,6 +169,7 @@ ERROR_CLASSES = [
     (SingularMatrixError, np.linalg.LinAlgError),
     (dualad.CompileError, TypeError),
     (dualad.GuardError, ValueError),
+    (dualad.ValueDependentError, ValueError),
 ]
 
 

@@ -1,7 +1,8 @@
 """The layout is the architecture: every module imports only its own layer or lower ones.
 
 engine (errors, registry, tree, axes, active, dual, tape, sweep, ...) <- primitives <-
-transforms <- traces <- checking <- cli; the package's ``__init__`` is the public API on top.
+transforms (and compiling) <- traces (and sparsity) <- checking <- cli; the package's
+``__init__`` is the public API on top.
 Every import counts, also one inside a function, so a layer cannot reach up lazily; and the
 runtime import graph has no cycles.
 """
@@ -14,7 +15,8 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "dualad"
-LAYERS = {"primitives": 1, "transforms": 2, "compiling": 2, "traces": 3, "checking": 4, "cli": 5}
+LAYERS = {"primitives": 1, "transforms": 2, "compiling": 2, "traces": 3, "sparsity": 3,
+          "checking": 4, "cli": 5}
 """Subpackage -> layer; every top-level module of dualad is the engine, layer 0."""
 
 

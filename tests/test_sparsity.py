@@ -7,7 +7,8 @@ joined) gets a global pattern, which must cover the nonzeros of the dense Jacobi
 example's point and at a second point of its domain, and a local pattern at the first point,
 which must cover the Jacobian's nonzeros there and lie within the global pattern. The dense
 Jacobians are ``dualad.jacfwd``'s, which ``tests/test_registry.py`` checks against JAX.
-Patterns of known closed forms (banded, block, arrow) are checked exactly.
+Patterns of known closed forms (banded, block, arrow) are checked exactly, and the random
+programs of ``tests/test_programs.py`` like the registry's examples.
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ import zlib
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import dualad
 
+from .test_programs import programs
 from .test_registry import CASES, _inputs
 
 
@@ -273,3 +277,32 @@ def test_sparse_hessians_equal_dense_ones():
     np.testing.assert_allclose(dualad.sparse_hessian(energy, x).toarray(), expected,
                                rtol=1e-12, atol=1e-14)
     assert not (np.abs(expected) > 0)[~dualad.hessian_sparsity(energy, x).toarray()].any()
+
+
+# --------------------------------------------------------------------------- random programs
+
+
+@given(program=programs(), seed=st.integers(0, 2**32 - 1))
+def test_random_programs_patterns_and_sparse_jacobians(program, seed):
+    """The random programs of ``tests/test_programs.py`` (broadcasting, reductions, matmul,
+    reshapes, indexing, joins, ``where``) as a function of their inputs joined: the global
+    pattern covers the Jacobian's nonzeros at two points, and the sparse Jacobians (both
+    modes) equal the dense ones of the same mode."""
+    rng = np.random.default_rng(seed)
+    shapes = program.input_shapes
+    sizes = [int(np.prod(s, dtype=int)) for s in shapes]
+
+    def g(z):
+        parts = np.split(z, np.cumsum(sizes)[:-1])
+        out = program.run(np, tuple(p.reshape(s) for p, s in zip(parts, shapes)))
+        return np.concatenate([np.ravel(o) for o in out])
+
+    points = [rng.uniform(-2, 2, sum(sizes)) for _ in range(2)]
+    pattern = dualad.jacobian_sparsity(g, points[0])
+    for z in points:
+        _covers(pattern, dualad.jacfwd(g)(z), "global pattern")
+    for mode, dense in (("forward", dualad.jacfwd(g)(points[1])),
+                        ("reverse", dualad.jacrev(g)(points[1]))):
+        sparse = dualad.SparseJacobian(g, points[0], sparsity=pattern, mode=mode)(points[1])
+        np.testing.assert_allclose(sparse.toarray(), dense, rtol=1e-12, atol=0,
+                                   err_msg=f"sparse jacobian, {mode} mode")
