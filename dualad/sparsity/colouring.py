@@ -59,32 +59,35 @@ The *cyclic* colouring ``j mod (b + 1)``, where ``b`` is the largest distance be
 
 def _by_rounds(conflicts: Any, rows: np.ndarray) -> np.ndarray:
     """Jones and Plassmann's greedy colouring of the graph ``conflicts`` (CSR, no diagonal;
-    ``rows[e]`` is the row of its ``e``-th stored entry), vectorised over each round."""
+    ``rows[e]`` is the row of its ``e``-th stored entry), vectorised over each round; the
+    edges of coloured columns leave the arrays as the rounds go."""
     n = conflicts.shape[0]
-    neighbours = conflicts.indices
     degree = np.diff(conflicts.indptr)
     order = np.random.default_rng(0).permutation(n)
     priority = degree.astype(np.float64) * n + order  # larger first: degree, then random
     colours = np.full(n, -1, dtype=np.int64)
-    while True:
-        uncoloured = colours < 0
-        if not uncoloured.any():
-            return colours
+    uncoloured = np.ones(n, dtype=bool)
+    edge_rows, edge_columns = rows, conflicts.indices
+    while uncoloured.any():
         # a column goes this round if no uncoloured neighbour comes before it
-        rival = uncoloured[neighbours] & (priority[neighbours] > priority[rows])
+        rival = uncoloured[edge_columns] & (priority[edge_columns] > priority[edge_rows])
         blocked = np.zeros(n, dtype=bool)
-        blocked[rows[rival]] = True
+        blocked[edge_rows[rival]] = True
         chosen = uncoloured & ~blocked
         # the smallest colour that none of its (coloured) neighbours has
-        edges = chosen[rows] & (colours[neighbours] >= 0)
-        taken_rows, taken_colours = rows[edges], colours[neighbours[edges]]
-        index = np.full(n, -1, dtype=np.int64)
+        edges = chosen[edge_rows] & ~uncoloured[edge_columns]
+        taken_rows, taken_colours = edge_rows[edges], colours[edge_columns[edges]]
         picked = np.flatnonzero(chosen)
+        index = np.full(n, -1, dtype=np.int64)
         index[picked] = np.arange(len(picked))
         limit = int(taken_colours.max()) + 2 if taken_colours.size else 1
         taken = np.zeros((len(picked), limit), dtype=bool)
         taken[index[taken_rows], taken_colours] = True
         colours[picked] = np.argmin(taken, axis=1)
+        uncoloured[picked] = False
+        alive = uncoloured[edge_rows]
+        edge_rows, edge_columns = edge_rows[alive], edge_columns[alive]
+    return colours
 
 
 def row_colours(pattern: Any) -> np.ndarray:
