@@ -269,6 +269,43 @@ def render(report: Report, cfg: Config) -> str:
     return "\n".join(lines) + "\n"
 
 
+PLOTTED = ("dualad sparse", "dualad jacfwd", "dualad jacrev", "sparsejac (jax.jit)",
+           "scipy finite differences")
+
+
+def plot(report: Report, cfg: Config, path: str) -> str:
+    """Time / NumPy's ``f`` against n, log-log, one panel per workload: a flat line is a
+    Jacobian that costs a fixed number of evaluations of ``f``. Returns what was done."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return "plot not drawn: matplotlib is not importable (pip install -e '.[bench]')"
+    fig, axes = plt.subplots(1, len(WORKLOADS), figsize=(5 * len(WORKLOADS), 4.2))
+    for ax, wl in zip(axes, WORKLOADS):
+        sizes = wl.quick_sizes if cfg.quick else wl.sizes
+        for method in PLOTTED:
+            points = [(n, report.time(wl.key, n, method) / report.time(wl.key, n, "numpy f"))
+                      for n in sizes if report.time(wl.key, n, method) is not None]
+            if points:
+                ns, ratios = zip(*points)
+                ax.plot(ns, ratios, marker="o", label=method,
+                        linewidth=2.5 if method == "dualad sparse" else 1.2)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_title(wl.title, fontsize=10)
+        ax.set_xlabel("n")
+        ax.grid(True, which="major", alpha=0.3)
+    axes[0].set_ylabel("time / NumPy f")
+    axes[-1].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return f"wrote {path}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.sparse",
                                      description=__doc__.splitlines()[0])
@@ -296,8 +333,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         os.makedirs(args.out, exist_ok=True)
         with open(os.path.join(args.out, "sparse.md"), "w") as fh:
-            fh.write(head + text)
+            fh.write(head + text + "\n![time / NumPy f against n](sparse.png)\n")
         print(f"wrote {os.path.join(args.out, 'sparse.md')}")
+        print(plot(report, cfg, os.path.join(args.out, "sparse.png")))
     return 0
 
 

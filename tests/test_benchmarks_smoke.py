@@ -195,4 +195,5 @@ def test_sparse_benchmark_quick(tmp_path, capsys):
     for title in ("1-D diffusion residual", "2-D Brusselator", "dense constraint row"):
         assert title in text
     assert "| 100 | 3 (forward) |" in text  # tridiagonal: three colours
+    assert (tmp_path / "sparse.png").exists()
     assert "dualad sparse" in capsys.readouterr().out
