@@ -117,14 +117,17 @@ def test_a_diffusion_residual_is_tridiagonal():
                                   expected)
 
 
+def _laplacian(u, N):
+    """The five-point Laplacian of ``u`` on an N x N grid with zeros around it."""
+    u = u.reshape(N, N)
+    padded = np.pad(u, 1)
+    return (padded[:-2, 1:-1] + padded[2:, 1:-1] + padded[1:-1, :-2] + padded[1:-1, 2:]
+            - 4.0 * u).ravel()
+
+
 def test_a_laplacian_on_a_grid_is_a_five_point_stencil():
     N = 4
-
-    def laplacian(u):
-        u = u.reshape(N, N)
-        padded = np.pad(u, 1)
-        return (padded[:-2, 1:-1] + padded[2:, 1:-1] + padded[1:-1, :-2] + padded[1:-1, 2:]
-                - 4.0 * u).ravel()
+    laplacian = lambda u: _laplacian(u, N)  # noqa: E731
 
     expected = np.zeros((N * N, N * N), dtype=int)
     for i in range(N):
@@ -223,12 +226,7 @@ def _check_colouring(pattern, colours):
 
 def test_a_grid_and_an_arrow_take_few_colours_in_the_cheaper_mode():
     N = 8
-
-    def laplacian(u):
-        u = u.reshape(N, N)
-        padded = np.pad(u, 1)
-        return (padded[:-2, 1:-1] + padded[2:, 1:-1] + padded[1:-1, :-2] + padded[1:-1, 2:]
-                - 4.0 * u + u ** 3).ravel()
+    laplacian = lambda u: _laplacian(u, N) + u ** 3  # noqa: E731
 
     x = np.linspace(0.1, 0.9, N * N)
     jacobian = dualad.SparseJacobian(laplacian, x)
