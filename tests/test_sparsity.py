@@ -274,7 +274,12 @@ def test_sparse_hessians_equal_dense_ones():
     expected = dualad.hessian(energy)(x)
     np.testing.assert_allclose(dualad.sparse_hessian(energy, x).toarray(), expected,
                                rtol=1e-12, atol=1e-14)
-    assert not (np.abs(expected) > 0)[~dualad.hessian_sparsity(energy, x).toarray()].any()
+    pattern = dualad.hessian_sparsity(energy, x)
+    assert not (np.abs(expected) > 0)[~pattern.toarray()].any()
+    # tridiagonal plus a dense first row and column: the star colouring uses the symmetry
+    from dualad.sparsity.colouring import column_colours, star_colours
+
+    assert star_colours(pattern).max() + 1 <= 4 < 12 == column_colours(pattern).max() + 1
 
 
 # --------------------------------------------------------------------------- random programs
@@ -304,3 +309,67 @@ def test_random_programs_patterns_and_sparse_jacobians(program, seed):
         sparse = dualad.SparseJacobian(g, points[0], sparsity=pattern, mode=mode)(points[1])
         np.testing.assert_allclose(sparse.toarray(), dense, rtol=1e-12, atol=0,
                                    err_msg=f"sparse jacobian, {mode} mode")
+
+
+# --------------------------------------------------------------------------- star colouring
+
+
+def _is_star_colouring(adjacency, colours):
+    """Adjacent indices differ, and no path on four indices takes two colours (brute force)."""
+    n = len(colours)
+    edges = [(i, j) for i in range(n) for j in range(n) if i != j and adjacency[i, j]]
+    if any(colours[i] == colours[j] for i, j in edges):
+        return False
+    neighbours = [[j for j in range(n) if j != i and adjacency[i, j]] for i in range(n)]
+    for a in range(n):
+        for b in neighbours[a]:
+            for c in neighbours[b]:
+                if c == a:
+                    continue
+                for d in neighbours[c]:
+                    if d not in (a, b) and colours[a] == colours[c] and colours[b] == colours[d]:
+                        return False
+    return True
+
+
+@given(n=st.integers(1, 10), density=st.floats(0.0, 0.6), seed=st.integers(0, 2**32 - 1))
+def test_star_colourings_recover_every_symmetric_matrix(n, density, seed):
+    from dualad.sparsity.colouring import seeds, star_colours, star_decompress
+
+    rng = np.random.default_rng(seed)
+    upper = np.triu(rng.uniform(size=(n, n)) < density, 1)
+    pattern = upper | upper.T | np.eye(n, dtype=bool)
+    colours = star_colours(pattern)
+    assert _is_star_colouring(pattern, colours)
+    values = np.where(pattern, rng.standard_normal((n, n)), 0.0)
+    symmetric = np.triu(values) + np.triu(values, 1).T
+    compressed = symmetric @ seeds(colours).T  # H S, one column per colour
+    np.testing.assert_array_equal(star_decompress(pattern, colours, compressed).toarray(),
+                                  symmetric)
+
+
+@given(program=programs(), seed=st.integers(0, 2**32 - 1))
+def test_random_programs_sparse_hessians(program, seed):
+    """The sparse Hessian (star colouring, forward over reverse) of a weighted sum of a
+    random program's results equals dualad's dense Hessian, which tests/test_programs.py
+    checks against JAX."""
+    rng = np.random.default_rng(seed)
+    shapes = program.input_shapes
+    sizes = [int(np.prod(s, dtype=int)) for s in shapes]
+
+    def results(z):
+        parts = np.split(z, np.cumsum(sizes)[:-1])
+        return program.run(np, tuple(p.reshape(s) for p, s in zip(parts, shapes)))
+
+    z = rng.uniform(-2, 2, sum(sizes))
+    weights = [rng.uniform(-1, 1, np.shape(o)) for o in results(z)]
+
+    def scalar(z):
+        return sum(np.sum(w * o) for w, o in zip(weights, results(z)))
+
+    dense = dualad.hessian(scalar)(z)
+    pattern = dualad.hessian_sparsity(scalar, z)
+    _covers(pattern, dense, "hessian pattern")
+    scale = max(1.0, float(np.abs(dense).max()))
+    np.testing.assert_allclose(dualad.sparse_hessian(scalar, z).toarray(), dense, rtol=1e-12,
+                               atol=1e-14 * scale)

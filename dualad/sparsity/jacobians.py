@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import InvalidArgumentError, ShapeMismatchError
 from ..transforms._recording import Recording
-from .colouring import column_colours, row_colours, seeds
+from .colouring import column_colours, row_colours, seeds, star_colours, star_decompress
 from .detect import _input, _scipy_sparse, hessian_sparsity, jacobian_sparsity
 
 MODES = ("forward", "reverse")
@@ -139,10 +139,17 @@ def sparse_jacobian(f: Callable[[Any], Any], x: Any, *, sparsity: Any = None,
     return SparseJacobian(f, x, sparsity=sparsity, mode=mode)(x)
 
 
+STAR_MAX_N = 20_000
+"""Up to this many unknowns, ``sparse_hessian`` colours the Hessian's pattern with a star
+colouring (one Python step per unknown); beyond, with the columns' colouring."""
+
+
 def sparse_hessian(f: Callable[[Any], Any], x: Any, *, sparsity: Any = None) -> Any:
-    """The Hessian of a scalar ``f`` at ``x`` as a ``scipy.sparse.csr_array``: the sparse
-    Jacobian of ``grad(f)`` in forward mode (forward over reverse), one pass per colour of
-    the Hessian's pattern (:func:`dualad.hessian_sparsity`, or ``sparsity``).
+    """The Hessian of a scalar ``f`` at ``x`` as a ``scipy.sparse.csr_array``: one forward
+    pass over ``grad(f)`` (forward over reverse) with a direction per colour of a star
+    colouring of the Hessian's pattern (:func:`dualad.hessian_sparsity`, or ``sparsity``),
+    which uses the symmetry: each entry is read where its row, or its column, holds the only
+    index of its colour. Beyond ``STAR_MAX_N`` unknowns the columns' colouring is used.
 
     >>> import numpy as np, dualad
     >>> energy = lambda x: np.sum((x[1:] - x[:-1]) ** 2) + np.sum(x ** 3)
@@ -153,6 +160,21 @@ def sparse_hessian(f: Callable[[Any], Any], x: Any, *, sparsity: Any = None) -> 
     """
     from ..transforms.reverse import grad
 
-    if sparsity is None:
-        sparsity = hessian_sparsity(f, x)
-    return SparseJacobian(grad(f), x, sparsity=sparsity, mode="forward")(x)
+    sparse = _scipy_sparse("dualad.sparse_hessian")
+    x = _input(x, "dualad.sparse_hessian")
+    pattern = hessian_sparsity(f, x) if sparsity is None else sparse.csr_array(sparsity,
+                                                                             dtype=bool)
+    if pattern.shape != (x.size, x.size):
+        raise ShapeMismatchError(f"dualad.sparse_hessian: sparsity has shape {pattern.shape}; "
+                                 f"the Hessian's is ({x.size}, {x.size})")
+    if x.size > STAR_MAX_N:
+        return SparseJacobian(grad(f), x, sparsity=pattern, mode="forward")(x)
+    pattern = sparse.csr_array(pattern + pattern.T, dtype=bool)  # (a pattern may be lopsided)
+    colours = star_colours(pattern)
+    k = int(colours.max()) + 1 if colours.size else 0
+    if k == 0:
+        return sparse.csr_array(pattern.shape, dtype=np.result_type(x.dtype, np.float32))
+    rec = Recording(grad(f), (x,), (0,), False, False, "dualad.sparse_hessian")
+    directions = seeds(colours, np.result_type(x.dtype, np.float32)).reshape((k, *x.shape))
+    compressed = rec.push([directions], k)[0].reshape(k, -1).T  # H S: (n, k)
+    return star_decompress(pattern, colours, compressed)
