@@ -192,6 +192,35 @@ def test_decisions_on_values_have_no_global_pattern():
         dualad.jacobian_sparsity(lambda x: x[x > 0], np.ones(3))
 
 
+def _set_at_the_two_smallest(x):
+    y = x * 1.0
+    y[np.argsort(x)[:2]] = 0.0
+    return y
+
+
+@pytest.mark.parametrize("name, f", [
+    ("x[argmax]", lambda x: x[np.argmax(x)] * np.ones(2)),
+    ("np.take", lambda x: np.take(x, np.argsort(x))),
+    ("x[argsort]", lambda x: x[np.argsort(x)]),
+    ("np.take_along_axis", lambda x: np.take_along_axis(x, np.argsort(x), 0)),
+    ("x[i] = 0", _set_at_the_two_smallest),
+    ("np.bincount", lambda x: np.bincount(np.argsort(x), weights=x, minlength=4)),
+    ("np.choose", lambda x: np.choose(np.argsort(x) % 2, [x, x[::-1]])),
+    ("np.where", lambda x: np.where(x > 1.0, x, x[::-1])),
+    ("np.select", lambda x: np.select([x > 1.0], [x[::-1]], 0.0)),
+])
+def test_indices_and_conditions_from_values_hold_at_every_order(name, f):
+    # the pattern holds at every point: here, for every order of the values (an index array
+    # or a condition computed from them must not pass for a constant, whichever operand
+    # NumPy hands the call to first)
+    x = np.array([3.0, 1.0, 2.0, 0.5])
+    pattern = dualad.jacobian_sparsity(f, x)
+    rng = np.random.default_rng(0)
+    for _ in range(24):
+        z = rng.permutation(x) + rng.normal(0.0, 0.01, 4)
+        _covers(pattern, np.atleast_2d(dualad.jacfwd(f)(z)), f"{name} at {z}")
+
+
 def test_an_index_computed_from_values_moves_anything_anywhere():
     # sorted, the first element may be any input: globally every output depends on all
     x = np.array([3.0, 1.0, 2.0])

@@ -428,7 +428,7 @@ select = INDEXING.defcomposite(
 
 
 def _choose(a: Any, choices: Any, out: Any = None, mode: str = "raise") -> Any:
-    a = np.asarray(_plain_indices(a, "choose"))
+    a = plain_array(_plain_indices(a, "choose"))  # (keeps what marks values: traced, tainted)
     if isinstance(choices, (list, tuple)):
         # NumPy makes the choices one array: a Python number takes the others' dtype (1.0
         # beside float32 choices is float32), which np.stack of its own array would not

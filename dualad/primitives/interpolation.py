@@ -24,6 +24,8 @@ def _interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None,
             "modulo the period yourself (x % period, and xp sorted with one period's knots "
             "repeated on each side), then call np.interp without period=."
         )
+    # lists and tuples (of numbers, or holding active values) as the arrays NumPy makes
+    x, xp, fp = (_array(v) for v in (x, xp, fp))
     if np.ndim(xp) != 1 or np.ndim(fp) != 1 or np.shape(xp) != np.shape(fp):
         raise ValueError("fp and xp are not of the same length.")
     knots, where = strip(xp), strip(x)
@@ -45,6 +47,12 @@ def _interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None,
     return out.astype(np.float64)  # NumPy's interp computes in float64
 
 
+def _array(v: Any) -> Any:
+    if isinstance(v, (list, tuple)):
+        return np.stack(v) if len(v) else np.asarray(v, dtype=float)
+    return v
+
+
 interp = INDEXING.defcomposite(
     "interp", _interp, complex_rules=False, numpy=np.interp,
     examples=(
@@ -57,6 +65,10 @@ interp = INDEXING.defcomposite(
         Example(lambda np_, x: np_.interp(x, np_.array([0.0, 1.0, 3.0]),
                                           np_.array([1.0, -1.0, 2.0])), ((4,),),
                 domain=Interval(-0.5, 3.5, avoid=(0.0, 1.0, 3.0))),
+        Example(lambda np_, x: np_.interp(x, [0.0, 1.0, 3.0], [1.0, -1.0, x[0]]), ((4,),),
+                domain=Interval(-0.5, 3.5, avoid=(0.0, 1.0, 3.0)),  # lists, as NumPy takes
+                reference=lambda np_, x: np_.interp(
+                    x, np_.array([0.0, 1.0, 3.0]), np_.stack([1.0, -1.0, x[0]]))),
     ),
     doc="np.interp: f0 + (x - x0) / (x1 - x0) * (f1 - f0) on the segment holding x",
 )

@@ -58,13 +58,20 @@ class Tainted(np.ndarray):
     'Tainted'
     """
 
+    # An active value among the operands (a Structure) takes the call, with the tainted
+    # operands as they are, so that its rules see which came from the input's values.
+
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if any(registry.is_active(x) for x in (*inputs, *kwargs.get("out", ()))):
+            return NotImplemented
         inputs = tuple(_plain(x) for x in inputs)
         if "out" in kwargs:
             kwargs["out"] = tuple(_plain(x) for x in kwargs["out"])
         return taint(getattr(ufunc, method)(*inputs, **kwargs))
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        if any(registry.is_active_type(kind) for kind in types):
+            return NotImplemented
         if func in _SHAPE_FROM_VALUES or func is np.where and len(args) + len(kwargs) == 1:
             raise _shape_error(f"np.{func.__name__}")
         return taint(func(*_plain_tree(args), **_plain_tree(kwargs)))
