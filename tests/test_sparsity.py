@@ -169,6 +169,17 @@ def test_a_constant_matrix_keeps_its_zeros():
     np.testing.assert_array_equal(_dense(pattern), (W != 0).astype(int))
 
 
+def test_a_factor_computed_from_the_input_keeps_no_zeros():
+    # np.floor(x) has no derivative, but its zeros move with x: not structural
+    f = lambda x: (np.floor(x) * np.eye(3)) @ x  # noqa: E731
+    x = np.array([0.5, 1.5, 0.2])  # floor: 0, 1, 0
+    pattern = dualad.jacobian_sparsity(f, x)
+    assert pattern.toarray().diagonal().all()
+    for z in (x, x[::-1] + 1.0):
+        _covers(pattern, dualad.jacfwd(f)(z), f"at {z}")
+    assert not dualad.jacobian_sparsity(f, x, local=True).toarray()[0, 0]
+
+
 def test_local_patterns_follow_the_branch_taken():
     def f(x):
         return np.where(x[:2] > 0.0, x[:2], x[2:]) + np.maximum(x[:2], 0.0)

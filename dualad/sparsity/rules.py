@@ -299,16 +299,16 @@ def matmul(prim: Primitive, primals: list, deps: list, out: Any, params: dict,
     a, b = primals
     if not (1 <= np.ndim(a) <= 2 and 1 <= np.ndim(b) <= 2):
         return everything(prim, primals, deps, out, params, local)
-    a2 = np.asarray(a).reshape(1, -1) if np.ndim(a) == 1 else np.asarray(a)
-    b2 = np.asarray(b).reshape(-1, 1) if np.ndim(b) == 1 else np.asarray(b)
+    a2, b2 = (_nonzero(v, d, local) for v, d in zip(primals, deps))
+    a2 = a2.reshape(1, -1) if np.ndim(a) == 1 else a2
+    b2 = b2.reshape(-1, 1) if np.ndim(b) == 1 else b2
     m, k = a2.shape
     n = b2.shape[1]
     sparse = _sparse()
     parts = []
-    for other, d, side in ((b2, deps[0], "a"), (a2, deps[1], "b")):
+    for other_nonzero, d, side in ((b2, deps[0], "a"), (a2, deps[1], "b")):
         if d is None:
             continue
-        other_nonzero = _nonzero(other, deps[1] if side == "a" else deps[0])
         if side == "a":  # out[i, j] from a[i, l] where b[l, j] != 0: kron(I_m, B^T)
             gather = sparse.kron(sparse.eye_array(m, dtype=np.int64),
                                  sparse.csr_array(other_nonzero.T.astype(np.int64)))
@@ -319,9 +319,13 @@ def matmul(prim: Primitive, primals: list, deps: list, out: Any, params: dict,
     return sparse.csr_array(_union(parts))
 
 
-def _nonzero(value: np.ndarray, deps: Any) -> np.ndarray:
-    """Where a factor is not a structural zero: a nonzero value, or one that depends on
-    the input (whose value may be anything elsewhere)."""
+def _nonzero(value: Any, deps: Any, local: bool) -> np.ndarray:
+    """Where a factor is not a structural zero. For a global pattern only a constant's
+    zeros are (a factor computed from the input, with or without a derivative, may be
+    anything elsewhere); at one point, the factor's zeros there, except where it depends
+    on the input."""
+    if not local and (deps is not None or is_tainted(value)):
+        return np.ones(np.shape(value), dtype=bool)
     nonzero = np.asarray(value) != 0
     if deps is not None:
         nonzero = nonzero | (np.diff(deps.indptr) > 0).reshape(nonzero.shape)
