@@ -219,6 +219,9 @@ def _set_at_the_two_smallest(x):
     ("np.choose", lambda x: np.choose(np.argsort(x) % 2, [x, x[::-1]])),
     ("np.where", lambda x: np.where(x > 1.0, x, x[::-1])),
     ("np.select", lambda x: np.select([x > 1.0], [x[::-1]], 0.0)),
+    ("a loop over indices", lambda x: np.stack([x[i] for i in np.argsort(x)])),
+    ("an ndarray method", lambda x: x[np.argsort(x).argmax()] * np.ones(2)),
+    ("an element as index", lambda x: x[np.argsort(x)[0]] * np.ones(2)),
 ])
 def test_indices_and_conditions_from_values_hold_at_every_order(name, f):
     # the pattern holds at every point: here, for every order of the values (an index array

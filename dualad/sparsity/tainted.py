@@ -79,7 +79,47 @@ class Tainted(np.ndarray):
     def __getitem__(self, key: Any) -> Any:
         if _has_tainted_mask(key):
             raise _shape_error("a boolean mask")
-        return super().__getitem__(untainted(key))
+        return taint(super().__getitem__(untainted(key)))  # an element too: a 0-d array
+
+    def __iter__(self) -> Any:
+        return (self[i] for i in range(len(self)))
+
+    # ndarray methods that compute in C without NumPy's dispatch: through the functions
+    def argmax(self, *args: Any, **kwargs: Any) -> Any:
+        """Like ``ndarray.argmax``; the result is marked too."""
+        return np.argmax(self, *args, **kwargs)
+
+    def argmin(self, *args: Any, **kwargs: Any) -> Any:
+        """Like ``ndarray.argmin``; the result is marked too."""
+        return np.argmin(self, *args, **kwargs)
+
+    def argsort(self, *args: Any, **kwargs: Any) -> Any:
+        """Like ``ndarray.argsort``; the result is marked too."""
+        return np.argsort(self, *args, **kwargs)
+
+    def argpartition(self, *args: Any, **kwargs: Any) -> Any:
+        """Like ``ndarray.argpartition``; the result is marked too."""
+        return np.argpartition(self, *args, **kwargs)
+
+    def searchsorted(self, *args: Any, **kwargs: Any) -> Any:
+        """Like ``ndarray.searchsorted``; the result is marked too."""
+        return np.searchsorted(self, *args, **kwargs)
+
+    def dot(self, *args: Any, **kwargs: Any) -> Any:
+        """Like ``ndarray.dot``; the result is marked too."""
+        return np.dot(self, *args, **kwargs)
+
+    def round(self, *args: Any, **kwargs: Any) -> Any:
+        """Like ``ndarray.round``; the result is marked too."""
+        return np.round(self, *args, **kwargs)
+
+    def take(self, *args: Any, **kwargs: Any) -> Any:
+        """Like ``ndarray.take``; the result is marked too."""
+        return np.take(self, *args, **kwargs)
+
+    def repeat(self, *args: Any, **kwargs: Any) -> Any:
+        """Like ``ndarray.repeat``; the result is marked too."""
+        return np.repeat(self, *args, **kwargs)
 
     def nonzero(self) -> Any:
         """Refused: the number of nonzeros depends on the input's values."""
