@@ -796,8 +796,10 @@ def lift(a: Any, *others: Any) -> Any:
     of a tuple or list among them, an index key) that is one; ``a`` itself otherwise.
 
     Rules index and write into plain arrays they make (``positions[key]``,
-    ``buffer[key] = v``); NumPy's indexing does not dispatch, so a key or value of a
-    registered kind (``dualad.compile``'s traced arrays) would be turned into numbers.
+    ``buffer[key] = v``, ``np.take(positions, indices)``); NumPy's indexing does not
+    dispatch, nor does ``np.take`` on its indices, so a key or value of a registered kind
+    (``dualad.compile``'s traced arrays) would be turned into numbers, and one of a
+    :func:`register_value_subclass` class would lose its class: such an ``a`` takes it.
 
     >>> lift(np.zeros(2), 1.0, (slice(None),)).shape
     (2,)
@@ -809,6 +811,8 @@ def lift(a: Any, *others: Any) -> Any:
         for item in items:
             if isinstance(item, _array_types):
                 return np.array(a, like=item)  # a copy: rules write into what they lift
+            if item.__class__ in _value_subclasses and isinstance(a, np.ndarray):
+                return np.array(a, copy=True).view(item.__class__)
     return a
 
 

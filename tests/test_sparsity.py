@@ -89,6 +89,49 @@ def test_patterns_cover_the_jacobian(entry, i):
                                    err_msg=f"sparse jacobian, {mode} mode")
 
 
+@pytest.mark.parametrize("entry, i", [case for case in CASES
+                                      if _inputs(*case.values)[0].second_order])
+def test_hessian_patterns_cover_the_hessian(entry, i):
+    """A weighted sum of each example's results: the global Hessian pattern (the Jacobian
+    pattern of its gradient, through the reverse pass's rules) covers the nonzeros of the
+    dense Hessian at the example's point and at a second one, or raises where the reverse
+    rules decide on values (``RULES_DECIDE``)."""
+    example, arrays = _inputs(entry, i)
+    g, point = _joined(example, arrays)
+    z = point(arrays)
+    rng = np.random.default_rng(zlib.crc32(f"hessian-{entry.name}-{i}".encode()))
+    z2 = point(example.arrays(rng, entry.domain))
+    out = g(z)
+    weights = rng.uniform(-1.0, 1.0, np.shape(out))
+    scalar = lambda z: np.real(np.sum(weights * g(z)))  # noqa: E731
+    if (entry.name, i) in RULES_DECIDE or (entry.name, i) in SHAPE_FROM_VALUES:
+        with pytest.raises(dualad.ValueDependentError):
+            dualad.hessian_sparsity(scalar, z)
+        return
+    pattern = dualad.hessian_sparsity(scalar, z)
+    for at in (z, z2):
+        _covers(pattern, dualad.hessian(scalar)(at), "hessian pattern")
+
+
+RULES_DECIDE = frozenset((
+    ("average", 2), ("average", 3), ("average", 4), ("average", 6), ("average", 7),
+    ("average", 8), ("cofactor", 0), ("cofactor", 1), ("cofactor", 2), ("cofactor", 3),
+    ("fmax.reduce", 0), ("fmin.reduce", 0), ("gammainc", 2), ("gammaincc", 2),
+    ("histogram", 0), ("histogram", 1), ("histogram", 2), ("histogram", 3),
+    ("histogram_bin_edges", 0), ("i0", 0), ("i0", 1), ("lstsq", 0), ("lstsq", 1), ("lstsq", 2),
+    ("lstsq", 3), ("lstsq", 4), ("lstsq", 5), ("median", 0), ("median", 1), ("median", 2),
+    ("median", 3), ("median", 4), ("nanmax", 0), ("nanmax", 1), ("nanmax", 2), ("nanmax", 3),
+    ("nanmin", 0), ("nanmin", 1), ("nanmin", 2), ("nanmin", 3), ("percentile", 0),
+    ("percentile", 1), ("percentile", 2), ("piecewise", 0), ("piecewise", 1), ("polyfit", 0),
+    ("polyfit", 2), ("polyfit", 3), ("quantile", 0), ("quantile", 1), ("quantile", 2),
+    ("quantile", 3), ("quantile", 4), ("quantile", 5), ("quantile", 6), ("quantile", 7),
+    ("roots", 2), ("setitem", 4), ("slogdet", 0), ("slogdet", 1), ("slogdet", 2),
+))
+"""Examples whose reverse-mode rules take a Python decision on values (a check for a
+singular matrix or for nan, a count, a mask): their Hessian patterns raise
+ValueDependentError rather than be taken at one point."""
+
+
 SHAPE_FROM_VALUES = frozenset((("getitem", 11), ("where", 5), ("extract", 0), ("unique", 0),
                                ("unique", 1), ("unique", 2)))
 """Examples whose result's shape depends on their input's values (a mask computed from
