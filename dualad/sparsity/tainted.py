@@ -84,43 +84,6 @@ class Tainted(np.ndarray):
     def __iter__(self) -> Any:
         return (self[i] for i in range(len(self)))
 
-    # ndarray methods that compute in C without NumPy's dispatch: through the functions
-    def argmax(self, *args: Any, **kwargs: Any) -> Any:
-        """Like ``ndarray.argmax``; the result is marked too."""
-        return np.argmax(self, *args, **kwargs)
-
-    def argmin(self, *args: Any, **kwargs: Any) -> Any:
-        """Like ``ndarray.argmin``; the result is marked too."""
-        return np.argmin(self, *args, **kwargs)
-
-    def argsort(self, *args: Any, **kwargs: Any) -> Any:
-        """Like ``ndarray.argsort``; the result is marked too."""
-        return np.argsort(self, *args, **kwargs)
-
-    def argpartition(self, *args: Any, **kwargs: Any) -> Any:
-        """Like ``ndarray.argpartition``; the result is marked too."""
-        return np.argpartition(self, *args, **kwargs)
-
-    def searchsorted(self, *args: Any, **kwargs: Any) -> Any:
-        """Like ``ndarray.searchsorted``; the result is marked too."""
-        return np.searchsorted(self, *args, **kwargs)
-
-    def dot(self, *args: Any, **kwargs: Any) -> Any:
-        """Like ``ndarray.dot``; the result is marked too."""
-        return np.dot(self, *args, **kwargs)
-
-    def round(self, *args: Any, **kwargs: Any) -> Any:
-        """Like ``ndarray.round``; the result is marked too."""
-        return np.round(self, *args, **kwargs)
-
-    def take(self, *args: Any, **kwargs: Any) -> Any:
-        """Like ``ndarray.take``; the result is marked too."""
-        return np.take(self, *args, **kwargs)
-
-    def repeat(self, *args: Any, **kwargs: Any) -> Any:
-        """Like ``ndarray.repeat``; the result is marked too."""
-        return np.repeat(self, *args, **kwargs)
-
     def nonzero(self) -> Any:
         """Refused: the number of nonzeros depends on the input's values."""
         raise _shape_error(".nonzero()")
@@ -147,6 +110,24 @@ class Tainted(np.ndarray):
     def tolist(self) -> Any:
         """Refused: Python numbers would hide that the values depend on the input."""
         raise _decision(".tolist()")
+
+
+def _through_function(name: str) -> Any:
+    """The ndarray method ``name`` as NumPy's function of the same name, which dispatches
+    to :class:`Tainted` (the method computes in C without NumPy's dispatch)."""
+    function = getattr(np, name)
+
+    def method(self: Tainted, *args: Any, **kwargs: Any) -> Any:
+        return function(self, *args, **kwargs)
+
+    method.__name__ = name
+    method.__doc__ = f"Like ``ndarray.{name}``; the result is marked too."
+    return method
+
+
+for _name in ("argmax", "argmin", "argsort", "argpartition", "searchsorted", "dot", "round",
+              "take", "repeat"):
+    setattr(Tainted, _name, _through_function(_name))
 
 
 def _plain(x: Any) -> Any:
