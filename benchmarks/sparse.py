@@ -148,11 +148,10 @@ def _check(report: Report, wl: Workload, n: int, method: str, got: Any, expected
 def bench(report: Report, wl: Workload, n: int, cfg: Config, peers: Any) -> None:
     rng = np.random.default_rng(n)
     x = rng.uniform(0.5, 1.5, n)
-    f = (lambda x: wl.fn(np, x))
+    f = lambda x: wl.fn(np, x)  # noqa: E731
     _timed(report, wl, n, "numpy f", lambda: f(x), cfg)
-    detect = _timed(report, wl, n, "dualad detection", lambda: dualad.jacobian_sparsity(f, x),
-                    cfg, single=n > 10**4)
-    del detect
+    _timed(report, wl, n, "dualad detection", lambda: dualad.jacobian_sparsity(f, x), cfg,
+           single=n > 10**4)
     pattern = dualad.jacobian_sparsity(f, x)
     start = time.perf_counter()
     jacobian = dualad.SparseJacobian(f, x, sparsity=pattern)
