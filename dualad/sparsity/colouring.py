@@ -178,14 +178,18 @@ def star_decompress(pattern: Any, colours: np.ndarray, compressed: np.ndarray) -
     return scipy.sparse.csr_array((values, p.indices.copy(), p.indptr.copy()), shape=p.shape)
 
 
-def seeds(colours: np.ndarray, dtype: Any = float) -> np.ndarray:
-    """The ``(colours, n)`` seed directions: row ``c`` is 1 at the columns of colour ``c``.
+def seeds(colours: np.ndarray, dtype: Any = float, start: int = 0,
+          stop: int | None = None) -> np.ndarray:
+    """The seed directions ``(stop - start, n)`` of the colours ``start`` to ``stop`` (all
+    of them by default): row ``c`` is 1 at the columns of colour ``start + c``.
 
     >>> seeds(np.array([0, 1, 0]))
     array([[1., 0., 1.],
            [0., 1., 0.]])
+    >>> seeds(np.array([0, 1, 2, 1]), start=1)
+    array([[0., 1., 0., 1.],
+           [0., 0., 1., 0.]])
     """
-    count = int(colours.max()) + 1 if colours.size else 0
-    out = np.zeros((count, colours.size), dtype=dtype)
-    out[colours, np.arange(colours.size)] = 1
-    return out
+    if stop is None:
+        stop = int(colours.max()) + 1 if colours.size else 0
+    return (colours == np.arange(start, stop)[:, np.newaxis]).astype(dtype)

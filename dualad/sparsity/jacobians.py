@@ -5,7 +5,9 @@ pushes one tangent per colour, the sum of that colour's unit directions: the res
 ``B = J S`` holds, at ``(i, colour(j))``, the entry ``J[i, j]`` of the one column of that
 colour that row ``i`` meets. Reverse mode pulls one cotangent per row colour back instead
 (``B = S^T J``). The function is recorded once per evaluation point and every colour goes
-through that one recording, in one pass of as many directions as colours.
+through that one recording, in passes of a few directions each: a group of directions
+whose tangent arrays stay within ``GROUP_BYTES`` keeps every NumPy call of the pass in the
+cache, where one pass of all the colours would stream them through memory.
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ from .colouring import column_colours, row_colours, seeds, star_colours, star_de
 from .detect import _input, _scipy_sparse, hessian_sparsity, jacobian_sparsity
 
 MODES = ("forward", "reverse")
+
+GROUP_BYTES = 1 << 20
+"""Directions are pushed (cotangents pulled) in groups of at most this many bytes per
+tangent array of the function's size (and at least one direction per group)."""
 
 
 class SparseJacobian:
@@ -79,19 +85,36 @@ class SparseJacobian:
         pattern.sort_indices()
         self.pattern = pattern
         """The pattern: a boolean ``scipy.sparse.csr_array``, ``(f(x).size, x.size)``."""
-        columns = column_colours(pattern) if mode != "reverse" else None
-        rows = row_colours(pattern) if mode != "forward" else None
+        by_column = column_colours(pattern) if mode != "reverse" else None
+        by_row = row_colours(pattern) if mode != "forward" else None
         count = (lambda c: int(c.max()) + 1 if c.size else 0)
         if mode is None:
-            mode = "forward" if count(columns) <= count(rows) else "reverse"
+            mode = "forward" if count(by_column) <= count(by_row) else "reverse"
         self.mode = mode
         """``"forward"`` or ``"reverse"``: how each call evaluates the Jacobian."""
-        self.colouring = columns if mode == "forward" else rows
+        self.colouring = by_column if mode == "forward" else by_row
         """The colour of each column (forward mode) or row (reverse mode)."""
         self.colours = count(self.colouring)
         """The number of colours: the directions (cotangents) each call pushes (pulls)."""
-        m = pattern.shape[0]
-        self._rows = np.repeat(np.arange(m), np.diff(pattern.indptr))
+        m, n = pattern.shape
+        rows = np.repeat(np.arange(m, dtype=np.intp), np.diff(pattern.indptr))
+        columns = pattern.indices.astype(np.intp)
+        if mode == "forward":  # entry (i, j) is at (colour(j), i) of the pushed (k, m)
+            colour, place, length = self.colouring[columns], rows, m
+        else:  # entry (i, j) is at (colour(i), j) of the pulled (k, n)
+            colour, place, length = self.colouring[rows], columns, n
+        # the entries in the order of their colours: the group of colours [a, b) gives
+        # _bounds[a] to _bounds[b], found at _flat - a * length in its result; the entry
+        # of the pattern's order e is the _place[e]-th of them
+        order = np.argsort(colour, kind="stable")
+        # the seed of colour c is 1 at _members[_starts[c]:_starts[c + 1]]
+        self._members = np.argsort(self.colouring, kind="stable")
+        self._starts = np.searchsorted(self.colouring[self._members],
+                                       np.arange(self.colours + 1))
+        self._bounds = np.searchsorted(colour[order], np.arange(self.colours + 1))
+        self._flat = colour[order].astype(np.intp) * length + place[order]
+        self._place = np.empty_like(order)
+        self._place[order] = np.arange(order.size)
 
     def __call__(self, x: Any) -> Any:
         """The Jacobian at ``x``: a ``scipy.sparse.csr_array`` of the pattern's shape."""
@@ -111,18 +134,32 @@ class SparseJacobian:
                 f"{p.shape[0]} rows")
         dtype = np.result_type(x.dtype, out.dtype, np.float32)
         k = self.colours
-        columns = p.indices
-        if k == 0:  # no structural nonzero (or an empty result)
-            return sparse.csr_array(p.shape, dtype=dtype)
+        by_colour = np.empty(p.nnz, dtype=dtype)  # the entries in the order of colours
         if self.mode == "forward":
-            directions = seeds(self.colouring, dtype).reshape((k, *x.shape))
-            compressed = rec.push([directions], k)[0].reshape(k, -1)  # B^T: (k, m)
-            values = compressed[self.colouring[columns], self._rows]
+            shape, length, step = x.shape, out.size, rec.push
         else:
-            rows = seeds(self.colouring, dtype).reshape((k, *out.shape))
-            compressed = rec.pull([rows], k)[0].reshape(k, -1)  # B: (k, n)
-            values = compressed[self.colouring[self._rows], columns]
+            shape, length, step = out.shape, x.size, rec.pull
+        for start, stop in groups(k, max(x.size, out.size) * dtype.itemsize):
+            directions = np.zeros((stop - start, self.colouring.size), dtype=dtype)
+            chosen = self._members[self._starts[start]:self._starts[stop]]
+            directions[self.colouring[chosen] - start, chosen] = 1
+            directions = directions.reshape((-1, *shape))
+            result = step([directions], stop - start)[0].reshape(-1)
+            first, last = self._bounds[start], self._bounds[stop]
+            np.take(result, self._flat[first:last] - start * length,
+                    out=by_colour[first:last])
+        values = by_colour.take(self._place)
         return sparse.csr_array((values, p.indices.copy(), p.indptr.copy()), shape=p.shape)
+
+
+def groups(k: int, bytes_per_direction: int) -> list[tuple[int, int]]:
+    """The colours ``[start, stop)`` of each pass: as many as fit in ``GROUP_BYTES``.
+
+    >>> groups(5, 400_000)
+    [(0, 2), (2, 4), (4, 5)]
+    """
+    size = max(1, GROUP_BYTES // max(1, bytes_per_direction))
+    return [(start, min(k, start + size)) for start in range(0, k, size)]
 
 
 def sparse_jacobian(f: Callable[[Any], Any], x: Any, *, sparsity: Any = None,
@@ -175,6 +212,9 @@ def sparse_hessian(f: Callable[[Any], Any], x: Any, *, sparsity: Any = None) -> 
     if k == 0:
         return sparse.csr_array(pattern.shape, dtype=np.result_type(x.dtype, np.float32))
     rec = Recording(grad(f), (x,), (0,), False, False, "dualad.sparse_hessian")
-    directions = seeds(colours, np.result_type(x.dtype, np.float32)).reshape((k, *x.shape))
-    compressed = rec.push([directions], k)[0].reshape(k, -1).T  # H S: (n, k)
+    dtype = np.result_type(x.dtype, np.float32)
+    compressed = np.concatenate([  # H S: (n, k)
+        rec.push([seeds(colours, dtype, start, stop).reshape((-1, *x.shape))],
+                 stop - start)[0].reshape(stop - start, -1)
+        for start, stop in groups(k, x.size * dtype.itemsize)]).T
     return star_decompress(pattern, colours, compressed)
