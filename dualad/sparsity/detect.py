@@ -2,9 +2,9 @@
 
 The function runs once on a :class:`~dualad.sparsity.structure.Structure` array whose
 element ``j`` depends on input ``j`` alone; the dependencies of the result's elements are
-the rows of the Jacobian's pattern. The Hessian's pattern of a scalar function is the
-Jacobian's pattern of its gradient, found the same way through the reverse pass (whose
-rules are NumPy code on the same arrays).
+the rows of the Jacobian's pattern. The Hessian's pattern of a scalar function comes from
+the same run: each primitive adds the pairs of inputs it makes interact
+(:mod:`dualad.sparsity.second_order`).
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 
 from .. import registry
-from ..errors import InvalidInputError
+from ..errors import InvalidInputError, NonScalarOutputError
 from .rules import empty
-from .structure import Structure
+from .second_order import Interactions
+from .structure import INTERACTIONS, Structure
 from .tainted import Tainted
 
 
@@ -72,26 +73,36 @@ def jacobian_sparsity(f: Callable[[Any], Any], x: Any, *, local: bool = False) -
     """
     sparse = _scipy_sparse("dualad.jacobian_sparsity")
     x = _input(x, "dualad.jacobian_sparsity")
-    tag = registry.enter_transform("dualad.jacobian_sparsity")
+    out, _ = _run(f, x, local, "dualad.jacobian_sparsity", None)
+    return sparse.csr_array(out, dtype=bool)
+
+
+def _run(f: Callable[[Any], Any], x: np.ndarray, local: bool, caller: str,
+         interactions: Interactions | None) -> tuple[Any, int]:
+    """Run ``f`` on a structural ``x``: the dependencies of its result's elements, and their
+    number; ``interactions``, if given, gathers the pairs of inputs that interact."""
+    sparse = _scipy_sparse(caller)
+    tag = registry.enter_transform(caller)
+    if interactions is not None:
+        INTERACTIONS[tag] = interactions
     try:
         values = x.copy() if local else x.copy().view(Tainted)
         seed = Structure._make(values, sparse.eye_array(x.size, dtype=bool, format="csr"),
                                tag, local)
         out = f(seed)
         if type(out) is Structure and out.tag == tag:
-            pattern = out.deps
-        elif registry.is_active(out) or isinstance(out, (tuple, list, dict)):
+            return out.deps, out.size
+        if registry.is_active(out) or isinstance(out, (tuple, list, dict)):
             raise InvalidInputError(
-                f"dualad.jacobian_sparsity: f must return one array, not "
-                f"{type(out).__name__}; return np.concatenate([np.ravel(a) for a in ...]) "
-                f"for several"
+                f"{caller}: f must return one array, not {type(out).__name__}; return "
+                f"np.concatenate([np.ravel(a) for a in ...]) for several"
             )
-        else:  # a result that does not depend on x
-            pattern = empty(int(np.size(np.asarray(out.view(np.ndarray) if isinstance(
-                out, Tainted) else out))), x.size)
+        size = int(np.size(np.asarray(out.view(np.ndarray) if isinstance(out, Tainted)
+                                      else out)))
+        return empty(size, x.size), size  # a result that does not depend on x
     finally:
+        INTERACTIONS.pop(tag, None)
         registry.leave_transform(tag)
-    return sparse.csr_array(pattern, dtype=bool)
 
 
 def hessian_sparsity(f: Callable[[Any], Any], x: Any, *, local: bool = False) -> Any:
@@ -111,9 +122,17 @@ def hessian_sparsity(f: Callable[[Any], Any], x: Any, *, local: bool = False) ->
            [0, 1, 1, 1],
            [0, 0, 1, 1]])
     """
-    from ..transforms.reverse import grad
-
-    return jacobian_sparsity(grad(f), x, local=local)
+    _scipy_sparse("dualad.hessian_sparsity")
+    x = _input(x, "dualad.hessian_sparsity")
+    interactions = Interactions(x.size)
+    _, size = _run(f, x, local, "dualad.hessian_sparsity", interactions)
+    if size != 1:
+        raise NonScalarOutputError(
+            f"dualad.hessian_sparsity needs a function with one scalar output; this one "
+            f"returned {size} elements. Use dualad.jacobian_sparsity(dualad.jacrev(f), x) "
+            f"for the pattern of the Jacobian of its Jacobian, or reduce the output first "
+            f"(e.g. np.sum).")
+    return interactions.pattern()
 
 
 def _input(x: Any, caller: str) -> np.ndarray:

@@ -11,8 +11,8 @@ takes the rule of its *family*, so that a new primitive is covered by its declar
   arguments' element numbers;
 - **reduces** (sums, products, extrema, cumulative sums, ``bincount``): an element depends
   on the elements reduced into it;
-- **products** (``matmul``): an element depends on the row and the column it contracts,
-  where the other factor is not a structural zero;
+- **products** (``matmul``, ``np.dot`` of matrices): an element depends on the row and the
+  column it contracts, where the other factor is not a structural zero;
 - **mixes everything** (linear algebra, FFTs, a user's primitives): every element depends
   on every input element of every argument, the rule that never misses a dependency.
 
@@ -85,14 +85,23 @@ def elementwise(prim: Primitive, primals: list, deps: list, out: Any, params: di
                 local: bool) -> Any:
     """An element depends on the same element of each argument, after broadcasting."""
     shape = _shape(out[0] if prim.multiple_results else out)
-    parts = []
-    for x, d in zip(primals, deps):
-        if d is None:
-            continue
-        ids = np.broadcast_to(np.arange(_size(x)).reshape(_shape(x)), shape).ravel()
-        parts.append(_rows(d, ids))
-    total = _union(parts)
+    total = _union([broadcast_rows(x, d, shape) for x, d in zip(primals, deps)
+                    if d is not None])
     return (total,) * len(out) if prim.multiple_results else total
+
+
+def broadcast_rows(x: Any, deps: Any, shape: tuple[int, ...]) -> Any:
+    """The dependencies of ``x`` broadcast to ``shape``: one row per element of the result.
+
+    >>> import scipy.sparse as sparse
+    >>> broadcast_rows(np.ones(2), sparse.eye_array(2, format="csr"), (2, 2)).toarray()
+    array([[1., 0.],
+           [0., 1.],
+           [1., 0.],
+           [0., 1.]])
+    """
+    ids = np.broadcast_to(np.arange(_size(x)).reshape(_shape(x)), shape).ravel()
+    return _rows(deps, ids)
 
 
 def everything(prim: Primitive, primals: list, deps: list, out: Any, params: dict,
@@ -294,8 +303,9 @@ def bincount(prim: Primitive, primals: list, deps: list, out: Any, params: dict,
 
 def matmul(prim: Primitive, primals: list, deps: list, out: Any, params: dict,
            local: bool) -> Any:
-    """``a @ b`` of matrices and vectors: ``out[i, j]`` depends on ``a[i, k]`` where
-    ``b[k, j]`` is not a structural zero, and on ``b[k, j]`` where ``a[i, k]`` is not."""
+    """``a @ b`` (or ``np.dot(a, b)``) of matrices and vectors: ``out[i, j]`` depends on
+    ``a[i, k]`` where ``b[k, j]`` is not a structural zero, and on ``b[k, j]`` where
+    ``a[i, k]`` is not."""
     a, b = primals
     if not (1 <= np.ndim(a) <= 2 and 1 <= np.ndim(b) <= 2):
         return everything(prim, primals, deps, out, params, local)
@@ -341,7 +351,7 @@ _BY_NAME: dict[str, Rule] = {
     "full_like": full_like,
     "sum": reduction, "prod": reduction, "max": reduction, "min": reduction,
     "cumsum": cumulative, "cumprod": cumulative, "bincount": bincount,
-    "matmul": matmul,
+    "matmul": matmul, "dot": matmul,  # (np.dot is a @ b for vectors and matrices)
     "nan_to_num": elementwise, "real": elementwise, "imag": elementwise,
     "angle": elementwise, "i0": elementwise,
 }

@@ -21,6 +21,7 @@ from ..active import ActiveArray, link_if_view, stale_class
 from ..errors import ValueDependentError
 from ..registry import Composite, Primitive
 from ..tree import tree_map
+from .second_order import Interactions
 from .tainted import ShapeFromValuesError, taint, untainted
 
 
@@ -66,6 +67,9 @@ class Structure(ActiveArray):
             out = taint(prim.impl(*map(untainted, primals),
                                   **{k: untainted(v) for k, v in params.items()}))
         out_deps = structural_rule(prim)(prim, primals, deps, out, params, local)
+        interactions = INTERACTIONS.get(tag)
+        if interactions is not None:
+            interactions.add(prim, primals, deps, out, out_deps)
         if prim.multiple_results:
             results = [_wrap(o, d, tag, local) for o, d in zip(out, out_deps)]
             result: Any = type(out)(*results) if hasattr(out, "_fields") else tuple(results)
@@ -94,6 +98,11 @@ class Structure(ActiveArray):
         return f"Structure(shape={self.shape}, nonzeros={self.deps.nnz}, tag={self.tag})"
 
 
+INTERACTIONS: dict[int, Interactions] = {}
+"""The pairs of inputs found to interact by the :func:`dualad.hessian_sparsity` call
+running at each level (tag)."""
+
+
 SHAPE_FROM_VALUES = frozenset(("compress", "extract", "unique", "roots", "repeat",
                                "apply_along_axis"))
 """dualad's NumPy functions whose result's shape may depend on the values they are given
@@ -112,6 +121,9 @@ def _depends_on_everything(func: Any, args: Any, kwargs: Any) -> Any:
     out = func(*plain_args, **plain_kwargs)
     every = all_inputs([s.deps for s in found])
     tag, local = found[0].tag, found[0].local
+    interactions = INTERACTIONS.get(tag)
+    if interactions is not None:
+        interactions.add_everything(every)
 
     def attach(o: Any) -> Any:
         value = np.asarray(o)
