@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+import scipy.sparse
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -432,18 +433,48 @@ def _is_star_colouring(adjacency, colours):
 
 @given(n=st.integers(1, 10), density=st.floats(0.0, 0.6), seed=st.integers(0, 2**32 - 1))
 def test_star_colourings_recover_every_symmetric_matrix(n, density, seed):
-    from dualad.sparsity.colouring import seeds, star_colours, star_decompress
+    from dualad.sparsity.colouring import (
+        hub_star_colours,
+        seeds,
+        star_colours,
+        star_decompress,
+    )
 
     rng = np.random.default_rng(seed)
     upper = np.triu(rng.uniform(size=(n, n)) < density, 1)
+    hubs = rng.uniform(size=n) < 0.2  # dense rows and columns, as in an arrow
+    upper[hubs] = True
+    upper = np.triu(upper | upper.T, 1)
     pattern = upper | upper.T | np.eye(n, dtype=bool)
-    colours = star_colours(pattern)
-    assert _is_star_colouring(pattern, colours)
     values = np.where(pattern, rng.standard_normal((n, n)), 0.0)
     symmetric = np.triu(values) + np.triu(values, 1).T
-    compressed = symmetric @ seeds(colours).T  # H S, one column per colour
-    np.testing.assert_array_equal(star_decompress(pattern, colours, compressed).toarray(),
-                                  symmetric)
+    for colouring in (star_colours, hub_star_colours):
+        colours = colouring(pattern)
+        assert _is_star_colouring(pattern, colours), colouring.__name__
+        compressed = symmetric @ seeds(colours).T  # H S, one column per colour
+        np.testing.assert_array_equal(
+            star_decompress(pattern, colours, compressed).toarray(), symmetric)
+
+
+def test_sparse_hessians_beyond_the_greedy_star_colouring():
+    """An arrow plus a chain of springs with more unknowns than the greedy star colouring
+    takes: 4 passes (the hub and the chain's 3) against the closed form."""
+    from dualad.sparsity.jacobians import STAR_MAX_N
+
+    n = STAR_MAX_N + 7
+    energy = lambda x: x[0] * np.sum(x[1:]) + np.sum((x[1:] - x[:-1]) ** 2)  # noqa: E731
+    x = np.linspace(0.0, 1.0, n)
+    chain = np.zeros(n)
+    chain[:-1] += 2.0
+    chain[1:] += 2.0
+    expected = scipy.sparse.diags_array([-2.0 * np.ones(n - 1), chain, -2.0 * np.ones(n - 1)],
+                                        offsets=[-1, 0, 1]).tolil()
+    expected[0, 1:] = expected[1:, 0] = np.r_[-1.0, np.ones(n - 2)]
+    hessian = dualad.sparse_hessian(energy, x)
+    assert abs(hessian - expected.tocsr()).max() < 1e-12
+    from dualad.sparsity.colouring import hub_star_colours
+
+    assert hub_star_colours(dualad.hessian_sparsity(energy, x)).max() + 1 == 4
 
 
 @given(program=programs(), seed=st.integers(0, 2**32 - 1))

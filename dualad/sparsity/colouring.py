@@ -21,7 +21,7 @@ def column_colours(pattern: Any) -> np.ndarray:
     """A colour for each column of ``pattern`` (an ``m x n`` ``scipy.sparse`` array or a
     boolean array) such that columns that share a row differ.
 
-The *cyclic* colouring ``j mod (b + 1)``, where ``b`` is the largest distance between
+    The *cyclic* colouring ``j mod (b + 1)``, where ``b`` is the largest distance between
     two columns that share a row, is kept where it is optimal (as many colours as the
     fullest row has columns: banded patterns); otherwise the one with fewer colours of it
     and a greedy colouring by rounds (Jones and Plassmann's): in each round, every
@@ -154,6 +154,40 @@ def star_colours(pattern: Any) -> np.ndarray:
             colour += 1
         colours[v] = colour
     return np.array(colours, dtype=np.int64)
+
+
+def hub_star_colours(pattern: Any) -> np.ndarray:
+    """A star colouring of the symmetric ``pattern`` from array operations alone, for
+    Hessians too large for :func:`star_colours`' Python loop: the indices with the most
+    neighbours (*hubs*: a dense row and column, as in an arrow) each get a colour of their
+    own, and the others the columns' colouring (:func:`column_colours`) of the pattern
+    without the hubs. Paths on four indices that take two colours hold each twice, so no
+    hub; without hubs, two indices of one colour have no neighbour in common. The number
+    of hubs ``h`` is the one that makes ``h`` plus the largest degree left smallest.
+
+    >>> import numpy as np
+    >>> arrow = np.eye(6, dtype=bool) | np.eye(6, k=1, dtype=bool) | np.eye(6, k=-1, dtype=bool)
+    >>> arrow[0] = arrow[:, 0] = True
+    >>> hub_star_colours(arrow)
+    array([3, 1, 2, 0, 1, 2])
+    """
+    import scipy.sparse
+
+    p = scipy.sparse.csr_array(pattern, dtype=bool)
+    p = scipy.sparse.csr_array(p + p.T + scipy.sparse.eye_array(p.shape[0], dtype=bool))
+    n = p.shape[0]
+    degree = np.diff(p.indptr)
+    order = np.argsort(-degree, kind="stable")
+    cost = np.arange(n + 1) + np.r_[degree[order], 0]  # h hubs: h + the largest degree left
+    hubs = order[:int(np.argmin(cost))]
+    kept = np.ones(n, dtype=bool)
+    kept[hubs] = False
+    keep = scipy.sparse.diags_array(kept.astype(np.int8), dtype=np.int8)
+    rest = scipy.sparse.csr_array(keep @ p.astype(np.int8) @ keep, dtype=bool)
+    colours = column_colours(rest)
+    first = int(colours[kept].max()) + 1 if kept.any() else 0
+    colours[hubs] = first + np.arange(len(hubs))
+    return colours
 
 
 def star_decompress(pattern: Any, colours: np.ndarray, compressed: np.ndarray) -> Any:

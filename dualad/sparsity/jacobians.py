@@ -19,7 +19,14 @@ import numpy as np
 
 from ..errors import InvalidArgumentError, ShapeMismatchError
 from ..transforms._recording import Recording
-from .colouring import column_colours, row_colours, seeds, star_colours, star_decompress
+from .colouring import (
+    column_colours,
+    hub_star_colours,
+    row_colours,
+    seeds,
+    star_colours,
+    star_decompress,
+)
 from .detect import _input, _scipy_sparse, hessian_sparsity, jacobian_sparsity
 
 MODES = ("forward", "reverse")
@@ -177,8 +184,9 @@ def sparse_jacobian(f: Callable[[Any], Any], x: Any, *, sparsity: Any = None,
 
 
 STAR_MAX_N = 20_000
-"""Up to this many unknowns, ``sparse_hessian`` colours the Hessian's pattern with a star
-colouring (one Python step per unknown); beyond, with the columns' colouring."""
+"""Up to this many unknowns, ``sparse_hessian`` colours the Hessian's pattern with the
+greedy star colouring (one Python step per unknown); beyond, with the vectorised one of
+hubs and columns (:func:`~dualad.sparsity.colouring.hub_star_colours`)."""
 
 
 def sparse_hessian(f: Callable[[Any], Any], x: Any, *, sparsity: Any = None) -> Any:
@@ -186,7 +194,8 @@ def sparse_hessian(f: Callable[[Any], Any], x: Any, *, sparsity: Any = None) -> 
     pass over ``grad(f)`` (forward over reverse) with a direction per colour of a star
     colouring of the Hessian's pattern (:func:`dualad.hessian_sparsity`, or ``sparsity``),
     which uses the symmetry: each entry is read where its row, or its column, holds the only
-    index of its colour. Beyond ``STAR_MAX_N`` unknowns the columns' colouring is used.
+    index of its colour. Beyond ``STAR_MAX_N`` unknowns the star colouring is the vectorised
+    one of :func:`~dualad.sparsity.colouring.hub_star_colours`.
 
     >>> import numpy as np, dualad
     >>> energy = lambda x: np.sum((x[1:] - x[:-1]) ** 2) + np.sum(x ** 3)
@@ -204,10 +213,8 @@ def sparse_hessian(f: Callable[[Any], Any], x: Any, *, sparsity: Any = None) -> 
     if pattern.shape != (x.size, x.size):
         raise ShapeMismatchError(f"dualad.sparse_hessian: sparsity has shape {pattern.shape}; "
                                  f"the Hessian's is ({x.size}, {x.size})")
-    if x.size > STAR_MAX_N:
-        return SparseJacobian(grad(f), x, sparsity=pattern, mode="forward")(x)
     pattern = sparse.csr_array(pattern + pattern.T, dtype=bool)  # (a pattern may be lopsided)
-    colours = star_colours(pattern)
+    colours = star_colours(pattern) if x.size <= STAR_MAX_N else hub_star_colours(pattern)
     k = int(colours.max()) + 1 if colours.size else 0
     if k == 0:
         return sparse.csr_array(pattern.shape, dtype=np.result_type(x.dtype, np.float32))
