@@ -159,6 +159,7 @@ def bench(report: Report, wl: Workload, n: int, cfg: Config, peers: Any) -> None
     report.colours[(wl.key, n)] = f"{jacobian.colours} ({jacobian.mode})"
     expected = jacobian(x).toarray() if n <= DENSE_MAX_N else None
     _timed(report, wl, n, "dualad sparse", lambda: jacobian(x), cfg)
+    _compiled(report, wl, n, jacobian, x, cfg)
     if n <= DENSE_MAX_N:
         for name, transform in (("dualad jacfwd", dualad.jacfwd), ("dualad jacrev",
                                                                      dualad.jacrev)):
@@ -168,6 +169,27 @@ def bench(report: Report, wl: Workload, n: int, cfg: Config, peers: Any) -> None
     _scipy(report, wl, n, f, x, pattern, reference, cfg)
     if peers.jax is not None:
         _sparsejac(report, wl, n, x, pattern, reference, cfg, peers)
+
+
+def _compiled(report: Report, wl: Workload, n: int, jacobian: Any, x: np.ndarray,
+              cfg: Config) -> None:
+    """The prepared Jacobian's values under ``dualad.compile``, made a ``csr_array``."""
+    import scipy.sparse
+
+    values = dualad.compile(jacobian.values)
+    start = time.perf_counter()
+    values(x)
+    values(x)  # the first call records, the second writes the replay's code
+    report.points.append(Point(wl.key, n, "dualad compile", time.perf_counter() - start,
+                               "one-off"))
+    if not np.array_equal(values(x), jacobian.values(x)):
+        report.notes.append(f"compiled dualad at {wl.key} n = {n} differs from the eager "
+                            f"call: not timed")
+        return
+    p = jacobian.pattern
+    _timed(report, wl, n, "dualad sparse, compiled",
+           lambda: scipy.sparse.csr_array((values(x), p.indices, p.indptr), shape=p.shape),
+           cfg)
 
 
 def _agrees(got: Any, reference: Any, rtol: float, atol: float) -> bool:
@@ -231,8 +253,9 @@ def _sparsejac(report: Report, wl: Workload, n: int, x: np.ndarray, pattern: Any
 
 # --------------------------------------------------------------------------- report
 
-METHODS = ("numpy f", "dualad sparse", "dualad detection", "dualad colouring",
-           "dualad jacfwd", "dualad jacrev", "sparsejac (jax.jit)", "scipy finite differences")
+METHODS = ("numpy f", "dualad sparse", "dualad sparse, compiled", "dualad detection",
+           "dualad colouring", "dualad jacfwd", "dualad jacrev", "sparsejac (jax.jit)",
+           "scipy finite differences")
 
 
 def render(report: Report, cfg: Config) -> str:
@@ -257,18 +280,21 @@ def render(report: Report, cfg: Config) -> str:
         lines.append(_markdown_table(header, rows))
     lines.append("\nEach cell: the median time per call (its ratio to NumPy's `f` at that n). "
                  "*dualad sparse* is one call of a prepared `SparseJacobian` (one recording "
-                 "of `f`, one pass of as many directions as colours); detection and "
-                 "colouring are one-off. *sparsejac* and SciPy are given dualad's pattern; "
-                 "sparsejac's compile times are under Notes.")
-    compile_rows = [p for p in report.points if p.method == "sparsejac compile"]
-    notes = report.notes + [f"sparsejac compile at {p.workload} n = {p.n}: "
+                 "of `f`, passes of a few directions each, as many directions as colours); "
+                 "*compiled* is its `values` under `dualad.compile`, made a `csr_array`; "
+                 "detection and colouring are one-off. *sparsejac* and SciPy are given "
+                 "dualad's pattern; compile times (the first two calls, for dualad) are "
+                 "under Notes.")
+    compile_rows = [p for p in report.points
+                    if p.method in ("sparsejac compile", "dualad compile")]
+    notes = report.notes + [f"{p.method} at {p.workload} n = {p.n}: "
                             f"{_fmt_time(p.seconds)}" for p in compile_rows]
     lines.append("\n## Notes\n")
     lines.extend(f"- {note}" for note in notes)
     return "\n".join(lines) + "\n"
 
 
-PLOTTED = ("dualad sparse", "dualad jacfwd", "dualad jacrev", "sparsejac (jax.jit)",
+PLOTTED = ("dualad sparse", "dualad sparse, compiled", "dualad jacfwd", "dualad jacrev", "sparsejac (jax.jit)",
            "scipy finite differences")
 
 

@@ -365,6 +365,29 @@ def test_a_prepared_jacobian_at_many_points_and_a_given_pattern():
         dualad.SparseJacobian(residual, x, mode="sideways")
 
 
+@pytest.mark.parametrize("group_bytes", [8, 1 << 20])  # a pass per colour; one pass
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_compiled_jacobian_values_are_the_eager_ones(monkeypatch, mode, group_bytes):
+    from dualad.sparsity import jacobians
+
+    monkeypatch.setattr(jacobians, "GROUP_BYTES", group_bytes)
+
+    def residual(u):  # a tridiagonal block and a dense last row
+        return np.concatenate([u[:-2] - 2.0 * u[1:-1] + u[2:] * np.sin(u[1:-1]),
+                               [np.sum(u ** 2)]])
+
+    rng = np.random.default_rng(1)
+    jacobian = dualad.SparseJacobian(residual, np.zeros(40), mode=mode)
+    values = dualad.compile(jacobian.values)
+    for _ in range(3):
+        x = rng.standard_normal(40)
+        np.testing.assert_array_equal(values(x), jacobian.values(x))
+        np.testing.assert_array_equal(values(x), jacobian(x).data)
+        np.testing.assert_allclose(jacobian(x).toarray(), dualad.jacfwd(residual)(x),
+                                   rtol=1e-13)
+    assert values.recordings == 1
+
+
 def test_sparse_hessians_equal_dense_ones():
     def energy(x):
         return np.sum((x[1:] - x[:-1]) ** 2 * x[1:]) + x[0] * np.sum(np.cos(x))

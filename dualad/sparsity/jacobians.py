@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import registry
 from ..errors import InvalidArgumentError, ShapeMismatchError
 from ..transforms._recording import Recording
 from .colouring import (
@@ -104,59 +105,96 @@ class SparseJacobian:
         self.colours = count(self.colouring)
         """The number of colours: the directions (cotangents) each call pushes (pulls)."""
         m, n = pattern.shape
-        rows = np.repeat(np.arange(m, dtype=np.intp), np.diff(pattern.indptr))
-        columns = pattern.indices.astype(np.intp)
+        k = self.colours
+        counts = np.diff(pattern.indptr)
+        # where each entry (in the pattern's order) is in the flat (k, length) result
         if mode == "forward":  # entry (i, j) is at (colour(j), i) of the pushed (k, m)
-            colour, place, length = self.colouring[columns], rows, m
+            colour = self.colouring[pattern.indices]
+            self._flat = colour * m + np.repeat(np.arange(m, dtype=np.intp), counts)
         else:  # entry (i, j) is at (colour(i), j) of the pulled (k, n)
-            colour, place, length = self.colouring[rows], columns, n
-        # the entries in the order of their colours: the group of colours [a, b) gives
-        # _bounds[a] to _bounds[b], found at _flat - a * length in its result; the entry
-        # of the pattern's order e is the _place[e]-th of them
-        order = np.argsort(colour, kind="stable")
+            colour = np.repeat(self.colouring, counts)
+            self._flat = colour * n + pattern.indices
+        self._colour = colour
+        self._by_colour: tuple | None = None  # made for the first call of several passes
         # the seed of colour c is 1 at _members[_starts[c]:_starts[c + 1]]
-        self._members = np.argsort(self.colouring, kind="stable")
-        self._starts = np.searchsorted(self.colouring[self._members],
-                                       np.arange(self.colours + 1))
-        self._bounds = np.searchsorted(colour[order], np.arange(self.colours + 1))
-        self._flat = colour[order].astype(np.intp) * length + place[order]
-        self._place = np.empty_like(order)
-        self._place[order] = np.arange(order.size)
+        self._members = _by_colour(self.colouring, k)
+        self._starts = np.r_[0, np.cumsum(np.bincount(self.colouring, minlength=k))]
+
+    def _passes(self) -> tuple:
+        """For evaluations in several passes: the entries sorted by colour (``order``), the
+        colours ``[a, b)`` having the entries ``bounds[a]`` to ``bounds[b]`` of it, found
+        at ``flat - a * length`` of that pass's result, and where each entry of the
+        pattern's order is among them (``place``)."""
+        if self._by_colour is None:
+            order = _by_colour(self._colour, self.colours)
+            bounds = np.r_[0, np.cumsum(np.bincount(self._colour, minlength=self.colours))]
+            place = np.empty_like(order)
+            place[order] = np.arange(order.size)
+            self._by_colour = (bounds, self._flat[order], place)
+        return self._by_colour
 
     def __call__(self, x: Any) -> Any:
         """The Jacobian at ``x``: a ``scipy.sparse.csr_array`` of the pattern's shape."""
         sparse = _scipy_sparse("dualad.SparseJacobian")
-        x = _input(x, "dualad.SparseJacobian")
+        p = self.pattern
+        return sparse.csr_array((self.values(x), p.indices.copy(), p.indptr.copy()),
+                                shape=p.shape)
+
+    def values(self, x: Any) -> np.ndarray:
+        """The Jacobian's entries at ``x`` in the order of the pattern's (``.pattern.indices``,
+        row by row): the ``.data`` of ``self(x)``, for updating a matrix in place.
+
+        >>> import numpy as np, dualad
+        >>> jacobian = dualad.SparseJacobian(lambda x: x[1:] * x[:-1], np.ones(3))
+        >>> jacobian.values(np.array([1.0, 2.0, 3.0]))
+        array([2., 1., 3., 2.])
+        """
+        if not registry.is_array(x):  # (dualad.compile's traced arrays are kept)
+            x = _input(x, "dualad.SparseJacobian")
         if x.shape != self.shape_in:
             raise ShapeMismatchError(f"dualad.SparseJacobian: prepared for inputs of shape "
                                      f"{self.shape_in}, called with {x.shape}")
         rec = Recording(self.f, (x,), (0,), False, False, "dualad.SparseJacobian")
         if len(rec.out_primals) != 1:
             raise InvalidArgumentError("dualad.SparseJacobian: f must return one array")
-        out = np.asarray(rec.out_primals[0])
+        out = rec.out_primals[0]
         p = self.pattern
-        if out.size != p.shape[0]:
+        if np.size(out) != p.shape[0]:
             raise ShapeMismatchError(
-                f"dualad.SparseJacobian: f(x) has {out.size} elements, the pattern "
+                f"dualad.SparseJacobian: f(x) has {np.size(out)} elements, the pattern "
                 f"{p.shape[0]} rows")
-        dtype = np.result_type(x.dtype, out.dtype, np.float32)
-        k = self.colours
-        by_colour = np.empty(p.nnz, dtype=dtype)  # the entries in the order of colours
+        dtype = np.result_type(x.dtype, np.result_type(out), np.float32)
         if self.mode == "forward":
-            shape, length, step = x.shape, out.size, rec.push
+            shape, length, step = x.shape, p.shape[0], rec.push
         else:
-            shape, length, step = out.shape, x.size, rec.pull
-        for start, stop in groups(k, max(x.size, out.size) * dtype.itemsize):
+            shape, length, step = np.shape(out), x.size, rec.pull
+        passes = groups(self.colours, max(p.shape) * dtype.itemsize)
+        if len(passes) > 1:
+            bounds, flat, place = self._passes()
+        by_colour = []  # the entries in the order of their colours
+        for start, stop in passes:
             directions = np.zeros((stop - start, self.colouring.size), dtype=dtype)
             chosen = self._members[self._starts[start]:self._starts[stop]]
             directions[self.colouring[chosen] - start, chosen] = 1
-            directions = directions.reshape((-1, *shape))
-            result = step([directions], stop - start)[0].reshape(-1)
-            first, last = self._bounds[start], self._bounds[stop]
-            np.take(result, self._flat[first:last] - start * length,
-                    out=by_colour[first:last])
-        values = by_colour.take(self._place)
-        return sparse.csr_array((values, p.indices.copy(), p.indptr.copy()), shape=p.shape)
+            result = step([directions.reshape((-1, *shape))], stop - start)[0]
+            if len(passes) == 1:  # every entry from this one result
+                return np.take(result, self._flat)
+            first, last = bounds[start], bounds[stop]
+            by_colour.append(np.take(result, flat[first:last] - start * length))
+        if not by_colour:
+            return np.zeros(0, dtype=dtype)
+        return np.take(np.concatenate(by_colour), place)
+
+
+def _by_colour(colours: np.ndarray, k: int) -> np.ndarray:
+    """The positions of ``colours`` sorted by colour, stably (a radix sort for the narrow
+    integers colours fit in).
+
+    >>> _by_colour(np.array([1, 0, 1, 0]), 2)
+    array([1, 3, 0, 2])
+    """
+    narrow = np.min_scalar_type(max(k - 1, 0))
+    return np.argsort(colours.astype(narrow, copy=False), kind="stable")
 
 
 def groups(k: int, bytes_per_direction: int) -> list[tuple[int, int]]:
