@@ -294,8 +294,8 @@ def render(report: Report, cfg: Config) -> str:
     return "\n".join(lines) + "\n"
 
 
-PLOTTED = ("dualad sparse", "dualad sparse, compiled", "dualad jacfwd", "dualad jacrev", "sparsejac (jax.jit)",
-           "scipy finite differences")
+PLOTTED = ("dualad sparse", "dualad sparse, compiled", "dualad jacfwd", "dualad jacrev",
+           "sparsejac (jax.jit)", "scipy finite differences")
 
 
 def plot(report: Report, cfg: Config, path: str) -> str:
