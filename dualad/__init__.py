@@ -43,6 +43,8 @@ from .sparsity import (
 from .tape import TapeArray
 from .traces import Trace, trace
 from .transforms import (
+    checkpoint,
+    checkpoint_policies,
     custom_jvp,
     custom_vjp,
     grad,
@@ -94,6 +96,8 @@ __all__ = [
     "check_grads",
     "compare",
     "compile",
+    "checkpoint",
+    "checkpoint_policies",
     "custom_jvp",
     "custom_vjp",
     "defprimitive",

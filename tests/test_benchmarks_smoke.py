@@ -197,3 +197,17 @@ def test_sparse_benchmark_quick(tmp_path, capsys):
     assert "| 100 | 3 (forward) |" in text  # tridiagonal: three colours
     assert (tmp_path / "sparse.png").exists()
     assert "dualad sparse" in capsys.readouterr().out
+
+
+def test_checkpoint_benchmark_quick(tmp_path, capsys):
+    """The checkpointing sweep runs (checking each checkpointed gradient against the plain
+    one, bit for bit) and writes its table and plot."""
+    from benchmarks import checkpoint
+
+    assert checkpoint.main(["--quick", "--out", str(tmp_path)]) == 0
+    text = (tmp_path / "checkpoint.md").read_text()
+    for row in ("| gelu | 4 | plain |", "| gelu | 4 | checkpoint |",
+                "| tanh | 2 | checkpoint, dots saved |"):
+        assert row in text
+    assert (tmp_path / "checkpoint.png").exists()
+    assert "dualad checkpointing benchmark" in capsys.readouterr().out
