@@ -579,7 +579,8 @@ def _write_back(x: ActiveArray, key: Any, value: Any) -> bool:
     if registry.is_array(inner):  # dualad.compile's traced arrays: compare their memory
         if not _basic(key):
             return False
-        inner, data = inner._dualad_memory(), data._dualad_memory()
+        memory = registry.array_kind(inner).memory
+        inner, data = memory(inner), memory(data)
     try:
         region = inner[key]  # a view for a basic key; a copy (refused) otherwise
     except (IndexError, TypeError, ValueError):
@@ -596,7 +597,7 @@ def _write_back(x: ActiveArray, key: Any, value: Any) -> bool:
 def _memory(x: Any) -> Any:
     """The ndarray whose memory ``x`` shows: for an array of a registered kind (dualad.compile's
     traced arrays), the one it holds, so that its views are linked as an ndarray's are."""
-    return x._dualad_memory() if registry.is_array(x) else x
+    return registry.array_kind(x).memory(x) if registry.is_array(x) else x
 
 
 def _basic(key: Any) -> bool:

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from . import registry, storage
+
 
 def normalize_axis(axis: int, ndim: int) -> int:
     """``axis`` as a non-negative int, with NumPy's error when it is out of range.
@@ -105,6 +107,9 @@ def weighted_bincount(bins: Any, weights: Any, minlength: int) -> Any:
     >>> weighted_bincount(np.array([0, 0, 1]), np.array([1j, 2.0, 3.0]), 2)
     array([2.+1.j, 3.+0.j])
     """
+    external = registry.external_value((weights,))
+    if external is not None:  # (Dask's bincount takes its own arrays, chunked alike)
+        bins = storage.like(bins, external)
     if getattr(weights, "dtype", np.dtype(float)).kind == "c":
         return (np.bincount(bins, np.real(weights), minlength=minlength)
                 + 1j * np.bincount(bins, np.imag(weights), minlength=minlength))
@@ -118,6 +123,9 @@ def zeros(x: Any, k: int) -> np.ndarray:
     >>> zeros(np.ones(3, np.float32), 2).dtype, zeros(1, 2).shape
     (dtype('float32'), (2,))
     """
+    external = registry.external_value((x,))
+    if external is not None:  # a Dask array's zeros are a Dask array
+        return np.zeros((k, *shape_of(x)), dtype=float_dtype(x), like=external)
     return np.zeros((k, *shape_of(x)), dtype=float_dtype(x))
 
 

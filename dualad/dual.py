@@ -233,31 +233,37 @@ def _elementwise(prim: Primitive, xs: tuple) -> Any:
     """
     # The level scan is written out here and in tape._elementwise on purpose: it runs on
     # every operation, and a shared helper would add a call to each.
-    tag = -1
-    for x in xs:
-        kind = x.__class__
-        if kind is Dual:
-            if x.tag > tag:
-                tag = x.tag
-        elif kind is not np.ndarray and kind not in _FAST_TYPES:
-            if registry.is_active(x):
-                return apply(prim, xs, _NO_PARAMS)
-            check_constant(x, prim)
-    if tag < 0:
-        return prim.impl(*xs)
-    if len(xs) == 1:  # unary ufuncs: no bookkeeping at all
-        x = xs[0]
-        primal = x.primal
-        out = prim.impl(primal)
-        if not prim.complex_rules:
-            check_complex(prim, (primal,), out)
-        tangent = prim.jvp[0](x.tangent, primal, out=out)
-        if prim.checked or tangent.shape[1:] != out.shape or tangent.dtype is not out.dtype:
-            return _wrap(prim, out, tangent, tag, x.tangent.shape[0])
-        return Dual._make(out, tangent, tag)
-    if len(xs) == 2:  # binary ufuncs and operators
-        return _binary_rules(prim, xs[0], xs[1], tag)
-    return Dual._dualad_apply(prim, xs, _NO_PARAMS, tag)
+    try:
+        tag = -1
+        for x in xs:
+            kind = x.__class__
+            if kind is Dual:
+                if x.tag > tag:
+                    tag = x.tag
+            elif kind is not np.ndarray and kind not in _FAST_TYPES:
+                if registry.is_active(x):
+                    return apply(prim, xs, _NO_PARAMS)
+                check_constant(x, prim)
+        if tag < 0:
+            return prim.impl(*xs)
+        if len(xs) == 1:  # unary ufuncs: no bookkeeping at all
+            x = xs[0]
+            primal = x.primal
+            out = prim.impl(primal)
+            if not prim.complex_rules:
+                check_complex(prim, (primal,), out)
+            tangent = prim.jvp[0](x.tangent, primal, out=out)
+            if prim.checked or tangent.shape[1:] != out.shape or tangent.dtype is not out.dtype:
+                return _wrap(prim, out, tangent, tag, x.tangent.shape[0])
+            return Dual._make(out, tangent, tag)
+        if len(xs) == 2:  # binary ufuncs and operators
+            return _binary_rules(prim, xs[0], xs[1], tag)
+        return Dual._dualad_apply(prim, xs, _NO_PARAMS, tag)
+    except registry.LIBRARY_ERRORS as error:
+        converted = registry.elementwise_library_error(prim, xs, error)
+        if converted is None:
+            raise
+        raise converted from error
 
 
 def _binary_rules(prim: Primitive, a: Any, b: Any, tag: int) -> Any:
@@ -330,7 +336,7 @@ def _accumulate(total: Any, part: Any, alias: Any) -> Any:
 
 def _held(x: Any) -> Any:
     """The ndarray an array of a registered kind holds (for its flags), else ``x``."""
-    return x._dualad_memory() if registry.is_array(x) else x
+    return registry.array_kind(x).memory(x) if registry.is_array(x) else x
 
 
 registry.register_active_type(Dual)

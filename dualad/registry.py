@@ -14,6 +14,7 @@ active input with the highest tag (the innermost transform), the others being it
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import itertools
 import re
@@ -27,6 +28,7 @@ import numpy as np
 
 from . import _one_direction
 from .errors import (
+    DualadError,
     PerturbationConfusionError,
     RedefinitionWarning,
     RegistrationError,
@@ -299,6 +301,16 @@ class Composite:
                 f"applied to complex ones it would give wrong values or derivatives. Instead, "
                 f"write it with real and imaginary parts (np.real, np.imag) as separate real "
                 f"arrays.")
+        if _external_types:
+            kind = external_kind([*args, *kwargs.values()])
+            if kind is not None:
+                try:
+                    with in_library(kind):
+                        return self.impl(*args, **kwargs)
+                except DualadError:
+                    raise
+                except LIBRARY_ERRORS as error:
+                    raise library_error(self, kind, error, "") from error
         return self.impl(*args, **kwargs)
 
     def __repr__(self) -> str:
@@ -772,13 +784,103 @@ def is_active_type(cls: type) -> bool:
 _array_types: tuple[type, ...] = ()
 
 
-def register_array_type(cls: type) -> None:
+def _itself(x: Any) -> Any:
+    return x
+
+
+def _apart(a: Any, b: Any) -> bool:
+    return False
+
+
+def _itself_in_order(x: Any, order: str) -> Any:
+    return x
+
+
+@dataclass(frozen=True)
+class ArrayKind:
+    """What the engines need to know of the arrays of a class registered with
+    :func:`register_array_type`, beyond NumPy's protocols."""
+
+    memory: Callable[[Any], Any] = _itself
+    """The ndarray whose memory an array shows (to link views, to add in place), or the
+    array itself where it holds none that NumPy can see (Dask's)."""
+    frozen: Callable[[Any], Any] = _itself
+    """The array as the tape keeps it: a copy if it may change later, itself if it cannot."""
+    shares_memory: Callable[[Any, Any], bool] = _apart
+    """Whether two arrays of the class may show the same memory."""
+    copy: Callable[[Any, str], Any] = _itself_in_order
+    """A copy in the given memory order (``"K"``, ``"C"``), for a value its owner may
+    change; the array itself if it cannot change."""
+    ufunc_methods: bool = False
+    """NumPy's ufunc methods (``np.add.reduce``) reach the class's library; otherwise
+    dualad calls NumPy's functions (``np.sum``)."""
+    in_place: bool = False
+    """``a += b`` writes into ``a`` (else it makes a new array, as a Dask array's does):
+    the engines add cotangents into buffers they made only then."""
+    library: str | None = None
+    """The library that computes on these arrays (``"dask"``), named in errors; None for
+    dualad's own (the traced arrays)."""
+    guard: Callable[[], Any] | None = None
+    """A context manager in which the library raises where it would otherwise turn its
+    arrays into NumPy's silently (Dask computes the whole array for a function it lacks)."""
+
+
+_array_kinds: dict[type, ArrayKind] = {}
+_external_types: tuple[type, ...] = ()
+
+
+def register_array_type(cls: type, kind: ArrayKind | None = None) -> None:
     """Let values of ``cls`` stand for plain arrays below every transform: the engines keep
     them as they are (no ``np.asarray``) and meet them through NumPy's protocols, as they meet
-    ndarrays (``dualad.compile``'s traced arrays)."""
-    global _array_types
+    ndarrays (``dualad.compile``'s traced arrays, Dask's arrays); ``kind`` tells the rest
+    (by default: immutable arrays holding no ndarray).
+
+    >>> default = ArrayKind()
+    >>> default.frozen(3), default.shares_memory(1, 1), default.ufunc_methods
+    (3, False, False)
+    """
+    global _array_types, _external_types
+    kind = ArrayKind() if kind is None else kind
+    _array_kinds[cls] = kind
     if cls not in _array_types:
         _array_types = (*_array_types, cls)
+    if kind.library is not None and cls not in _external_types:
+        _external_types = (*_external_types, cls)
+
+
+def adds_in_place(x: Any) -> bool:
+    """Whether ``x += y`` writes into ``x``'s memory: for ndarrays yes, for a registered
+    array class as its kind says.
+
+    >>> adds_in_place(np.ones(2))
+    True
+    """
+    return not isinstance(x, _array_types) or array_kind(x).in_place
+
+
+def takes_ufunc_methods(x: Any) -> bool:
+    """Whether ``np.add.reduce(x)`` and the other ufunc methods reach ``x``'s library: for
+    ndarrays and active values yes, for a registered array class as its kind says.
+
+    >>> takes_ufunc_methods(np.ones(2))
+    True
+    """
+    return not isinstance(x, _array_types) or array_kind(x).ufunc_methods
+
+
+def array_kind(x: Any) -> ArrayKind:
+    """The :class:`ArrayKind` of an array of a registered class.
+
+    >>> array_kind(np.ones(2))
+    Traceback (most recent call last):
+    ...
+    TypeError: ndarray is not a registered array type
+    """
+    for cls in type(x).__mro__:
+        kind = _array_kinds.get(cls)
+        if kind is not None:
+            return kind
+    raise TypeError(f"{type(x).__qualname__} is not a registered array type")
 
 
 def array_types() -> tuple[type, ...]:
@@ -874,9 +976,94 @@ def apply(prim: Primitive, xs: Sequence[Any], params: dict[str, Any]) -> Any:
     for x in xs:
         if isinstance(x, _active_types) and (top is None or x.tag > top.tag):
             top = x
+    if _external_types:
+        external = external_value(xs)
+        if external is not None:
+            return _apply_in_library(prim, xs, params, top, array_kind(external))
     if top is None:
         return prim.impl(*xs, **params)
     return top._dualad_apply(prim, xs, params, top.tag)
+
+
+def external_value(xs: Sequence[Any]) -> Any:
+    """The first array of another library (Dask's) among ``xs`` (through active values), or
+    None.
+
+    >>> external_value([np.ones(2)]) is None
+    True
+    """
+    for x in xs:
+        while isinstance(x, _active_types):
+            x = x.primal
+        if isinstance(x, _external_types):
+            return x
+    return None
+
+
+def _apply_in_library(prim: Primitive, xs: Sequence[Any], params: dict[str, Any], top: Any,
+                      kind: ArrayKind) -> Any:
+    """:func:`apply` where the values are another library's arrays: a function the library
+    lacks, or cannot compute as called, raises an error that names it."""
+    try:
+        with in_library(kind):
+            if top is None:
+                return prim.impl(*xs, **params)
+            return top._dualad_apply(prim, xs, params, top.tag)
+    except DualadError:
+        raise
+    except LIBRARY_ERRORS as error:
+        raise library_error(prim, kind, error, "") from error
+
+
+LIBRARY_ERRORS = (FutureWarning, TypeError, ValueError, NotImplementedError, IndexError,
+                  AttributeError)
+"""What another library raises where it cannot compute a function as dualad calls it."""
+
+
+def in_library(kind: ArrayKind) -> Any:
+    """The context in which ``kind``'s library refuses to compute its arrays silently."""
+    return kind.guard() if kind.guard is not None else contextlib.nullcontext()
+
+
+def external_kind(values: Sequence[Any]) -> ArrayKind | None:
+    """The :class:`ArrayKind` of the first array of another library among ``values``
+    (through active values and tuples), or None.
+
+    >>> external_kind([np.ones(2), 3.0]) is None
+    True
+    """
+    if not _external_types:
+        return None
+    for value in values:
+        items = value if isinstance(value, (tuple, list)) else (value,)
+        found = external_value(items)
+        if found is not None:
+            return array_kind(found)
+    return None
+
+
+def elementwise_library_error(prim: Primitive, xs: Sequence[Any],
+                              error: BaseException) -> UnsupportedPrimitiveError | None:
+    """The error naming ``prim`` for ``error``, raised by another library (Dask) in a ufunc
+    or operator on ``xs`` or in its rules; None where none is involved or the error is
+    dualad's own."""
+    if isinstance(error, DualadError) or not _external_types:
+        return None
+    kind = external_kind(xs)
+    return None if kind is None else library_error(prim, kind, error, "")
+
+
+def library_error(prim: Primitive | Composite, kind: ArrayKind, error: BaseException,
+                  rule: str) -> UnsupportedPrimitiveError:
+    """The error for ``error``, raised by ``kind``'s library in ``prim``'s ``rule``
+    (``"the reverse-mode rule of "``, or ``""`` for the function itself)."""
+    name = numpy_name(prim.numpy[0]) if prim.numpy else prim.name
+    return UnsupportedPrimitiveError(
+        f"{rule}{name} of {kind.library} arrays failed in {kind.library} "
+        f"({type(error).__name__}: {error}). {kind.library} does not compute it as dualad "
+        f"calls it here (dualad's {prim.name}); compute the array first "
+        f"(x.compute()) to differentiate with NumPy's arrays, or write the step with "
+        f"functions {kind.library} has.")
 
 
 def strip(x: Any) -> Any:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import registry
 from .dual import binary_tangent, fit_tangent, tangent_of
-from .tape import Tape
+from .tape import Tape, library_error
 
 
 def forward_sweep(tape: Tape, seeds: list[tuple[int, Any]], wanted: list[int],
@@ -31,41 +32,56 @@ def forward_sweep(tape: Tape, seeds: list[tuple[int, Any]], wanted: list[int],
     array([[1.382, 0.   ],
            [0.   , 0.077]])
     """
+    kind = registry.external_kind([tangent for _, tangent in seeds])
+    if kind is None:
+        return _forward_sweep(tape, seeds, wanted, k)
+    with registry.in_library(kind):  # (Dask raises where it would compute silently)
+        return _forward_sweep(tape, seeds, wanted, k)
+
+
+def _forward_sweep(tape: Tape, seeds: list[tuple[int, Any]], wanted: list[int],
+                   k: int) -> list[Any]:
     tangents: list[Any] = [None] * tape.size
     for index, tangent in seeds:
         tangents[index] = tangent
     last_use = _last_uses(tape, wanted)
     for position, node in enumerate(tape.nodes):
-        dxs: list[Any] = [None] * len(node.primals)
-        active = False
-        for i, index in node.parents:
-            dx = tangents[index]
-            if dx is not None:
-                dxs[i] = dx
-                active = True
-        if not active:
-            continue
-        prim = node.prim
-        out = node.out
-        primals = node.primals
-        if prim.elementwise and prim.jvp is not None and len(primals) <= 2 \
-                and not prim.multiple_results and not node.params:  # the engine's hot paths
-            if len(primals) == 2:
-                tangent = binary_tangent(prim, primals[0], primals[1], dxs[0], dxs[1], out)
+        try:
+            dxs: list[Any] = [None] * len(node.primals)
+            active = False
+            for i, index in node.parents:
+                dx = tangents[index]
+                if dx is not None:
+                    dxs[i] = dx
+                    active = True
+            if not active:
+                continue
+            prim = node.prim
+            out = node.out
+            primals = node.primals
+            if prim.elementwise and prim.jvp is not None and len(primals) <= 2 \
+                    and not prim.multiple_results and not node.params:  # the engine's hot paths
+                if len(primals) == 2:
+                    tangent = binary_tangent(prim, primals[0], primals[1], dxs[0], dxs[1], out)
+                else:
+                    tangent = prim.jvp[0](dxs[0], primals[0], out=out)
             else:
-                tangent = prim.jvp[0](dxs[0], primals[0], out=out)
-        else:
-            tangent = tangent_of(prim, primals, dxs, out, node.params)
-        if node.outputs.__class__ is int:
-            tangents[node.outputs] = fit_tangent(prim, out, tangent, k)
-        else:
-            parts = (None,) * len(out) if tangent is None else tangent
-            for index, o, part in zip(node.outputs, out, parts):
-                if index >= 0 and part is not None:
-                    tangents[index] = fit_tangent(prim, o, part, k)
-        for _, index in node.parents:
-            if last_use[index] == position:
-                tangents[index] = None
+                tangent = tangent_of(prim, primals, dxs, out, node.params)
+            if node.outputs.__class__ is int:
+                tangents[node.outputs] = fit_tangent(prim, out, tangent, k)
+            else:
+                parts = (None,) * len(out) if tangent is None else tangent
+                for index, o, part in zip(node.outputs, out, parts):
+                    if index >= 0 and part is not None:
+                        tangents[index] = fit_tangent(prim, o, part, k)
+            for _, index in node.parents:
+                if last_use[index] == position:
+                    tangents[index] = None
+        except registry.LIBRARY_ERRORS as error:
+            converted = library_error(node, error, "the forward-mode rule of ")
+            if converted is None:
+                raise
+            raise converted from error
     return [tangents[i] for i in wanted]
 
 

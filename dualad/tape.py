@@ -39,7 +39,7 @@ from .active import (
     stale_class,
 )
 from .axes import fit_cotangent, shape_of, zeros
-from .errors import UnsupportedPrimitiveError
+from .errors import DualadError, UnsupportedPrimitiveError
 from .registry import REGISTRY, Primitive, apply, strip
 
 
@@ -162,7 +162,7 @@ def frozen(x: Any) -> Any:
             x = _copies.copy(x)
             x.setflags(write=False)
     elif registry.is_array(x):
-        return x._dualad_frozen()
+        return registry.array_kind(x).frozen(x)
     return x
 
 
@@ -288,50 +288,56 @@ def _elementwise(prim: Primitive, xs: tuple) -> Any:
     """The hot path of ufuncs and operators on tape arrays."""
     # The level scan is written out here and in dual._elementwise on purpose: it runs on
     # every operation, and a shared helper would add a call to each.
-    tag = -1
-    for x in xs:
-        kind = x.__class__
-        if kind is TapeArray:
-            if x.tag > tag:
-                tag = x.tag
-        elif kind is not np.ndarray and kind not in _FAST_TYPES:
-            if registry.is_active(x):
-                return apply(prim, xs, _NO_PARAMS)
-            check_constant(x, prim)
-    if tag < 0:
-        return prim.impl(*xs)
-    if len(xs) == 1:  # unary ufuncs: no bookkeeping
-        x = xs[0]
-        primal = x.primal
-        out = prim.impl(primal)
-        if not prim.complex_rules:
-            check_complex(prim, (primal,), out)
-        return _record_one(x.tape, prim, [primal], out, [(0, x.index)])
-    if len(xs) == 2:  # binary ufuncs and operators: x * y, x + 1
-        a, b = xs
-        if a.__class__ is TapeArray and a.tag == tag:
-            pa = a.primal
-            if b.__class__ is TapeArray and b.tag == tag:
-                pb = b.primal
-                parents = [(0, a.index), (1, b.index)]
+    try:
+        tag = -1
+        for x in xs:
+            kind = x.__class__
+            if kind is TapeArray:
+                if x.tag > tag:
+                    tag = x.tag
+            elif kind is not np.ndarray and kind not in _FAST_TYPES:
+                if registry.is_active(x):
+                    return apply(prim, xs, _NO_PARAMS)
+                check_constant(x, prim)
+        if tag < 0:
+            return prim.impl(*xs)
+        if len(xs) == 1:  # unary ufuncs: no bookkeeping
+            x = xs[0]
+            primal = x.primal
+            out = prim.impl(primal)
+            if not prim.complex_rules:
+                check_complex(prim, (primal,), out)
+            return _record_one(x.tape, prim, [primal], out, [(0, x.index)])
+        if len(xs) == 2:  # binary ufuncs and operators: x * y, x + 1
+            a, b = xs
+            if a.__class__ is TapeArray and a.tag == tag:
+                pa = a.primal
+                if b.__class__ is TapeArray and b.tag == tag:
+                    pb = b.primal
+                    parents = [(0, a.index), (1, b.index)]
+                else:
+                    pb = b if b.__class__ in _SCALARS else a.tape.keep(b)
+                    parents = [(0, a.index)]
+                tape = a.tape
             else:
-                pb = b if b.__class__ in _SCALARS else a.tape.keep(b)
-                parents = [(0, a.index)]
-            tape = a.tape
-        else:
-            pa = a if a.__class__ in _SCALARS else b.tape.keep(a)
-            pb = b.primal
-            parents = [(1, b.index)]
-            tape = b.tape
-        rules = prim.vjp
-        for i, _ in parents:
-            if rules[i] is None:
-                raise not_differentiable(prim, i)
-        out = prim.impl(pa, pb)
-        if not prim.complex_rules:
-            check_complex(prim, (pa, pb), out)
-        return _record_one(tape, prim, [pa, pb], out, parents)
-    return TapeArray._dualad_apply(prim, xs, _NO_PARAMS, tag)
+                pa = a if a.__class__ in _SCALARS else b.tape.keep(a)
+                pb = b.primal
+                parents = [(1, b.index)]
+                tape = b.tape
+            rules = prim.vjp
+            for i, _ in parents:
+                if rules[i] is None:
+                    raise not_differentiable(prim, i)
+            out = prim.impl(pa, pb)
+            if not prim.complex_rules:
+                check_complex(prim, (pa, pb), out)
+            return _record_one(tape, prim, [pa, pb], out, parents)
+        return TapeArray._dualad_apply(prim, xs, _NO_PARAMS, tag)
+    except registry.LIBRARY_ERRORS as error:
+        converted = registry.elementwise_library_error(prim, xs, error)
+        if converted is None:
+            raise
+        raise converted from error
 
 
 def _record_one(tape: Tape, prim: Primitive, primals: list, out: Any, parents: list) -> Any:
@@ -364,6 +370,15 @@ def backward(tape: Tape, seeds: list[tuple[int, Any]], wanted: list[int], k: int
     >>> backward(tape, [(y.index, np.ones((1, 2)))], [x.index], 1)
     [array([[2., 4.]])]
     """
+    kind = registry.external_kind([ct for _, ct in seeds])
+    if kind is None:
+        return _backward(tape, seeds, wanted, k, observe)
+    with registry.in_library(kind):  # (Dask raises where it would compute silently)
+        return _backward(tape, seeds, wanted, k, observe)
+
+
+def _backward(tape: Tape, seeds: list[tuple[int, Any]], wanted: list[int], k: int,
+              observe: Callable[[Node, int, int, Any], None] | None) -> list[Any]:
     cts: list[Any] = [None] * tape.size
     # owned[i]: cts[i] is a buffer this pass allocated (a sum), so later contributions may be
     # added into it in place; a rule's result may alias its input and is never written to.
@@ -371,61 +386,80 @@ def backward(tape: Tape, seeds: list[tuple[int, Any]], wanted: list[int], k: int
     for index, ct in seeds:
         cts[index] = ct if cts[index] is None else cts[index] + ct
     for node in reversed(tape.nodes):
-        outputs = node.outputs
-        if outputs.__class__ is int:
-            out_ct = cts[outputs]
-            if out_ct is None:
-                continue
-            cts[outputs] = None  # no later node reads it: free it as we go
-        else:
-            out_cts = [None if o < 0 else cts[o] for o in outputs]
-            if all(c is None for c in out_cts):
-                continue
-            for o in outputs:
-                if o >= 0:
-                    cts[o] = None
-            out_ct = tuple(zeros(o, k) if c is None else c for c, o in zip(out_cts, node.out))
-        prim = node.prim
-        primals = node.primals
-        out = node.out
-        params = node.params
-        add = prim.vjp_add
-        if add is not None and observe is None:
-            index = node.parents[0][1]
-            total = add(cts[index], owned[index], out_ct, *primals, out=out, **params)
-            if total is not None:
-                cts[index] = total
-                owned[index] = True
-                continue
-        rules = prim.vjp
-        if rules is None:
-            every = prim.vjp_all(out_ct, *primals, out=out, **params)
-            if prim.checked:
-                check_rule_results(prim, "vjp", every, len(primals))
-        for i, index in node.parents:
-            ct = every[i] if rules is None else rules[i](out_ct, *primals, out=out, **params)
-            x = primals[i]
-            shape = x.shape if x.__class__ is np.ndarray else shape_of(x)
-            if prim.checked:
-                check_rule_result(prim, "vjp", i, ct, (k, *shape), broadcast="down")
-            if ct.__class__ is not np.ndarray or ct.shape[1:] != shape or ct.shape[0] != k:
-                ct = fit_cotangent(ct, shape, k)
-            if ct.dtype is not x.dtype and ct.dtype != x.dtype:
-                ct = _in_dtype(ct, x)
-            if observe is not None:
-                observe(node, i, index, ct)
-            previous = cts[index]
-            if previous is None:
-                cts[index] = ct
-                owned[index] = False
-            elif owned[index] and (ct.__class__ is np.ndarray
-                                   or registry.is_array(ct) and registry.is_array(previous)):
-                previous += ct
+        try:
+            outputs = node.outputs
+            if outputs.__class__ is int:
+                out_ct = cts[outputs]
+                if out_ct is None:
+                    continue
+                cts[outputs] = None  # no later node reads it: free it as we go
             else:
-                total = previous + ct
-                cts[index] = total
-                owned[index] = _plain(total)  # (traced too: the same layouts compiled)
+                out_cts = [None if o < 0 else cts[o] for o in outputs]
+                if all(c is None for c in out_cts):
+                    continue
+                for o in outputs:
+                    if o >= 0:
+                        cts[o] = None
+                out_ct = tuple(zeros(o, k) if c is None else c for c, o in zip(out_cts, node.out))
+            prim = node.prim
+            primals = node.primals
+            out = node.out
+            params = node.params
+            add = prim.vjp_add
+            if add is not None and observe is None:
+                index = node.parents[0][1]
+                total = add(cts[index], owned[index], out_ct, *primals, out=out, **params)
+                if total is not None:
+                    cts[index] = total
+                    owned[index] = True
+                    continue
+            rules = prim.vjp
+            if rules is None:
+                every = prim.vjp_all(out_ct, *primals, out=out, **params)
+                if prim.checked:
+                    check_rule_results(prim, "vjp", every, len(primals))
+            for i, index in node.parents:
+                ct = every[i] if rules is None else rules[i](out_ct, *primals, out=out, **params)
+                x = primals[i]
+                shape = x.shape if x.__class__ is np.ndarray else shape_of(x)
+                if prim.checked:
+                    check_rule_result(prim, "vjp", i, ct, (k, *shape), broadcast="down")
+                if ct.__class__ is not np.ndarray or ct.shape[1:] != shape or ct.shape[0] != k:
+                    ct = fit_cotangent(ct, shape, k)
+                if ct.dtype is not x.dtype and ct.dtype != x.dtype:
+                    ct = _in_dtype(ct, x)
+                if observe is not None:
+                    observe(node, i, index, ct)
+                previous = cts[index]
+                if previous is None:
+                    cts[index] = ct
+                    owned[index] = False
+                elif owned[index] and (ct.__class__ is np.ndarray
+                                       or registry.is_array(ct) and registry.is_array(previous)
+                                       and registry.adds_in_place(previous)):
+                    previous += ct
+                else:
+                    total = previous + ct
+                    cts[index] = total
+                    owned[index] = _plain(total)  # (traced too: the same layouts compiled)
+        except registry.LIBRARY_ERRORS as error:
+            converted = library_error(node, error, "the reverse-mode rule of ")
+            if converted is None:
+                raise
+            raise converted from error
     return [cts[i] for i in wanted]
+
+
+def library_error(node: Node, error: BaseException, rule: str) -> Exception | None:
+    """The error that names ``node``'s primitive for ``error``, raised by another library
+    (Dask) in its ``rule``; None where no array of another library is involved, or where
+    the error is dualad's own."""
+    if isinstance(error, DualadError):
+        return None
+    kind = registry.external_kind([*node.primals, node.out])
+    if kind is None:
+        return None
+    return registry.library_error(node.prim, kind, error, rule)
 
 
 def _plain(x: Any) -> bool:

@@ -720,4 +720,7 @@ def conversion_message(x: Traced, what: str) -> str:
     )
 
 
-registry.register_array_type(Traced)
+registry.register_array_type(Traced, registry.ArrayKind(
+    memory=Traced._dualad_memory, frozen=Traced._dualad_frozen,
+    shares_memory=lambda a, b: bool(np.may_share_memory(a.value, b.value)),
+    copy=lambda x, order: x.copy(order=order), ufunc_methods=True, in_place=True))

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import registry
+from .. import registry, storage
 from ..active import masked_message, stack_objects, subclass_message
 from ..errors import (
     DualadError,
@@ -104,7 +104,8 @@ def as_input(x: Any, where: str) -> Any:
     """
     if registry.is_active(x):
         return x
-    if registry.is_array(x):  # an array of another kind (dualad.compile's): kept as it is
+    if registry.is_array(x) or (x.__class__ is not np.ndarray and storage.recognise(x)):
+        # an array of another kind (dualad.compile's, Dask's): kept as it is
         kind = x.dtype.kind
         if kind in "fc":
             return x
@@ -364,22 +365,24 @@ def owned(tree: Any, sources: Sequence[Any]) -> Any:
 
 def copied(x: Any, order: str = "K") -> Any:
     """A copy of an array (of a registered kind too: dualad.compile's traced arrays, whose
-    copy is recorded), for a value the caller may change while dualad still reads it; any
-    other value as it is.
+    copy is recorded; a Dask array, immutable, as it is), for a value the caller may change
+    while dualad still reads it; any other value as it is.
 
     >>> a = np.ones(2); copied(a) is a
     False
     """
-    if isinstance(x, np.ndarray) or registry.is_array(x):
+    if isinstance(x, np.ndarray):
         return x.copy(order=order)
+    if registry.is_array(x):
+        return registry.array_kind(x).copy(x, order)
     return x
 
 
 def owned_array(x: Any, sources: Sequence[Any] = ()) -> Any:
     """The array ``x`` as a result of the caller's own (see :func:`owned`)."""
     if registry.is_array(x):
-        if x.ndim and any(registry.is_array(s) and np.may_share_memory(x.value, s.value)
-                          for s in sources):
+        shares = registry.array_kind(x).shares_memory
+        if x.ndim and any(type(s) is type(x) and shares(x, s) for s in sources):
             return x.copy()
         return x
     if x.__class__ is not np.ndarray or x.ndim == 0:

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ... import storage
 from ...axes import (
     batch_axis,
     expand_reduced,
@@ -15,7 +16,14 @@ from ...axes import (
     shape_of,
     weighted_bincount,
 )
-from ...registry import Example, is_active, is_array, plain_array
+from ...registry import (
+    Example,
+    external_value,
+    is_active,
+    is_array,
+    plain_array,
+    takes_ufunc_methods,
+)
 from ..indexing import take_by
 from ._common import _NV, REDUCTIONS, _check_float_dtype, _check_static, _flag, _given, _to_last
 
@@ -39,16 +47,22 @@ def _summing_split_args(name: str) -> Any:
 _sum_split_args = _summing_split_args("sum")
 
 
-def _sum_impl(x: Any, *, axis: Any, dtype: Any, keepdims: bool, initial: Any) -> Any:
+def _add_reduce(x: Any, **kwargs: Any) -> Any:
     # np.add.reduce is np.sum without its Python wrapper (which dominates on small arrays);
-    # on a dual array it dispatches back to np.sum.
+    # on a dual array it dispatches back to np.sum; Dask's arrays take np.sum only.
+    if x.__class__ is np.ndarray or takes_ufunc_methods(x):
+        return np.add.reduce(x, **kwargs)
+    return np.sum(x, **kwargs)
+
+
+def _sum_impl(x: Any, *, axis: Any, dtype: Any, keepdims: bool, initial: Any) -> Any:
     extra = {} if initial is None else {"initial": initial}
-    return np.add.reduce(x, axis=axis, dtype=dtype, keepdims=keepdims, **extra)
+    return _add_reduce(x, axis=axis, dtype=dtype, keepdims=keepdims, **extra)
 
 
 def _sum_jvp(dx: Any, x: Any, *, out: Any, axis: Any, dtype: Any, keepdims: bool,
              initial: Any) -> Any:
-    return np.add.reduce(dx, axis=batch_axis(axis, x.ndim), dtype=dtype, keepdims=keepdims)
+    return _add_reduce(dx, axis=batch_axis(axis, x.ndim), dtype=dtype, keepdims=keepdims)
 
 
 def _sum_vjp(ct: Any, x: Any, *, out: Any, axis: Any, dtype: Any, keepdims: bool,
@@ -199,13 +213,21 @@ def _bincount_jvp(dw: Any, w: Any, *, out: Any, x: Any, minlength: int) -> Any:
     return np.reshape(flat, (k, nbins))
 
 
+def _positions(x: Any, w: Any) -> Any:
+    """The bins ``x`` as an array of the weights' library where that is another one (Dask's
+    bincount takes its own arrays only, chunked as the weights are)."""
+    external = external_value((w,))
+    return x if external is None else storage.like(x, external)
+
+
 def _bincount_vjp(ct: Any, w: Any, *, out: Any, x: Any, minlength: int) -> Any:
     """w_bar_i = ct[x_i]: a gather (np.take, itself differentiable in reverse)."""
     return take_by(ct, x, axis=1)
 
 
 bincount = REDUCTIONS.defprimitive(
-    "bincount", impl=lambda w, *, x, minlength: np.bincount(x, w, minlength=minlength),
+    "bincount", impl=lambda w, *, x, minlength: np.bincount(_positions(x, w), w,
+                                                            minlength=minlength),
     numpy=np.bincount, split_args=_bincount_split_args, jvp=_bincount_jvp, vjp=_bincount_vjp,
     examples=(
         Example(lambda np_, w: np_.bincount(np_.array([0, 2, 2, 4, 1, 2]), w), ((6,),)),

@@ -14,11 +14,22 @@ from ...registry import Example, is_active, strip
 from ._common import SHAPE, _axes, _joined, _k, _reshape
 
 
+def reshaped(x: Any, shape: Any, order: str = "C") -> Any:
+    """``np.reshape(x, shape, order=order)``, the shape as a tuple and the order given only
+    where it is not C's (Dask's reshape takes no order, and a tuple only).
+
+    >>> reshaped(np.arange(4.0), (2, 2)).shape
+    (2, 2)
+    """
+    shape = tuple(shape) if np.iterable(shape) else (shape,)
+    return np.reshape(x, shape) if order == "C" else np.reshape(x, shape, order=order)
+
+
 def _reshape_jvp(dx: Any, x: Any, *, out: Any, shape: Any, order: str) -> Any:
     if order == "F":  # the direction axis must stay the most significant: put it last
         moved = np.moveaxis(dx, 0, -1)
         return np.moveaxis(np.reshape(moved, np.shape(out) + (_k(dx),), order="F"), -1, 0)
-    return np.reshape(dx, (_k(dx),) + np.shape(out), order=order)
+    return reshaped(dx, (_k(dx),) + np.shape(out), order)
 
 
 def _reshape_vjp(ct: Any, x: Any, *, out: Any, shape: Any, order: str) -> Any:
@@ -35,7 +46,7 @@ def _reshape_split_args(a: Any, shape: Any = None, order: str = "C", *, newshape
 
 
 reshape = SHAPE.defprimitive(
-    "reshape", impl=lambda x, *, shape, order: np.reshape(x, shape, order=order),
+    "reshape", impl=lambda x, *, shape, order: reshaped(x, shape, order),
     numpy=np.reshape, split_args=_reshape_split_args, jvp=_reshape_jvp, vjp=_reshape_vjp,
     examples=(
         Example(lambda np_, x: np_.reshape(x, (3, 2)), ((2, 3),)),
@@ -115,7 +126,7 @@ def _ravel(a: Any, order: str = "C") -> Any:
         order = "F" if (p.flags.f_contiguous and not p.flags.c_contiguous) else "C"
     if order not in ("C", "F"):
         raise ValueError(f"order must be one of 'C', 'F', 'A', or 'K' (got {order!r})")
-    return np.reshape(a, -1, order=order)
+    return reshaped(a, -1, order)
 
 
 ravel = SHAPE.defcomposite(

@@ -1,0 +1,128 @@
+"""Dask arrays as inputs: every transform keeps them Dask arrays (tangents, cotangents and
+results), computes nothing until the caller does, and gives NumPy's numbers; a function
+Dask cannot compute raises an error that names it, before anything is computed."""
+
+from __future__ import annotations
+
+import warnings
+
+import dask
+import dask.array as da
+import numpy as np
+import pytest
+
+import dualad
+
+from .test_registry import CASES, _inputs
+from .test_sparsity import _joined
+
+
+@pytest.fixture
+def executions():
+    """The number of Dask graph executions while the test runs (a counting scheduler)."""
+    count = [0]
+
+    def counting(graph, keys, **kwargs):
+        count[0] += 1
+        return dask.get(graph, keys, **kwargs)
+
+    with dask.config.set(scheduler=counting):
+        yield count
+
+
+def model(x):
+    h = np.tanh(x[:, :3] @ W + x[:, 3:4])
+    return np.sum(h * np.exp(-x[:, 1:2] ** 2), axis=1) + np.mean(x, axis=1)
+
+
+W = np.linspace(-1.0, 1.0, 6).reshape(3, 2)
+
+
+def _lazy(n=8, chunks=4, seed=0):
+    values = np.random.default_rng(seed).uniform(-1.0, 1.0, (n, 4))
+    return da.from_array(values, chunks=(chunks, 4)), values
+
+
+def _computed(tree):
+    leaves = tree if isinstance(tree, tuple) else (tree,)
+    assert all(isinstance(leaf, da.Array) for leaf in leaves), [type(t) for t in leaves]
+    return tuple(leaf.compute() for leaf in leaves)
+
+
+def test_every_transform_keeps_dask_arrays_lazy(executions):
+    x, xn = _lazy()
+    v = da.ones_like(x)
+    loss = lambda x: np.sum(model(x) ** 2)  # noqa: E731
+    results = {
+        "jvp": (dualad.jvp(model, (x,), (v,)), dualad.jvp(model, (xn,), (np.ones_like(xn),))),
+        "vjp": (dualad.vjp(model, x)[1](da.ones(8, chunks=4)),
+                dualad.vjp(model, xn)[1](np.ones(8))),
+        "grad": (dualad.grad(loss)(x), dualad.grad(loss)(xn)),
+        "value_and_grad": (dualad.value_and_grad(loss)(x), dualad.value_and_grad(loss)(xn)),
+        "hvp": (dualad.hvp(loss, (x,), (v,)), dualad.hvp(loss, (xn,), (np.ones_like(xn),))),
+        "linearize": (dualad.linearize(model, x)[1](v),
+                      dualad.linearize(model, xn)[1](np.ones_like(xn))),
+        "jacfwd": (dualad.jacfwd(model, chunk_size=5)(x), dualad.jacfwd(model)(xn)),
+        "jacrev": (dualad.jacrev(model, chunk_size=3)(x), dualad.jacrev(model)(xn)),
+    }
+    assert executions[0] == 0  # nothing computed by the transforms
+    for name, (lazy, eager) in results.items():
+        eager = eager if isinstance(eager, tuple) else (eager,)
+        for got, expected in zip(_computed(lazy), eager):
+            np.testing.assert_allclose(got, expected, rtol=1e-13, atol=1e-15, err_msg=name)
+    assert executions[0] == sum(len(r[0]) if isinstance(r[0], tuple) else 1
+                                for r in results.values())
+
+
+def test_a_function_dask_lacks_raises_naming_it_before_computing(executions):
+    x, _ = _lazy()
+    with pytest.raises(dualad.UnsupportedPrimitiveError, match=r"np\.linalg\.eigh of dask"):
+        dualad.grad(lambda x: np.sum(np.linalg.eigh(x.T @ x)[0]))(x)
+    with pytest.raises(dualad.UnsupportedPrimitiveError, match=r"np\.linalg\.solve of dask"):
+        dualad.jvp(lambda x: np.linalg.solve(x[:4], x[4:]), (x,), (da.ones_like(x),))
+    assert executions[0] == 0
+
+
+DASK_OWN = {("pad", 4), ("pad", 5), ("einsum", 5), ("einsum", 6), ("einsum", 7)}
+"""Examples Dask itself computes differently from NumPy or not at all (``np.pad`` with
+``reflect`` past the edge or ``reflect_type="odd"``; ``np.einsum`` with a repeated index):
+checked to be so, which is Dask's and not dualad's."""
+
+
+@pytest.mark.parametrize("entry, i", CASES)
+def test_every_registry_example_on_dask_arrays(entry, i):
+    """``jvp`` and ``vjp`` of each example on a Dask array (two chunks): NumPy's numbers, as
+    Dask arrays, or an error naming the function Dask cannot compute as called."""
+    example, arrays = _inputs(entry, i)
+    g, point = _joined(example, arrays)
+    z = point(arrays)
+    if z is None or z.size == 0:
+        return
+    try:
+        y, tangent = dualad.jvp(g, (z,), (np.linspace(-1.0, 1.0, z.size),))
+        cotangent = np.cos(np.arange(np.size(y), dtype=float)).reshape(np.shape(y))
+        (pulled,) = dualad.vjp(g, z)[1](cotangent)
+    except dualad.DualadError:
+        return  # (the registry walk checks what NumPy's arrays raise)
+    lazy = da.from_array(z, chunks=max(1, z.size // 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if (entry.name, i) in DASK_OWN:
+            try:
+                differs = not np.allclose(np.asarray(g(lazy)), g(z))
+            except ValueError:
+                differs = True
+            assert differs, "Dask computes this example as NumPy does now"
+            return
+    try:
+        y_lazy, tangent_lazy = dualad.jvp(g, (lazy,), (da.from_array(
+            np.linspace(-1.0, 1.0, z.size), chunks=lazy.chunks),))
+        (pulled_lazy,) = dualad.vjp(g, lazy)[1](
+            da.from_array(cotangent) if np.ndim(cotangent) else cotangent)
+    except dualad.UnsupportedPrimitiveError as error:
+        assert "dask" in str(error)
+        return
+    assert isinstance(pulled_lazy, da.Array)
+    assert type(tangent_lazy) is type(y_lazy)  # a constant result may be NumPy's
+    for got, expected in ((y_lazy, y), (tangent_lazy, tangent), (pulled_lazy, pulled)):
+        np.testing.assert_allclose(np.asarray(got), expected, rtol=1e-10, atol=1e-12)
