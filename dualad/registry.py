@@ -823,6 +823,8 @@ class ArrayKind:
     guard: Callable[[], Any] | None = None
     """A context manager in which the library raises where it would otherwise turn its
     arrays into NumPy's silently (Dask computes the whole array for a function it lacks)."""
+    to_numpy: str = "np.asarray(x)"
+    """How a user makes one of these arrays NumPy's, for errors (``"x.compute()"``)."""
 
 
 _array_kinds: dict[type, ArrayKind] = {}
@@ -1061,8 +1063,8 @@ def library_error(prim: Primitive | Composite, kind: ArrayKind, error: BaseExcep
     return UnsupportedPrimitiveError(
         f"{rule}{name} of {kind.library} arrays failed in {kind.library} "
         f"({type(error).__name__}: {error}). {kind.library} does not compute it as dualad "
-        f"calls it here (dualad's {prim.name}); compute the array first "
-        f"(x.compute()) to differentiate with NumPy's arrays, or write the step with "
+        f"calls it here (dualad's {prim.name}); make the array NumPy's first "
+        f"({kind.to_numpy}) to differentiate with NumPy's arrays, or write the step with "
         f"functions {kind.library} has.")
 
 

@@ -39,8 +39,9 @@ def _dask_refuses_to_compute() -> Iterator[None]:
 
 _KINDS: dict[tuple[str, str], registry.ArrayKind] = {
     ("dask.array.core", "Array"): registry.ArrayKind(  # immutable graphs: kept as they are
-        library="dask", guard=_dask_refuses_to_compute),
-    ("cupy", "ndarray"): registry.ArrayKind(library="cupy", frozen=lambda x: x.copy(),
+        library="dask", guard=_dask_refuses_to_compute, to_numpy="x.compute()"),
+    ("cupy", "ndarray"): registry.ArrayKind(library="cupy", to_numpy="x.get()",
+                                            frozen=lambda x: x.copy(),
                                             shares_memory=_cupy_shares_memory,
                                             copy=lambda x, order: x.copy(order=order),
                                             in_place=True),

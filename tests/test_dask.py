@@ -126,3 +126,23 @@ def test_every_registry_example_on_dask_arrays(entry, i):
     assert type(tangent_lazy) is type(y_lazy)  # a constant result may be NumPy's
     for got, expected in ((y_lazy, y), (tangent_lazy, tangent), (pulled_lazy, pulled)):
         np.testing.assert_allclose(np.asarray(got), expected, rtol=1e-10, atol=1e-12)
+
+
+def test_on_a_cluster_of_worker_processes():
+    """jvp and grad of a chunked workload computed by a dask.distributed cluster of two
+    worker processes (the graphs dualad builds travel to them)."""
+    from dask.distributed import Client, LocalCluster
+
+    def f(x):
+        return np.exp(-x) * np.sin(x) + x[::-1] * 0.5
+
+    x = da.linspace(0.1, 1.0, 10_000, chunks=2_500)
+    xn = x.compute()
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster):
+        _, tangent = dualad.jvp(f, (x,), (da.ones_like(x),))
+        gradient = dualad.grad(lambda x: np.sum(f(x) ** 2))(x)
+        np.testing.assert_allclose(tangent.compute(),
+                                   dualad.jvp(f, (xn,), (np.ones_like(xn),))[1], rtol=1e-13)
+        np.testing.assert_allclose(gradient.compute(),
+                                   dualad.grad(lambda x: np.sum(f(x) ** 2))(xn), rtol=1e-13)
