@@ -543,6 +543,14 @@ def link_if_view(result: Any, inputs: Any, tag: int) -> None:
                 return
 
 
+def _may_share(a: Any, b: Any) -> bool:
+    """Whether two arrays may show the same memory (asked of their library for arrays of a
+    registered kind: Dask would compute both to answer ``np.may_share_memory``)."""
+    if registry.is_array(a) or registry.is_array(b):
+        return type(a) is type(b) and registry.array_kind(a).shares_memory(a, b)
+    return bool(np.may_share_memory(a, b))
+
+
 def leave_views(x: ActiveArray, operation: str) -> None:
     """``x`` is about to be updated in place by ``operation``: every other live member of its
     group whose memory NumPy would share becomes stale (raises when used).
@@ -558,7 +566,7 @@ def leave_views(x: ActiveArray, operation: str) -> None:
     data = _innermost(x)
     for ref in group:
         other = ref()
-        if other is None or other is x or not np.may_share_memory(data, _innermost(other)):
+        if other is None or other is x or not _may_share(data, _innermost(other)):
             continue
         if other._stale:
             other._views = other._views[:2] + (None, None, None)

@@ -39,7 +39,8 @@ def _dask_refuses_to_compute() -> Iterator[None]:
 
 _KINDS: dict[tuple[str, str], registry.ArrayKind] = {
     ("dask.array.core", "Array"): registry.ArrayKind(  # immutable graphs: kept as they are
-        library="dask", guard=_dask_refuses_to_compute, to_numpy="x.compute()"),
+        library="dask", guard=_dask_refuses_to_compute, to_numpy="x.compute()",
+        copy=lambda x, order: x.copy()),  # (a new handle on the same graph, to write to)
     ("cupy", "ndarray"): registry.ArrayKind(library="cupy", to_numpy="x.get()",
                                             frozen=lambda x: x.copy(),
                                             shares_memory=_cupy_shares_memory,

@@ -18,7 +18,9 @@ from ..errors import ConversionError
 from ..registry import (
     Example,
     Family,
+    array_kind,
     defnondiff,
+    external_value,
     is_active,
     is_array,
     lift,
@@ -194,7 +196,7 @@ def _setitem_impl(x: Any, v: Any, *, key: tuple) -> Any:
     """A new array: ``x`` with ``x[key] = v``; a value of an outer level goes down to it."""
     if is_active(x) or is_active(v):
         return setitem(x, v, key=key)
-    out = lift(np.array(x, copy=True) if not is_array(x) else np.copy(x), v, key)
+    out = lift(np.array(x, copy=True) if not is_array(x) else _copy(x), v, key)
     out[key] = v
     return out
 
@@ -288,6 +290,12 @@ def _take_split_args(a: Any, indices: Any, axis: Any = None, out: Any = None,
     return (a,), {"indices": _plain_indices(indices, "take"), "axis": axis, "mode": mode}
 
 
+def _copy(x: Any) -> Any:
+    """A copy of an array of a registered kind, to write into: ``np.copy`` for dualad's
+    traced arrays (recorded), the library's own for another (Dask has no ``np.copy``)."""
+    return np.copy(x) if external_value((x,)) is None else array_kind(x).copy(x, "K")
+
+
 def take_by(a: Any, indices: Any, **kwargs: Any) -> Any:
     """``np.take(a, indices, ...)``, also for a plain ``a`` and traced indices (dualad.compile's),
     which np.take's dispatch does not see: ``a`` becomes a constant of their kind.
@@ -295,6 +303,10 @@ def take_by(a: Any, indices: Any, **kwargs: Any) -> Any:
     >>> take_by(np.array([10.0, 20.0, 30.0]), np.array([2, 0]))
     array([30., 10.])
     """
+    if kwargs.get("mode") == "raise":  # NumPy's default, which Dask's np.take cannot name
+        kwargs = {key: value for key, value in kwargs.items() if key != "mode"}
+    if kwargs.get("axis") is None and external_value((a,)) is not None:
+        a, kwargs = np.ravel(a), {**kwargs, "axis": 0}  # (Dask's takes an axis only)
     return np.take(lift(a, indices), indices, **kwargs)
 
 
