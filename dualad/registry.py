@@ -994,6 +994,8 @@ def external_value(xs: Sequence[Any]) -> Any:
     >>> external_value([np.ones(2)]) is None
     True
     """
+    if not _external_types:
+        return None
     for x in xs:
         while isinstance(x, _active_types):
             x = x.primal
