@@ -91,3 +91,19 @@ def like(x: Any, other: Any) -> Any:
     if chunks is not None and made.shape == other.shape and hasattr(made, "rechunk"):
         made = made.rechunk(chunks)
     return made
+
+
+def chunked_as(ct: Any, x: Any) -> Any:
+    """The cotangents ``ct`` (``(k,) + x.shape``) chunked as ``x`` is along its axes, where
+    both are Dask arrays: a cotangent broadcast from a sum's one chunk would otherwise be one
+    chunk of the whole array (all of it in memory at once when computed).
+
+    >>> import numpy as np
+    >>> chunked_as(np.ones((1, 3)), np.ones(3)).shape
+    (1, 3)
+    """
+    chunks = getattr(x, "chunks", None)
+    if chunks is None or not hasattr(ct, "rechunk") or ct.shape[1:] != x.shape \
+            or ct.chunks[1:] == chunks:
+        return ct
+    return ct.rechunk(ct.chunks[:1] + chunks)

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _copies, registry
+from . import _copies, registry, storage
 from ._rule_checks import check_complex, check_rule_result, check_rule_results
 from .active import (
     _NO_PARAMS,
@@ -426,6 +426,8 @@ def _backward(tape: Tape, seeds: list[tuple[int, Any]], wanted: list[int], k: in
                     check_rule_result(prim, "vjp", i, ct, (k, *shape), broadcast="down")
                 if ct.__class__ is not np.ndarray or ct.shape[1:] != shape or ct.shape[0] != k:
                     ct = fit_cotangent(ct, shape, k)
+                    if registry.is_array(ct):  # (a Dask cotangent chunked as its primal)
+                        ct = storage.chunked_as(ct, x)
                 if ct.dtype is not x.dtype and ct.dtype != x.dtype:
                     ct = _in_dtype(ct, x)
                 if observe is not None:

@@ -146,3 +146,15 @@ def test_on_a_cluster_of_worker_processes():
                                    dualad.jvp(f, (xn,), (np.ones_like(xn),))[1], rtol=1e-13)
         np.testing.assert_allclose(gradient.compute(),
                                    dualad.grad(lambda x: np.sum(f(x) ** 2))(xn), rtol=1e-13)
+
+
+def test_cotangents_are_dask_arrays_chunked_as_their_inputs(executions):
+    """A sum's cotangent broadcast back (from a seed of one element) is chunked as the
+    summed array: one chunk of the whole array would be computed in memory at once."""
+    x = da.linspace(0.0, 1.0, 1000, chunks=100)
+    for loss in (lambda x: np.sum(x * 2.0), lambda x: np.sum(np.sin(x)),
+                 lambda x: np.mean(x.reshape(10, 100) ** 2)):
+        gradient = dualad.grad(loss)(x)
+        assert isinstance(gradient, da.Array) and gradient.chunks == x.chunks
+    assert executions[0] == 0
+    np.testing.assert_allclose(gradient.compute(), 2 * x.compute() / 1000, rtol=1e-13)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import registry
+from .. import registry, storage
 from ..axes import zeros
 from ..errors import InvalidInputError, NonScalarOutputError, ShapeMismatchError
 from ..tape import Tape, TapeArray, backward
@@ -222,7 +222,7 @@ def _value_and_grad_flat(fun: Callable[..., Any], args: Sequence[Any], argnum: i
         if out.__class__ is TapeArray and out.tag == tag and out.primal.shape == () \
                 and not registry.is_active(out.primal) and out.primal.dtype.kind == "f":
             value = out.primal
-            seed = np.ones((1,), dtype=value.dtype)
+            seed = np.ones((1,), dtype=value.dtype, like=_library_of(value))
             ct = backward(tape, [(out.index, seed)], [index], 1)[0]
             gradient = zeros(primal, 1)[0] if ct is None else ct[0]
             return finish(value), finish(owned_array(gradient))
@@ -236,7 +236,7 @@ def _value_and_grad_flat(fun: Callable[..., Any], args: Sequence[Any], argnum: i
 def _value_and_grad_of(rec: Recording, has_aux: bool, holomorphic: bool = False) -> Any:
     """The value and gradient of a recorded scalar function."""
     value = _scalar_output(rec, holomorphic)
-    seed = np.ones((1,), dtype=value.dtype)
+    seed = np.ones((1,), dtype=value.dtype, like=_library_of(value))
     cts = rec.pull([seed], 1)
     gradient = unflatten(rec.in_tree, [finish(owned_array(ct[0])) for ct in cts])
     value = finish(value)
@@ -398,6 +398,8 @@ def _jacobian_of_output(rec: Recording, j: int, out: Any, chunk_size: int | None
         k = stop - start
         seed = np.zeros((k, m), dtype=dtype)
         seed[np.arange(k), np.arange(start, stop)] = 1
+        if registry.external_value((rec.out_primals[j],)) is not None:
+            seed = storage.like(seed, rec.out_primals[j])  # (Dask's seeds for Dask's output)
         seeds = [None] * len(rec.out_primals)
         seeds[j] = seed.reshape((k, *out_shape))
         parts.append(rec.pull(seeds, k))
@@ -409,4 +411,19 @@ def _jacobian_of_output(rec: Recording, j: int, out: Any, chunk_size: int | None
     return unflatten(rec.in_tree, blocks)
 
 
+def _library_of(value: Any) -> Any:
+    """An array of ``value``'s library for NumPy's ``like=`` (a seed of a Dask output is a
+    Dask array: NumPy's would make every cotangent after it NumPy's), else an ndarray.
+
+    >>> type(_library_of(np.float64(1.0))).__name__
+    'ndarray'
+    """
+    external = registry.external_value((value,))
+    return _NUMPY if external is None else external
+
+
+_NUMPY = np.empty(0)
+
+
 __all__ = ["Pullback", "grad", "jacrev", "value_and_grad", "vjp"]
+
