@@ -107,3 +107,20 @@ def chunked_as(ct: Any, x: Any) -> Any:
             or ct.chunks[1:] == chunks:
         return ct
     return ct.rechunk(ct.chunks[:1] + chunks)
+
+
+def broadcast_to(a: Any, shape: tuple[int, ...], x: Any) -> Any:
+    """``np.broadcast_to(a, shape)`` where ``shape`` is ``(k,) + x.shape``; for Dask arrays
+    with ``x``'s chunks made at once (a sum's cotangent broadcast from one element would
+    otherwise be one chunk of the whole array, and its rechunking holds it all).
+
+    >>> import numpy as np
+    >>> broadcast_to(np.ones((1, 1)), (1, 3), np.ones(3)).shape
+    (1, 3)
+    """
+    chunks = getattr(x, "chunks", None)
+    if chunks is None or type(a).__module__.split(".")[0] != "dask":
+        return np.broadcast_to(a, shape)
+    import dask.array
+
+    return dask.array.broadcast_to(a, shape, chunks=((shape[0],), *chunks))

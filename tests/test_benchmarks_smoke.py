@@ -211,3 +211,14 @@ def test_checkpoint_benchmark_quick(tmp_path, capsys):
         assert row in text
     assert (tmp_path / "checkpoint.png").exists()
     assert "dualad checkpointing benchmark" in capsys.readouterr().out
+
+
+def test_dask_scale_benchmark_quick(tmp_path, capsys):
+    """The Dask scale benchmark runs its three measurements in fresh processes, and the
+    value, tangent and gradient agree with Dask's own evaluation."""
+    from benchmarks import dask_scale
+
+    assert dask_scale.main(["--quick", "--out", str(tmp_path)]) == 0
+    text = (tmp_path / "dask_scale.md").read_text()
+    assert "| jvp |" in text and "| grad |" in text and "agree: yes" in text
+    assert "dualad on Dask arrays" in capsys.readouterr().out

@@ -79,7 +79,7 @@ def _sum_vjp(ct: Any, x: Any, *, out: Any, axis: Any, dtype: Any, keepdims: bool
         x_bar = np.empty_like(ct, shape=shape, order="C")  # small: a copy is cheaper than a view
         x_bar[...] = ct
         return x_bar
-    return np.broadcast_to(ct, shape)
+    return storage.broadcast_to(ct, shape, x)
 
 
 sum = REDUCTIONS.defprimitive(  # noqa: A001 - NumPy's name
