@@ -304,13 +304,7 @@ class Composite:
         if _external_types:
             kind = external_kind([*args, *kwargs.values()])
             if kind is not None:
-                try:
-                    with in_library(kind):
-                        return self.impl(*args, **kwargs)
-                except DualadError:
-                    raise
-                except LIBRARY_ERRORS as error:
-                    raise library_error(self, kind, error, "") from error
+                return run_in_library(self, kind, self.impl, *args, **kwargs)
         return self.impl(*args, **kwargs)
 
     def __repr__(self) -> str:
@@ -981,7 +975,10 @@ def apply(prim: Primitive, xs: Sequence[Any], params: dict[str, Any]) -> Any:
     if _external_types:
         external = external_value(xs)
         if external is not None:
-            return _apply_in_library(prim, xs, params, top, array_kind(external))
+            kind = array_kind(external)
+            if top is None:
+                return run_in_library(prim, kind, prim.impl, *xs, **params)
+            return run_in_library(prim, kind, top._dualad_apply, prim, xs, params, top.tag)
     if top is None:
         return prim.impl(*xs, **params)
     return top._dualad_apply(prim, xs, params, top.tag)
@@ -1004,19 +1001,18 @@ def external_value(xs: Sequence[Any]) -> Any:
     return None
 
 
-def _apply_in_library(prim: Primitive, xs: Sequence[Any], params: dict[str, Any], top: Any,
-                      kind: ArrayKind) -> Any:
-    """:func:`apply` where the values are another library's arrays: a function the library
-    lacks, or cannot compute as called, raises an error that names it."""
+def run_in_library(who: Primitive | Composite, kind: ArrayKind, fn: Callable[..., Any], /,
+                   *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` on another library's arrays: in the library's guard, and a
+    function the library lacks, or cannot compute as called, raising an error that names
+    ``who`` (a primitive or a composite)."""
     try:
         with in_library(kind):
-            if top is None:
-                return prim.impl(*xs, **params)
-            return top._dualad_apply(prim, xs, params, top.tag)
+            return fn(*args, **kwargs)
     except DualadError:
         raise
     except LIBRARY_ERRORS as error:
-        raise library_error(prim, kind, error, "") from error
+        raise library_error(who, kind, error, "") from error
 
 
 LIBRARY_ERRORS = (FutureWarning, TypeError, ValueError, NotImplementedError, IndexError,
