@@ -53,6 +53,7 @@ def test_every_transform_keeps_dask_arrays_lazy(executions):
     x, xn = _lazy()
     v = da.ones_like(x)
     loss = lambda x: np.sum(model(x) ** 2)  # noqa: E731
+    flat_loss = lambda z: loss(z.reshape(8, 4))  # noqa: E731
     results = {
         "jvp": (dualad.jvp(model, (x,), (v,)), dualad.jvp(model, (xn,), (np.ones_like(xn),))),
         "vjp": (dualad.vjp(model, x)[1](da.ones(8, chunks=4)),
@@ -64,6 +65,8 @@ def test_every_transform_keeps_dask_arrays_lazy(executions):
                       dualad.linearize(model, xn)[1](np.ones_like(xn))),
         "jacfwd": (dualad.jacfwd(model, chunk_size=5)(x), dualad.jacfwd(model)(xn)),
         "jacrev": (dualad.jacrev(model, chunk_size=3)(x), dualad.jacrev(model)(xn)),
+        "hessian": (dualad.hessian(flat_loss)(x.reshape(-1)),
+                    dualad.hessian(flat_loss)(xn.ravel())),
     }
     assert executions[0] == 0  # nothing computed by the transforms
     for name, (lazy, eager) in results.items():

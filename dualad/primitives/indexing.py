@@ -234,7 +234,7 @@ def _setitem_vjp_v(ct: Any, x: Any, v: Any, *, out: Any, key: tuple) -> Any:
     written = lift(np.full(shape, -1), key)
     written[key] = np.arange(positions.size).reshape(positions.shape)
     kept = written[key] == np.arange(positions.size).reshape(positions.shape)
-    return gathered if kept.all() else np.where(kept, gathered, 0.0)
+    return gathered if np.all(kept) else np.where(kept, gathered, 0.0)
 
 
 setitem = INDEXING.defprimitive(

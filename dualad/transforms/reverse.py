@@ -398,8 +398,9 @@ def _jacobian_of_output(rec: Recording, j: int, out: Any, chunk_size: int | None
         k = stop - start
         seed = np.zeros((k, m), dtype=dtype)
         seed[np.arange(k), np.arange(start, stop)] = 1
-        if registry.external_value((rec.out_primals[j],)) is not None:
-            seed = storage.like(seed, rec.out_primals[j])  # (Dask's seeds for Dask's output)
+        external = registry.external_value((rec.out_primals[j],))
+        if external is not None:
+            seed = storage.like(seed, external)  # (Dask's seeds for Dask's output)
         seeds = [None] * len(rec.out_primals)
         seeds[j] = seed.reshape((k, *out_shape))
         parts.append(rec.pull(seeds, k))
