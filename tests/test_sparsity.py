@@ -48,14 +48,18 @@ def _joined(example, arrays):
         for i, shape, size in zip(floats, shapes, sizes):
             xs[i] = z[start:start + size].reshape(shape)
             start += size
-        out = [o for o in _leaves(example.call(np, *xs))
-               if np.asarray(dualad.primal(o)).dtype.kind in "fc"]
+        out = [o for o in _leaves(example.call(np, *xs)) if _kind(dualad.primal(o)) in "fc"]
         return np.concatenate([np.ravel(o) for o in out])
 
     def point(values):
         return np.concatenate([np.ravel(values[i]) for i in floats]) if floats else None
 
     return g, point
+
+
+def _kind(value):
+    """The dtype kind of an array (of any library: without converting it) or a number."""
+    return value.dtype.kind if hasattr(value, "dtype") else np.asarray(value).dtype.kind
 
 
 def _covers(pattern, jacobian, what):
