@@ -121,6 +121,9 @@ def _cupy_missing() -> str | None:
     return None if count else "needs CuPy and an NVIDIA GPU (CuPy finds no device)"
 
 
+CUPY_MISSING = _cupy_missing()
+
+
 class Library(NamedTuple):
     name: str
     make: Callable[[np.ndarray], Any]
@@ -138,8 +141,7 @@ LIBRARIES = [
     pytest.param(lambda: Library("strict", Strict, lambda a: a.value, lambda: Strict),
                  id="strict"),
     pytest.param(_cupy, id="cupy",
-                 marks=pytest.mark.skipif(_cupy_missing() is not None,
-                                          reason=str(_cupy_missing()))),
+                 marks=pytest.mark.skipif(CUPY_MISSING is not None, reason=str(CUPY_MISSING))),
 ]
 
 
