@@ -324,7 +324,8 @@ def _full_convolution(a: Any, v: Any) -> Any:
         a, v, n, m = v, a, m, n
     pad = np.zeros(m - 1, dtype=np.result_type(float_dtype(a), float_dtype(v)))
     padded = np.concatenate([pad, a, pad])
-    windows = padded[np.arange(n + m - 1)[:, None] + np.arange(m)]
+    starts = np.arange(n + m - 1)[:, None] + np.arange(m)  # (indexed flat, as Dask can)
+    windows = padded[starts.ravel()].reshape(n + m - 1, m)
     return windows @ v[::-1]
 
 
