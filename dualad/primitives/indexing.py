@@ -120,9 +120,27 @@ def _getitem_vjp(ct: Any, x: Any, *, out: Any, key: Any) -> Any:
         # scatter-add, without the index bookkeeping. (An active ct takes the general path,
         # which is itself differentiable.)
         x_bar = np.zeros_like(ct, shape=ct.shape[:1] + np.shape(x))
-        x_bar[(slice(None),) + basic_key] = ct
+        ct, basic_key = _without_new_axes(ct, basic_key, np.ndim(x))
+        if math.prod(ct.shape):  # (Dask refuses to write an empty array)
+            x_bar[(slice(None),) + basic_key] = ct
         return x_bar
     return _gather_vjp(ct, x, lambda positions: positions[key])
+
+
+def _without_new_axes(ct: Any, key: tuple, ndim: int) -> tuple[Any, tuple]:
+    """The same assignment ``x_bar[:, key] = ct`` for a basic ``key`` without its
+    ``np.newaxis`` entries, their axes squeezed out of ``ct`` (Dask's setitem takes no
+    None)."""
+    if not any(item is None for item in key):
+        return ct, key
+    key = _expand_ellipsis(key, ndim)
+    new_axes, axis = [], 1  # (ct's axis 0 is the direction axis)
+    for item in key:
+        if item is None:
+            new_axes.append(axis)
+        if not isinstance(item, (int, np.integer)):  # (a slice or a new axis: an axis of ct)
+            axis += 1
+    return np.squeeze(ct, axis=tuple(new_axes)), tuple(i for i in key if i is not None)
 
 
 def _getitem_vjp_add(total: Any, owned: bool, ct: Any, x: Any, *, out: Any,
