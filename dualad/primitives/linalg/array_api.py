@@ -34,10 +34,7 @@ def _matrix_transpose(x: Any, /) -> Any:
 
 
 def _linalg_diagonal(x: Any, /, *, offset: int = 0) -> Any:
-    rows, cols = shape_of(x)[-2:]
-    length = max(0, min(rows + min(offset, 0), cols - max(offset, 0)))
-    i = np.arange(length)
-    return x[..., i - min(offset, 0), i + max(offset, 0)]
+    return np.diagonal(x, offset, axis1=-2, axis2=-1)
 
 
 def _linalg_trace(x: Any, /, *, offset: int = 0, dtype: Any = None) -> Any:
