@@ -6,12 +6,13 @@ them (``hstack``, ``vstack``, ``dstack``, ``column_stack``, ``block``, ``append`
 from __future__ import annotations
 
 import itertools
+import math
 from itertools import pairwise
 from typing import Any
 
 import numpy as np
 
-from ...axes import batch_axis, fill_zeros, normalize_axis
+from ...axes import batch_axis, fill_zeros, normalize_axis, shape_of
 from ...registry import Example, is_active
 from ._common import SHAPE, _joined, _k, _no_dtype, _plain, _reshape
 from .reshaping import _at_least
@@ -38,7 +39,7 @@ def _concatenate_jvp(dxs: Any, *xs: Any, out: Any, axis: Any) -> Any:
 def _concatenate_vjp(ct: Any, *xs: Any, out: Any, axis: Any) -> tuple:
     """x_bar_i = the slice of ct along the joined axis where x_i sits."""
     if axis is None:
-        sizes = [int(np.size(x)) for x in xs]
+        sizes = [math.prod(shape_of(x)) for x in xs]
         where = [slice(None)]
     else:
         axis = normalize_axis(axis, np.ndim(out))
