@@ -169,6 +169,7 @@ def test_cotangents_are_dask_arrays_chunked_as_their_inputs(executions):
     ("a new axis", lambda x: x[:, None] * x[None, ::2]),
     ("np.diag", lambda x: np.diag(x[:4])),
     ("np.linalg.diagonal", lambda x: np.linalg.diagonal(np.outer(x, x[:6]), offset=1)),
+    ("concatenate, axis=None", lambda x: np.concatenate([x[:4].reshape(2, 2), x], axis=None)),
 ])
 def test_paths_dualad_chose_for_dask_stay_dask(executions, name, f):
     """Composites and rules written with what Dask computes (a gather by one flat index, a
