@@ -107,9 +107,7 @@ def weighted_bincount(bins: Any, weights: Any, minlength: int) -> Any:
     >>> weighted_bincount(np.array([0, 0, 1]), np.array([1j, 2.0, 3.0]), 2)
     array([2.+1.j, 3.+0.j])
     """
-    external = registry.external_value((weights,))
-    if external is not None:  # (Dask's bincount takes its own arrays, chunked alike)
-        bins = storage.like(bins, external)
+    bins = storage.as_library_of(bins, weights)  # (Dask's bincount takes its own arrays)
     if getattr(weights, "dtype", np.dtype(float)).kind == "c":
         return (np.bincount(bins, np.real(weights), minlength=minlength)
                 + 1j * np.bincount(bins, np.imag(weights), minlength=minlength))

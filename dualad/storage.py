@@ -93,6 +93,19 @@ def like(x: Any, other: Any) -> Any:
     return made
 
 
+def as_library_of(x: Any, value: Any) -> Any:
+    """The NumPy array ``x`` as an array of ``value``'s library (seen through active values),
+    chunked as ``value`` where the shapes match; ``x`` itself where ``value`` is NumPy's. For
+    the constants a rule makes (an identity, bins, seeds) next to another library's arrays.
+
+    >>> import numpy as np
+    >>> as_library_of(np.arange(2), np.ones(3))  # NumPy's value: x as it is
+    array([0, 1])
+    """
+    external = registry.external_value((value,))
+    return x if external is None else like(x, external)
+
+
 def chunked_as(ct: Any, x: Any) -> Any:
     """The cotangents ``ct`` (``(k,) + x.shape``) chunked as ``x`` is along its axes, where
     both are Dask arrays: a cotangent broadcast from a sum's one chunk would otherwise be one

@@ -398,9 +398,7 @@ def _jacobian_of_output(rec: Recording, j: int, out: Any, chunk_size: int | None
         k = stop - start
         seed = np.zeros((k, m), dtype=dtype)
         seed[np.arange(k), np.arange(start, stop)] = 1
-        external = registry.external_value((rec.out_primals[j],))
-        if external is not None:
-            seed = storage.like(seed, external)  # (Dask's seeds for Dask's output)
+        seed = storage.as_library_of(seed, rec.out_primals[j])  # (Dask's for Dask's output)
         seeds = [None] * len(rec.out_primals)
         seeds[j] = seed.reshape((k, *out_shape))
         parts.append(rec.pull(seeds, k))

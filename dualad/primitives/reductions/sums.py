@@ -18,7 +18,6 @@ from ...axes import (
 )
 from ...registry import (
     Example,
-    external_value,
     is_active,
     is_array,
     plain_array,
@@ -213,21 +212,14 @@ def _bincount_jvp(dw: Any, w: Any, *, out: Any, x: Any, minlength: int) -> Any:
     return np.reshape(flat, (k, nbins))
 
 
-def _positions(x: Any, w: Any) -> Any:
-    """The bins ``x`` as an array of the weights' library where that is another one (Dask's
-    bincount takes its own arrays only, chunked as the weights are)."""
-    external = external_value((w,))
-    return x if external is None else storage.like(x, external)
-
-
 def _bincount_vjp(ct: Any, w: Any, *, out: Any, x: Any, minlength: int) -> Any:
     """w_bar_i = ct[x_i]: a gather (np.take, itself differentiable in reverse)."""
     return take_by(ct, x, axis=1)
 
 
 bincount = REDUCTIONS.defprimitive(
-    "bincount", impl=lambda w, *, x, minlength: np.bincount(_positions(x, w), w,
-                                                            minlength=minlength),
+    "bincount", impl=lambda w, *, x, minlength: np.bincount(  # (Dask's takes its own bins)
+        storage.as_library_of(x, w), w, minlength=minlength),
     numpy=np.bincount, split_args=_bincount_split_args, jvp=_bincount_jvp, vjp=_bincount_vjp,
     examples=(
         Example(lambda np_, w: np_.bincount(np_.array([0, 2, 2, 4, 1, 2]), w), ((6,),)),
